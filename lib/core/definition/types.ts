@@ -1,0 +1,161 @@
+/**
+ * The cluster definition after loading: validated, defaults applied, durations in
+ * milliseconds. This is the shape every other part of Baton reads; the YAML that
+ * users write is described by the schema in `schema.ts` and documented in
+ * `docs/definition.md`.
+ */
+
+export type NodeId = string;
+export type GroupId = string;
+export type ResourceId = string;
+
+export interface Timing {
+  /** How often an agent sends a heartbeat. */
+  readonly heartbeatIntervalMs: number;
+  /** How long one acknowledged heartbeat keeps a node's lease alive. */
+  readonly leaseDurationMs: number;
+  /** How often the controller makes a pass within one invocation. */
+  readonly controllerTickMs: number;
+}
+
+export interface Ec2Node {
+  readonly id: NodeId;
+  readonly kind: "ec2";
+  readonly instanceId: string;
+  readonly availabilityZone: string;
+}
+
+export interface OnpremNode {
+  readonly id: NodeId;
+  readonly kind: "onprem";
+  /** IAM role or user ARN whose credentials the node's agent signs with. */
+  readonly principal: string;
+  /** IPv4 address that dns-record resources point at when this node owns the group. */
+  readonly address: string;
+}
+
+export type NodeDefinition = Ec2Node | OnpremNode;
+
+export interface RestartPolicy {
+  /** Local restarts allowed within `periodMs` before the resource is reported failed. */
+  readonly threshold: number;
+  readonly periodMs: number;
+}
+
+interface ResourceBase {
+  readonly id: ResourceId;
+  /** Resources of the same group that must be online before this one starts. */
+  readonly dependsOn: readonly ResourceId[];
+  readonly restart: RestartPolicy;
+  /** Longest a start or stop may take before it counts as failed. */
+  readonly pendingTimeoutMs: number;
+}
+
+export interface EbsVolumeResource extends ResourceBase {
+  readonly type: "ebs-volume";
+  readonly volumeId: string;
+  readonly device: string;
+}
+
+export interface ElasticIpResource extends ResourceBase {
+  readonly type: "elastic-ip";
+  readonly allocationId: string;
+}
+
+export interface DnsRecordResource extends ResourceBase {
+  readonly type: "dns-record";
+  readonly hostedZoneId: string;
+  /** Fully qualified record name, without the trailing dot. */
+  readonly name: string;
+  readonly ttl: number;
+  /** Which address of an EC2 owner the record points at; on-premise owners use their `address`. */
+  readonly target: "private-ip" | "public-ip";
+}
+
+export interface MountResource extends ResourceBase {
+  readonly type: "mount";
+  /** Id of an ebs-volume resource of the same group. */
+  readonly volume: ResourceId;
+  readonly path: string;
+}
+
+export interface SystemdResource extends ResourceBase {
+  readonly type: "systemd";
+  readonly unit: string;
+}
+
+export interface CommandResource extends ResourceBase {
+  readonly type: "command";
+  /** Program and arguments, run without a shell. */
+  readonly start: readonly string[];
+  readonly stop: readonly string[];
+  readonly check: readonly string[];
+}
+
+export type ResourceDefinition =
+  | EbsVolumeResource
+  | ElasticIpResource
+  | DnsRecordResource
+  | MountResource
+  | SystemdResource
+  | CommandResource;
+
+export type ResourceType = ResourceDefinition["type"];
+
+/** Resource types that the controller acts on through AWS APIs. */
+export const CONTROLLER_RESOURCE_TYPES = ["ebs-volume", "elastic-ip", "dns-record"] as const;
+/** Resource types that the owner's agent acts on locally. */
+export const AGENT_RESOURCE_TYPES = ["mount", "systemd", "command"] as const;
+
+export interface FailoverPolicy {
+  /** Failovers allowed within `periodMs`; one more leaves the group failed. */
+  readonly threshold: number;
+  readonly periodMs: number;
+}
+
+export type FailbackPolicy =
+  | { readonly mode: "never" }
+  | { readonly mode: "immediate" }
+  | {
+      readonly mode: "window";
+      /** Minutes after midnight, in `timeZone`, at which the window opens. */
+      readonly startMinute: number;
+      /** Minutes after midnight at which it closes; smaller than start means it spans midnight. */
+      readonly endMinute: number;
+      /** IANA time zone name. */
+      readonly timeZone: string;
+    };
+
+export interface GroupDefinition {
+  readonly id: GroupId;
+  /** Nodes that may own the group, most preferred first. */
+  readonly preferredOwners: readonly NodeId[];
+  readonly failover: FailoverPolicy;
+  readonly failback: FailbackPolicy;
+  readonly fencing: "stop-instance" | "none";
+  /** In the order written; `dependsOn` gives the start order. */
+  readonly resources: readonly ResourceDefinition[];
+}
+
+export interface ClusterDefinition {
+  readonly cluster: string;
+  readonly region: string;
+  readonly timing: Timing;
+  readonly notifications: { readonly email: readonly string[] };
+  readonly nodes: readonly NodeDefinition[];
+  readonly groups: readonly GroupDefinition[];
+}
+
+/** One thing wrong with a definition: where, and what to do about it. */
+export interface DefinitionProblem {
+  /** Path into the document, such as `groups[0].resources[1].volume`. */
+  readonly path: string;
+  /** What is wrong and what to do, in one or two sentences. */
+  readonly message: string;
+  /** 1-based line in the source text, when the problem could be located. */
+  readonly line?: number;
+}
+
+export type DefinitionResult =
+  | { readonly ok: true; readonly definition: ClusterDefinition }
+  | { readonly ok: false; readonly problems: readonly DefinitionProblem[] };
