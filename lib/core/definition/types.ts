@@ -93,12 +93,7 @@ export interface CommandResource extends ResourceBase {
 }
 
 export type ResourceDefinition =
-  | EbsVolumeResource
-  | ElasticIpResource
-  | DnsRecordResource
-  | MountResource
-  | SystemdResource
-  | CommandResource;
+  EbsVolumeResource | ElasticIpResource | DnsRecordResource | MountResource | SystemdResource | CommandResource;
 
 export type ResourceType = ResourceDefinition["type"];
 

@@ -1,0 +1,65 @@
+/** Defaults applied to a valid document; every default is listed in `DEFAULTS` and docs/definition.md. */
+import { DEFAULTS } from "./limits.js";
+import type { ClusterInput, GroupInput, ResourceInput } from "./schema.js";
+import type { ClusterDefinition, FailbackPolicy, GroupDefinition, ResourceDefinition } from "./types.js";
+
+function resolveResource(input: ResourceInput): ResourceDefinition {
+  const { dependsOn, restart, pendingTimeout, ...rest } = input;
+  const base = {
+    dependsOn: [...(dependsOn ?? [])],
+    restart: {
+      threshold: restart?.threshold ?? DEFAULTS.restart.threshold,
+      periodMs: restart?.period ?? DEFAULTS.restart.periodMs,
+    },
+    pendingTimeoutMs: pendingTimeout ?? DEFAULTS.pendingTimeoutMs,
+  };
+  switch (rest.type) {
+    case "dns-record":
+      return { ...rest, ...base, ttl: rest.ttl ?? DEFAULTS.dnsTtl, target: rest.target ?? DEFAULTS.dnsTarget };
+    case "mount":
+      // A mount cannot start before its volume is attached, whether or not the user said so.
+      return {
+        ...rest,
+        ...base,
+        dependsOn: base.dependsOn.includes(rest.volume) ? base.dependsOn : [...base.dependsOn, rest.volume],
+      };
+    default:
+      return { ...rest, ...base };
+  }
+}
+
+function resolveFailback(input: GroupInput["failback"]): FailbackPolicy {
+  if (input === undefined) return { mode: DEFAULTS.failbackMode };
+  if (input.mode !== "window") return { mode: input.mode };
+  return { mode: "window", ...input.window, timeZone: input.timeZone ?? DEFAULTS.failbackTimeZone };
+}
+
+function resolveGroup(input: GroupInput, nodeCount: number): GroupDefinition {
+  const holdsVolume = input.resources.some((resource) => resource.type === "ebs-volume");
+  return {
+    id: input.id,
+    preferredOwners: [...input.preferredOwners],
+    failover: {
+      threshold: input.failover?.threshold ?? Math.max(DEFAULTS.minFailoverThreshold, nodeCount - 1),
+      periodMs: input.failover?.period ?? DEFAULTS.failoverPeriodMs,
+    },
+    failback: resolveFailback(input.failback),
+    fencing: input.fencing ?? (holdsVolume ? "stop-instance" : "none"),
+    resources: input.resources.map(resolveResource),
+  };
+}
+
+export function resolveDefinition(input: ClusterInput): ClusterDefinition {
+  return {
+    cluster: input.cluster,
+    region: input.region,
+    timing: {
+      heartbeatIntervalMs: input.timing?.heartbeatInterval ?? DEFAULTS.timing.heartbeatIntervalMs,
+      leaseDurationMs: input.timing?.leaseDuration ?? DEFAULTS.timing.leaseDurationMs,
+      controllerTickMs: input.timing?.controllerTick ?? DEFAULTS.timing.controllerTickMs,
+    },
+    notifications: { email: [...(input.notifications?.email ?? [])] },
+    nodes: input.nodes.map((node) => ({ ...node })),
+    groups: input.groups.map((group) => resolveGroup(group, input.nodes.length)),
+  };
+}
