@@ -1,0 +1,119 @@
+import { fileURLToPath } from "node:url";
+import { Duration, Validations } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import type { ClusterDefinitionSource } from "./definition-source.js";
+import { env, heartbeatServiceName, ids } from "./names.js";
+
+/** The heartbeat handler's source, resolved from this file so it works from any working directory. */
+export const heartbeatEntry = fileURLToPath(new URL("../../lambdas/heartbeat.ts", import.meta.url));
+
+/**
+ * The DynamoDB actions the heartbeat handler uses, and nothing else: it renews a node's
+ * lease (UpdateItem) and reads the node and group items it answers with (GetItem, BatchGetItem).
+ */
+export const heartbeatTableActions = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"] as const;
+
+/**
+ * A node gives up on a heartbeat before its next one is due, so the handler has a few
+ * seconds at most; anything slower is a failed heartbeat anyway.
+ */
+export const heartbeatTimeout = Duration.seconds(5);
+
+/** Small: the handler does one or two DynamoDB calls. 256 MB gives arm64 enough CPU for a quick cold start. */
+export const heartbeatMemoryMb = 256;
+
+export interface HeartbeatFunctionProps {
+  readonly source: ClusterDefinitionSource;
+  readonly table: dynamodb.ITable;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The heartbeat Lambda function, its log group and its role.
+ *
+ * The validated definition document is compiled into the code (esbuild `define`), so it is
+ * versioned with the function, cannot be edited in place, and is not limited by the 4 KB
+ * of Lambda environment variables. The code asset hash is the hash of the bundle, so a
+ * new definition is a new version of the function.
+ */
+export class HeartbeatFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HeartbeatFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, ids.heartbeatLogs, { retention: props.logRetention });
+
+    // An explicit role with inline policies instead of AWSLambdaBasicExecutionRole:
+    // logs go to this function's own log group only, and the table actions are listed one by one.
+    this.role = new iam.Role(this, ids.heartbeatRole, {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "Baton heartbeat handler: renews node leases in the cluster state table.",
+      inlinePolicies: {
+        State: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({ actions: [...heartbeatTableActions], resources: [props.table.tableArn] }),
+          ],
+        }),
+        Logs: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              resources: [this.logGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
+    });
+
+    this.function = new nodejs.NodejsFunction(this, ids.heartbeatFunction, {
+      description: `Baton heartbeat handler for cluster ${props.source.definition.cluster}`,
+      entry: heartbeatEntry,
+      handler: "handler",
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: heartbeatMemoryMb,
+      timeout: heartbeatTimeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        [env.tableName]: props.table.tableName,
+        [env.serviceName]: heartbeatServiceName,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: false,
+        format: nodejs.OutputFormat.ESM,
+        target: "node24",
+        mainFields: ["module", "main"],
+        // CommonJS dependencies bundled into an ES module still call require().
+        banner:
+          "import{createRequire as __batonCreateRequire}from'node:module';const require=__batonCreateRequire(import.meta.url);",
+        define: { [env.definition]: JSON.stringify(JSON.stringify(props.source.document)) },
+      },
+    });
+
+    // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords to the role's default policy.
+    const defaultPolicy = this.role.node.tryFindChild("DefaultPolicy");
+    if (defaultPolicy !== undefined) {
+      Validations.of(defaultPolicy).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; " +
+          "the service authorization reference lists '*' as their only resource.",
+      });
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Every name Baton's infrastructure uses, in one place.
+ *
+ * Construct ids are a contract: CloudFormation logical ids are derived from them, so
+ * renaming one replaces the resource (and, for the retained table, orphans the old one).
+ * Keep them short and never change them.
+ */
+
+/** Construct ids, scoped as written (each one is unique within its parent). */
+export const ids = {
+  /** The FailoverCluster construct inside BatonStack. */
+  cluster: "Cluster",
+  /** StateTable, and the DynamoDB table inside it. */
+  state: "State",
+  table: "Table",
+  /** HeartbeatFunction: the function, its role and its log group. */
+  heartbeat: "Heartbeat",
+  heartbeatFunction: "Function",
+  heartbeatRole: "Role",
+  heartbeatLogs: "Logs",
+  /** HeartbeatApi: the HTTP API, its route, stage, access logs and the node policy. */
+  api: "Api",
+  httpApi: "HttpApi",
+  route: "Route",
+  routeIntegration: "Integration",
+  stage: "DefaultStage",
+  accessLogs: "AccessLogs",
+  nodePolicy: "NodePolicy",
+  /** Notifications: the topic, its key and the subscriptions' dead-letter queue. */
+  notifications: "Notifications",
+  topicKey: "Key",
+  topic: "Topic",
+  subscriptionDlq: "DeadLetters",
+  /**
+   * One email subscription per address, named by the address (not its position), so adding
+   * or removing one address leaves the other subscriptions, and their confirmations, alone.
+   */
+  emailSubscription: (address: string): string => `Email-${address}`,
+} as const;
+
+/** The stack name of a cluster; one stack per cluster and region. */
+export function stackName(cluster: string): string {
+  return `baton-${cluster}`;
+}
+
+/** Value of `POWERTOOLS_SERVICE_NAME` for the heartbeat function (logs and traces). */
+export const heartbeatServiceName = "baton-heartbeat";
+
+/** The heartbeat route: the one route nodes may call. */
+export const heartbeatRoute = { method: "POST", path: "/v1/heartbeat" } as const;
+
+/** API Gateway's name for the stage served at the root of the invoke URL. */
+export const defaultStageName = "$default";
+
+/** Attribute holding the expiry time (epoch seconds) of history items. */
+export const ttlAttribute = "expiresAt";
+
+/** Key attributes of the state table. */
+export const tableKeys = { partition: "pk", sort: "sk" } as const;
+
+/** Environment variable names read by the Lambda functions. */
+export const env = {
+  tableName: "TABLE_NAME",
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  /** Not an environment variable at run time: replaced in the code by esbuild `define`. */
+  definition: "process.env.BATON_DEFINITION",
+} as const;
+
+/** CloudFormation output ids of BatonStack (also the keys in `cdk deploy --outputs-file`). */
+export const outputs = {
+  heartbeatUrl: "HeartbeatUrl",
+  tableName: "TableName",
+  topicArn: "TopicArn",
+  nodeHeartbeatPolicyArn: "NodeHeartbeatPolicyArn",
+} as const;
+
+/** Context key of `cdk synth -c config=PATH` and the file used without it. */
+export const configContextKey = "config";
+export const defaultConfigPath = "examples/cluster.yaml";
