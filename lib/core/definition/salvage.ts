@@ -1,17 +1,34 @@
 /**
  * The parts of a definition that are valid on their own, even when others are not, so
- * that the cross-field rules can still run: a type error in one group must not hide a
- * dependency cycle in another. Nodes and resources are kept whole or not at all; group
- * and top-level fields are kept one by one.
+ * that the cross-field rules can still run: a type error in one resource must not hide a
+ * dependency cycle next to it. Every field of a node, group or resource is read on its
+ * own; a field that is missing or invalid is left out (its problem comes from the schema).
  */
 import type * as z from "zod";
 import { DEFAULTS } from "./limits.js";
-import { ClusterSchema, GroupSchema, NodeSchema, ResourceSchema, TimingSchema } from "./schema.js";
-import type { NodeInput, ResourceInput } from "./schema.js";
+import { ClusterSchema, GroupSchema, NODE_SCHEMAS, RESOURCE_SCHEMAS, TimingSchema } from "./schema.js";
+import type { ResourceType } from "./types.js";
 
-export interface Indexed<T> {
+export interface SalvagedNode {
   readonly index: number;
-  readonly value: T;
+  readonly id?: string;
+  readonly kind?: keyof typeof NODE_SCHEMAS;
+  readonly instanceId?: string;
+  readonly availabilityZone?: string;
+  readonly principal?: string;
+}
+
+export interface SalvagedResource {
+  readonly index: number;
+  readonly id?: string;
+  readonly type?: ResourceType;
+  readonly dependsOn?: readonly string[];
+  readonly volumeId?: string;
+  readonly device?: string;
+  readonly allocationId?: string;
+  readonly hostedZoneId?: string;
+  readonly name?: string;
+  readonly volume?: string;
 }
 
 export interface SalvagedGroup {
@@ -20,8 +37,8 @@ export interface SalvagedGroup {
   readonly preferredOwners?: readonly string[];
   /** Only when the user wrote it; rules tell a written value from a default. */
   readonly fencing?: "stop-instance" | "none";
-  readonly resources: readonly Indexed<ResourceInput>[];
-  /** Every resource id written in the group, valid resource or not. */
+  readonly resources: readonly SalvagedResource[];
+  /** Every resource id written in the group, valid or not. */
   readonly writtenResourceIds: ReadonlySet<string>;
 }
 
@@ -33,11 +50,11 @@ export interface Salvage {
     readonly leaseDurationMs?: number;
     readonly controllerTickMs?: number;
   };
-  readonly nodes: readonly Indexed<NodeInput>[];
-  /** Every node id written, valid node or not: references to them are not reported as unknown. */
+  readonly nodes: readonly SalvagedNode[];
+  /** Every node id written, valid or not: references to them are not reported as unknown. */
   readonly writtenNodeIds: ReadonlySet<string>;
   readonly groups: readonly SalvagedGroup[];
-  /** Every resource id written anywhere, by group index. */
+  /** The index of the group of every resource id written anywhere (the first, if several). */
   readonly resourceGroups: ReadonlyMap<string, number>;
 }
 
@@ -60,11 +77,34 @@ function read<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
   return result.success ? result.data : undefined;
 }
 
-function timingField(
-  schema: z.ZodType<number | undefined>,
-  value: unknown,
-  key: keyof typeof DEFAULTS.timing,
-): number | undefined {
+/** Each field of `raw` that `shape` accepts on its own. */
+function readFields(
+  shape: Record<string, z.ZodType>,
+  raw: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(shape)) {
+    const value = read(schema, own(raw, key));
+    if (value !== undefined) fields[key] = value;
+  }
+  return fields;
+}
+
+/** The fields of a node or resource, read with the schema its `key` picks. */
+function readTagged<T extends object>(
+  raw: unknown,
+  key: string,
+  schemas: Record<string, z.ZodObject>,
+  index: number,
+): T {
+  const object = record(raw);
+  const tag = own(object, key);
+  const schema = typeof tag === "string" && Object.hasOwn(schemas, tag) ? schemas[tag] : undefined;
+  const id = read(GroupSchema.shape.id, own(object, "id"));
+  return { id, ...(schema === undefined ? {} : readFields(schema.shape, object)), index } as T;
+}
+
+function timingField(schema: z.ZodType<number | undefined>, value: unknown, key: keyof typeof DEFAULTS.timing) {
   return value === undefined ? DEFAULTS.timing[key] : read(schema, value);
 }
 
@@ -73,24 +113,14 @@ function writtenId(value: unknown): string | undefined {
   return typeof id === "string" ? id : undefined;
 }
 
-function indexed<T>(values: readonly unknown[], schema: z.ZodType<T>): Indexed<T>[] {
-  const kept: Indexed<T>[] = [];
-  values.forEach((value, index) => {
-    const parsed = read(schema, value);
-    if (parsed !== undefined) kept.push({ index, value: parsed });
-  });
-  return kept;
-}
-
 export function salvage(input: unknown): Salvage {
   const top = record(input);
   const timing = record(own(top, "timing"));
   const timingShape = TimingSchema.shape;
   const rawNodes = list(own(top, "nodes"));
-  const rawGroups = list(own(top, "groups"));
   const resourceGroups = new Map<string, number>();
 
-  const groups = rawGroups.map((rawGroup, index): SalvagedGroup => {
+  const groups = list(own(top, "groups")).map((rawGroup, index): SalvagedGroup => {
     const group = record(rawGroup);
     const rawResources = list(own(group, "resources"));
     const writtenResourceIds = new Set<string>();
@@ -105,7 +135,7 @@ export function salvage(input: unknown): Salvage {
       id: read(GroupSchema.shape.id, own(group, "id")),
       preferredOwners: read(GroupSchema.shape.preferredOwners, own(group, "preferredOwners")),
       fencing: read(GroupSchema.shape.fencing, own(group, "fencing")),
-      resources: indexed(rawResources, ResourceSchema),
+      resources: rawResources.map((raw, i) => readTagged<SalvagedResource>(raw, "type", RESOURCE_SCHEMAS, i)),
       writtenResourceIds,
     };
   });
@@ -121,7 +151,7 @@ export function salvage(input: unknown): Salvage {
       leaseDurationMs: timingField(timingShape.leaseDuration, own(timing, "leaseDuration"), "leaseDurationMs"),
       controllerTickMs: timingField(timingShape.controllerTick, own(timing, "controllerTick"), "controllerTickMs"),
     },
-    nodes: indexed(rawNodes, NodeSchema),
+    nodes: rawNodes.map((raw, i) => readTagged<SalvagedNode>(raw, "kind", NODE_SCHEMAS, i)),
     writtenNodeIds: new Set(rawNodes.map(writtenId).filter((id) => id !== undefined)),
     groups,
     resourceGroups,

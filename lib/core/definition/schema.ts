@@ -122,6 +122,9 @@ const OnpremNodeSchema = strict(
   "an onprem node",
 );
 
+/** Each node kind's schema, for reading a broken node field by field. */
+export const NODE_SCHEMAS = { ec2: Ec2NodeSchema, onprem: OnpremNodeSchema } as const;
+
 export const NodeSchema = tagged(
   "kind",
   [Ec2NodeSchema, OnpremNodeSchema],
@@ -211,6 +214,16 @@ const CommandSchema = strict(
   { ...common, type: z.literal("command"), start: command, stop: command, check: command },
   "a command resource",
 );
+
+/** Each resource type's schema, for reading a broken resource field by field. */
+export const RESOURCE_SCHEMAS = {
+  "ebs-volume": EbsVolumeSchema,
+  "elastic-ip": ElasticIpSchema,
+  "dns-record": DnsRecordSchema,
+  mount: MountSchema,
+  systemd: SystemdSchema,
+  command: CommandSchema,
+} as const;
 
 export const ResourceSchema = tagged(
   "type",

@@ -5,32 +5,31 @@
  */
 import { choices, show } from "../messages.js";
 import { formatPath } from "../path.js";
-import type { Salvage, SalvagedGroup } from "../salvage.js";
-import type { NodeInput } from "../schema.js";
+import type { Salvage, SalvagedGroup, SalvagedNode } from "../salvage.js";
 import type { DefinitionProblem } from "../types.js";
 
 function checkZones(definition: Salvage): DefinitionProblem[] {
   const { region } = definition;
   if (region === undefined) return [];
-  return definition.nodes.flatMap(({ index, value: node }) =>
-    node.kind === "ec2" && node.availabilityZone.slice(0, -1) !== region
+  return definition.nodes.flatMap(({ index, kind, availabilityZone }) =>
+    kind === "ec2" && availabilityZone !== undefined && availabilityZone.slice(0, -1) !== region
       ? [
           {
             path: formatPath(["nodes", index, "availabilityZone"]),
-            message: `${show(node.availabilityZone)} is not in the cluster's region ${region}; name a zone of ${region}, such as ${region}a.`,
+            message: `${show(availabilityZone)} is not in the cluster's region ${region}; name a zone of ${region}, such as ${region}a.`,
           },
         ]
       : [],
   );
 }
 
-function checkGroup(group: SalvagedGroup, nodes: ReadonlyMap<string, NodeInput>): DefinitionProblem[] {
+function checkGroup(group: SalvagedGroup, nodes: ReadonlyMap<string, SalvagedNode>): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const at = ["groups", group.index] as const;
   const name = group.id === undefined ? `groups[${group.index}]` : `group ${show(group.id)}`;
-  const volumes = group.resources.flatMap(({ value }) => (value.type === "ebs-volume" ? [value.id] : []));
-  const ec2Only = group.resources.flatMap(({ value }) =>
-    value.type === "ebs-volume" || value.type === "elastic-ip" ? [`${value.type} ${value.id}`] : [],
+  const volumes = group.resources.flatMap(({ type, id }) => (type === "ebs-volume" ? [id ?? "?"] : []));
+  const ec2Only = group.resources.flatMap(({ type, id }) =>
+    type === "ebs-volume" || type === "elastic-ip" ? [`${type} ${id ?? "?"}`] : [],
   );
   const owners = (group.preferredOwners ?? []).flatMap((id, position) => {
     const node = nodes.get(id);
@@ -50,8 +49,8 @@ function checkGroup(group: SalvagedGroup, nodes: ReadonlyMap<string, NodeInput>)
   if (volumes.length > 0) {
     const zones = new Map<string, string[]>();
     for (const { node } of owners) {
-      if (node.kind !== "ec2") continue;
-      zones.set(node.availabilityZone, [...(zones.get(node.availabilityZone) ?? []), node.id]);
+      if (node.kind !== "ec2" || node.availabilityZone === undefined) continue;
+      zones.set(node.availabilityZone, [...(zones.get(node.availabilityZone) ?? []), node.id ?? "?"]);
     }
     if (zones.size > 1) {
       const found = [...zones].map(([zone, ids]) => `${zone}: ${ids.join(", ")}`).join("; ");
@@ -65,7 +64,7 @@ function checkGroup(group: SalvagedGroup, nodes: ReadonlyMap<string, NodeInput>)
   if (group.fencing === "stop-instance" && onprem.length > 0) {
     problems.push({
       path: formatPath([...at, "fencing"]),
-      message: `"stop-instance" cannot fence the on-premise node ${choices(onprem.map(({ node }) => node.id))}: Baton can stop only EC2 instances; use fencing: none, or list only EC2 nodes.`,
+      message: `"stop-instance" cannot fence the on-premise node ${choices(onprem.map(({ node }) => node.id ?? "?"))}: Baton can stop only EC2 instances; use fencing: none, or list only EC2 nodes.`,
     });
   }
   if (group.fencing === "none" && volumes.length > 0) {
@@ -78,7 +77,7 @@ function checkGroup(group: SalvagedGroup, nodes: ReadonlyMap<string, NodeInput>)
 }
 
 export function checkPlacement(definition: Salvage): DefinitionProblem[] {
-  const nodes = new Map<string, NodeInput>();
-  for (const { value } of definition.nodes) if (!nodes.has(value.id)) nodes.set(value.id, value);
+  const nodes = new Map<string, SalvagedNode>();
+  for (const node of definition.nodes) if (node.id !== undefined && !nodes.has(node.id)) nodes.set(node.id, node);
   return [...checkZones(definition), ...definition.groups.flatMap((group) => checkGroup(group, nodes))];
 }
