@@ -11,7 +11,7 @@ type Unit = keyof typeof UNIT_MS;
 /** Largest first: `formatDuration` picks the first unit that divides exactly. */
 const UNITS_LARGEST_FIRST: readonly Unit[] = ["d", "h", "m", "s", "ms"];
 
-const DURATION = /^(\d{1,15})(ms|s|m|h|d)$/;
+const DURATION = /^(\d{1,16})(ms|s|m|h|d)$/;
 
 /** The accepted forms, for messages that reject a duration. */
 export const DURATION_FORMS = "a whole number followed by ms, s, m, h or d, such as 500ms, 2s, 15m, 6h or 1d";

@@ -26,6 +26,12 @@ export function loadDefinitionText(text: string): DefinitionResult {
         })),
       };
     }
+    if (document.contents === null) {
+      return {
+        ok: false,
+        problems: [{ path: "", message: "the text is empty; write the cluster definition in it.", line: 1 }],
+      };
+    }
     const result = parseDefinition(document.toJS({ maxAliasCount: 100 }));
     if (result.ok) return result;
     const problems = result.problems.map((problem) => withLine(problem, document, lines));
