@@ -1,4 +1,17 @@
-// Placeholder: replaced by the real heartbeat handler (issue 2, section 4).
-import type { APIGatewayProxyResultV2 } from "aws-lambda";
+// POST /v1/heartbeat (docs/protocol.md). Wiring only: the decisions are in lib/core.
+import { Logger } from "@aws-lambda-powertools/logger";
+import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
+import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
+import { indexCluster } from "../lib/core/cluster-index.js";
+import { loadEmbeddedDefinition, requireEnv } from "../lib/handlers/embedded-definition.js";
+import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
 
-export const handler = async (): Promise<APIGatewayProxyResultV2> => Promise.resolve({ statusCode: 501 });
+// Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
+const definition = loadEmbeddedDefinition(process.env.BATON_DEFINITION);
+
+export const handler = createHeartbeatHandler({
+  index: indexCluster(definition),
+  store: new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv("TABLE_NAME")),
+  clock: { now: () => Date.now() },
+  logger: new Logger({ serviceName: "baton-heartbeat" }),
+});

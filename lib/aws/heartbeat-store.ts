@@ -1,0 +1,166 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { GroupId } from "../core/definition/types.js";
+import { StaleHeartbeatError, StoreUnavailableError } from "../core/heartbeat/errors.js";
+import type { Heartbeat } from "../core/heartbeat/message.js";
+import { judgeSequence, type SequencePosition } from "../core/heartbeat/sequence.js";
+import type { GroupOwnership, HeartbeatStore } from "../core/heartbeat/store.js";
+import { itemKeys } from "./table-layout.js";
+
+/** Attempts at one heartbeat when concurrent writers keep changing the record under it. */
+const MAX_WRITE_ATTEMPTS = 4;
+/** BatchGetItem may leave keys unprocessed under load; how many times to ask again. */
+const MAX_BATCH_ROUNDS = 3;
+
+const NAMES = {
+  "#pk": "pk",
+  "#node": "nodeId",
+  "#boot": "bootId",
+  "#seq": "seq",
+  "#at": "receivedAt",
+  "#res": "resources",
+  "#started": "bootStartedAt",
+  "#retired": "retiredBoots",
+};
+
+/** The DynamoDB side of the heartbeat path: one conditional UpdateItem per accepted heartbeat. */
+export class DynamoHeartbeatStore implements HeartbeatStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async recordHeartbeat(heartbeat: Heartbeat, receivedAt: number): Promise<void> {
+    // First try: the common case, the next heartbeat of the boot the table holds (or the
+    // node's first ever). Its condition is what makes a replay or a reordering harmless.
+    let seen = await this.write(heartbeat, receivedAt, undefined);
+    for (let attempt = 1; seen !== "written"; attempt++) {
+      const verdict = judgeSequence(seen, heartbeat);
+      if (verdict.kind === "duplicate") {
+        throw new StaleHeartbeatError(
+          `seq ${heartbeat.seq} is not greater than ${verdict.lastSeq}, the last one accepted for bootId ${heartbeat.bootId}: a replay or a duplicate.`,
+          [{ path: "seq", message: `must be greater than ${verdict.lastSeq}` }],
+        );
+      }
+      if (verdict.kind === "retired-boot") {
+        throw new StaleHeartbeatError(
+          `bootId ${heartbeat.bootId} belongs to a boot that node "${heartbeat.nodeId}" has left: a late message of an earlier run of the agent.`,
+          [{ path: "bootId", message: "is a boot the node has already left" }],
+        );
+      }
+      if (attempt >= MAX_WRITE_ATTEMPTS) {
+        throw new StaleHeartbeatError(
+          `The record of node "${heartbeat.nodeId}" changed under ${MAX_WRITE_ATTEMPTS} attempts in a row; another heartbeat of the node won.`,
+        );
+      }
+      // A new boot (or, after a lost race, the next seq): write conditioned on the exact record seen.
+      seen = await this.write(heartbeat, receivedAt, verdict.kind === "new-boot" ? { seen, verdict } : undefined);
+    }
+  }
+
+  /** One conditional write; returns "written", or the record that made the condition fail. */
+  private async write(
+    heartbeat: Heartbeat,
+    receivedAt: number,
+    newBoot: { seen: SequencePosition | undefined; verdict: { retiredBoots: readonly string[] } } | undefined,
+  ): Promise<"written" | SequencePosition | undefined> {
+    const values: Record<string, unknown> = {
+      ":node": heartbeat.nodeId,
+      ":boot": heartbeat.bootId,
+      ":seq": heartbeat.seq,
+      ":now": receivedAt,
+      ":res": heartbeat.resources,
+    };
+    let update = "SET #node = :node, #boot = :boot, #seq = :seq, #at = :now, #res = :res";
+    let condition: string;
+    if (newBoot === undefined) {
+      update += ", #started = if_not_exists(#started, :now), #retired = if_not_exists(#retired, :none)";
+      condition = "attribute_not_exists(#pk) OR (#boot = :boot AND #seq < :seq)";
+      values[":none"] = [];
+    } else {
+      update += ", #started = :now, #retired = :retired";
+      values[":retired"] = newBoot.verdict.retiredBoots;
+      if (newBoot.seen === undefined) {
+        condition = "attribute_not_exists(#pk)";
+      } else {
+        condition = "#boot = :seenBoot AND #seq = :seenSeq";
+        values[":seenBoot"] = newBoot.seen.bootId;
+        values[":seenSeq"] = newBoot.seen.seq;
+      }
+    }
+    const names = Object.fromEntries(
+      Object.entries(NAMES).filter(([alias]) => update.includes(alias) || condition.includes(alias)),
+    );
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(itemKeys.nodeLiveness(heartbeat.nodeId)),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return "written";
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return positionOf(error.Item);
+      throw new StoreUnavailableError(`Could not record the heartbeat in table ${this.tableName}.`, { cause: error });
+    }
+  }
+
+  async readOwnership(groupIds: readonly GroupId[]): Promise<ReadonlyMap<GroupId, GroupOwnership>> {
+    const result = new Map<GroupId, GroupOwnership>();
+    const idByPartition = new Map(groupIds.map((id) => [itemKeys.groupState(id).pk, id]));
+    let keys: Record<string, AttributeValue>[] = groupIds.map((id) => marshall(itemKeys.groupState(id)));
+    for (let round = 0; keys.length > 0; round++) {
+      if (round >= MAX_BATCH_ROUNDS) {
+        throw new StoreUnavailableError(`DynamoDB left ${keys.length} group items unread after ${round} rounds.`);
+      }
+      try {
+        const out = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: "#pk, #owner, #epoch",
+                ExpressionAttributeNames: { "#pk": "pk", "#owner": "owner", "#epoch": "epoch" },
+              },
+            },
+          }),
+        );
+        for (const raw of out.Responses?.[this.tableName] ?? []) {
+          const item = unmarshall(raw);
+          const id = idByPartition.get(String(item.pk));
+          if (id === undefined) continue;
+          result.set(id, {
+            owner: typeof item.owner === "string" ? item.owner : null,
+            epoch: typeof item.epoch === "number" ? item.epoch : 0,
+          });
+        }
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      } catch (error) {
+        throw new StoreUnavailableError(`Could not read group owners from table ${this.tableName}.`, { cause: error });
+      }
+    }
+    return result;
+  }
+}
+
+function positionOf(item: Record<string, AttributeValue> | undefined): SequencePosition | undefined {
+  if (item === undefined) return undefined;
+  const record = unmarshall(item);
+  return {
+    bootId: String(record.bootId),
+    seq: Number(record.seq),
+    retiredBoots: Array.isArray(record.retiredBoots) ? record.retiredBoots.map(String) : [],
+  };
+}

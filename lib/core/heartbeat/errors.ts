@@ -1,0 +1,54 @@
+/**
+ * Why a heartbeat was refused. Each class is one answer the protocol gives
+ * (docs/protocol.md); the handler maps them to HTTP statuses in one place.
+ * Nothing is written when any of them is thrown.
+ */
+
+export interface FieldProblem {
+  /** The field, as a path into the request body: `seq`, `resources.pg-mount`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export abstract class HeartbeatRejectedError extends Error {
+  abstract readonly code: string;
+  readonly problems: readonly FieldProblem[];
+  constructor(message: string, problems: readonly FieldProblem[] = [], options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.problems = problems;
+  }
+}
+
+/** The body is larger than the protocol allows. */
+export class BodyTooLargeError extends HeartbeatRejectedError {
+  readonly code = "BodyTooLarge";
+}
+
+/** The body is not JSON, or fields are missing, of the wrong type, or name unknown resources. */
+export class MalformedHeartbeatError extends HeartbeatRejectedError {
+  readonly code = "MalformedHeartbeat";
+}
+
+/** `nodeId` is not a node of the deployed definition. */
+export class UnknownNodeError extends HeartbeatRejectedError {
+  readonly code = "UnknownNode";
+}
+
+/** The caller's IAM identity is not the one the definition gives the node. */
+export class CallerNotNodeError extends HeartbeatRejectedError {
+  readonly code = "CallerNotNode";
+}
+
+/** A replay, a duplicate, or a message from a boot the node has since left. */
+export class StaleHeartbeatError extends HeartbeatRejectedError {
+  readonly code = "StaleHeartbeat";
+}
+
+/** The table could not be reached or refused the call for a reason that is not the node's fault. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}

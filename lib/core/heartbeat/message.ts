@@ -1,0 +1,86 @@
+import { z } from "zod";
+import type { NodeId, ResourceId } from "../definition/types.js";
+import { BodyTooLargeError, type FieldProblem, MalformedHeartbeatError } from "./errors.js";
+
+/** Largest heartbeat body accepted, in bytes. */
+export const MAX_HEARTBEAT_BYTES = 16 * 1024;
+
+export const RESOURCE_STATES = ["online", "offline", "starting", "stopping", "failed"] as const;
+export type ResourceState = (typeof RESOURCE_STATES)[number];
+
+/** A heartbeat as the node sent it, once it has been parsed and type-checked. */
+export interface Heartbeat {
+  readonly nodeId: NodeId;
+  readonly bootId: string;
+  readonly seq: number;
+  readonly resources: Readonly<Record<ResourceId, ResourceState>>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Unknown top-level fields are ignored (zod strips them): a newer agent keeps its
+// lease with an older stack. A field's meaning never changes between versions.
+const heartbeatSchema = z.object({
+  nodeId: z
+    .string({ error: "must be a string: the node's id from the cluster definition" })
+    .min(1, "must not be empty"),
+  bootId: z
+    .string({ error: "must be a string: a UUID the agent draws at each start" })
+    .regex(UUID, "must be a UUID (8-4-4-4-12 hex digits) that the agent draws at each start"),
+  seq: z
+    .number({ error: "must be a number: an integer that grows with each heartbeat of one bootId" })
+    .int("must be a whole number")
+    .min(0, "must not be negative")
+    .max(Number.MAX_SAFE_INTEGER, "must be at most 2^53 - 1"),
+  resources: z.record(z.string(), z.enum(RESOURCE_STATES, { error: `must be one of ${RESOURCE_STATES.join(", ")}` }), {
+    error: 'must be an object mapping resource ids to states, such as {"pg-mount": "online"} ({} for none)',
+  }),
+});
+
+/** The body's size in bytes, whether API Gateway passed it as text or base64. */
+export function bodyBytes(body: string, isBase64Encoded: boolean): Uint8Array {
+  return isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
+}
+
+/**
+ * Parses and type-checks a heartbeat body.
+ * @throws BodyTooLargeError over {@link MAX_HEARTBEAT_BYTES}
+ * @throws MalformedHeartbeatError for anything but a well-typed heartbeat, naming every bad field
+ */
+export function parseHeartbeat(body: string | undefined, isBase64Encoded: boolean): Heartbeat {
+  if (body === undefined || body === "") {
+    throw new MalformedHeartbeatError("The request has no body: send the heartbeat as a JSON object.");
+  }
+  const bytes = bodyBytes(body, isBase64Encoded);
+  if (bytes.byteLength > MAX_HEARTBEAT_BYTES) {
+    throw new BodyTooLargeError(
+      `The body is ${bytes.byteLength} bytes; a heartbeat may be at most ${MAX_HEARTBEAT_BYTES} bytes.`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch (error) {
+    throw new MalformedHeartbeatError(`The body is not valid JSON: ${(error as Error).message}.`, [], {
+      cause: error,
+    });
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new MalformedHeartbeatError("The body must be a JSON object with nodeId, bootId, seq and resources.");
+  }
+  const parsed = heartbeatSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems: FieldProblem[] = parsed.error.issues.map((issue) => ({
+      path: issue.path.map(String).join(".") || "(body)",
+      message: issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message,
+    }));
+    throw new MalformedHeartbeatError(describe(problems), problems);
+  }
+  return { ...parsed.data, bootId: parsed.data.bootId.toLowerCase() };
+}
+
+export function describe(problems: readonly FieldProblem[]): string {
+  return `The heartbeat has ${problems.length === 1 ? "a bad field" : `${problems.length} bad fields`}: ${problems
+    .map((p) => `${p.path} ${p.message}`)
+    .join("; ")}.`;
+}

@@ -1,0 +1,33 @@
+import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
+import type { Heartbeat, ResourceState } from "./message.js";
+
+/** What the table knows of a node's liveness: written only by the heartbeat function. */
+export interface NodeLiveness {
+  readonly nodeId: NodeId;
+  readonly bootId: string;
+  readonly seq: number;
+  /** When the heartbeat function received the last accepted heartbeat, by its own clock (epoch ms). */
+  readonly receivedAt: number;
+  /** When the first heartbeat of the current boot was received (epoch ms). */
+  readonly bootStartedAt: number;
+  readonly resources: Readonly<Record<ResourceId, ResourceState>>;
+  readonly retiredBoots: readonly string[];
+}
+
+/** Who owns a group, and its fencing token. A group never written yet has no owner and epoch 0. */
+export interface GroupOwnership {
+  readonly owner: NodeId | null;
+  readonly epoch: number;
+}
+
+/** The port the heartbeat path writes through (implemented in lib/aws). */
+export interface HeartbeatStore {
+  /**
+   * Records an admitted heartbeat with one conditional write per attempt.
+   * @throws StaleHeartbeatError when the table already holds this heartbeat or a newer one
+   * @throws StoreUnavailableError when the table cannot be reached
+   */
+  recordHeartbeat(heartbeat: Heartbeat, receivedAt: number): Promise<void>;
+  /** Strongly consistent read of the groups' owners and epochs. */
+  readOwnership(groupIds: readonly GroupId[]): Promise<ReadonlyMap<GroupId, GroupOwnership>>;
+}

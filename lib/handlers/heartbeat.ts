@@ -1,0 +1,57 @@
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { Clock } from "../core/clock.js";
+import type { ClusterIndex } from "../core/cluster-index.js";
+import { acknowledge } from "../core/heartbeat/acknowledgement.js";
+import { admitHeartbeat } from "../core/heartbeat/admit.js";
+import type { HeartbeatStore } from "../core/heartbeat/store.js";
+import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
+
+export interface HeartbeatHandlerDependencies {
+  readonly index: ClusterIndex;
+  readonly store: HeartbeatStore;
+  /** The function's own clock: receipt times are stamped by it, never by the node. */
+  readonly clock: Clock;
+  readonly logger: HandlerLogger;
+}
+
+export type HeartbeatHandler = (
+  event: APIGatewayProxyEventV2WithIAMAuthorizer,
+  context: Pick<Context, "invokedFunctionArn">,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** POST /v1/heartbeat: admit (pure), record and read owners (in parallel), acknowledge. */
+export function createHeartbeatHandler({
+  index,
+  store,
+  clock,
+  logger,
+}: HeartbeatHandlerDependencies): HeartbeatHandler {
+  return async (event, context) => {
+    const receivedAt = clock.now();
+    try {
+      const { heartbeat, node } = admitHeartbeat(
+        index,
+        {
+          body: event.body,
+          isBase64Encoded: event.isBase64Encoded,
+          callerArn: event.requestContext.authorizer?.iam?.userArn,
+        },
+        accountOf(context.invokedFunctionArn),
+      );
+      const groupIds = index.groupsOwnableBy(node.id).map((g) => g.id);
+      const [, ownership] = await Promise.all([
+        store.recordHeartbeat(heartbeat, receivedAt),
+        store.readOwnership(groupIds),
+      ]);
+      logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
+      return jsonResponse(200, acknowledge(index, heartbeat, receivedAt, ownership));
+    } catch (error) {
+      return errorResponse(error, logger);
+    }
+  };
+}
+
+/** The account id is the fifth field of the function's own ARN. */
+function accountOf(functionArn: string): string {
+  return functionArn.split(":")[4] ?? "";
+}

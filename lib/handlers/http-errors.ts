@@ -1,0 +1,52 @@
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import {
+  BodyTooLargeError,
+  CallerNotNodeError,
+  HeartbeatRejectedError,
+  MalformedHeartbeatError,
+  StaleHeartbeatError,
+  StoreUnavailableError,
+  UnknownNodeError,
+} from "../core/heartbeat/errors.js";
+
+/** The one place that turns domain errors into HTTP answers. */
+const STATUS_BY_ERROR: readonly [new (...args: never[]) => HeartbeatRejectedError, number][] = [
+  [BodyTooLargeError, 413],
+  [MalformedHeartbeatError, 400],
+  [UnknownNodeError, 404],
+  [CallerNotNodeError, 403],
+  [StaleHeartbeatError, 409],
+];
+
+/** The slice of a logger (Powertools' Logger fits) that the handlers use. */
+export interface HandlerLogger {
+  debug(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Maps an error to its answer. Callers' mistakes get their message; our failures never leak a stack. */
+export function errorResponse(error: unknown, logger: HandlerLogger): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof HeartbeatRejectedError) {
+    const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 400;
+    logger.warn("heartbeat refused", { status, code: error.code, reason: error.message });
+    const problems = error.problems.length > 0 ? { problems: error.problems } : {};
+    return jsonResponse(status, { error: { code: error.code, message: error.message, ...problems } });
+  }
+  if (error instanceof StoreUnavailableError) {
+    logger.error("table unavailable", { error });
+    return jsonResponse(503, {
+      error: { code: "StoreUnavailable", message: "The cluster table could not be reached; send the next heartbeat." },
+    });
+  }
+  logger.error("unexpected error", { error });
+  return jsonResponse(500, { error: { code: "InternalError", message: "The heartbeat could not be processed." } });
+}

@@ -1,0 +1,263 @@
+import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { parse } from "yaml";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { itemKeys } from "../../lib/aws/table-layout.js";
+import { createDynamoDbClient } from "../../lib/aws/dynamodb-client.js";
+import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
+import { indexCluster } from "../../lib/core/cluster-index.js";
+import { loadEmbeddedDefinition } from "../../lib/handlers/embedded-definition.js";
+import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handlers/heartbeat.js";
+import { CALLERS, heartbeatBody, heartbeatEvent, LAMBDA_CONTEXT } from "../support/heartbeat-events.js";
+import { createStateTable, useFreshMoto } from "./support/aws.js";
+
+const TABLE = "baton-heartbeat-it";
+
+let handler: HeartbeatHandler;
+let dynamo: DynamoDBClient;
+
+async function liveness(nodeId: string): Promise<Record<string, unknown> | undefined> {
+  const out = await dynamo.send(
+    new GetItemCommand({ TableName: TABLE, Key: marshall(itemKeys.nodeLiveness(nodeId)), ConsistentRead: true }),
+  );
+  return out.Item ? unmarshall(out.Item) : undefined;
+}
+
+/** The answer's body, as the protocol gives it (docs/protocol.md). */
+interface Answer {
+  readonly error: { code: string; message: string; problems?: { path: string; message: string }[] };
+  readonly groups: unknown[];
+  readonly receivedAt: string;
+}
+
+async function send(body: unknown, caller: string | undefined, options?: { raw?: boolean; base64?: boolean }) {
+  const response = await handler(heartbeatEvent(body, caller, options), LAMBDA_CONTEXT);
+  return { status: response.statusCode, body: JSON.parse(response.body ?? "{}") as Answer };
+}
+
+beforeAll(async () => {
+  await useFreshMoto();
+  // The deployed function gets these from its bundle and its environment; so does the real handler here.
+  process.env.TABLE_NAME = TABLE;
+  process.env.BATON_DEFINITION = JSON.stringify(parse(readFileSync("examples/cluster.yaml", "utf8")));
+  process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+  ({ handler } = await import("../../lambdas/heartbeat.js"));
+});
+
+beforeEach(async () => {
+  await useFreshMoto();
+  dynamo = await createStateTable(TABLE);
+});
+
+describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
+  it("records an EC2 node's heartbeat with the function's receipt time and answers lease, interval and groups", async () => {
+    // Prepare
+    const body = heartbeatBody("db-b", { seq: 7, resources: { "report-svc": "offline" } });
+    const before = Date.now();
+    // Act
+    const response = await send(body, CALLERS["db-b"]);
+    // Assess
+    const after = Date.now();
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      cluster: "orders-db",
+      nodeId: "db-b",
+      bootId: body.bootId,
+      seq: 7,
+      leaseDurationMs: 10_000,
+      heartbeatIntervalMs: 2_000,
+      groups: [
+        { id: "postgres", owner: null, epoch: 0 },
+        { id: "reports", owner: null, epoch: 0 },
+      ],
+    });
+    const item = await liveness("db-b");
+    expect(item).toMatchObject({ nodeId: "db-b", bootId: body.bootId, seq: 7, resources: { "report-svc": "offline" } });
+    expect(item?.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(item?.receivedAt).toBeLessThanOrEqual(after);
+    expect(item?.bootStartedAt).toBe(item?.receivedAt);
+    expect(Date.parse(response.body.receivedAt)).toBe(item?.receivedAt);
+  });
+
+  it("tells the node each group's current owner and epoch from the table", async () => {
+    // Prepare
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: marshall({ ...itemKeys.groupState("postgres"), owner: "db-a", epoch: 3 }),
+      }),
+    );
+    // Act
+    const response = await send(heartbeatBody("db-a"), CALLERS["db-a"]);
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body.groups).toEqual([{ id: "postgres", owner: "db-a", epoch: 3 }]);
+  });
+
+  it("accepts an on-premise node signing with its role, and a base64-encoded body", async () => {
+    // Prepare
+    const body = heartbeatBody("office-1", { resources: { "report-svc": "online", "reports-dns": "online" } });
+    // Act
+    const response = await send(body, CALLERS["office-1"], { base64: true });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body.groups).toEqual([{ id: "reports", owner: null, epoch: 0 }]);
+    expect((await liveness("office-1"))?.resources).toEqual({ "report-svc": "online", "reports-dns": "online" });
+  });
+
+  it.each([
+    ["another EC2 node's instance session", "db-a", CALLERS["db-b"]],
+    [
+      "a session of the right instance id in another account",
+      "db-a",
+      CALLERS["db-a"].replace("123456789012", "210987654321"),
+    ],
+    ["another role for an on-premise node", "office-1", "arn:aws:sts::123456789012:assumed-role/some-other-role/s"],
+    ["an empty IAM identity", "db-a", undefined],
+  ])("answers 403 and writes nothing when signed by %s", async (_case, nodeId, caller) => {
+    // Act
+    const response = await send(heartbeatBody(nodeId), caller);
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe("CallerNotNode");
+    expect(await liveness(nodeId)).toBeUndefined();
+  });
+
+  it("answers 404 for a node the definition does not hold", async () => {
+    // Act
+    const response = await send(heartbeatBody("db-z"), CALLERS["db-a"]);
+    // Assess
+    expect(response.status).toBe(404);
+    expect(response.body.error).toMatchObject({ code: "UnknownNode", problems: [{ path: "nodeId" }] });
+    expect(response.body.error.message).toContain("db-a, db-b, office-1");
+    expect(await liveness("db-z")).toBeUndefined();
+  });
+
+  it.each([
+    ["malformed JSON", "{nodeId: db-a", { raw: true }, []],
+    ["a body that is not an object", "[1,2]", { raw: true }, []],
+    [
+      "wrong types",
+      { nodeId: "db-a", bootId: "not-a-uuid", seq: "7", resources: [] },
+      {},
+      ["bootId", "seq", "resources"],
+    ],
+    ["a missing field", { nodeId: "db-a", bootId: randomUUID(), resources: {} }, {}, ["seq"]],
+    ["a negative seq", heartbeatBody("db-a", { seq: -1 }), {}, ["seq"]],
+    ["an unknown resource", heartbeatBody("db-a", { resources: { nope: "online" } }), {}, ["resources.nope"]],
+    [
+      "a resource of a group the node cannot own",
+      heartbeatBody("db-a", { resources: { "report-svc": "online" } }),
+      {},
+      ["resources.report-svc"],
+    ],
+    [
+      "an unknown resource state",
+      heartbeatBody("db-a", { resources: { postgres: "running" } }),
+      {},
+      ["resources.postgres"],
+    ],
+  ] as const)("answers 400 naming the fields for %s, and writes nothing", async (_case, body, options, paths) => {
+    // Act
+    const response = await send(body, CALLERS["db-a"], options);
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe("MalformedHeartbeat");
+    const problems = response.body.error.problems ?? [];
+    expect(problems.map((p) => p.path).sort()).toEqual([...paths].sort());
+    for (const path of paths) expect(response.body.error.message).toContain(path);
+    expect(await liveness("db-a")).toBeUndefined();
+  });
+
+  it("answers 413 for a body over 16 KiB and writes nothing", async () => {
+    // Prepare
+    const body = { ...heartbeatBody("db-a"), padding: "x".repeat(16 * 1024) };
+    // Act
+    const response = await send(body, CALLERS["db-a"]);
+    // Assess
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe("BodyTooLarge");
+    expect(await liveness("db-a")).toBeUndefined();
+  });
+
+  it("answers 409 to a replay and to an older seq, leaving the record as it was", async () => {
+    // Prepare
+    const bootId = randomUUID();
+    expect((await send(heartbeatBody("db-a", { bootId, seq: 5 }), CALLERS["db-a"])).status).toBe(200);
+    const recorded = await liveness("db-a");
+    // Act
+    const replay = await send(heartbeatBody("db-a", { bootId, seq: 5 }), CALLERS["db-a"]);
+    const older = await send(
+      heartbeatBody("db-a", { bootId, seq: 4, resources: { postgres: "failed" } }),
+      CALLERS["db-a"],
+    );
+    // Assess
+    expect([replay.status, older.status]).toEqual([409, 409]);
+    expect(replay.body.error).toMatchObject({ code: "StaleHeartbeat", problems: [{ path: "seq" }] });
+    expect(await liveness("db-a")).toEqual(recorded);
+  });
+
+  it("accepts a reboot (new bootId, seq from 0) and then refuses late messages of the old boot", async () => {
+    // Prepare
+    const oldBoot = randomUUID();
+    const newBoot = randomUUID();
+    await send(heartbeatBody("db-a", { bootId: oldBoot, seq: 41 }), CALLERS["db-a"]);
+    // Act
+    const reboot = await send(heartbeatBody("db-a", { bootId: newBoot, seq: 0 }), CALLERS["db-a"]);
+    const late = await send(heartbeatBody("db-a", { bootId: oldBoot, seq: 42 }), CALLERS["db-a"]);
+    const next = await send(heartbeatBody("db-a", { bootId: newBoot, seq: 1 }), CALLERS["db-a"]);
+    // Assess
+    expect([reboot.status, late.status, next.status]).toEqual([200, 409, 200]);
+    expect(late.body.error.problems).toEqual([{ path: "bootId", message: "is a boot the node has already left" }]);
+    const item = await liveness("db-a");
+    expect(item).toMatchObject({ bootId: newBoot, seq: 1, retiredBoots: [oldBoot] });
+    expect(item?.bootStartedAt).toBeGreaterThan(0);
+    expect(item?.bootStartedAt).toBeLessThanOrEqual(item?.receivedAt as number);
+  });
+
+  it("records exactly one of two concurrent copies of a heartbeat, round after round", async () => {
+    // Prepare
+    const bootId = randomUUID();
+    for (let seq = 1; seq <= 10; seq++) {
+      const body = heartbeatBody("db-a", { bootId, seq });
+      // Act
+      const results = await Promise.all([send(body, CALLERS["db-a"]), send(body, CALLERS["db-a"])]);
+      // Assess
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      expect(await liveness("db-a")).toMatchObject({ seq });
+    }
+  });
+
+  it("ends two concurrent heartbeats of one boot on the higher seq, whatever order they land in", async () => {
+    // Prepare
+    const bootId = randomUUID();
+    // Act
+    const [lower, higher] = await Promise.all([
+      send(heartbeatBody("db-a", { bootId, seq: 8, resources: { postgres: "starting" } }), CALLERS["db-a"]),
+      send(heartbeatBody("db-a", { bootId, seq: 9, resources: { postgres: "online" } }), CALLERS["db-a"]),
+    ]);
+    // Assess
+    expect(higher.status).toBe(200);
+    expect([200, 409]).toContain(lower.status);
+    expect(await liveness("db-a")).toMatchObject({ seq: 9, resources: { postgres: "online" } });
+  });
+
+  it("answers 503, not a 4xx, when DynamoDB refuses the call (here: the table does not exist)", async () => {
+    // Prepare
+    const errors: unknown[] = [];
+    const broken = createHeartbeatHandler({
+      index: indexCluster(loadEmbeddedDefinition(process.env.BATON_DEFINITION)),
+      store: new DynamoHeartbeatStore(createDynamoDbClient(), "no-such-table"),
+      clock: { now: () => Date.now() },
+      logger: { debug: () => undefined, warn: () => undefined, error: (_m, attrs) => errors.push(attrs.error) },
+    });
+    // Act
+    const response = await broken(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body ?? "{}")).toMatchObject({ error: { code: "StoreUnavailable" } });
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+import { indexCluster, type ClusterIndex } from "../../lib/core/cluster-index.js";
+import { loadDefinitionText } from "../../lib/core/definition/index.js";
+import type { ClusterDefinition } from "../../lib/core/definition/types.js";
+
+export const EXAMPLE_PATH = "examples/cluster.yaml";
+
+/** examples/cluster.yaml, loaded by the real loader. */
+export function exampleDefinition(): ClusterDefinition {
+  const result = loadDefinitionText(readFileSync(EXAMPLE_PATH, "utf8"));
+  if (!result.ok) throw new Error(`${EXAMPLE_PATH} does not load: ${JSON.stringify(result.problems)}`);
+  return result.definition;
+}
+
+export function exampleIndex(): ClusterIndex {
+  return indexCluster(exampleDefinition());
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
+
+export const ACCOUNT = "123456789012";
+/** The context API Gateway's Lambda integration gives: the function's own ARN names the account. */
+export const LAMBDA_CONTEXT = { invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:baton-heartbeat` };
+
+/** The identities the example cluster's nodes sign with (examples/cluster.yaml). */
+export const CALLERS = {
+  "db-a": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-ec2-node/i-0a1b2c3d4e5f60001`,
+  "db-b": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-ec2-node/i-0a1b2c3d4e5f60002`,
+  "office-1": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node-office-1/roles-anywhere-office-1`,
+} as const;
+
+export interface HeartbeatBody {
+  nodeId: string;
+  bootId: string;
+  seq: number;
+  resources: Record<string, string>;
+}
+
+export function heartbeatBody(nodeId: string, overrides: Partial<HeartbeatBody> = {}) {
+  return { nodeId, bootId: randomUUID(), seq: 1, resources: {}, ...overrides };
+}
+
+/** An API Gateway HTTP API (payload 2.0) event with the IAM authorizer's context. */
+export function heartbeatEvent(
+  body: unknown,
+  callerArn: string | undefined,
+  options: { raw?: boolean; base64?: boolean } = {},
+): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const text = options.raw ? String(body) : JSON.stringify(body);
+  return {
+    version: "2.0",
+    routeKey: "POST /v1/heartbeat",
+    rawPath: "/v1/heartbeat",
+    rawQueryString: "",
+    headers: { "content-type": "application/json" },
+    body: options.base64 ? Buffer.from(text).toString("base64") : text,
+    isBase64Encoded: options.base64 ?? false,
+    requestContext: {
+      accountId: ACCOUNT,
+      apiId: "abc123",
+      domainName: "abc123.execute-api.us-east-1.amazonaws.com",
+      domainPrefix: "abc123",
+      http: {
+        method: "POST",
+        path: "/v1/heartbeat",
+        protocol: "HTTP/1.1",
+        sourceIp: "203.0.113.10",
+        userAgent: "baton-agent",
+      },
+      requestId: randomUUID(),
+      routeKey: "POST /v1/heartbeat",
+      stage: "$default",
+      time: "22/Nov/2026:03:00:00 +0000",
+      timeEpoch: 0,
+      authorizer: {
+        iam: {
+          accessKey: "ASIAEXAMPLE",
+          accountId: ACCOUNT,
+          callerId: "AROAEXAMPLE:session",
+          cognitoIdentity: null,
+          principalOrgId: "",
+          userArn: callerArn ?? "",
+          userId: "AROAEXAMPLE:session",
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { admitHeartbeat } from "../../../lib/core/heartbeat/admit.js";
+import {
+  BodyTooLargeError,
+  CallerNotNodeError,
+  MalformedHeartbeatError,
+  UnknownNodeError,
+} from "../../../lib/core/heartbeat/errors.js";
+import { ACCOUNT, CALLERS, heartbeatBody } from "../../support/heartbeat-events.js";
+import { exampleIndex } from "../../support/example-cluster.js";
+
+const index = exampleIndex();
+const request = (body: unknown, callerArn: string | undefined = CALLERS["db-a"]) => ({
+  body: typeof body === "string" ? body : JSON.stringify(body),
+  isBase64Encoded: false,
+  callerArn,
+});
+
+describe("admitHeartbeat", () => {
+  it("admits a well-formed heartbeat signed by its node", () => {
+    // Act
+    const admitted = admitHeartbeat(
+      index,
+      request(heartbeatBody("db-a", { resources: { postgres: "online" } })),
+      ACCOUNT,
+    );
+    // Assess
+    expect(admitted.node.id).toBe("db-a");
+    expect(admitted.heartbeat.resources).toEqual({ postgres: "online" });
+  });
+
+  it("checks in protocol order: size, shape, node, signer, resources", () => {
+    // Prepare: each request also breaks every later rule.
+    const huge = JSON.stringify({ nodeId: "db-z", pad: "x".repeat(20_000) });
+    const cases = [
+      [request(huge, undefined), BodyTooLargeError],
+      [request({ nodeId: "db-z", seq: "x" }, undefined), MalformedHeartbeatError],
+      [request(heartbeatBody("db-z", { resources: { nope: "online" } }), undefined), UnknownNodeError],
+      [request(heartbeatBody("db-a", { resources: { nope: "online" } }), CALLERS["db-b"]), CallerNotNodeError],
+      [request(heartbeatBody("db-a", { resources: { nope: "online" } })), MalformedHeartbeatError],
+    ] as const;
+    for (const [req, type] of cases) {
+      // Act
+      const act = () => admitHeartbeat(index, req, ACCOUNT);
+      // Assess
+      expect(act).toThrow(type);
+    }
+  });
+
+  it("names every resource the node may not report on", () => {
+    // Prepare
+    const body = heartbeatBody("db-a", { resources: { postgres: "online", "report-svc": "online", ghost: "failed" } });
+    // Act
+    let paths: string[] = [];
+    try {
+      admitHeartbeat(index, request(body), ACCOUNT);
+    } catch (error) {
+      paths = (error as MalformedHeartbeatError).problems.map((p) => p.path);
+    }
+    // Assess
+    expect(paths).toEqual(["resources.report-svc", "resources.ghost"]);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { StaleHeartbeatError, StoreUnavailableError } from "../../../lib/core/heartbeat/errors.js";
+import type { Heartbeat } from "../../../lib/core/heartbeat/message.js";
+import type { GroupOwnership, HeartbeatStore } from "../../../lib/core/heartbeat/store.js";
+import { createHeartbeatHandler } from "../../../lib/handlers/heartbeat.js";
+import { CALLERS, heartbeatBody, heartbeatEvent, LAMBDA_CONTEXT } from "../../support/heartbeat-events.js";
+import { exampleIndex } from "../../support/example-cluster.js";
+
+/** A stateful stand-in for the table: records what was written, or fails as told. */
+class FakeStore implements HeartbeatStore {
+  readonly recorded: { heartbeat: Heartbeat; receivedAt: number }[] = [];
+  failWith: Error | undefined;
+  ownership = new Map<string, GroupOwnership>();
+  recordHeartbeat(heartbeat: Heartbeat, receivedAt: number): Promise<void> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    this.recorded.push({ heartbeat, receivedAt });
+    return Promise.resolve();
+  }
+  readOwnership(): Promise<ReadonlyMap<string, GroupOwnership>> {
+    return Promise.resolve(this.ownership);
+  }
+}
+
+const silent = { debug: () => undefined, warn: () => undefined, error: () => undefined };
+const NOW = Date.UTC(2026, 10, 22, 3, 0, 0);
+
+function setup() {
+  const store = new FakeStore();
+  const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger: silent });
+  return { store, handler };
+}
+
+describe("heartbeat handler", () => {
+  it("stamps the receipt time from its own clock and acknowledges with owners and epochs", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.ownership.set("postgres", { owner: "db-b", epoch: 12 });
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-b", { seq: 2 }), CALLERS["db-b"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(store.recorded.map((r) => r.receivedAt)).toEqual([NOW]);
+    expect(JSON.parse(response.body!)).toMatchObject({
+      receivedAt: "2026-11-22T03:00:00.000Z",
+      groups: [
+        { id: "postgres", owner: "db-b", epoch: 12 },
+        { id: "reports", owner: null, epoch: 0 },
+      ],
+    });
+  });
+
+  it.each([
+    ["413", heartbeatEvent({ ...heartbeatBody("db-a"), pad: "x".repeat(17_000) }, CALLERS["db-a"]), 413],
+    ["400", heartbeatEvent("{", CALLERS["db-a"], { raw: true }), 400],
+    ["404", heartbeatEvent(heartbeatBody("db-q"), CALLERS["db-a"]), 404],
+    ["403", heartbeatEvent(heartbeatBody("db-a"), CALLERS["office-1"]), 403],
+  ])("answers %s without touching the table", async (_status, event, status) => {
+    // Prepare
+    const { store, handler } = setup();
+    // Act
+    const response = await handler(event, LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(status);
+    expect(store.recorded).toEqual([]);
+    expect(response.headers?.["content-type"]).toBe("application/json");
+  });
+
+  it("answers 409 when the store says the heartbeat is stale", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.failWith = new StaleHeartbeatError("seq 1 is not greater than 4", [
+      { path: "seq", message: "must be greater than 4" },
+    ]);
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(409);
+    expect(JSON.parse(response.body!)).toEqual({
+      error: {
+        code: "StaleHeartbeat",
+        message: "seq 1 is not greater than 4",
+        problems: [{ path: "seq", message: "must be greater than 4" }],
+      },
+    });
+  });
+
+  it("answers 503 when the table is unavailable: an AWS failure is not the node's fault", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.failWith = new StoreUnavailableError("throttled", {
+      cause: new Error("ProvisionedThroughputExceededException"),
+    });
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body!)).toMatchObject({ error: { code: "StoreUnavailable" } });
+  });
+
+  it("answers 500 with no stack or internal message for an unexpected error", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.failWith = new TypeError("secret internal detail");
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain("secret");
+    expect(response.body).not.toMatch(/\bat /);
+  });
+});
