@@ -1,4 +1,4 @@
-import { parseDefinition } from "../core/definition/index.js";
+import { parseDefinition } from "../core/definition/parse.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
 
 /**

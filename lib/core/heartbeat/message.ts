@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { NodeId, ResourceId } from "../definition/types.js";
 import { BodyTooLargeError, type FieldProblem, MalformedHeartbeatError } from "./errors.js";
 
