@@ -7,7 +7,8 @@ import { ClusterDefinitionSource } from "../lib/infra/definition-source.js";
 import { configContextKey, defaultConfigPath, stackName } from "../lib/infra/names.js";
 
 function main(): void {
-  const app = new App();
+  // No automatic synthesis at exit: a rejected definition must leave no cloud assembly behind.
+  const app = new App({ autoSynth: false });
   const path = (app.node.tryGetContext(configContextKey) as string | undefined) ?? defaultConfigPath;
   let source: ClusterDefinitionSource;
   try {
@@ -16,7 +17,8 @@ function main(): void {
     if (!(error instanceof DefinitionError)) throw error;
     // The problems are the message; a stack trace would only bury them.
     process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    process.exitCode = 1;
+    return;
   }
   const { definition } = source;
   new BatonStack(app, stackName(definition.cluster), {

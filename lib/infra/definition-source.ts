@@ -21,7 +21,7 @@ export class ClusterDefinitionSource {
       text = readFileSync(path, "utf8");
     } catch (error) {
       const reason = error instanceof Error && "code" in error ? String(error.code) : String(error);
-      throw new DefinitionError([{ path: "", message: `The file cannot be read (${reason}).` }], path);
+      throw new DefinitionError([{ path: "", message: `the file cannot be read (${reason}); check the path.` }], path);
     }
     return ClusterDefinitionSource.fromYaml(text, path);
   }

@@ -58,10 +58,11 @@ export class FailoverCluster extends Construct {
   private readonly heartbeatRouteArn: string;
 
   constructor(scope: Construct, id: string, props: FailoverClusterProps) {
-    super(scope, id);
+    // Checked before the construct joins the tree, so a rejected one leaves nothing behind.
     const { definition } = props.definition;
     const nodeRoles = Object.entries(props.nodeRoles ?? {});
     checkNodeRoles(definition.cluster, new Set(definition.nodes.map((node) => node.id)), nodeRoles);
+    super(scope, id);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     this.table = new StateTable(this, ids.state).table;

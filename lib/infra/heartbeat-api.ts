@@ -1,4 +1,3 @@
-import { Validations } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigateway";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
@@ -83,11 +82,6 @@ export class HeartbeatApi extends Construct {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
         format: accessLogFormat,
       },
-    });
-    Validations.of(this.stage).acknowledge({
-      id: "Serverless-APIGWXrayEnabled",
-      reason:
-        "API Gateway HTTP APIs do not support X-Ray tracing (only REST APIs do); the heartbeat function itself is traced.",
     });
 
     this.routeArn = this.api.arnForExecuteApi(heartbeatRoute.method, heartbeatRoute.path, defaultStageName);

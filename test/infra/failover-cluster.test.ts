@@ -1,0 +1,348 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { App, Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
+import { FailoverCluster } from "../../lib/infra/failover-cluster.js";
+import { actionsOf, render, single, statementsOfRole, synthesize, type Synthesized } from "./synth.js";
+
+let example: Synthesized;
+let template: Template;
+
+beforeAll(() => {
+  example = synthesize();
+  template = example.template;
+});
+
+/** The example document with `change` applied, validated again. */
+function variant(change: (document: Record<string, unknown>) => void): ClusterDefinitionSource {
+  const document = structuredClone(example.source.document) as Record<string, unknown>;
+  change(document);
+  return ClusterDefinitionSource.fromObject(document);
+}
+
+/** The S3 key (content hash) of the heartbeat function's code. */
+function codeKey(synthesized: Synthesized): string {
+  const { resource } = single(synthesized.template, "AWS::Lambda::Function");
+  return (resource.Properties?.Code as { S3Key: string }).S3Key;
+}
+
+/** The bundled heartbeat code, read from the app's cloud assembly. */
+function bundle(synthesized: Synthesized): string {
+  const hash = codeKey(synthesized).replace(/\.zip$/, "");
+  return readFileSync(join(synthesized.app.outdir, `asset.${hash}`, "index.mjs"), "utf8");
+}
+
+describe("state table", () => {
+  it("is one on-demand table keyed pk/sk, with PITR, deletion protection, TTL, retained on delete", () => {
+    // Prepare
+    const tables = template.findResources("AWS::DynamoDB::Table");
+    // Act
+    const { resource } = single(template, "AWS::DynamoDB::Table");
+    // Assess
+    expect(Object.keys(tables)).toHaveLength(1);
+    expect(resource.DeletionPolicy).toBe("Retain");
+    expect(resource.UpdateReplacePolicy).toBe("Retain");
+    expect(resource.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+      ],
+      BillingMode: "PAY_PER_REQUEST",
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    });
+    expect(resource.Properties).not.toHaveProperty("TableName");
+  });
+});
+
+describe("heartbeat function", () => {
+  it("runs Node.js 24 on arm64, traced, JSON logs to its own log group, with the table name", () => {
+    // Prepare
+    const table = single(template, "AWS::DynamoDB::Table");
+    const logGroups = template.findResources("AWS::Logs::LogGroup");
+    // Act
+    const { resource } = single(template, "AWS::Lambda::Function");
+    // Assess
+    expect(resource.Properties).toMatchObject({
+      Runtime: "nodejs24.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      TracingConfig: { Mode: "Active" },
+      LoggingConfig: { LogFormat: "JSON", ApplicationLogLevel: "INFO" },
+      Environment: {
+        Variables: { TABLE_NAME: { Ref: table.id }, POWERTOOLS_SERVICE_NAME: "baton-heartbeat" },
+      },
+    });
+    const properties = resource.Properties ?? {};
+    expect(properties.MemorySize).toBeLessThanOrEqual(512);
+    expect(properties.Timeout).toBeGreaterThanOrEqual(1);
+    expect(properties.Timeout).toBeLessThanOrEqual(5);
+    const logGroupId = (properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(logGroups[logGroupId]?.Properties).toMatchObject({ RetentionInDays: 30 });
+  });
+
+  it("carries the definition in its code, not in its environment", () => {
+    // Prepare
+    const { resource } = single(template, "AWS::Lambda::Function");
+    // Act
+    const code = bundle(example);
+    // Assess
+    expect(code).not.toContain("process.env.BATON_DEFINITION");
+    // esbuild prints the defined string literal with single quotes: the JSON text appears as is.
+    expect(code).toContain(JSON.stringify(example.source.document));
+    expect(JSON.stringify(resource.Properties?.Environment)).not.toContain("BATON_DEFINITION");
+  });
+
+  it("gets a new code asset when the definition changes, and the same one when it does not", () => {
+    // Prepare
+    const changed = variant((document) => {
+      document.notifications = { email: ["ops@example.com", "dba@example.com"] };
+    });
+    // Act
+    const again = synthesize(ClusterDefinitionSource.fromObject(example.source.document));
+    const other = synthesize(changed);
+    // Assess
+    expect(codeKey(again)).toBe(codeKey(example));
+    expect(codeKey(other)).not.toBe(codeKey(example));
+  });
+
+  it("may only update and read items of the table, write its own logs and send traces", () => {
+    // Prepare
+    const table = single(template, "AWS::DynamoDB::Table");
+    const { resource } = single(template, "AWS::Lambda::Function");
+    const roleId = (resource.Properties?.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    // Act
+    const statements = statementsOfRole(template, roleId);
+    // Assess
+    const dynamodb = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith("dynamodb:")));
+    expect(dynamodb).toHaveLength(1);
+    expect(actionsOf(dynamodb[0]!).sort()).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(dynamodb[0]!.Resource).toEqual({ "Fn::GetAtt": [table.id, "Arn"] });
+    expect(statements.every((statement) => statement.Effect === "Allow" && statement.Condition === undefined)).toBe(
+      true,
+    );
+    expect(statements.flatMap(actionsOf).sort()).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:UpdateItem",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]);
+  });
+});
+
+describe("heartbeat API", () => {
+  it("has exactly one route, POST /v1/heartbeat, with IAM authorization and a 2.0 Lambda proxy", () => {
+    // Prepare
+    const integration = single(template, "AWS::ApiGatewayV2::Integration");
+    // Act
+    const { resource } = single(template, "AWS::ApiGatewayV2::Route");
+    // Assess
+    expect(resource.Properties).toMatchObject({
+      RouteKey: "POST /v1/heartbeat",
+      AuthorizationType: "AWS_IAM",
+      Target: { "Fn::Join": ["", ["integrations/", { Ref: integration.id }]] },
+    });
+    expect(integration.resource.Properties).toMatchObject({
+      IntegrationType: "AWS_PROXY",
+      PayloadFormatVersion: "2.0",
+    });
+  });
+
+  it("serves the $default stage with JSON access logs and throttling", () => {
+    // Prepare
+    const logGroups = template.findResources("AWS::Logs::LogGroup");
+    // Act
+    const { resource } = single(template, "AWS::ApiGatewayV2::Stage");
+    // Assess
+    expect(resource.Properties).toMatchObject({
+      StageName: "$default",
+      AutoDeploy: true,
+    });
+    const throttling = resource.Properties?.DefaultRouteSettings as Record<string, unknown>;
+    expect(throttling.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(throttling.ThrottlingBurstLimit).toBeGreaterThan(0);
+    const settings = resource.Properties?.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    const destination = settings.DestinationArn as { "Fn::GetAtt": [string, string] };
+    expect(logGroups[destination["Fn::GetAtt"][0]]).toBeDefined();
+    expect(JSON.parse(settings.Format)).toMatchObject({
+      requestId: "$context.requestId",
+      status: "$context.status",
+      userArn: "$context.identity.userArn",
+    });
+  });
+
+  it("outputs the heartbeat URL", () => {
+    // Prepare
+    const api = single(template, "AWS::ApiGatewayV2::Api");
+    // Act
+    const outputs = template.findOutputs("HeartbeatUrl");
+    // Assess
+    expect(render(outputs.HeartbeatUrl?.Value)).toBe(
+      `https://\${${api.id}}.execute-api.us-east-1.\${AWS::URLSuffix}/v1/heartbeat`,
+    );
+    expect(Object.keys(template.findOutputs("*")).sort()).toEqual([
+      "HeartbeatUrl",
+      "NodeHeartbeatPolicyArn",
+      "TableName",
+      "TopicArn",
+    ]);
+  });
+});
+
+describe("node heartbeat policy", () => {
+  it("allows execute-api:Invoke on the heartbeat route of the $default stage, and nothing else", () => {
+    // Prepare
+    const api = single(template, "AWS::ApiGatewayV2::Api");
+    // Act
+    const { resource } = single(template, "AWS::IAM::ManagedPolicy");
+    // Assess
+    const document = resource.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    expect(document.Statement).toHaveLength(1);
+    const [statement] = document.Statement;
+    expect(Object.keys(statement ?? {}).sort()).toEqual(["Action", "Effect", "Resource"]);
+    expect(statement).toMatchObject({ Effect: "Allow", Action: "execute-api:Invoke" });
+    expect(render(statement?.Resource)).toBe(
+      `arn:\${AWS::Partition}:execute-api:us-east-1:123456789012:\${${api.id}}/$default/POST/v1/heartbeat`,
+    );
+  });
+});
+
+describe("notifications", () => {
+  it("encrypt the topic with a rotated customer-managed key that CloudWatch alarms may use", () => {
+    // Prepare
+    const key = single(template, "AWS::KMS::Key");
+    // Act
+    const topic = single(template, "AWS::SNS::Topic");
+    // Assess
+    expect(topic.resource.Properties?.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [key.id, "Arn"] });
+    expect(key.resource.Properties?.EnableKeyRotation).toBe(true);
+    const keyPolicy = key.resource.Properties?.KeyPolicy as { Statement: Record<string, unknown>[] };
+    expect(keyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      }),
+    );
+  });
+
+  it("subscribe each email address of the definition, with a dead-letter queue", () => {
+    // Prepare
+    const source = variant((document) => {
+      document.notifications = { email: ["ops@example.com", "dba@example.com"] };
+    });
+    // Act
+    const twoEmails = synthesize(source).template;
+    // Assess
+    for (const [synthesized, emails] of [
+      [template, ["ops@example.com"]],
+      [twoEmails, ["ops@example.com", "dba@example.com"]],
+    ] as const) {
+      const topic = single(synthesized, "AWS::SNS::Topic");
+      const queue = single(synthesized, "AWS::SQS::Queue");
+      const subscriptions = Object.values(synthesized.findResources("AWS::SNS::Subscription"));
+      expect(subscriptions.map((subscription) => subscription.Properties as unknown)).toEqual(
+        expect.arrayContaining(
+          emails.map((email) => ({
+            Protocol: "email",
+            Endpoint: email,
+            TopicArn: { Ref: topic.id },
+            RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [queue.id, "Arn"] } },
+          })),
+        ),
+      );
+      expect(subscriptions).toHaveLength(emails.length);
+    }
+  });
+
+  it("refuse publishing without TLS", () => {
+    // Prepare
+    const topic = single(template, "AWS::SNS::Topic");
+    // Act
+    const policies = template.findResources("AWS::SNS::TopicPolicy", {
+      Properties: {
+        Topics: [{ Ref: topic.id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      },
+    });
+    // Assess
+    expect(Object.keys(policies)).toHaveLength(1);
+  });
+});
+
+describe("nodeRoles", () => {
+  // No bundling: these tests are about the construct's checks and IAM wiring only.
+  const app = (): Stack =>
+    new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Test", { env: { region: "us-east-1" } });
+
+  it("attaches the node heartbeat policy to each role given", () => {
+    // Prepare
+    const stack = app();
+    const role = new iam.Role(stack, "DbA", { assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com") });
+    const imported = iam.Role.fromRoleName(stack, "Office", "baton-node-office-1");
+    // Act
+    new FailoverCluster(stack, "Cluster", {
+      definition: example.source,
+      nodeRoles: { "db-a": role, "office-1": imported },
+    });
+    // Assess
+    const policy = single(Template.fromStack(stack), "AWS::IAM::ManagedPolicy");
+    expect(policy.resource.Properties?.Roles).toEqual([
+      { Ref: stack.getLogicalId(role.node.defaultChild as iam.CfnRole) },
+      "baton-node-office-1",
+    ]);
+  });
+
+  it("rejects a key that is not a node of the definition, naming it", () => {
+    // Prepare
+    const stack = app();
+    const role = new iam.Role(stack, "Ghost", { assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com") });
+    // Act
+    const build = () =>
+      new FailoverCluster(stack, "Cluster", { definition: example.source, nodeRoles: { "db-a": role, dbz: role } });
+    // Assess
+    expect(build).toThrow(
+      /nodeRoles: "dbz" is not a node of cluster "orders-db" \(its nodes: "db-a", "db-b", "office-1"\)/,
+    );
+    expect(stack.node.tryFindChild("Cluster")).toBeUndefined();
+  });
+});
+
+describe("grantHeartbeat", () => {
+  it("adds execute-api:Invoke on the heartbeat route to the grantee's policy", () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Test");
+    const cluster = new FailoverCluster(stack, "Cluster", { definition: example.source });
+    const user = new iam.User(stack, "Operator");
+    // Act
+    const grant = cluster.grantHeartbeat(user);
+    // Assess
+    expect(grant.success).toBe(true);
+    const userId = stack.getLogicalId(user.node.defaultChild as iam.CfnUser);
+    const statements = Object.values(
+      Template.fromStack(stack).findResources("AWS::IAM::Policy", { Properties: { Users: [{ Ref: userId }] } }),
+    ).flatMap((policy) => (policy.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement);
+    expect(statements).toHaveLength(1);
+    expect(render((statements[0] as { Resource: unknown }).Resource)).toMatch(/\/\$default\/POST\/v1\/heartbeat$/);
+    expect(statements[0]).toMatchObject({ Action: "execute-api:Invoke", Effect: "Allow" });
+  });
+});

@@ -1,0 +1,90 @@
+/** Shared by the infra tests: build a BatonStack from a definition file, as bin/app.ts does. */
+import { fileURLToPath } from "node:url";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { BatonStack } from "../../lib/infra/baton-stack.js";
+import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
+import { stackName } from "../../lib/infra/names.js";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const examplePath = fileURLToPath(new URL("../../examples/cluster.yaml", import.meta.url));
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: BatonStack;
+  readonly source: ClusterDefinitionSource;
+  readonly template: Template;
+}
+
+/** Synthesizes a stack for `source` (the example file by default), with its code bundled. */
+export function synthesize(
+  source: ClusterDefinitionSource = ClusterDefinitionSource.fromFile(examplePath),
+): Synthesized {
+  const app = new App();
+  const stack = new BatonStack(app, stackName(source.definition.cluster), {
+    source,
+    env: { region: source.definition.region, account: "123456789012" },
+  });
+  return { app, stack, source, template: Template.fromStack(stack) };
+}
+
+/**
+ * A CloudFormation value as one string, with references written `${Ref}` and
+ * `${LogicalId.Attribute}`, so an ARN built with Fn::Join can be compared as a whole.
+ */
+export function render(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null) {
+    const node = value as Record<string, unknown>;
+    if (typeof node.Ref === "string") return `\${${node.Ref}}`;
+    const getAtt = node["Fn::GetAtt"];
+    if (Array.isArray(getAtt)) return `\${${getAtt.join(".")}}`;
+    const join = node["Fn::Join"];
+    if (Array.isArray(join) && typeof join[0] === "string" && Array.isArray(join[1])) {
+      return (join[1] as unknown[]).map(render).join(join[0]);
+    }
+  }
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
+/** The one resource of `type` in the template, with its logical id. */
+export function single(template: Template, type: string): { id: string; resource: CfnResourceJson } {
+  const found = Object.entries(template.findResources(type) as Record<string, CfnResourceJson>);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  const [id, resource] = found[0]!;
+  return { id, resource };
+}
+
+export interface CfnResourceJson {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+export interface StatementJson {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: unknown;
+}
+
+/** Every IAM statement granted to `roleId`: its inline policies and the AWS::IAM::Policy resources attached to it. */
+export function statementsOfRole(template: Template, roleId: string): StatementJson[] {
+  const role = template.findResources("AWS::IAM::Role")[roleId] as CfnResourceJson | undefined;
+  if (role === undefined) throw new Error(`no role ${roleId}`);
+  const inline = ((role.Properties?.Policies ?? []) as { PolicyDocument: { Statement: StatementJson[] } }[]).flatMap(
+    (policy) => policy.PolicyDocument.Statement,
+  );
+  const attached = Object.values(template.findResources("AWS::IAM::Policy") as Record<string, CfnResourceJson>)
+    .filter((policy) => JSON.stringify(policy.Properties?.Roles).includes(`"${roleId}"`))
+    .flatMap((policy) => (policy.Properties?.PolicyDocument as { Statement: StatementJson[] }).Statement);
+  const managed = (role.Properties?.ManagedPolicyArns ?? []) as unknown[];
+  if (managed.length > 0) throw new Error(`role ${roleId} has managed policies: ${JSON.stringify(managed)}`);
+  return [...inline, ...attached];
+}
+
+export function actionsOf(statement: StatementJson): string[] {
+  return typeof statement.Action === "string" ? [statement.Action] : statement.Action;
+}
