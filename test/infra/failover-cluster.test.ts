@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
@@ -6,7 +7,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
 import { FailoverCluster } from "../../lib/infra/failover-cluster.js";
-import { actionsOf, render, single, statementsOfRole, synthesize, type Synthesized } from "./synth.js";
+import { actionsOf, render, repoRoot, single, statementsOfRole, synthesize, type Synthesized } from "./synth.js";
 
 let example: Synthesized;
 let template: Template;
@@ -99,6 +100,28 @@ describe("heartbeat function", () => {
     // esbuild prints the defined string literal with single quotes: the JSON text appears as is.
     expect(code).toContain(JSON.stringify(example.source.document));
     expect(JSON.stringify(resource.Properties?.Environment)).not.toContain("BATON_DEFINITION");
+  });
+
+  it("is an ES module that loads and exports the handler", () => {
+    // Prepare: inside the repository, so the AWS SDK left out of the bundle resolves as in the Lambda runtime.
+    const directory = join(repoRoot, "node_modules", ".cache", "baton-infra-test", codeKey(example));
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, "index.mjs"), bundle(example));
+    // Act
+    const run = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", `const m = await import("./index.mjs"); console.log(typeof m.handler);`],
+      {
+        cwd: directory,
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { ...process.env, TABLE_NAME: "t", AWS_REGION: "us-east-1" },
+      },
+    );
+    rmSync(directory, { recursive: true, force: true });
+    // Assess
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.stdout.trim()).toBe("function");
   });
 
   it("gets a new code asset when the definition changes, and the same one when it does not", () => {
