@@ -13,8 +13,9 @@ import { env, heartbeatServiceName, ids } from "./names.js";
 export const heartbeatEntry = fileURLToPath(new URL("../../lambdas/heartbeat.ts", import.meta.url));
 
 /**
- * The DynamoDB actions the heartbeat handler uses, and nothing else: it renews a node's
- * lease (UpdateItem) and reads the node and group items it answers with (GetItem, BatchGetItem).
+ * The table actions the heartbeat handler may use, and nothing else: one conditional UpdateItem
+ * renews a node's liveness item, BatchGetItem reads the group items it answers with, GetItem
+ * reads a single item. No Query, Scan, PutItem or DeleteItem.
  */
 export const heartbeatTableActions = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"] as const;
 
