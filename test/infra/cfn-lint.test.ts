@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { synthesize, type Synthesized } from "./synth.js";
+import { removeCloudAssemblies, synthesize, type Synthesized } from "./synth.js";
 
 let example: Synthesized;
 let directory: string;
@@ -14,6 +14,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  removeCloudAssemblies();
   rmSync(directory, { recursive: true, force: true });
 });
 

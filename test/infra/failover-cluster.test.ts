@@ -4,13 +4,24 @@ import { join } from "node:path";
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
 import { FailoverCluster } from "../../lib/infra/failover-cluster.js";
-import { actionsOf, render, repoRoot, single, statementsOfRole, synthesize, type Synthesized } from "./synth.js";
+import {
+  actionsOf,
+  removeCloudAssemblies,
+  render,
+  repoRoot,
+  single,
+  statementsOfRole,
+  synthesize,
+  type Synthesized,
+} from "./synth.js";
 
 let example: Synthesized;
 let template: Template;
+
+afterAll(removeCloudAssemblies);
 
 beforeAll(() => {
   example = synthesize();

@@ -1,10 +1,12 @@
 import { App, Stack, type PolicyValidationPluginReport } from "aws-cdk-lib";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { AwsSolutionsChecks, ServerlessChecks, type NagPack } from "cdk-nag";
-import { beforeAll, describe, expect, it } from "vitest";
-import { synthesize, type Synthesized } from "./synth.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removeCloudAssemblies, synthesize, type Synthesized } from "./synth.js";
 
 let example: Synthesized;
+
+afterAll(removeCloudAssemblies);
 
 beforeAll(() => {
   example = synthesize();

@@ -1,4 +1,7 @@
 /** Shared by the infra tests: build a BatonStack from a definition file, as bin/app.ts does. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
@@ -16,11 +19,20 @@ export interface Synthesized {
   readonly template: Template;
 }
 
+const outdirs: string[] = [];
+
+/** Removes the cloud assemblies `synthesize` wrote (call it in `afterAll`). */
+export function removeCloudAssemblies(): void {
+  for (const outdir of outdirs.splice(0)) rmSync(outdir, { recursive: true, force: true });
+}
+
 /** Synthesizes a stack for `source` (the example file by default), with its code bundled. */
 export function synthesize(
   source: ClusterDefinitionSource = ClusterDefinitionSource.fromFile(examplePath),
 ): Synthesized {
-  const app = new App();
+  const outdir = mkdtempSync(join(tmpdir(), "baton-infra-"));
+  outdirs.push(outdir);
+  const app = new App({ outdir });
   const stack = new BatonStack(app, stackName(source.definition.cluster), {
     source,
     env: { region: source.definition.region, account: "123456789012" },
