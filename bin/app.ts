@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // CDK app entry point: `npx cdk synth -c config=PATH` (default examples/cluster.yaml).
 import { App } from "aws-cdk-lib";
 import { DefinitionError } from "../lib/core/definition/index.js";
