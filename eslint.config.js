@@ -12,7 +12,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.ts"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ["*.js"] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
@@ -39,8 +39,14 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@aws-sdk/*", "aws-cdk-lib", "aws-cdk-lib/*"], message: "lib/core is pure: talk to AWS through a port in lib/aws." },
-            { group: ["node:fs", "node:fs/*", "fs", "node:net", "node:http", "node:https", "node:child_process"], message: "lib/core does no I/O: take the data as an argument." },
+            {
+              group: ["@aws-sdk/*", "aws-cdk-lib", "aws-cdk-lib/*"],
+              message: "lib/core is pure: talk to AWS through a port in lib/aws.",
+            },
+            {
+              group: ["node:fs", "node:fs/*", "fs", "node:net", "node:http", "node:https", "node:child_process"],
+              message: "lib/core does no I/O: take the data as an argument.",
+            },
           ],
         },
       ],
@@ -50,7 +56,10 @@ export default tseslint.config(
       ],
       "no-restricted-syntax": [
         "error",
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "lib/core takes the time as an argument (an injected clock)." },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: "lib/core takes the time as an argument (an injected clock).",
+        },
       ],
     },
   },

@@ -14,10 +14,10 @@ export const heartbeatEntry = fileURLToPath(new URL("../../lambdas/heartbeat.ts"
 
 /**
  * The table actions the heartbeat handler may use, and nothing else: one conditional UpdateItem
- * renews a node's liveness item, BatchGetItem reads the group items it answers with, GetItem
- * reads a single item. No Query, Scan, PutItem or DeleteItem.
+ * renews a node's liveness item (its failed condition returns the old item, so no read is needed),
+ * BatchGetItem reads the group items it answers with. No GetItem, Query, Scan, PutItem or DeleteItem.
  */
-export const heartbeatTableActions = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"] as const;
+export const heartbeatTableActions = ["dynamodb:UpdateItem", "dynamodb:BatchGetItem"] as const;
 
 /**
  * A node gives up on a heartbeat before its next one is due (the interval is a few seconds),

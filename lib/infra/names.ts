@@ -52,12 +52,6 @@ export const heartbeatRoute = { method: "POST", path: "/v1/heartbeat" } as const
 /** API Gateway's name for the stage served at the root of the invoke URL. */
 export const defaultStageName = "$default";
 
-/** Attribute holding the expiry time (epoch seconds) of history items. */
-export const ttlAttribute = "expiresAt";
-
-/** Key attributes of the state table. */
-export const tableKeys = { partition: "pk", sort: "sk" } as const;
-
 /** Environment variable names read by the Lambda functions. */
 export const env = {
   tableName: "TABLE_NAME",

@@ -1,7 +1,8 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
-import { ids, tableKeys, ttlAttribute } from "./names.js";
+import { TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-layout.js";
+import { ids } from "./names.js";
 
 /**
  * The cluster's single DynamoDB table: leases, group state and history (the quorum witness).
@@ -16,13 +17,13 @@ export class StateTable extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     this.table = new dynamodb.Table(this, ids.table, {
-      partitionKey: { name: tableKeys.partition, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: tableKeys.sort, type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE_KEYS.partition, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sort, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      timeToLiveAttribute: ttlAttribute,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
   }
 }
