@@ -118,7 +118,7 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
 
   async readOwnership(groupIds: readonly GroupId[]): Promise<ReadonlyMap<GroupId, GroupOwnership>> {
     const result = new Map<GroupId, GroupOwnership>();
-    const idByPartition = new Map(groupIds.map((id) => [itemKeys.groupState(id).pk, id]));
+    const idBySortKey = new Map(groupIds.map((id) => [itemKeys.groupState(id).sk, id]));
     let keys: Record<string, AttributeValue>[] = groupIds.map((id) => marshall(itemKeys.groupState(id)));
     for (let round = 0; keys.length > 0; round++) {
       if (round >= MAX_BATCH_ROUNDS) {
@@ -131,15 +131,15 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
               [this.tableName]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: "#pk, #owner, #epoch",
-                ExpressionAttributeNames: { "#pk": "pk", "#owner": "owner", "#epoch": "epoch" },
+                ProjectionExpression: "#sk, #owner, #epoch",
+                ExpressionAttributeNames: { "#sk": "sk", "#owner": "owner", "#epoch": "epoch" },
               },
             },
           }),
         );
         for (const raw of out.Responses?.[this.tableName] ?? []) {
           const item = unmarshall(raw);
-          const id = idByPartition.get(String(item.pk));
+          const id = idBySortKey.get(String(item.sk));
           if (id === undefined) continue;
           result.set(id, {
             owner: typeof item.owner === "string" ? item.owner : null,
