@@ -1,0 +1,143 @@
+/**
+ * What the controller keeps in the table, as the core sees it (docs/table.md gives the items).
+ * Every controller write is conditioned on the record's `version`, so two passes never both act.
+ */
+import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
+import type { NodeLiveness } from "../heartbeat/store.js";
+
+export type GroupStatus =
+  /** No owner: a new cluster, or no eligible node is up. */
+  | "offline"
+  /** Owned and every resource online. */
+  | "online"
+  /** A plan is running: the owner (the plan's target) is taking the group. */
+  | "moving"
+  /** Left alone: the failover threshold was exceeded, or a plan failed. Only an operator moves it. */
+  | "failed";
+
+export type PlanKind = "place" | "failover" | "failback";
+
+/** One controller-side action of a plan. Steps run in order; each is idempotent. */
+export type PlanStep =
+  /** Stop the source instance (StopInstances with Force) and wait until it is stopped. */
+  | { readonly kind: "fence"; readonly instanceId: string; readonly onlyIfUnconfirmed: boolean }
+  /** Wait until the (live) source's agent reports the resource offline; skipped when the source is down. */
+  | { readonly kind: "await-offline"; readonly resourceId: ResourceId; readonly nodeId: NodeId }
+  | {
+      readonly kind: "detach-volume";
+      readonly resourceId: ResourceId;
+      readonly volumeId: string;
+      /** Detach from this instance (DetachVolume always names it). */
+      readonly instanceId: string;
+    }
+  | {
+      readonly kind: "attach-volume";
+      readonly resourceId: ResourceId;
+      readonly volumeId: string;
+      readonly instanceId: string;
+      readonly device: string;
+    }
+  /** Wait until the target's agent reports the resource online (desired state sent in heartbeat answers). */
+  | { readonly kind: "await-online"; readonly resourceId: ResourceId; readonly nodeId: NodeId }
+  | {
+      readonly kind: "associate-address";
+      readonly resourceId: ResourceId;
+      readonly allocationId: string;
+      readonly instanceId: string;
+    }
+  | {
+      readonly kind: "upsert-record";
+      readonly resourceId: ResourceId;
+      readonly hostedZoneId: string;
+      readonly name: string;
+      readonly ttl: number;
+      /** The address to point at, when known from the definition (on-premise target). */
+      readonly address?: string;
+      /** Otherwise, which address of the target instance. */
+      readonly instanceId?: string;
+      readonly target: "private-ip" | "public-ip";
+    };
+
+export interface Plan {
+  readonly kind: PlanKind;
+  /** Why the plan started, for people: "node db-a silent since 03:00:01Z", "resource postgres failed". */
+  readonly reason: string;
+  readonly source: NodeId | null;
+  /** Whether the source was up when the plan started (its agent stops its own resources). */
+  readonly sourceAlive: boolean;
+  readonly target: NodeId;
+  /** The epoch the plan runs under; a pass never continues a plan of another epoch. */
+  readonly epoch: number;
+  readonly steps: readonly PlanStep[];
+  readonly stepIndex: number;
+  readonly stepStartedAt: number;
+  /** Actions taken in the current step (for escalation, e.g. force-detach). */
+  readonly attempts: number;
+  /** Set when an await-offline step timed out: the source did not confirm it stopped. */
+  readonly sourceUnconfirmed: boolean;
+  /** Set when the fence step saw the source instance stopped. */
+  readonly fenced: boolean;
+  /** A Route 53 change id being waited on, if any. */
+  readonly pendingChangeId?: string;
+  readonly startedAt: number;
+}
+
+export interface GroupRecord {
+  readonly groupId: GroupId;
+  /** Optimistic-concurrency counter; 0 means the item does not exist yet. */
+  readonly version: number;
+  readonly owner: NodeId | null;
+  /** The fencing token: raised by one at every change of owner, never lowered. */
+  readonly epoch: number;
+  readonly status: GroupStatus;
+  readonly statusReason: string;
+  /** When `status` last changed (controller clock, epoch ms). */
+  readonly since: number;
+  readonly plan: Plan | null;
+  /** Start times of the failovers counted against the threshold (within the period). */
+  readonly failovers: readonly number[];
+  /** Desired state of the owner's agent-side resources; sent to the owner in heartbeat answers. */
+  readonly desired: Readonly<Record<ResourceId, "online" | "offline">>;
+}
+
+/** The mass-failure guard (like WSFC's dynamic quorum). */
+export interface GuardRecord {
+  readonly version: number;
+  readonly frozen: boolean;
+  readonly since: number;
+  /**
+   * Nodes whose silence counts toward "more than half": every node seen up, each with the
+   * time it was counted out after failing alone (it stops counting a lease window later).
+   */
+  readonly voters: Readonly<Record<NodeId, { readonly removedAt: number | null }>>;
+}
+
+export interface ControllerLease {
+  readonly holder: string;
+  /** Controller clock, epoch ms. */
+  readonly expiresAt: number;
+  readonly version: number;
+}
+
+/** Everything a pass reads, with one paged Query. */
+export interface ClusterSnapshot {
+  readonly liveness: ReadonlyMap<NodeId, NodeLiveness>;
+  readonly groups: ReadonlyMap<GroupId, GroupRecord>;
+  readonly guard: GuardRecord | null;
+  readonly lease: ControllerLease | null;
+}
+
+export function emptyGroupRecord(groupId: GroupId, now: number): GroupRecord {
+  return {
+    groupId,
+    version: 0,
+    owner: null,
+    epoch: 0,
+    status: "offline",
+    statusReason: "never placed",
+    since: now,
+    plan: null,
+    failovers: [],
+    desired: {},
+  };
+}
