@@ -17,9 +17,27 @@ export const STATE_PARTITION = "state";
 
 export const SORT_PREFIX = { node: "node#", group: "group#" } as const;
 
+/** Prefix of the cluster log's partitions: one per UTC day (`log#2026-11-22`). */
+export const LOG_PARTITION_PREFIX = "log#";
+
+/** How long log items live before DynamoDB's TTL deletes them. */
+export const LOG_RETENTION_DAYS = 30;
+
 export const itemKeys = {
   /** A node's liveness record: written only by the heartbeat function. */
   nodeLiveness: (nodeId: string) => ({ pk: STATE_PARTITION, sk: `${SORT_PREFIX.node}${nodeId}` }),
   /** A group's owner, epoch and failover plan: written only by the controller. */
   groupState: (groupId: string) => ({ pk: STATE_PARTITION, sk: `${SORT_PREFIX.group}${groupId}` }),
+  /** The controller lease: which invocation may act, until when. Written only by the controller. */
+  controllerLease: { pk: STATE_PARTITION, sk: "controller#lease" },
+  /** The mass-failure guard. Written only by the controller. */
+  guard: { pk: STATE_PARTITION, sk: "controller#guard" },
+  /**
+   * One cluster log entry: partitioned by the UTC day of `at` (epoch ms), sorted by time, then
+   * group (`-` for cluster-wide entries), then `unique`, which keeps two entries of one millisecond apart.
+   */
+  logEntry: (at: number, groupId: string | null, unique: string) => {
+    const iso = new Date(at).toISOString();
+    return { pk: `${LOG_PARTITION_PREFIX}${iso.slice(0, 10)}`, sk: `${iso}#${groupId ?? "-"}#${unique}` };
+  },
 } as const;

@@ -1,0 +1,373 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { GroupId, NodeId, ResourceId } from "../core/definition/types.js";
+import { AwsThrottledError, AwsUnavailableError } from "../core/controller/aws-errors.js";
+import { type ClusterLogEntry, type ClusterStateStore, StateConflictError } from "../core/controller/ports.js";
+import type {
+  ClusterSnapshot,
+  ControllerLease,
+  GroupRecord,
+  GroupStatus,
+  GuardRecord,
+  Plan,
+} from "../core/controller/records.js";
+import { RESOURCE_STATES, type ResourceState } from "../core/heartbeat/message.js";
+import type { NodeLiveness } from "../core/heartbeat/store.js";
+import { itemKeys, LOG_RETENTION_DAYS, SORT_PREFIX, STATE_PARTITION } from "./table-layout.js";
+
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_SIZE = 25;
+/** Calls per chunk when DynamoDB leaves items unprocessed (throttling); then the append fails. */
+const MAX_BATCH_ROUNDS = 5;
+const BATCH_RETRY_BASE_MS = 50;
+const DAY_SECONDS = 86_400;
+
+/** Error names DynamoDB (and the SDK) give to throttling; anything else that is not a condition is "unavailable". */
+const THROTTLING_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+]);
+
+const GROUP_STATUSES: ReadonlySet<string> = new Set<GroupStatus>(["offline", "online", "moving", "failed"]);
+const KNOWN_RESOURCE_STATES: ReadonlySet<string> = new Set(RESOURCE_STATES);
+
+/**
+ * The controller's side of the table (docs/table.md): one paged Query reads the whole state
+ * partition; every write of a group or of the guard is conditioned on the version read.
+ */
+export class DynamoClusterStateStore implements ClusterStateStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async readSnapshot(): Promise<ClusterSnapshot> {
+    const liveness = new Map<NodeId, NodeLiveness>();
+    const groups = new Map<GroupId, GroupRecord>();
+    let guard: GuardRecord | null = null;
+    let lease: ControllerLease | null = null;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.call("Query", () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: "#pk = :state",
+            ExpressionAttributeNames: { "#pk": "pk" },
+            ExpressionAttributeValues: marshall({ ":state": STATE_PARTITION }),
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const raw of out.Items ?? []) {
+        const item = unmarshall(raw);
+        const sk = typeof item.sk === "string" ? item.sk : "";
+        if (sk.startsWith(SORT_PREFIX.node)) {
+          const node = toLiveness(sk.slice(SORT_PREFIX.node.length), item);
+          liveness.set(node.nodeId, node);
+        } else if (sk.startsWith(SORT_PREFIX.group)) {
+          const group = toGroupRecord(sk.slice(SORT_PREFIX.group.length), item);
+          groups.set(group.groupId, group);
+        } else if (sk === itemKeys.guard.sk) {
+          guard = toGuardRecord(item);
+        } else if (sk === itemKeys.controllerLease.sk) {
+          lease = toLease(item);
+        }
+        // Any other sort key belongs to a later version of Baton: ignored.
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return { liveness, groups, guard, lease };
+  }
+
+  async acquireLease(holder: string, now: number, durationMs: number): Promise<ControllerLease | null> {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(itemKeys.controllerLease),
+          UpdateExpression:
+            "SET #holder = :holder, #expiresAt = :expiresAt, #version = if_not_exists(#version, :zero) + :one",
+          ConditionExpression: "attribute_not_exists(#sk) OR #expiresAt < :now OR #holder = :holder",
+          ExpressionAttributeNames: {
+            "#sk": "sk",
+            "#holder": "holder",
+            "#expiresAt": "expiresAt",
+            "#version": "version",
+          },
+          ExpressionAttributeValues: marshall({
+            ":holder": holder,
+            ":expiresAt": now + durationMs,
+            ":now": now,
+            ":zero": 0,
+            ":one": 1,
+          }),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return toLease(unmarshall(out.Attributes ?? {}));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw awsError("UpdateItem", error);
+    }
+  }
+
+  async writeGroup(record: GroupRecord, expectedVersion: number): Promise<void> {
+    assertNextVersion(`group ${record.groupId}`, record.version, expectedVersion);
+    const item: Record<string, unknown> = {
+      ...itemKeys.groupState(record.groupId),
+      groupId: record.groupId,
+      version: record.version,
+      // PutItem replaces the item: a null owner or plan is written as an absent attribute.
+      owner: record.owner ?? undefined,
+      epoch: record.epoch,
+      status: record.status,
+      statusReason: record.statusReason,
+      since: record.since,
+      plan: record.plan ?? undefined,
+      failovers: [...record.failovers],
+      desired: record.desired,
+    };
+    await this.putConditioned(item, expectedVersion, `group ${record.groupId}`);
+  }
+
+  async writeGuard(record: GuardRecord, expectedVersion: number): Promise<void> {
+    assertNextVersion("the guard", record.version, expectedVersion);
+    const item: Record<string, unknown> = {
+      ...itemKeys.guard,
+      version: record.version,
+      frozen: record.frozen,
+      since: record.since,
+      voters: record.voters,
+    };
+    await this.putConditioned(item, expectedVersion, "the guard");
+  }
+
+  async appendLog(entries: readonly ClusterLogEntry[]): Promise<void> {
+    const requests: WriteRequest[] = entries.map((entry, index) => ({
+      PutRequest: { Item: marshall(toLogItem(entry, index), { removeUndefinedValues: true }) },
+    }));
+    for (let start = 0; start < requests.length; start += BATCH_SIZE) {
+      await this.writeBatch(requests.slice(start, start + BATCH_SIZE));
+    }
+  }
+
+  private async writeBatch(requests: WriteRequest[]): Promise<void> {
+    let pending = requests;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_BATCH_ROUNDS) {
+        throw new AwsThrottledError("BatchWriteItem", "UnprocessedItems", {
+          cause: new Error(`DynamoDB left ${pending.length} log items unwritten after ${round} calls.`),
+        });
+      }
+      if (round > 0) await sleep(BATCH_RETRY_BASE_MS * 2 ** (round - 1));
+      const batch = pending;
+      const out = await this.call("BatchWriteItem", () =>
+        this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: batch } })),
+      );
+      pending = out.UnprocessedItems?.[this.tableName] ?? [];
+    }
+  }
+
+  private async putConditioned(item: Record<string, unknown>, expectedVersion: number, what: string): Promise<void> {
+    // Version 0 means "never written". An item without a version (written by hand, or by an
+    // earlier Baton) also reads as version 0 (readSnapshot), so the controller can take it over.
+    const condition =
+      expectedVersion === 0 ? "attribute_not_exists(#sk) OR attribute_not_exists(#version)" : "#version = :expected";
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ConditionExpression: condition,
+          ExpressionAttributeNames:
+            expectedVersion === 0 ? { "#sk": "sk", "#version": "version" } : { "#version": "version" },
+          ExpressionAttributeValues: expectedVersion === 0 ? undefined : marshall({ ":expected": expectedVersion }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StateConflictError(
+          `Another writer changed ${what} first: its stored version is no longer ${expectedVersion}.`,
+          { cause: error },
+        );
+      }
+      throw awsError("PutItem", error);
+    }
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw awsError(operation, error);
+    }
+  }
+}
+
+function assertNextVersion(what: string, version: number, expectedVersion: number): void {
+  if (version !== expectedVersion + 1) {
+    throw new Error(
+      `Writing ${what} with version ${version} over expected version ${expectedVersion}: the new version must be ${expectedVersion + 1}.`,
+    );
+  }
+}
+
+/** Maps an SDK error to the controller's error kinds, by error name (never by message). */
+function awsError(operation: string, error: unknown): Error {
+  const name = error instanceof Error ? error.name : "UnknownError";
+  if (THROTTLING_ERRORS.has(name)) return new AwsThrottledError(`DynamoDB ${operation}`, name, { cause: error });
+  const detail = error instanceof Error ? `${name}: ${error.message}` : String(error);
+  return new AwsUnavailableError(`DynamoDB ${operation}`, detail, { cause: error });
+}
+
+function toLogItem(entry: ClusterLogEntry, index: number): Record<string, unknown> {
+  // The index keeps the entries of one call in order within a millisecond; the random part keeps
+  // entries of two controller passes apart.
+  const unique = `${String(index).padStart(4, "0")}-${randomUUID().slice(0, 8)}`;
+  return {
+    ...itemKeys.logEntry(entry.at, entry.groupId, unique),
+    at: entry.at,
+    groupId: entry.groupId ?? undefined,
+    epoch: entry.epoch ?? undefined,
+    event: entry.event,
+    step: entry.step,
+    outcome: entry.outcome,
+    durationMs: entry.durationMs,
+    detail: entry.detail,
+    expiresAt: Math.floor(entry.at / 1000) + LOG_RETENTION_DAYS * DAY_SECONDS,
+  };
+}
+
+// Readers. The table is read defensively: an item with missing or mistyped attributes becomes
+// the most cautious record its present attributes allow, never an exception that stops every pass.
+
+type Item = Record<string, unknown>;
+
+function num(value: unknown, fallback: number): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : fallback;
+}
+
+function str(value: unknown, fallback: string): string {
+  return typeof value === "string" ? value : fallback;
+}
+
+function isObject(value: unknown): value is Item {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function toLiveness(nodeIdFromKey: string, item: Item): NodeLiveness {
+  const resources: Record<ResourceId, ResourceState> = {};
+  if (isObject(item.resources)) {
+    for (const [id, state] of Object.entries(item.resources)) {
+      if (typeof state === "string" && KNOWN_RESOURCE_STATES.has(state)) resources[id] = state as ResourceState;
+    }
+  }
+  const receivedAt = num(item.receivedAt, 0);
+  return {
+    nodeId: nodeIdFromKey,
+    bootId: str(item.bootId, ""),
+    seq: num(item.seq, 0),
+    receivedAt,
+    bootStartedAt: num(item.bootStartedAt, receivedAt),
+    resources,
+    retiredBoots: Array.isArray(item.retiredBoots) ? item.retiredBoots.filter((b) => typeof b === "string") : [],
+  };
+}
+
+/**
+ * A group item as a record. The group id comes from the sort key. Missing attributes:
+ * `version` 0 (writeGroup with expected version 0 may replace such an item), `owner` null,
+ * `epoch` 0, `since` 0, `statusReason` "", `failovers` [], `desired` {}; a missing or unknown
+ * `status` becomes "online" when there is an owner (the owner heartbeats already act on) and
+ * "offline" otherwise; a `plan` without its required fields becomes null.
+ */
+function toGroupRecord(groupIdFromKey: GroupId, item: Item): GroupRecord {
+  const owner = typeof item.owner === "string" ? item.owner : null;
+  const status = typeof item.status === "string" && GROUP_STATUSES.has(item.status) ? item.status : undefined;
+  return {
+    groupId: groupIdFromKey,
+    version: num(item.version, 0),
+    owner,
+    epoch: num(item.epoch, 0),
+    status: (status as GroupStatus | undefined) ?? (owner === null ? "offline" : "online"),
+    statusReason: str(item.statusReason, status === undefined ? "the stored status was missing" : ""),
+    since: num(item.since, 0),
+    plan: toPlan(item.plan),
+    failovers: Array.isArray(item.failovers)
+      ? item.failovers.filter((t): t is number => typeof t === "number" && Number.isFinite(t))
+      : [],
+    desired: toDesired(item.desired),
+  };
+}
+
+function toDesired(value: unknown): Record<ResourceId, "online" | "offline"> {
+  const desired: Record<ResourceId, "online" | "offline"> = {};
+  if (!isObject(value)) return desired;
+  for (const [id, state] of Object.entries(value)) {
+    if (state === "online" || state === "offline") desired[id] = state;
+  }
+  return desired;
+}
+
+const PLAN_KINDS: ReadonlySet<unknown> = new Set(["place", "failover", "failback"]);
+
+function toPlan(value: unknown): Plan | null {
+  if (!isObject(value)) return null;
+  const complete =
+    PLAN_KINDS.has(value.kind) &&
+    typeof value.target === "string" &&
+    typeof value.epoch === "number" &&
+    Array.isArray(value.steps) &&
+    value.steps.every((step) => isObject(step) && typeof step.kind === "string") &&
+    typeof value.stepIndex === "number";
+  if (!complete) return null;
+  // The step shapes are the controller's own writes; only the fields a pass cannot do without are checked.
+  return {
+    ...(value as unknown as Plan),
+    reason: str(value.reason, ""),
+    source: typeof value.source === "string" ? value.source : null,
+    sourceAlive: value.sourceAlive === true,
+    stepStartedAt: num(value.stepStartedAt, 0),
+    attempts: num(value.attempts, 0),
+    sourceUnconfirmed: value.sourceUnconfirmed === true,
+    fenced: value.fenced === true,
+    startedAt: num(value.startedAt, 0),
+  };
+}
+
+function toGuardRecord(item: Item): GuardRecord {
+  const voters: Record<NodeId, { removedAt: number | null }> = {};
+  if (isObject(item.voters)) {
+    for (const [nodeId, voter] of Object.entries(item.voters)) {
+      const removedAt = isObject(voter) && typeof voter.removedAt === "number" ? voter.removedAt : null;
+      voters[nodeId] = { removedAt };
+    }
+  }
+  return {
+    version: num(item.version, 0),
+    frozen: item.frozen === true,
+    since: num(item.since, 0),
+    voters,
+  };
+}
+
+function toLease(item: Item): ControllerLease {
+  return { holder: str(item.holder, ""), expiresAt: num(item.expiresAt, 0), version: num(item.version, 0) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

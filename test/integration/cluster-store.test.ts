@@ -1,0 +1,419 @@
+import { randomUUID } from "node:crypto";
+import {
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
+import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
+import { itemKeys, LOG_RETENTION_DAYS } from "../../lib/aws/table-layout.js";
+import { StateConflictError, type ClusterLogEntry } from "../../lib/core/controller/ports.js";
+import { emptyGroupRecord, type GroupRecord, type GuardRecord, type Plan } from "../../lib/core/controller/records.js";
+import { createStateTable, useFreshMoto } from "./support/aws.js";
+
+const TABLE = "baton-cluster-store-it";
+const NOW = Date.UTC(2026, 10, 22, 3, 0, 0);
+
+let dynamo: DynamoDBClient;
+let store: DynamoClusterStateStore;
+
+beforeEach(async () => {
+  await useFreshMoto();
+  dynamo = await createStateTable(TABLE);
+  store = new DynamoClusterStateStore(dynamo, TABLE);
+});
+
+async function rawItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+  const out = await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: marshall(key), ConsistentRead: true }));
+  return out.Item ? unmarshall(out.Item) : undefined;
+}
+
+const PLAN: Plan = {
+  kind: "failover",
+  reason: "node db-a silent since 02:59:50Z",
+  source: "db-a",
+  sourceAlive: false,
+  target: "db-b",
+  epoch: 4,
+  steps: [
+    { kind: "fence", instanceId: "i-0a1b2c3d4e5f60001", onlyIfUnconfirmed: false },
+    {
+      kind: "upsert-record",
+      resourceId: "dns",
+      hostedZoneId: "Z0A1B2C3D4E5F6",
+      name: "db.example.com",
+      ttl: 10,
+      instanceId: "i-0a1b2c3d4e5f60002",
+      target: "private-ip",
+    },
+  ],
+  stepIndex: 1,
+  stepStartedAt: NOW - 500,
+  attempts: 2,
+  sourceUnconfirmed: false,
+  fenced: true,
+  startedAt: NOW - 4_000,
+};
+
+function group(groupId: string, version: number, changes: Partial<GroupRecord> = {}): GroupRecord {
+  return { ...emptyGroupRecord(groupId, NOW), version, ...changes };
+}
+
+describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
+  describe("readSnapshot", () => {
+    it("reads the heartbeat store's liveness, groups, the guard and the lease, ignoring other sort keys", async () => {
+      // Prepare
+      const bootId = randomUUID();
+      await new DynamoHeartbeatStore(dynamo, TABLE).recordHeartbeat(
+        { nodeId: "db-a", bootId, seq: 3, resources: { postgres: "online" } },
+        NOW - 1_000,
+      );
+      const moving = group("postgres", 1, {
+        owner: "db-b",
+        epoch: 4,
+        status: "moving",
+        statusReason: "failing over",
+        plan: PLAN,
+        failovers: [NOW - 4_000],
+        desired: { "pg-mount": "online", postgres: "online" },
+      });
+      await store.writeGroup(moving, 0);
+      await store.writeGroup(group("reports", 1), 0);
+      const guard: GuardRecord = {
+        version: 1,
+        frozen: true,
+        since: NOW - 10,
+        voters: { "db-a": { removedAt: null }, "db-b": { removedAt: NOW - 60_000 } },
+      };
+      await store.writeGuard(guard, 0);
+      const lease = await store.acquireLease("controller-1", NOW, 30_000);
+      await dynamo.send(
+        new PutItemCommand({ TableName: TABLE, Item: marshall({ pk: "state", sk: "future#thing", x: 1 }) }),
+      );
+      // Act
+      const snapshot = await store.readSnapshot();
+      // Assess
+      expect([...snapshot.liveness.values()]).toEqual([
+        {
+          nodeId: "db-a",
+          bootId,
+          seq: 3,
+          receivedAt: NOW - 1_000,
+          bootStartedAt: NOW - 1_000,
+          resources: { postgres: "online" },
+          retiredBoots: [],
+        },
+      ]);
+      expect(snapshot.groups.get("postgres")).toEqual(moving);
+      expect(snapshot.groups.get("reports")).toEqual(group("reports", 1));
+      expect(snapshot.groups.size).toBe(2);
+      expect(snapshot.guard).toEqual(guard);
+      expect(snapshot.lease).toEqual(lease);
+      expect(snapshot.lease).toEqual({ holder: "controller-1", expiresAt: NOW + 30_000, version: 1 });
+    });
+
+    it("answers an empty snapshot for an empty table", async () => {
+      // Act
+      const snapshot = await store.readSnapshot();
+      // Assess
+      expect(snapshot).toEqual({ liveness: new Map(), groups: new Map(), guard: null, lease: null });
+    });
+
+    it("reads every page of a state partition larger than one Query page (1 MB)", async () => {
+      // Prepare: 320 groups of about 4 KB each, about 1.3 MB in all.
+      const padding = "x".repeat(4_000);
+      const ids = Array.from({ length: 320 }, (_, i) => `g${String(i).padStart(3, "0")}`);
+      for (let start = 0; start < ids.length; start += 25) {
+        const items = ids.slice(start, start + 25).map((id) => ({
+          PutRequest: {
+            Item: marshall({ ...group(id, 1, { statusReason: `${id} ${padding}` }), ...itemKeys.groupState(id) }),
+          },
+        }));
+        await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [TABLE]: items } }));
+      }
+      const send = vi.spyOn(dynamo, "send");
+      // Act
+      const snapshot = await store.readSnapshot();
+      // Assess
+      const queries = send.mock.calls.filter(([command]) => command instanceof QueryCommand);
+      expect(queries.length).toBeGreaterThan(1);
+      expect([...snapshot.groups.keys()].sort()).toEqual(ids);
+      expect(snapshot.groups.get("g319")?.statusReason).toBe(`g319 ${padding}`);
+    });
+
+    it("turns a malformed group item into a cautious record instead of failing the pass", async () => {
+      // Prepare
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: marshall({
+            ...itemKeys.groupState("postgres"),
+            owner: "db-a",
+            epoch: "three",
+            plan: { kind: "failover" },
+            desired: { postgres: "online", "pg-mount": "sideways" },
+            failovers: [NOW, "later"],
+          }),
+        }),
+      );
+      await dynamo.send(
+        new PutItemCommand({ TableName: TABLE, Item: marshall({ ...itemKeys.groupState("reports") }) }),
+      );
+      // Act
+      const snapshot = await store.readSnapshot();
+      // Assess
+      expect(snapshot.groups.get("postgres")).toMatchObject({
+        groupId: "postgres",
+        version: 0,
+        owner: "db-a",
+        epoch: 0,
+        status: "online",
+        plan: null,
+        failovers: [NOW],
+        desired: { postgres: "online" },
+      });
+      expect(snapshot.groups.get("reports")).toMatchObject({
+        groupId: "reports",
+        version: 0,
+        owner: null,
+        status: "offline",
+        plan: null,
+        failovers: [],
+        desired: {},
+      });
+    });
+  });
+
+  describe("writeGroup", () => {
+    it("creates the item with the documented attributes, leaving out a null owner and plan", async () => {
+      // Prepare
+      const record = group("reports", 1, { statusReason: "never placed", desired: { "report-svc": "offline" } });
+      // Act
+      await store.writeGroup(record, 0);
+      // Assess
+      expect(await rawItem(itemKeys.groupState("reports"))).toEqual({
+        pk: "state",
+        sk: "group#reports",
+        groupId: "reports",
+        version: 1,
+        epoch: 0,
+        status: "offline",
+        statusReason: "never placed",
+        since: NOW,
+        failovers: [],
+        desired: { "report-svc": "offline" },
+      });
+    });
+
+    it("updates the item at the expected version, and removes the owner and plan when they become null", async () => {
+      // Prepare
+      await store.writeGroup(group("postgres", 1, { owner: "db-b", epoch: 4, status: "moving", plan: PLAN }), 0);
+      // Act
+      await store.writeGroup(group("postgres", 2, { epoch: 4, status: "offline", statusReason: "no node up" }), 1);
+      // Assess
+      const item = await rawItem(itemKeys.groupState("postgres"));
+      expect(item).toMatchObject({ version: 2, epoch: 4, status: "offline", statusReason: "no node up" });
+      expect(item).not.toHaveProperty("owner");
+      expect(item).not.toHaveProperty("plan");
+    });
+
+    it.each([
+      ["creating a group that exists", 0, 1],
+      ["updating at a stale version", 1, 2],
+      ["updating at a version not reached yet", 5, 6],
+    ])("throws StateConflictError and leaves the item unchanged when %s", async (_case, expected, version) => {
+      // Prepare
+      await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1 }), 0);
+      await store.writeGroup(group("postgres", 2, { owner: "db-a", epoch: 1, status: "online" }), 1);
+      const before = await rawItem(itemKeys.groupState("postgres"));
+      // Act
+      const write = store.writeGroup(group("postgres", version, { owner: "db-b", epoch: 2 }), expected);
+      // Assess
+      await expect(write).rejects.toBeInstanceOf(StateConflictError);
+      await expect(write).rejects.toHaveProperty("cause.name", "ConditionalCheckFailedException");
+      expect(await rawItem(itemKeys.groupState("postgres"))).toEqual(before);
+    });
+
+    it("throws StateConflictError when updating a group that was never written", async () => {
+      // Act
+      const write = store.writeGroup(group("postgres", 4), 3);
+      // Assess
+      await expect(write).rejects.toBeInstanceOf(StateConflictError);
+      expect(await rawItem(itemKeys.groupState("postgres"))).toBeUndefined();
+    });
+
+    it("refuses, before any call, a record whose version is not the expected version plus one", async () => {
+      // Prepare
+      const send = vi.spyOn(dynamo, "send");
+      // Act
+      const write = store.writeGroup(group("postgres", 3), 1);
+      // Assess
+      await expect(write).rejects.toThrow("must be 2");
+      await expect(write).rejects.not.toBeInstanceOf(StateConflictError);
+      expect(send).not.toHaveBeenCalled();
+    });
+
+    it("lets exactly one of two concurrent writes at the same version win", async () => {
+      // Prepare
+      await store.writeGroup(group("postgres", 1), 0);
+      for (let round = 1; round <= 5; round++) {
+        const takeA = group("postgres", round + 1, { owner: "db-a", epoch: round });
+        const takeB = group("postgres", round + 1, { owner: "db-b", epoch: round });
+        // Act
+        const results = await Promise.allSettled([store.writeGroup(takeA, round), store.writeGroup(takeB, round)]);
+        // Assess
+        const won = results.filter((r) => r.status === "fulfilled");
+        const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0]?.reason).toBeInstanceOf(StateConflictError);
+        const winner = results[0]?.status === "fulfilled" ? "db-a" : "db-b";
+        expect(await rawItem(itemKeys.groupState("postgres"))).toMatchObject({ version: round + 1, owner: winner });
+      }
+    });
+
+    it("reports a missing table as AwsUnavailableError, never as a conflict", async () => {
+      // Prepare
+      const broken = new DynamoClusterStateStore(dynamo, "no-such-table");
+      // Act
+      const write = broken.writeGroup(group("postgres", 1), 0);
+      // Assess
+      await expect(write).rejects.toMatchObject({ name: "AwsUnavailableError", operation: "DynamoDB PutItem" });
+      await expect(broken.readSnapshot()).rejects.toMatchObject({ name: "AwsUnavailableError" });
+    });
+  });
+
+  describe("writeGuard", () => {
+    it("creates, updates at the expected version, and refuses a stale version", async () => {
+      // Prepare
+      const first: GuardRecord = { version: 1, frozen: false, since: NOW, voters: { "db-a": { removedAt: null } } };
+      const second: GuardRecord = { ...first, version: 2, frozen: true, since: NOW + 1 };
+      // Act
+      await store.writeGuard(first, 0);
+      await store.writeGuard(second, 1);
+      const stale = store.writeGuard({ ...first, version: 2 }, 1);
+      // Assess
+      await expect(stale).rejects.toBeInstanceOf(StateConflictError);
+      expect(await rawItem(itemKeys.guard)).toEqual({ ...itemKeys.guard, ...second });
+    });
+  });
+
+  describe("acquireLease", () => {
+    it("gives the lease to the first holder, refuses a second while valid, and hands it over after expiry", async () => {
+      // Act
+      const first = await store.acquireLease("controller-1", NOW, 10_000);
+      const refused = await store.acquireLease("controller-2", NOW + 9_999, 10_000);
+      const atExpiry = await store.acquireLease("controller-2", NOW + 10_000, 10_000);
+      const taken = await store.acquireLease("controller-2", NOW + 10_001, 10_000);
+      // Assess
+      expect(first).toEqual({ holder: "controller-1", expiresAt: NOW + 10_000, version: 1 });
+      expect(refused).toBeNull();
+      expect(atExpiry).toBeNull();
+      expect(taken).toEqual({ holder: "controller-2", expiresAt: NOW + 20_001, version: 2 });
+      expect(await rawItem(itemKeys.controllerLease)).toMatchObject({ holder: "controller-2", version: 2 });
+    });
+
+    it("renews the lease for its holder before it expires", async () => {
+      // Prepare
+      await store.acquireLease("controller-1", NOW, 10_000);
+      // Act
+      const renewed = await store.acquireLease("controller-1", NOW + 2_000, 10_000);
+      // Assess
+      expect(renewed).toEqual({ holder: "controller-1", expiresAt: NOW + 12_000, version: 2 });
+    });
+
+    it("gives the lease to exactly one of two concurrent candidates", async () => {
+      // Act
+      const results = await Promise.all([
+        store.acquireLease("controller-1", NOW, 10_000),
+        store.acquireLease("controller-2", NOW, 10_000),
+      ]);
+      // Assess
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+    });
+  });
+
+  describe("appendLog", () => {
+    it("writes each entry under its day's partition with its fields and a TTL in epoch seconds", async () => {
+      // Prepare
+      const entry: ClusterLogEntry = {
+        at: NOW + 123,
+        groupId: "postgres",
+        epoch: 4,
+        event: "step",
+        step: "fence",
+        outcome: "done",
+        durationMs: 850,
+        detail: "i-0a1b2c3d4e5f60001 stopped",
+      };
+      const clusterWide: ClusterLogEntry = {
+        at: NOW,
+        groupId: null,
+        epoch: null,
+        event: "guard-frozen",
+        outcome: "frozen",
+      };
+      // Act
+      await store.appendLog([entry, clusterWide]);
+      // Assess
+      const items = await logItems("log#2026-11-22");
+      expect(items).toHaveLength(2);
+      const [wide, step] = items;
+      expect(wide?.sk).toMatch(/^2026-11-22T03:00:00\.000Z#-#/);
+      expect(wide).toEqual({
+        pk: "log#2026-11-22",
+        sk: wide?.sk,
+        at: NOW,
+        event: "guard-frozen",
+        outcome: "frozen",
+        expiresAt: NOW / 1000 + LOG_RETENTION_DAYS * 86_400,
+      });
+      expect(step?.sk).toMatch(/^2026-11-22T03:00:00\.123Z#postgres#/);
+      expect(step).toMatchObject({ ...entry, expiresAt: Math.floor((NOW + 123) / 1000) + 30 * 86_400 });
+    });
+
+    it("writes 60 entries in chunks of at most 25, each under its own key", async () => {
+      // Prepare
+      const entries: ClusterLogEntry[] = Array.from({ length: 60 }, (_, i) => ({
+        at: NOW,
+        groupId: "postgres",
+        epoch: 1,
+        event: "step",
+        outcome: `n${i}`,
+      }));
+      const send = vi.spyOn(dynamo, "send");
+      // Act
+      await store.appendLog(entries);
+      // Assess
+      const batches = send.mock.calls.filter(([command]) => command instanceof BatchWriteItemCommand);
+      expect(batches).toHaveLength(3);
+      const items = await logItems("log#2026-11-22");
+      expect(items.map((item) => item.outcome)).toEqual(entries.map((e) => e.outcome));
+    });
+
+    it("makes no call for an empty list", async () => {
+      // Prepare
+      const send = vi.spyOn(dynamo, "send");
+      // Act
+      await store.appendLog([]);
+      // Assess
+      expect(send).not.toHaveBeenCalled();
+    });
+  });
+});
+
+async function logItems(pk: string): Promise<Record<string, unknown>[]> {
+  const out = await dynamo.send(
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: marshall({ ":pk": pk }),
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []).map((item) => unmarshall(item));
+}
