@@ -131,8 +131,14 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
               [this.tableName]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: "#sk, #owner, #epoch",
-                ExpressionAttributeNames: { "#sk": "sk", "#owner": "owner", "#epoch": "epoch" },
+                ProjectionExpression: "#sk, #owner, #epoch, #desired, #status",
+                ExpressionAttributeNames: {
+                  "#sk": "sk",
+                  "#owner": "owner",
+                  "#epoch": "epoch",
+                  "#desired": "desired",
+                  "#status": "status",
+                },
               },
             },
           }),
@@ -144,6 +150,8 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
           result.set(id, {
             owner: typeof item.owner === "string" ? item.owner : null,
             epoch: typeof item.epoch === "number" ? item.epoch : 0,
+            desired: desiredOf(item.desired),
+            status: typeof item.status === "string" ? item.status : null,
           });
         }
         keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -153,6 +161,16 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
     }
     return result;
   }
+}
+
+/** The stored desired map, keeping only well-formed entries (a bad one reads as absent: "offline"). */
+function desiredOf(value: unknown): Record<string, "online" | "offline"> {
+  const desired: Record<string, "online" | "offline"> = {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return desired;
+  for (const [id, state] of Object.entries(value as Record<string, unknown>)) {
+    if (state === "online" || state === "offline") desired[id] = state;
+  }
+  return desired;
 }
 
 function positionOf(item: Record<string, AttributeValue> | undefined): SequencePosition | undefined {

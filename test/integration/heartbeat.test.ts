@@ -7,6 +7,8 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { itemKeys } from "../../lib/aws/table-layout.js";
 import { createDynamoDbClient } from "../../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
+import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
+import { emptyGroupRecord } from "../../lib/core/controller/records.js";
 import { indexCluster } from "../../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition } from "../../lib/handlers/embedded-definition.js";
 import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handlers/heartbeat.js";
@@ -69,8 +71,8 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
       leaseDurationMs: 10_000,
       heartbeatIntervalMs: 2_000,
       groups: [
-        { id: "postgres", owner: null, epoch: 0 },
-        { id: "reports", owner: null, epoch: 0 },
+        { id: "postgres", owner: null, epoch: 0, resources: { "pg-mount": "offline", postgres: "offline" } },
+        { id: "reports", owner: null, epoch: 0, resources: { "report-svc": "offline" } },
       ],
     });
     const item = await liveness("db-b");
@@ -81,19 +83,56 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     expect(Date.parse(response.body.receivedAt)).toBe(item?.receivedAt);
   });
 
-  it("tells the node each group's current owner and epoch from the table", async () => {
+  it("tells the node each group's current owner, epoch and, to the owner, the desired states from the table", async () => {
     // Prepare
     await dynamo.send(
       new PutItemCommand({
         TableName: TABLE,
-        Item: marshall({ ...itemKeys.groupState("postgres"), owner: "db-a", epoch: 3 }),
+        Item: marshall({
+          ...itemKeys.groupState("postgres"),
+          owner: "db-a",
+          epoch: 3,
+          status: "online",
+          desired: { "pg-mount": "online", postgres: "online" },
+        }),
       }),
     );
     // Act
-    const response = await send(heartbeatBody("db-a"), CALLERS["db-a"]);
+    const owner = await send(heartbeatBody("db-a"), CALLERS["db-a"]);
+    const other = await send(heartbeatBody("db-b"), CALLERS["db-b"]);
     // Assess
-    expect(response.status).toBe(200);
-    expect(response.body.groups).toEqual([{ id: "postgres", owner: "db-a", epoch: 3 }]);
+    expect(owner.status).toBe(200);
+    expect(owner.body.groups).toEqual([
+      { id: "postgres", owner: "db-a", epoch: 3, resources: { "pg-mount": "online", postgres: "online" } },
+    ]);
+    expect(other.body.groups[0]).toEqual({
+      id: "postgres",
+      owner: "db-a",
+      epoch: 3,
+      resources: { "pg-mount": "offline", postgres: "offline" },
+    });
+  });
+
+  it("reads an item the controller wrote (DynamoClusterStateStore) for the owner's desired states", async () => {
+    // Prepare
+    const store = new DynamoClusterStateStore(dynamo, TABLE);
+    await store.writeGroup(
+      {
+        ...emptyGroupRecord("reports", 1),
+        version: 1,
+        owner: "office-1",
+        epoch: 1,
+        status: "online",
+        desired: { "report-svc": "online" },
+      },
+      0,
+    );
+    // Act
+    const response = await send(heartbeatBody("office-1"), CALLERS["office-1"]);
+    // Assess
+    expect(response.body.groups).toEqual([
+      { id: "reports", owner: "office-1", epoch: 1, resources: { "report-svc": "online" } },
+    ]);
   });
 
   it("accepts an on-premise node signing with its role, and a base64-encoded body", async () => {
@@ -103,7 +142,9 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     const response = await send(body, CALLERS["office-1"], { base64: true });
     // Assess
     expect(response.status).toBe(200);
-    expect(response.body.groups).toEqual([{ id: "reports", owner: null, epoch: 0 }]);
+    expect(response.body.groups).toEqual([
+      { id: "reports", owner: null, epoch: 0, resources: { "report-svc": "offline" } },
+    ]);
     expect((await liveness("office-1"))?.resources).toEqual({ "report-svc": "online", "reports-dns": "online" });
   });
 

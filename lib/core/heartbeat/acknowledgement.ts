@@ -1,5 +1,11 @@
 import type { ClusterIndex } from "../cluster-index.js";
-import type { GroupId, NodeId } from "../definition/types.js";
+import {
+  AGENT_RESOURCE_TYPES,
+  type GroupId,
+  type NodeId,
+  type ResourceDefinition,
+  type ResourceId,
+} from "../definition/types.js";
 import type { Heartbeat } from "./message.js";
 import type { GroupOwnership } from "./store.js";
 
@@ -13,9 +19,25 @@ export interface HeartbeatAcknowledgement {
   readonly receivedAt: string;
   readonly leaseDurationMs: number;
   readonly heartbeatIntervalMs: number;
-  /** Every group the node may own: its current owner (null: none) and epoch (the fencing token). */
-  readonly groups: readonly { readonly id: GroupId; readonly owner: NodeId | null; readonly epoch: number }[];
+  /** Every group the node may own, in definition order. */
+  readonly groups: readonly GroupAcknowledgement[];
 }
+
+export interface GroupAcknowledgement {
+  readonly id: GroupId;
+  /** The current owner; null: none. */
+  readonly owner: NodeId | null;
+  /** The fencing token. */
+  readonly epoch: number;
+  /**
+   * What this node's agent must do with each of the group's agent-side resources (mount, systemd,
+   * command): the controller's desired states when the node owns the group, all "offline" otherwise.
+   * A resource the controller has not named yet is "offline".
+   */
+  readonly resources: Readonly<Record<ResourceId, "online" | "offline">>;
+}
+
+const AGENT_TYPES: ReadonlySet<ResourceDefinition["type"]> = new Set(AGENT_RESOURCE_TYPES);
 
 export function acknowledge(
   index: ClusterIndex,
@@ -34,7 +56,14 @@ export function acknowledge(
     heartbeatIntervalMs: definition.timing.heartbeatIntervalMs,
     groups: index.groupsOwnableBy(heartbeat.nodeId).map((group) => {
       const state = ownership.get(group.id);
-      return { id: group.id, owner: state?.owner ?? null, epoch: state?.epoch ?? 0 };
+      const owner = state?.owner ?? null;
+      const owned = owner === heartbeat.nodeId;
+      const resources: Record<ResourceId, "online" | "offline"> = {};
+      for (const resource of group.resources) {
+        if (!AGENT_TYPES.has(resource.type)) continue;
+        resources[resource.id] = owned ? (state?.desired[resource.id] ?? "offline") : "offline";
+      }
+      return { id: group.id, owner, epoch: state?.epoch ?? 0, resources };
     }),
   };
 }

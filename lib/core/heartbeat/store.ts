@@ -14,10 +14,17 @@ export interface NodeLiveness {
   readonly retiredBoots: readonly string[];
 }
 
-/** Who owns a group, and its fencing token. A group never written yet has no owner and epoch 0. */
+/**
+ * Who owns a group, its fencing token, and what the controller wants the owner's agent to run.
+ * A group never written yet has no owner, epoch 0, no desired states and no status.
+ */
 export interface GroupOwnership {
   readonly owner: NodeId | null;
   readonly epoch: number;
+  /** Desired state of the owner's agent-side resources, as the controller last wrote it; {} when absent. */
+  readonly desired: Readonly<Record<ResourceId, "online" | "offline">>;
+  /** The group's status as the controller last wrote it (`online`, `moving`, ...); null when absent. */
+  readonly status: string | null;
 }
 
 /** The port the heartbeat path writes through (implemented in lib/aws). */
@@ -28,6 +35,6 @@ export interface HeartbeatStore {
    * @throws StoreUnavailableError when the table cannot be reached
    */
   recordHeartbeat(heartbeat: Heartbeat, receivedAt: number): Promise<void>;
-  /** Strongly consistent read of the groups' owners and epochs. */
+  /** Strongly consistent read of the groups' owners, epochs, desired states and statuses. */
   readOwnership(groupIds: readonly GroupId[]): Promise<ReadonlyMap<GroupId, GroupOwnership>>;
 }

@@ -31,10 +31,15 @@ function setup() {
 }
 
 describe("heartbeat handler", () => {
-  it("stamps the receipt time from its own clock and acknowledges with owners and epochs", async () => {
+  it("stamps the receipt time from its own clock and acknowledges with owners, epochs and desired states", async () => {
     // Prepare
     const { store, handler } = setup();
-    store.ownership.set("postgres", { owner: "db-b", epoch: 12 });
+    store.ownership.set("postgres", {
+      owner: "db-b",
+      epoch: 12,
+      desired: { "pg-mount": "online", postgres: "online" },
+      status: "online",
+    });
     // Act
     const response = await handler(heartbeatEvent(heartbeatBody("db-b", { seq: 2 }), CALLERS["db-b"]), LAMBDA_CONTEXT);
     // Assess
@@ -43,10 +48,47 @@ describe("heartbeat handler", () => {
     expect(JSON.parse(response.body!)).toMatchObject({
       receivedAt: "2026-11-22T03:00:00.000Z",
       groups: [
-        { id: "postgres", owner: "db-b", epoch: 12 },
-        { id: "reports", owner: null, epoch: 0 },
+        { id: "postgres", owner: "db-b", epoch: 12, resources: { "pg-mount": "online", postgres: "online" } },
+        { id: "reports", owner: null, epoch: 0, resources: { "report-svc": "offline" } },
       ],
     });
+  });
+
+  it("tells a node that does not own a group to keep all its agent-side resources offline", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.ownership.set("postgres", {
+      owner: "db-a",
+      epoch: 4,
+      desired: { "pg-mount": "online", postgres: "online" },
+      status: "online",
+    });
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-b"), CALLERS["db-b"]), LAMBDA_CONTEXT);
+    // Assess
+    const groups = (JSON.parse(response.body!) as { groups: unknown[] }).groups;
+    expect(groups[0]).toEqual({
+      id: "postgres",
+      owner: "db-a",
+      epoch: 4,
+      resources: { "pg-mount": "offline", postgres: "offline" },
+    });
+  });
+
+  it("sends the owner only its agent-side resources, offline where the controller named none", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.ownership.set("postgres", {
+      owner: "db-a",
+      epoch: 2,
+      desired: { "pg-mount": "online", data: "online", ip: "online" },
+      status: "moving",
+    });
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    const groups = (JSON.parse(response.body!) as { groups: { resources: unknown }[] }).groups;
+    expect(groups.map((g) => g.resources)).toEqual([{ "pg-mount": "online", postgres: "offline" }]);
   });
 
   it.each([
