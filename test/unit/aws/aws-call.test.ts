@@ -8,7 +8,7 @@ function serviceError(
   status: number,
   extra: Record<string, unknown> = {},
   message = "something",
-): Error & Record<string, unknown> {
+): Error {
   return Object.assign(new Error(message), {
     name: code,
     $fault: status >= 500 ? "server" : "client",
