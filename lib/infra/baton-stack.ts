@@ -17,7 +17,7 @@ export interface BatonStackProps extends StackProps {
 
 /**
  * One cluster's stack: a `FailoverCluster` and the outputs operators and node setup need
- * (heartbeat URL, table name, topic ARN, node heartbeat policy ARN).
+ * (heartbeat URL, table name, topic ARN, node heartbeat policy ARN, controller function name).
  */
 export class BatonStack extends Stack {
   readonly cluster: FailoverCluster;
@@ -48,6 +48,10 @@ export class BatonStack extends Stack {
     new CfnOutput(this, outputs.nodeHeartbeatPolicyArn, {
       description: "Managed policy to attach to each node's role (EC2 instance role or IAM Roles Anywhere role).",
       value: this.cluster.nodeHeartbeatPolicy.managedPolicyArn,
+    });
+    new CfnOutput(this, outputs.controllerFunctionName, {
+      description: 'Controller function; invoke it with {"passes": 1} for one pass.',
+      value: this.cluster.controllerFunction.functionName,
     });
   }
 }

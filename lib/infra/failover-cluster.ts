@@ -5,6 +5,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
+import { ControllerFunction } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
@@ -27,7 +28,7 @@ export interface FailoverClusterProps {
   readonly nodeRoles?: Readonly<Record<string, iam.IRole>>;
 
   /**
-   * How long the heartbeat function's logs and the API access logs are kept. The log
+   * How long the functions' logs and the API access logs are kept. The log
    * groups themselves are retained when the stack is deleted, and expire on this schedule.
    *
    * @default logs.RetentionDays.ONE_MONTH
@@ -38,7 +39,8 @@ export interface FailoverClusterProps {
 /**
  * A Baton failover cluster's AWS side, built from its definition: the state table (the
  * quorum witness), the heartbeat function behind an IAM-authorized HTTPS API, the
- * notification topic, and the policy nodes need to send heartbeats.
+ * controller function invoked every minute, the notification topic, and the policy nodes
+ * need to send heartbeats.
  *
  * Usable in any CDK app; `BatonStack` is the ready-made stack around it.
  */
@@ -48,6 +50,11 @@ export class FailoverCluster extends Construct {
   /** The heartbeat HTTP API (one route, `POST /v1/heartbeat`, IAM authorization). */
   readonly api: apigwv2.HttpApi;
   readonly heartbeatFunction: lambda.Function;
+  /**
+   * The controller: invoked every minute by an EventBridge rule (one run at a time, a missed run is
+   * not retried); invoke it with `{"passes": 1}` for a single pass.
+   */
+  readonly controllerFunction: lambda.Function;
   /** Notifications of failovers and failures; email subscribers come from the definition. */
   readonly topic: sns.Topic;
   /** Allows `execute-api:Invoke` on `POST /v1/heartbeat` of the `$default` stage and nothing else. */
@@ -82,6 +89,13 @@ export class FailoverCluster extends Construct {
     this.heartbeatUrl = `${api.stage.url}${heartbeatRoute.path.slice(1)}`;
 
     this.topic = new Notifications(this, ids.notifications, { emails: definition.notifications.email }).topic;
+
+    this.controllerFunction = new ControllerFunction(this, ids.controller, {
+      source: props.definition,
+      table: this.table,
+      topic: this.topic,
+      logRetention,
+    }).function;
 
     for (const [, role] of nodeRoles) this.nodeHeartbeatPolicy.attachToRole(role);
   }

@@ -2,11 +2,11 @@ import { fileURLToPath } from "node:url";
 import { Duration, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
-import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { ClusterDefinitionSource } from "./definition-source.js";
+import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { env, heartbeatServiceName, ids } from "./names.js";
 
 /** The heartbeat handler's source, resolved from this file so it works from any working directory. */
@@ -37,10 +37,7 @@ export interface HeartbeatFunctionProps {
 /**
  * The heartbeat Lambda function, its log group and its role.
  *
- * The validated definition document is compiled into the code (esbuild `define`), so it is
- * versioned with the function, cannot be edited in place, and is not limited by the 4 KB
- * of Lambda environment variables. The code asset hash is the hash of the bundle, so a
- * new definition is a new version of the function.
+ * The validated definition document is compiled into the code (see `bundlingFor`).
  */
 export class HeartbeatFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -78,32 +75,16 @@ export class HeartbeatFunction extends Construct {
       description: `Baton heartbeat handler for cluster ${props.source.definition.cluster}`,
       entry: heartbeatEntry,
       handler: "handler",
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...functionDefaults,
       memorySize: heartbeatMemoryMb,
       timeout: heartbeatTimeout,
       role: this.role,
       logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      tracing: lambda.Tracing.ACTIVE,
       environment: {
         [env.tableName]: props.table.tableName,
         [env.serviceName]: heartbeatServiceName,
       },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: false,
-        format: nodejs.OutputFormat.ESM,
-        target: "node24",
-        mainFields: ["module", "main"],
-        // CommonJS dependencies bundled into an ES module still call require().
-        banner:
-          "import{createRequire as __batonCreateRequire}from'node:module';const require=__batonCreateRequire(import.meta.url);",
-        define: { [env.definition]: JSON.stringify(JSON.stringify(props.source.document)) },
-      },
+      bundling: bundlingFor(props.source),
     });
 
     Validations.of(this.function).acknowledge({

@@ -18,6 +18,12 @@ export const ids = {
   heartbeatFunction: "Function",
   heartbeatRole: "Role",
   heartbeatLogs: "Logs",
+  /** ControllerFunction: the function, its role, its log group and the schedule that invokes it. */
+  controller: "Controller",
+  controllerFunction: "Function",
+  controllerRole: "Role",
+  controllerLogs: "Logs",
+  controllerSchedule: "Schedule",
   /** HeartbeatApi: the HTTP API, its route, stage, access logs and the node policy. */
   api: "Api",
   httpApi: "HttpApi",
@@ -46,6 +52,12 @@ export function stackName(cluster: string): string {
 /** Value of `POWERTOOLS_SERVICE_NAME` for the heartbeat function (logs and traces). */
 export const heartbeatServiceName = "baton-heartbeat";
 
+/** Value of `POWERTOOLS_SERVICE_NAME` for the controller function. */
+export const controllerServiceName = "baton-controller";
+
+/** Value of `POWERTOOLS_METRICS_NAMESPACE`: the CloudWatch namespace of Baton's metrics. */
+export const metricsNamespace = "Baton";
+
 /** The heartbeat route: the one route nodes may call. */
 export const heartbeatRoute = { method: "POST", path: "/v1/heartbeat" } as const;
 
@@ -55,7 +67,9 @@ export const defaultStageName = "$default";
 /** Environment variable names read by the Lambda functions. */
 export const env = {
   tableName: "TABLE_NAME",
+  topicArn: "TOPIC_ARN",
   serviceName: "POWERTOOLS_SERVICE_NAME",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
   /** Not an environment variable at run time: replaced in the code by esbuild `define`. */
   definition: "process.env.BATON_DEFINITION",
 } as const;
@@ -66,6 +80,7 @@ export const outputs = {
   tableName: "TableName",
   topicArn: "TopicArn",
   nodeHeartbeatPolicyArn: "NodeHeartbeatPolicyArn",
+  controllerFunctionName: "ControllerFunctionName",
 } as const;
 
 /** Context key of `cdk synth -c config=PATH` and the file used without it. */

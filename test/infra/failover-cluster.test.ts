@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
@@ -9,6 +9,9 @@ import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
 import { FailoverCluster } from "../../lib/infra/failover-cluster.js";
 import {
   actionsOf,
+  bundle,
+  codeKey,
+  lambdaFunction,
   removeCloudAssemblies,
   render,
   repoRoot,
@@ -35,17 +38,7 @@ function variant(change: (document: Record<string, unknown>) => void): ClusterDe
   return ClusterDefinitionSource.fromObject(document);
 }
 
-/** The S3 key (content hash) of the heartbeat function's code. */
-function codeKey(synthesized: Synthesized): string {
-  const { resource } = single(synthesized.template, "AWS::Lambda::Function");
-  return (resource.Properties?.Code as { S3Key: string }).S3Key;
-}
-
-/** The bundled heartbeat code, read from the app's cloud assembly. */
-function bundle(synthesized: Synthesized): string {
-  const hash = codeKey(synthesized).replace(/\.zip$/, "");
-  return readFileSync(join(synthesized.app.outdir, `asset.${hash}`, "index.mjs"), "utf8");
-}
+const HEARTBEAT = "baton-heartbeat";
 
 describe("state table", () => {
   it("is one on-demand table keyed pk/sk, with PITR, deletion protection, TTL, retained on delete", () => {
@@ -81,7 +74,7 @@ describe("heartbeat function", () => {
     const table = single(template, "AWS::DynamoDB::Table");
     const logGroups = template.findResources("AWS::Logs::LogGroup");
     // Act
-    const { resource } = single(template, "AWS::Lambda::Function");
+    const { resource } = lambdaFunction(template, HEARTBEAT);
     // Assess
     expect(resource.Properties).toMatchObject({
       Runtime: "nodejs24.x",
@@ -103,9 +96,9 @@ describe("heartbeat function", () => {
 
   it("carries the definition in its code, not in its environment", () => {
     // Prepare
-    const { resource } = single(template, "AWS::Lambda::Function");
+    const { resource } = lambdaFunction(template, HEARTBEAT);
     // Act
-    const code = bundle(example);
+    const code = bundle(example, HEARTBEAT);
     // Assess
     expect(code).not.toContain("process.env.BATON_DEFINITION");
     // esbuild prints the defined string literal with single quotes: the JSON text appears as is.
@@ -115,9 +108,9 @@ describe("heartbeat function", () => {
 
   it("is an ES module that loads and exports the handler", () => {
     // Prepare: inside the repository, so the AWS SDK left out of the bundle resolves as in the Lambda runtime.
-    const directory = join(repoRoot, "node_modules", ".cache", "baton-infra-test", codeKey(example));
+    const directory = join(repoRoot, "node_modules", ".cache", "baton-infra-test", codeKey(example, HEARTBEAT));
     mkdirSync(directory, { recursive: true });
-    writeFileSync(join(directory, "index.mjs"), bundle(example));
+    writeFileSync(join(directory, "index.mjs"), bundle(example, HEARTBEAT));
     // Act
     const run = spawnSync(
       process.execPath,
@@ -144,14 +137,14 @@ describe("heartbeat function", () => {
     const again = synthesize(ClusterDefinitionSource.fromObject(example.source.document));
     const other = synthesize(changed);
     // Assess
-    expect(codeKey(again)).toBe(codeKey(example));
-    expect(codeKey(other)).not.toBe(codeKey(example));
+    expect(codeKey(again, HEARTBEAT)).toBe(codeKey(example, HEARTBEAT));
+    expect(codeKey(other, HEARTBEAT)).not.toBe(codeKey(example, HEARTBEAT));
   });
 
   it("may only update and read items of the table, write its own logs and send traces", () => {
     // Prepare
     const table = single(template, "AWS::DynamoDB::Table");
-    const { resource } = single(template, "AWS::Lambda::Function");
+    const { resource } = lambdaFunction(template, HEARTBEAT);
     const roleId = (resource.Properties?.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
     // Act
     const statements = statementsOfRole(template, roleId);
@@ -225,6 +218,7 @@ describe("heartbeat API", () => {
       `https://\${${api.id}}.execute-api.us-east-1.\${AWS::URLSuffix}/v1/heartbeat`,
     );
     expect(Object.keys(template.findOutputs("*")).sort()).toEqual([
+      "ControllerFunctionName",
       "HeartbeatUrl",
       "NodeHeartbeatPolicyArn",
       "TableName",

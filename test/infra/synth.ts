@@ -1,5 +1,5 @@
 /** Shared by the infra tests: build a BatonStack from a definition file, as bin/app.ts does. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +65,30 @@ export function single(template: Template, type: string): { id: string; resource
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   const [id, resource] = found[0]!;
   return { id, resource };
+}
+
+/** The Lambda function whose `POWERTOOLS_SERVICE_NAME` is `service`, with its logical id. */
+export function lambdaFunction(template: Template, service: string): { id: string; resource: CfnResourceJson } {
+  const found = Object.entries(
+    template.findResources("AWS::Lambda::Function", {
+      Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: service } } },
+    }) as Record<string, CfnResourceJson>,
+  );
+  if (found.length !== 1) throw new Error(`expected one function of service ${service}, found ${found.length}`);
+  const [id, resource] = found[0]!;
+  return { id, resource };
+}
+
+/** The S3 key (content hash) of a function's code. */
+export function codeKey(synthesized: Synthesized, service: string): string {
+  const { resource } = lambdaFunction(synthesized.template, service);
+  return (resource.Properties?.Code as { S3Key: string }).S3Key;
+}
+
+/** A function's bundled code, read from the app's cloud assembly. */
+export function bundle(synthesized: Synthesized, service: string): string {
+  const hash = codeKey(synthesized, service).replace(/\.zip$/, "");
+  return readFileSync(join(synthesized.app.outdir, `asset.${hash}`, "index.mjs"), "utf8");
 }
 
 export interface CfnResourceJson {
