@@ -19,6 +19,13 @@ export type PlanKind = "place" | "failover" | "failback";
 
 /** One controller-side action of a plan. Steps run in order; each is idempotent. */
 export type PlanStep =
+  /** Before anything moves: the volume's real zone must be the target instance's (EBS cannot cross zones). */
+  | {
+      readonly kind: "check-volume-zone";
+      readonly resourceId: ResourceId;
+      readonly volumeId: string;
+      readonly instanceId: string;
+    }
   /** Stop the source instance (StopInstances with Force) and wait until it is stopped. */
   | { readonly kind: "fence"; readonly instanceId: string; readonly onlyIfUnconfirmed: boolean }
   /** Wait until the (live) source's agent reports the resource offline; skipped when the source is down. */

@@ -1,0 +1,177 @@
+import { assessNodes } from "../core/controller/detection.js";
+import { type ControllerEvent, isNotable } from "../core/controller/events.js";
+import { decideGroup } from "../core/controller/group-decision.js";
+import { evaluateGuard } from "../core/controller/guard.js";
+import { notificationFor } from "../core/controller/messages.js";
+import { describeStep } from "../core/controller/plan-builder.js";
+import type { ClusterLogEntry } from "../core/controller/ports.js";
+import { emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
+import { controllerLeaseMs } from "../core/controller/timing.js";
+import type { NodeId } from "../core/definition/types.js";
+import type { ControllerDependencies } from "./ports.js";
+import { runPlan } from "./run-plan.js";
+
+/** What one pass saw and did: the controller's answer to `{"passes": 1}`. */
+export interface PassSummary {
+  readonly at: string;
+  /** False when another controller holds the lease: this pass only looked. */
+  readonly acted: boolean;
+  readonly frozen: boolean;
+  readonly nodes: { readonly up: readonly NodeId[]; readonly down: readonly NodeId[] };
+  readonly groups: readonly {
+    readonly id: string;
+    readonly owner: NodeId | null;
+    readonly epoch: number;
+    readonly status: string;
+    readonly reason: string;
+    readonly step: string | null;
+  }[];
+  readonly events: readonly ControllerEvent[];
+  /** AWS calls that failed (throttled, unavailable, refused); none is a node failure. */
+  readonly awsErrors: number;
+}
+
+/**
+ * One controller pass: hold the controller lease, read the whole state with one Query, judge nodes
+ * and the guard, then decide each group and take its plan as far as it goes. Every write is
+ * conditional, so a pass that dies anywhere leaves a state the next pass completes.
+ */
+export async function runPass(deps: ControllerDependencies): Promise<PassSummary> {
+  const { definition, store } = deps;
+  const now = deps.clock.now();
+  const lease = await store.acquireLease(deps.holder, now, controllerLeaseMs(definition.timing));
+  const snapshot = await store.readSnapshot();
+  const health = assessNodes(definition, snapshot.liveness, now);
+  const nodes = {
+    up: [...health.values()].filter((h) => h.up).map((h) => h.nodeId),
+    down: [...health.values()].filter((h) => !h.up).map((h) => h.nodeId),
+  };
+  const summarize = (
+    records: Map<string, GroupRecord>,
+    acted: boolean,
+    frozen: boolean,
+    events: ControllerEvent[],
+    awsErrors: number,
+  ): PassSummary => ({
+    at: new Date(now).toISOString(),
+    acted,
+    frozen,
+    nodes,
+    groups: definition.groups.map((g) => {
+      const r = records.get(g.id) ?? emptyGroupRecord(g.id, now);
+      const step = r.plan?.steps[r.plan.stepIndex];
+      return {
+        id: g.id,
+        owner: r.owner,
+        epoch: r.epoch,
+        status: r.status,
+        reason: r.statusReason,
+        step: step ? describeStep(step) : null,
+      };
+    }),
+    events,
+    awsErrors,
+  });
+  const records = new Map(snapshot.groups);
+  if (lease === null) return summarize(records, false, snapshot.guard?.frozen ?? false, [], 0);
+
+  const events: ControllerEvent[] = [];
+  const guard = evaluateGuard(snapshot.guard, health, now, definition.timing.leaseDurationMs);
+  if (guard.changed) {
+    try {
+      await store.writeGuard(guard.record, snapshot.guard?.version ?? 0);
+    } catch (error) {
+      deps.logger.warn("guard changed under this pass; leaving the groups to the next pass", { error });
+      return summarize(records, false, guard.record.frozen, [], 0);
+    }
+  }
+  if (guard.event) events.push({ type: guard.event, silent: guard.silent, voters: guard.voters });
+
+  const awsErrors = { count: 0 };
+  for (const group of definition.groups) {
+    let record = records.get(group.id) ?? emptyGroupRecord(group.id, now);
+    try {
+      const decision = decideGroup({ definition, group, record, health, frozen: guard.record.frozen, now });
+      if (decision.kind === "write") {
+        await store.writeGroup(decision.record, record.version);
+        record = decision.record;
+        events.push(decision.event);
+      }
+      if (record.plan) record = await runPlan(deps, group, record, snapshot, health, events, awsErrors);
+    } catch (error) {
+      const conflict = error instanceof Error && error.name === "StateConflictError";
+      deps.logger[conflict ? "warn" : "error"](
+        conflict ? "group changed under this pass; the next pass takes it from there" : "group could not be processed",
+        { groupId: group.id, error },
+      );
+    }
+    records.set(group.id, record);
+  }
+
+  await report(deps, events);
+  return summarize(records, true, guard.record.frozen, events, awsErrors.count);
+}
+
+/** Appends the cluster log and tells people; neither failing stops the controller. */
+async function report(deps: ControllerDependencies, events: readonly ControllerEvent[]): Promise<void> {
+  const at = deps.clock.now();
+  const entries: ClusterLogEntry[] = events.map((e) => logEntry(e, at));
+  try {
+    await deps.store.appendLog(entries);
+  } catch (error) {
+    deps.logger.error("cluster log not written", { error, entries });
+  }
+  for (const event of events.filter(isNotable)) {
+    const { subject, message } = notificationFor(deps.definition.cluster, event);
+    try {
+      await deps.notifier.publish(subject, message);
+    } catch (error) {
+      deps.logger.error("notification not sent", { error, subject });
+    }
+  }
+}
+
+function logEntry(event: ControllerEvent, at: number): ClusterLogEntry {
+  const base = { at, event: event.type };
+  switch (event.type) {
+    case "step":
+      return {
+        ...base,
+        groupId: event.groupId,
+        epoch: event.epoch,
+        step: event.step,
+        outcome: event.outcome,
+        durationMs: event.durationMs,
+      };
+    case "failover-started":
+      return {
+        ...base,
+        groupId: event.groupId,
+        epoch: event.epoch,
+        outcome: `${event.source ?? "-"} -> ${event.target}`,
+        detail: event.reason,
+      };
+    case "failover-completed":
+      return {
+        ...base,
+        groupId: event.groupId,
+        epoch: event.epoch,
+        outcome: `online on ${event.target}`,
+        durationMs: event.durationMs,
+      };
+    case "failover-failed":
+    case "group-failed":
+      return { ...base, groupId: event.groupId, epoch: event.epoch, outcome: "failed", detail: event.reason };
+    case "group-waiting":
+      return { ...base, groupId: event.groupId, epoch: null, outcome: "waiting", detail: event.reason };
+    case "guard-frozen":
+    case "guard-unfrozen":
+      return {
+        ...base,
+        groupId: null,
+        epoch: null,
+        outcome: event.type,
+        detail: `silent: ${event.silent.join(", ") || "none"} of ${event.voters}`,
+      };
+  }
+}

@@ -1,0 +1,47 @@
+import type { ClusterDefinition, NodeId, ResourceId } from "../definition/types.js";
+import type { NodeLiveness } from "../heartbeat/store.js";
+import { silenceLimitMs } from "./timing.js";
+
+export interface NodeHealth {
+  readonly nodeId: NodeId;
+  readonly up: boolean;
+  /** Receipt time of the last accepted heartbeat (heartbeat function's clock); null: never heard. */
+  readonly lastHeardAt: number | null;
+  /** When the node's current boot was first heard, while it is up. */
+  readonly upSince: number | null;
+  /** Resources the node reports `failed` (local restarts exhausted). */
+  readonly failedResources: readonly ResourceId[];
+}
+
+/**
+ * Who is up, by AWS-side clocks only: a node is up while its last heartbeat was received less
+ * than lease + grace ago, as the heartbeat function stamped it and the controller's clock reads it.
+ */
+export function assessNodes(
+  definition: ClusterDefinition,
+  liveness: ReadonlyMap<NodeId, NodeLiveness>,
+  now: number,
+): ReadonlyMap<NodeId, NodeHealth> {
+  const limit = silenceLimitMs(definition.timing);
+  return new Map(
+    definition.nodes.map((node) => {
+      const record = liveness.get(node.id);
+      const up = record !== undefined && now - record.receivedAt <= limit;
+      const failed = record
+        ? Object.entries(record.resources)
+            .filter(([, state]) => state === "failed")
+            .map(([id]) => id)
+        : [];
+      return [
+        node.id,
+        {
+          nodeId: node.id,
+          up,
+          lastHeardAt: record?.receivedAt ?? null,
+          upSince: up ? (record?.bootStartedAt ?? null) : null,
+          failedResources: failed,
+        },
+      ];
+    }),
+  );
+}

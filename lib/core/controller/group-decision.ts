@@ -1,0 +1,160 @@
+import type { ClusterDefinition, GroupDefinition, NodeId } from "../definition/types.js";
+import type { NodeHealth } from "./detection.js";
+import type { ControllerEvent } from "./events.js";
+import { failbackAllowedAt } from "./failback-window.js";
+import { buildPlanSteps, chooseTarget, isAgentResource } from "./plan-builder.js";
+import { enterStep } from "./plan-progress.js";
+import type { GroupRecord, PlanKind } from "./records.js";
+import { failbackSettleMs } from "./timing.js";
+
+export type GroupDecision =
+  | { readonly kind: "none" }
+  /** Write `record` (conditioned on the version read) and report `event`. */
+  | { readonly kind: "write"; readonly record: GroupRecord; readonly event: ControllerEvent };
+
+export interface GroupContext {
+  readonly definition: ClusterDefinition;
+  readonly group: GroupDefinition;
+  readonly record: GroupRecord;
+  readonly health: ReadonlyMap<NodeId, NodeHealth>;
+  /** The mass-failure guard holds: start nothing new. */
+  readonly frozen: boolean;
+  readonly now: number;
+}
+
+const NONE: GroupDecision = { kind: "none" };
+
+/**
+ * What to do with a group this pass, before any running plan takes its next step: place it, fail it
+ * over, fail it back, leave it failed, or nothing. A change of owner raises the epoch by one and
+ * carries the whole plan, in one conditional write.
+ */
+export function decideGroup(ctx: GroupContext): GroupDecision {
+  const { record, health, group } = ctx;
+  if (record.plan) {
+    // A plan continues while its target is up. If the target went silent, it may already hold
+    // part of the group: move on from it like from any failed owner.
+    if (health.get(record.plan.target)?.up === true || ctx.frozen) return NONE;
+    return failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`);
+  }
+  if (record.status === "failed" || ctx.frozen) return NONE;
+
+  if (record.owner === null) {
+    const target = chooseTarget(group, health, null);
+    if (target === null) return wait(ctx, "no preferred owner is up");
+    return start(ctx, "place", null, false, target, "placing the group on its most preferred node that is up");
+  }
+
+  const owner = health.get(record.owner);
+  if (owner?.up !== true) {
+    const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
+    return failOver(ctx, record.owner, false, `node ${record.owner} is silent (${heard})`);
+  }
+  const agentIds = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
+  const failed = owner.failedResources.filter((id) => agentIds.has(id));
+  if (failed.length > 0 && record.status === "online") {
+    return failOver(ctx, record.owner, true, `resource ${failed.join(", ")} failed on ${record.owner}`);
+  }
+  if (record.status === "online") return failBack(ctx, record.owner);
+  return NONE;
+}
+
+function failOver(ctx: GroupContext, sourceId: NodeId, sourceAlive: boolean, reason: string): GroupDecision {
+  const { record, group, now } = ctx;
+  const recent = record.failovers.filter((at) => now - at < group.failover.periodMs);
+  if (recent.length >= group.failover.threshold) {
+    const why = `${reason}; not moved: ${recent.length} failovers within the failover period already reach the threshold of ${group.failover.threshold}`;
+    return {
+      kind: "write",
+      record: {
+        ...record,
+        version: record.version + 1,
+        status: "failed",
+        statusReason: why,
+        since: now,
+        failovers: recent,
+      },
+      event: { type: "group-failed", groupId: group.id, epoch: record.epoch, reason: why },
+    };
+  }
+  const target = chooseTarget(group, ctx.health, sourceId);
+  if (target === null) return wait(ctx, `${reason}; no other preferred owner is up`);
+  return start(ctx, "failover", sourceId, sourceAlive, target, reason, [...recent, now]);
+}
+
+function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
+  const { group, health, now, definition } = ctx;
+  if (!failbackAllowedAt(group.failback, now)) return NONE;
+  const preferred = chooseTarget(group, health, null);
+  if (preferred === null || preferred === ownerId) return NONE;
+  if (group.preferredOwners.indexOf(preferred) > group.preferredOwners.indexOf(ownerId)) return NONE;
+  const upSince = health.get(preferred)?.upSince ?? now;
+  if (now - upSince < failbackSettleMs(definition.timing)) return NONE;
+  return start(ctx, "failback", ownerId, true, preferred, `failing back to preferred owner ${preferred}`);
+}
+
+function wait(ctx: GroupContext, reason: string): GroupDecision {
+  const { record, now } = ctx;
+  if (record.status === "offline" && record.statusReason === reason) return NONE;
+  return {
+    kind: "write",
+    record: { ...record, version: record.version + 1, status: "offline", statusReason: reason, since: now },
+    event: { type: "group-waiting", groupId: record.groupId, reason },
+  };
+}
+
+function start(
+  ctx: GroupContext,
+  kind: PlanKind,
+  source: NodeId | null,
+  sourceAlive: boolean,
+  target: NodeId,
+  reason: string,
+  failovers: readonly number[] = ctx.record.failovers,
+): GroupDecision {
+  const { record, group, definition, now } = ctx;
+  const epoch = record.epoch + 1;
+  const lastHeard = source === null ? null : (ctx.health.get(source)?.lastHeardAt ?? null);
+  const steps = buildPlanSteps(definition, group, source, sourceAlive, target);
+  const plan = {
+    kind,
+    reason,
+    source,
+    sourceAlive,
+    target,
+    epoch,
+    steps,
+    stepIndex: 0,
+    stepStartedAt: now,
+    attempts: 0,
+    sourceUnconfirmed: false,
+    fenced: false,
+    startedAt: now,
+  };
+  const next: GroupRecord = {
+    ...record,
+    version: record.version + 1,
+    owner: target,
+    epoch,
+    status: "moving",
+    statusReason: reason,
+    since: now,
+    failovers,
+    desired: Object.fromEntries(group.resources.filter(isAgentResource).map((r) => [r.id, "offline" as const])),
+    plan,
+  };
+  return {
+    kind: "write",
+    record: enterStep(next, plan, 0, now),
+    event: {
+      type: "failover-started",
+      groupId: group.id,
+      epoch,
+      kind,
+      source,
+      target,
+      reason,
+      detectionDelayMs: !sourceAlive && lastHeard !== null ? now - lastHeard : null,
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { NodeId } from "../definition/types.js";
+import type { NodeHealth } from "./detection.js";
+import type { GuardRecord } from "./records.js";
+
+export interface GuardDecision {
+  readonly record: GuardRecord;
+  /** Whether the record differs from the one read (and must be written). */
+  readonly changed: boolean;
+  readonly event: "guard-frozen" | "guard-unfrozen" | null;
+  /** Nodes counted as silent against the voters, for the notification. */
+  readonly silent: readonly NodeId[];
+  readonly voters: number;
+}
+
+/**
+ * The mass-failure guard. When more than half of the voting nodes are silent at once, a network or
+ * control-plane fault is far likelier than dead servers: automatic failover freezes until enough
+ * heartbeats return.
+ *
+ * Voters are the nodes seen up. A node that falls silent while the guard is not frozen is counted
+ * out one lease window later, so nodes that fail one at a time lower the count that "half" is taken
+ * of (WSFC's dynamic quorum) and a cluster can fail over down to its last node, while nodes that
+ * fall silent within one lease window of each other are counted together.
+ */
+export function evaluateGuard(
+  previous: GuardRecord | null,
+  health: ReadonlyMap<NodeId, NodeHealth>,
+  now: number,
+  leaseDurationMs: number,
+): GuardDecision {
+  const voters: Record<NodeId, { removedAt: number | null }> = {};
+  for (const [nodeId, vote] of Object.entries(previous?.voters ?? {})) {
+    if (!health.has(nodeId)) continue; // no longer in the definition
+    if (vote.removedAt !== null && now - vote.removedAt >= leaseDurationMs) continue; // counted out
+    voters[nodeId] = { removedAt: vote.removedAt };
+  }
+  for (const node of health.values()) if (node.up) voters[node.nodeId] = { removedAt: null };
+
+  const ids = Object.keys(voters);
+  const silent = ids.filter((id) => health.get(id)?.up !== true);
+  const frozen = ids.length >= 2 && silent.length * 2 > ids.length;
+  if (!frozen) {
+    for (const id of silent) {
+      const vote = voters[id];
+      if (vote && vote.removedAt === null) vote.removedAt = now;
+    }
+  }
+  const wasFrozen = previous?.frozen ?? false;
+  const record: GuardRecord = {
+    version: (previous?.version ?? 0) + 1,
+    frozen,
+    since: frozen === wasFrozen && previous ? previous.since : now,
+    voters,
+  };
+  const changed =
+    previous === null ||
+    previous.frozen !== frozen ||
+    JSON.stringify(sorted(previous.voters)) !== JSON.stringify(sorted(voters));
+  return {
+    record: changed ? record : previous,
+    changed,
+    event: frozen === wasFrozen ? null : frozen ? "guard-frozen" : "guard-unfrozen",
+    silent,
+    voters: ids.length,
+  };
+}
+
+function sorted(voters: GuardRecord["voters"]): [string, number | null][] {
+  return Object.entries(voters)
+    .map(([id, v]): [string, number | null] => [id, v.removedAt])
+    .sort(([a], [b]) => a.localeCompare(b));
+}

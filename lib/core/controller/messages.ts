@@ -1,0 +1,48 @@
+import type { ControllerEvent } from "./events.js";
+
+/** The SNS notification for an event: a short subject and a message an operator can act on. */
+export function notificationFor(cluster: string, event: ControllerEvent): { subject: string; message: string } {
+  const prefix = `[baton ${cluster}]`;
+  switch (event.type) {
+    case "failover-started":
+      return {
+        subject: `${prefix} ${event.kind} of ${event.groupId} started: ${event.source ?? "nowhere"} -> ${event.target}`,
+        message: `Group ${event.groupId} is moving to ${event.target} (epoch ${event.epoch}). Reason: ${event.reason}.`,
+      };
+    case "failover-completed":
+      return {
+        subject: `${prefix} ${event.groupId} is online on ${event.target}`,
+        message: `The ${event.kind} of group ${event.groupId} completed in ${(event.durationMs / 1000).toFixed(1)} s (epoch ${event.epoch}).`,
+      };
+    case "failover-failed":
+      return {
+        subject: `${prefix} moving ${event.groupId} FAILED`,
+        message: `The move of group ${event.groupId} (epoch ${event.epoch}) stopped: ${event.reason}. The group is left failed; an operator must move it.`,
+      };
+    case "group-failed":
+      return {
+        subject: `${prefix} ${event.groupId} left failed`,
+        message: `Group ${event.groupId} is left failed: ${event.reason}. An operator must move it.`,
+      };
+    case "group-waiting":
+      return {
+        subject: `${prefix} ${event.groupId} is waiting offline`,
+        message: `Group ${event.groupId} cannot be placed: ${event.reason}. It is placed as soon as a preferred owner is up.`,
+      };
+    case "guard-frozen":
+      return {
+        subject: `${prefix} automatic failover FROZEN`,
+        message: `${event.silent.length} of ${event.voters} nodes went silent at once (${event.silent.join(", ")}): a network or control-plane fault is likelier than dead servers. No group is moved until heartbeats return.`,
+      };
+    case "guard-unfrozen":
+      return {
+        subject: `${prefix} automatic failover resumed`,
+        message: `Heartbeats have returned; automatic failover is on again.`,
+      };
+    case "step":
+      return {
+        subject: `${prefix} ${event.groupId}: ${event.step}`,
+        message: `${event.step}: ${event.outcome}`,
+      };
+  }
+}

@@ -1,0 +1,194 @@
+import type { GroupDefinition } from "../definition/types.js";
+import type { NodeLiveness } from "../heartbeat/store.js";
+import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
+import type { Plan, PlanStep } from "./records.js";
+import { STEP_LIMITS } from "./timing.js";
+
+/** What the controller saw of the real world for one step, just before deciding it. */
+export interface StepObservation {
+  readonly instance?: InstanceView | undefined;
+  readonly volume?: VolumeView | undefined;
+  readonly address?: AddressView | undefined;
+  readonly record?: RecordView | undefined;
+  readonly changeStatus?: "PENDING" | "INSYNC" | undefined;
+  /** For agent steps: the node's liveness record and whether it is up. */
+  readonly liveness?: NodeLiveness | undefined;
+  readonly nodeUp?: boolean;
+}
+
+/** One AWS action; the executor performs it and the next tick observes its effect. */
+export type Command =
+  | { readonly kind: "stop-instance"; readonly instanceId: string }
+  | { readonly kind: "detach-volume"; readonly volumeId: string; readonly instanceId: string; readonly force: boolean }
+  | { readonly kind: "attach-volume"; readonly volumeId: string; readonly instanceId: string; readonly device: string }
+  | { readonly kind: "associate-address"; readonly allocationId: string; readonly instanceId: string }
+  | {
+      readonly kind: "upsert-record";
+      readonly hostedZoneId: string;
+      readonly name: string;
+      readonly address: string;
+      readonly ttl: number;
+    };
+
+export type StepDecision =
+  | {
+      readonly kind: "done";
+      readonly note: string;
+      readonly patch?: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">>;
+    }
+  | { readonly kind: "wait"; readonly reason: string }
+  | { readonly kind: "act"; readonly command: Command; readonly reason: string }
+  | { readonly kind: "fail"; readonly reason: string };
+
+const done = (note: string, patch?: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">>): StepDecision =>
+  patch ? { kind: "done", note, patch } : { kind: "done", note };
+const wait = (reason: string): StepDecision => ({ kind: "wait", reason });
+const fail = (reason: string): StepDecision => ({ kind: "fail", reason });
+const act = (command: Command, reason: string): StepDecision => ({ kind: "act", command, reason });
+
+/**
+ * Decides a step from the real state (describe first, then act), so that repeating it is harmless
+ * and a controller that died between two calls leaves nothing for the next pass to undo.
+ */
+export function decideStep(
+  step: PlanStep,
+  plan: Plan,
+  group: GroupDefinition,
+  seen: StepObservation,
+  now: number,
+): StepDecision {
+  const elapsed = now - plan.stepStartedAt;
+  switch (step.kind) {
+    case "check-volume-zone": {
+      if (!seen.volume) return fail(`volume ${step.volumeId} does not exist`);
+      if (!seen.instance) return fail(`target instance ${step.instanceId} does not exist`);
+      if (seen.volume.availabilityZone !== seen.instance.availabilityZone) {
+        return fail(
+          `volume ${step.volumeId} is in ${seen.volume.availabilityZone} but target ${step.instanceId} is in ${seen.instance.availabilityZone}: EBS volumes cannot cross zones; nothing was moved`,
+        );
+      }
+      return done(`volume and target both in ${seen.volume.availabilityZone}`);
+    }
+    case "await-offline": {
+      if (seen.nodeUp !== true) return done(`source ${step.nodeId} is silent: it has stopped its resources itself`);
+      const reported = seen.liveness?.resources[step.resourceId];
+      if (seen.liveness && seen.liveness.receivedAt > plan.stepStartedAt && (reported ?? "offline") === "offline") {
+        return done(`${step.nodeId} reports ${step.resourceId} offline`);
+      }
+      if (elapsed > pendingTimeout(group, step.resourceId)) {
+        if (group.fencing === "stop-instance") {
+          return done(`${step.nodeId} did not confirm ${step.resourceId} offline in time: it will be fenced`, {
+            sourceUnconfirmed: true,
+          });
+        }
+        return fail(`${step.nodeId} did not confirm ${step.resourceId} offline within its pending timeout`);
+      }
+      return wait(`waiting for ${step.nodeId} to stop ${step.resourceId}`);
+    }
+    case "fence": {
+      if (step.onlyIfUnconfirmed && !plan.sourceUnconfirmed) return done("source confirmed its resources offline");
+      const state = seen.instance?.state;
+      if (state === undefined || state === "stopped" || state === "terminated") {
+        return done(`instance ${step.instanceId} is ${state ?? "gone"}`, { fenced: true });
+      }
+      if (elapsed > STEP_LIMITS.fenceTimeoutMs) {
+        return fail(`instance ${step.instanceId} is still ${state}: fencing not confirmed, the volume is not moved`);
+      }
+      if (state === "stopping" || state === "shutting-down") return wait(`instance ${step.instanceId} is ${state}`);
+      return act({ kind: "stop-instance", instanceId: step.instanceId }, `stopping ${step.instanceId} (force)`);
+    }
+    case "detach-volume": {
+      if (!seen.volume) return fail(`volume ${step.volumeId} does not exist`);
+      const mine = seen.volume.attachments.find((a) => a.instanceId === step.instanceId && a.state !== "detached");
+      // Attached anywhere else is for the attach step to judge: this step only frees the source.
+      if (!mine) return done(`volume ${step.volumeId} is detached from ${step.instanceId}`);
+      if (elapsed > STEP_LIMITS.detachTimeoutMs) {
+        return fail(`volume ${step.volumeId} is still ${mine.state} on ${step.instanceId}`);
+      }
+      const force = plan.fenced && elapsed > STEP_LIMITS.detachForceAfterMs;
+      if (mine.state === "detaching" || mine.state === "busy") {
+        if (force && plan.attempts < 2) {
+          return act(
+            { kind: "detach-volume", volumeId: step.volumeId, instanceId: step.instanceId, force: true },
+            `detach stuck ${Math.round(elapsed / 1000)}s on fenced ${step.instanceId}: forcing`,
+          );
+        }
+        return wait(`volume ${step.volumeId} is ${mine.state}`);
+      }
+      return act(
+        { kind: "detach-volume", volumeId: step.volumeId, instanceId: step.instanceId, force },
+        `detaching ${step.volumeId} from ${step.instanceId}`,
+      );
+    }
+    case "attach-volume": {
+      if (!seen.volume) return fail(`volume ${step.volumeId} does not exist`);
+      if (!seen.instance) return fail(`target instance ${step.instanceId} does not exist`);
+      if (seen.volume.availabilityZone !== seen.instance.availabilityZone) {
+        return fail(`volume ${step.volumeId} and instance ${step.instanceId} are in different zones`);
+      }
+      const live = seen.volume.attachments.filter((a) => a.state !== "detached");
+      const onTarget = live.find((a) => a.instanceId === step.instanceId);
+      if (onTarget?.state === "attached") return done(`volume ${step.volumeId} attached to ${step.instanceId}`);
+      if (elapsed > STEP_LIMITS.attachTimeoutMs) {
+        return fail(
+          `volume ${step.volumeId} is not attached to ${step.instanceId} after ${STEP_LIMITS.attachTimeoutMs / 1000}s`,
+        );
+      }
+      if (onTarget) return wait(`volume ${step.volumeId} is ${onTarget.state} on ${step.instanceId}`);
+      const elsewhere = live.find((a) => a.instanceId !== step.instanceId);
+      if (elsewhere?.state === "detaching")
+        return wait(`volume ${step.volumeId} is still detaching from ${elsewhere.instanceId}`);
+      if (elsewhere)
+        return fail(`volume ${step.volumeId} is attached to ${elsewhere.instanceId}, not the source of this move`);
+      return act(
+        { kind: "attach-volume", volumeId: step.volumeId, instanceId: step.instanceId, device: step.device },
+        `attaching ${step.volumeId} to ${step.instanceId} at ${step.device}`,
+      );
+    }
+    case "await-online": {
+      const reported = seen.liveness?.resources[step.resourceId];
+      const fresh = seen.liveness !== undefined && seen.liveness.receivedAt > plan.stepStartedAt;
+      if (fresh && reported === "online") return done(`${step.nodeId} reports ${step.resourceId} online`);
+      if (fresh && reported === "failed") return fail(`${step.nodeId} reports ${step.resourceId} failed`);
+      if (elapsed > pendingTimeout(group, step.resourceId)) {
+        return fail(`${step.resourceId} did not come online on ${step.nodeId} within its pending timeout`);
+      }
+      return wait(`waiting for ${step.nodeId} to start ${step.resourceId}`);
+    }
+    case "associate-address": {
+      if (!seen.address) return fail(`address ${step.allocationId} does not exist`);
+      if (seen.address.instanceId === step.instanceId) return done(`${seen.address.publicIp} is on ${step.instanceId}`);
+      if (elapsed > STEP_LIMITS.associateTimeoutMs)
+        return fail(`address ${step.allocationId} did not move to ${step.instanceId}`);
+      if (plan.attempts > 0 && elapsed < 5_000) return wait("waiting for DescribeAddresses to show the association");
+      return act(
+        { kind: "associate-address", allocationId: step.allocationId, instanceId: step.instanceId },
+        `associating ${seen.address.publicIp} with ${step.instanceId}`,
+      );
+    }
+    case "upsert-record": {
+      const address =
+        step.address ?? (step.target === "public-ip" ? seen.instance?.publicIp : seen.instance?.privateIp);
+      if (!address) return fail(`target has no ${step.target} for ${step.name}`);
+      const matches =
+        seen.record?.values.length === 1 && seen.record.values[0] === address && seen.record.ttl === step.ttl;
+      if (matches && (plan.pendingChangeId === undefined || seen.changeStatus === "INSYNC")) {
+        return done(`${step.name} -> ${address}`);
+      }
+      if (matches && elapsed > STEP_LIMITS.dnsSyncTimeoutMs) {
+        return done(`${step.name} -> ${address} (change not INSYNC after ${STEP_LIMITS.dnsSyncTimeoutMs / 1000}s)`);
+      }
+      if (matches || (plan.pendingChangeId !== undefined && seen.changeStatus === "PENDING")) {
+        return wait(`waiting for the change of ${step.name} to be INSYNC`);
+      }
+      return act(
+        { kind: "upsert-record", hostedZoneId: step.hostedZoneId, name: step.name, address, ttl: step.ttl },
+        `pointing ${step.name} at ${address}`,
+      );
+    }
+  }
+}
+
+function pendingTimeout(group: GroupDefinition, resourceId: string): number {
+  return group.resources.find((r) => r.id === resourceId)?.pendingTimeoutMs ?? 180_000;
+}

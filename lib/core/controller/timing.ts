@@ -1,0 +1,48 @@
+/**
+ * The controller's timing rules, derived from the definition's timing (docs/safety.md argues them).
+ * The agent's self-fencing deadline (next issue) is derived from the same numbers.
+ */
+import type { Timing } from "../definition/types.js";
+
+/**
+ * Margin the controller waits beyond a node's lease before it takes the node's groups:
+ * the larger of 2 s and a fifth of the lease. It covers the difference between the clocks
+ * of two Lambda hosts (Amazon Time Sync keeps them within milliseconds), the drift of the
+ * agent's monotonic clock over one lease, and the agent's own stopping margin.
+ */
+export function takeoverGraceMs(timing: Timing): number {
+  return Math.max(2_000, Math.ceil(timing.leaseDurationMs / 5));
+}
+
+/** A node is down once no heartbeat has been received for this long (controller clock). */
+export function silenceLimitMs(timing: Timing): number {
+  return timing.leaseDurationMs + takeoverGraceMs(timing);
+}
+
+/**
+ * How long one pass's hold on the controller lease lasts: long enough to span the ticks of one
+ * invocation, short enough that the next scheduled invocation (one minute later) can take over
+ * from a controller that died.
+ */
+export function controllerLeaseMs(timing: Timing): number {
+  return Math.min(50_000, Math.max(15_000, 2 * timing.controllerTickMs + 5_000));
+}
+
+/** A preferred owner must have been up this long before a group fails back to it. */
+export function failbackSettleMs(timing: Timing): number {
+  return Math.max(30_000, 3 * timing.leaseDurationMs);
+}
+
+/** Bounds of the controller-side steps (a plan that exceeds one fails and tells the operator). */
+export const STEP_LIMITS = {
+  /** StopInstances with Force normally stops an instance in well under a minute. */
+  fenceTimeoutMs: 10 * 60_000,
+  /** A detach still not done after this is retried with Force, if the source is fenced. */
+  detachForceAfterMs: 60_000,
+  /** Volumes stuck detaching for up to 30 minutes are reported; past this the plan fails. */
+  detachTimeoutMs: 10 * 60_000,
+  attachTimeoutMs: 3 * 60_000,
+  associateTimeoutMs: 2 * 60_000,
+  /** Route 53 propagates in about a minute; past this the change is left to finish on its own. */
+  dnsSyncTimeoutMs: 3 * 60_000,
+} as const;

@@ -1,0 +1,77 @@
+import type { ClusterLogEntry, ClusterStateStore } from "../../../lib/core/controller/ports.js";
+import { StateConflictError } from "../../../lib/core/controller/ports.js";
+import type {
+  ClusterSnapshot,
+  ControllerLease,
+  GroupRecord,
+  GuardRecord,
+} from "../../../lib/core/controller/records.js";
+import type { NodeLiveness } from "../../../lib/core/heartbeat/store.js";
+
+/**
+ * An in-memory table with DynamoDB's contract for the controller's items: every write is
+ * conditioned on the version read, and reads return copies. Heartbeats are written directly.
+ */
+export class InMemoryStateStore implements ClusterStateStore {
+  readonly liveness = new Map<string, NodeLiveness>();
+  readonly groups = new Map<string, GroupRecord>();
+  guard: GuardRecord | null = null;
+  lease: ControllerLease | null = null;
+  readonly log: ClusterLogEntry[] = [];
+  /** Every group record ever written, in order: the history the properties are checked on. */
+  readonly groupWrites: GroupRecord[] = [];
+
+  /** A heartbeat as the heartbeat function records it (receipt time by its clock). */
+  heartbeat(nodeId: string, receivedAt: number, resources: NodeLiveness["resources"] = {}, bootId = "boot-1"): void {
+    const previous = this.liveness.get(nodeId);
+    const sameBoot = previous?.bootId === bootId;
+    this.liveness.set(nodeId, {
+      nodeId,
+      bootId,
+      seq: sameBoot ? previous.seq + 1 : 0,
+      receivedAt,
+      bootStartedAt: sameBoot ? previous.bootStartedAt : receivedAt,
+      resources: { ...resources },
+      retiredBoots: [],
+    });
+  }
+
+  readSnapshot(): Promise<ClusterSnapshot> {
+    return Promise.resolve(
+      structuredClone({ liveness: this.liveness, groups: this.groups, guard: this.guard, lease: this.lease }),
+    );
+  }
+
+  acquireLease(holder: string, now: number, durationMs: number): Promise<ControllerLease | null> {
+    const current = this.lease;
+    if (current && current.expiresAt >= now && current.holder !== holder) return Promise.resolve(null);
+    this.lease = { holder, expiresAt: now + durationMs, version: (current?.version ?? 0) + 1 };
+    return Promise.resolve({ ...this.lease });
+  }
+
+  writeGroup(record: GroupRecord, expectedVersion: number): Promise<void> {
+    const stored = this.groups.get(record.groupId)?.version ?? 0;
+    if (stored !== expectedVersion) {
+      return Promise.reject(
+        new StateConflictError(`group ${record.groupId} is at version ${stored}, not ${expectedVersion}`),
+      );
+    }
+    if (record.version !== expectedVersion + 1) throw new Error("a write must raise the version by one");
+    this.groups.set(record.groupId, structuredClone(record));
+    this.groupWrites.push(structuredClone(record));
+    return Promise.resolve();
+  }
+
+  writeGuard(record: GuardRecord, expectedVersion: number): Promise<void> {
+    if ((this.guard?.version ?? 0) !== expectedVersion) {
+      return Promise.reject(new StateConflictError("guard changed"));
+    }
+    this.guard = structuredClone(record);
+    return Promise.resolve();
+  }
+
+  appendLog(entries: readonly ClusterLogEntry[]): Promise<void> {
+    this.log.push(...entries);
+    return Promise.resolve();
+  }
+}

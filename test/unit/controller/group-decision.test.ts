@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import type { NodeHealth } from "../../../lib/core/controller/detection.js";
+import { decideGroup, type GroupContext } from "../../../lib/core/controller/group-decision.js";
+import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
+import { exampleDefinition } from "../../support/example-cluster.js";
+
+const definition = exampleDefinition();
+const postgres = definition.groups.find((g) => g.id === "postgres")!;
+const reports = definition.groups.find((g) => g.id === "reports")!;
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0); // 12:00 UTC, outside postgres's 01:00-05:00 failback window
+
+function health(
+  up: string[],
+  failed: Record<string, string[]> = {},
+  upSince = NOW - 3_600_000,
+): Map<string, NodeHealth> {
+  return new Map(
+    definition.nodes.map((n) => [
+      n.id,
+      {
+        nodeId: n.id,
+        up: up.includes(n.id),
+        lastHeardAt: NOW - (up.includes(n.id) ? 1_000 : 15_000),
+        upSince: up.includes(n.id) ? upSince : null,
+        failedResources: failed[n.id] ?? [],
+      },
+    ]),
+  );
+}
+
+function online(groupId: string, owner: string, epoch = 1, extra: Partial<GroupRecord> = {}): GroupRecord {
+  return { ...emptyGroupRecord(groupId, NOW), version: 3, owner, epoch, status: "online", statusReason: "", ...extra };
+}
+
+const ctx = (over: Partial<GroupContext>): GroupContext => ({
+  definition,
+  group: postgres,
+  record: emptyGroupRecord("postgres", NOW),
+  health: health(["db-a", "db-b", "office-1"]),
+  frozen: false,
+  now: NOW,
+  ...over,
+});
+
+describe("decideGroup", () => {
+  it("places a new group on its most preferred node that is up, raising the epoch", () => {
+    // Act
+    const decision = decideGroup(ctx({ health: health(["db-b"]) }));
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "write",
+      record: { owner: "db-b", epoch: 1, version: 1, status: "moving", plan: { kind: "place", source: null } },
+    });
+  });
+
+  it("fails a group over from a silent owner to the next preferred node, counting the failover", () => {
+    // Act
+    const decision = decideGroup(ctx({ record: online("postgres", "db-a", 4), health: health(["db-b", "office-1"]) }));
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "write",
+      record: {
+        owner: "db-b",
+        epoch: 5,
+        version: 4,
+        failovers: [NOW],
+        plan: { kind: "failover", source: "db-a", sourceAlive: false },
+      },
+      event: { type: "failover-started", detectionDelayMs: 15_000 },
+    });
+  });
+
+  it("leaves the group failed, unmoved, once the threshold of failovers within the period is reached", () => {
+    // Prepare: threshold 2 within 6 h.
+    const record = online("postgres", "db-a", 4, { failovers: [NOW - 3_600_000, NOW - 60_000] });
+    // Act
+    const decision = decideGroup(ctx({ record, health: health(["db-b"]) }));
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "write",
+      record: { status: "failed", owner: "db-a", epoch: 4 },
+      event: { type: "group-failed" },
+    });
+  });
+
+  it("forgets failovers older than the period", () => {
+    // Prepare
+    const record = online("postgres", "db-a", 4, { failovers: [NOW - 7 * 3_600_000, NOW - 6.5 * 3_600_000] });
+    // Act
+    const decision = decideGroup(ctx({ record, health: health(["db-b"]) }));
+    // Assess
+    expect(decision).toMatchObject({ kind: "write", record: { owner: "db-b", failovers: [NOW] } });
+  });
+
+  it("waits offline, keeping the old owner for fencing, when no other preferred owner is up; says so once", () => {
+    // Prepare
+    const record = online("postgres", "db-a");
+    // Act
+    const first = decideGroup(ctx({ record, health: health(["office-1"]) }));
+    const again =
+      first.kind === "write" ? decideGroup(ctx({ record: first.record, health: health(["office-1"]) })) : first;
+    // Assess
+    expect(first).toMatchObject({
+      kind: "write",
+      record: { status: "offline", owner: "db-a", epoch: 1 },
+      event: { type: "group-waiting" },
+    });
+    expect(again).toEqual({ kind: "none" });
+  });
+
+  it("fails over when the owner reports an agent resource failed, with the source alive", () => {
+    // Act
+    const decision = decideGroup(
+      ctx({ record: online("postgres", "db-a"), health: health(["db-a", "db-b"], { "db-a": ["postgres"] }) }),
+    );
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "write",
+      record: { owner: "db-b", plan: { sourceAlive: true, reason: "resource postgres failed on db-a" } },
+    });
+  });
+
+  it("fails back at once (mode immediate) to a preferred owner that has settled, without counting a failover", () => {
+    // Act
+    const decision = decideGroup(
+      ctx({ group: reports, record: online("reports", "db-b"), health: health(["db-b", "office-1"]) }),
+    );
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "write",
+      record: { owner: "office-1", failovers: [], plan: { kind: "failback" } },
+    });
+  });
+
+  it("does not fail back to a node that has just come up, nor outside the failback window", () => {
+    // Act
+    const fresh = decideGroup(
+      ctx({ group: reports, record: online("reports", "db-b"), health: health(["db-b", "office-1"], {}, NOW - 5_000) }),
+    );
+    const outside = decideGroup(ctx({ record: online("postgres", "db-b"), health: health(["db-a", "db-b"]) }));
+    const twoAm = Date.UTC(2026, 10, 22, 2, 0);
+    const inside = decideGroup(
+      ctx({ record: online("postgres", "db-b"), health: health(["db-a", "db-b"], {}, twoAm - 3_600_000), now: twoAm }),
+    );
+    // Assess
+    expect(fresh).toEqual({ kind: "none" });
+    expect(outside).toEqual({ kind: "none" });
+    expect(inside).toMatchObject({ kind: "write", record: { owner: "db-a", plan: { kind: "failback" } } });
+  });
+
+  it("starts nothing while the guard is frozen", () => {
+    // Act
+    const decision = decideGroup(ctx({ record: online("postgres", "db-a"), health: health(["db-b"]), frozen: true }));
+    // Assess
+    expect(decision).toEqual({ kind: "none" });
+  });
+});

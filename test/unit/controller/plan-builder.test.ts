@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { buildPlanSteps, describeStep, startOrder } from "../../../lib/core/controller/plan-builder.js";
+import { exampleDefinition } from "../../support/example-cluster.js";
+
+const definition = exampleDefinition();
+const postgres = definition.groups.find((g) => g.id === "postgres")!;
+const reports = definition.groups.find((g) => g.id === "reports")!;
+
+describe("plan building", () => {
+  it("starts resources after what they depend on", () => {
+    // Act
+    const order = startOrder(postgres).map((r) => r.id);
+    // Assess
+    expect(order).toEqual(["data", "pg-mount", "postgres", "ip", "dns"]);
+  });
+
+  it("fails over from a silent EC2 node: check zone, fence, detach, then online in dependency order", () => {
+    // Act
+    const steps = buildPlanSteps(definition, postgres, "db-a", false, "db-b").map(describeStep);
+    // Assess
+    expect(steps).toEqual([
+      "check-volume-zone data",
+      "fence i-0a1b2c3d4e5f60001",
+      "detach-volume data",
+      "attach-volume data",
+      "await-online pg-mount",
+      "await-online postgres",
+      "associate-address ip",
+      "upsert-record dns",
+    ]);
+  });
+
+  it("lets a live source stop its own resources, in reverse order, before the fence that only acts if it did not", () => {
+    // Act
+    const steps = buildPlanSteps(definition, postgres, "db-b", true, "db-a");
+    // Assess
+    expect(steps.slice(1, 4).map(describeStep)).toEqual([
+      "await-offline postgres",
+      "await-offline pg-mount",
+      "fence i-0a1b2c3d4e5f60002",
+    ]);
+    expect(steps[3]).toMatchObject({ kind: "fence", onlyIfUnconfirmed: true });
+  });
+
+  it("places a group with no owner without fencing or detaching, and points DNS at an on-premise address", () => {
+    // Act
+    const steps = buildPlanSteps(definition, reports, null, false, "office-1");
+    // Assess
+    expect(steps.map(describeStep)).toEqual(["await-online report-svc", "upsert-record reports-dns"]);
+    expect(steps[1]).toMatchObject({ address: "203.0.113.10" });
+  });
+});
