@@ -1,2 +1,39 @@
-// Placeholder: replaced by the controller handler (issue 3).
-export const handler = async (): Promise<{ passes: number }> => Promise.resolve({ passes: 0 });
+// The scheduled controller (docs/architecture.md). Wiring only: the decisions are in lib/core.
+import { setTimeout as sleep } from "node:timers/promises";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { createEc2Client, createRoute53Client, createSnsClient } from "../lib/aws/clients.js";
+import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
+import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
+import { Ec2Adapter } from "../lib/aws/ec2.js";
+import { Route53Adapter } from "../lib/aws/route53.js";
+import { SnsNotifier } from "../lib/aws/sns-notifier.js";
+import { createControllerHandler } from "../lib/handlers/controller.js";
+import { loadEmbeddedDefinition, requireEnv } from "../lib/handlers/embedded-definition.js";
+
+// Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
+const definition = loadEmbeddedDefinition(process.env.BATON_DEFINITION);
+const logger = new Logger({ serviceName: "baton-controller" });
+const store = new DynamoClusterStateStore(createDynamoDbClient(), requireEnv("TABLE_NAME"));
+const ec2 = new Ec2Adapter(createEc2Client());
+const dns = new Route53Adapter(createRoute53Client());
+const notifier = new SnsNotifier(createSnsClient(), requireEnv("TOPIC_ARN"));
+
+export const handler = createControllerHandler({
+  passDependencies: (holder) => ({
+    definition,
+    store,
+    ec2,
+    dns,
+    notifier,
+    clock: { now: () => Date.now() },
+    holder,
+    logger,
+  }),
+  metrics: new Metrics({
+    namespace: "Baton",
+    serviceName: "baton-controller",
+    defaultDimensions: { cluster: definition.cluster },
+  }),
+  sleep: (ms) => sleep(ms),
+});
