@@ -43,8 +43,9 @@ export const FORMATS = {
     "an Elastic IP allocation id: eipalloc- followed by 8 or 17 lowercase hex digits, such as eipalloc-0a1b2c3d4e5f60001",
   ),
   hostedZoneId: pattern(
-    /^Z[A-Z0-9]{1,31}$/,
-    "a Route 53 hosted zone id: Z followed by uppercase letters and digits, at most 32 characters, without /hostedzone/, such as Z0A1B2C3D4E5F6",
+    // AWS documents the id as at most 32 characters; ids seen in the wild start with Z, but that is not promised.
+    /^[A-Z0-9]{1,32}$/,
+    "a Route 53 hosted zone id: uppercase letters and digits, at most 32 characters, without /hostedzone/, such as Z0A1B2C3D4E5F6",
   ),
   recordName: {
     test: isRecordName,
