@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import { parse as parseYaml } from "yaml";
 import { BatonStack } from "../../lib/infra/baton-stack.js";
 import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
 import { stackName } from "../../lib/infra/names.js";
@@ -26,18 +27,50 @@ export function removeCloudAssemblies(): void {
   for (const outdir of outdirs.splice(0)) rmSync(outdir, { recursive: true, force: true });
 }
 
-/** Synthesizes a stack for `source` (the example file by default), with its code bundled. */
+/**
+ * Synthesizes a stack for `source` (the example file by default), with its code bundled unless
+ * `bundle` is false (faster, for tests of the template only).
+ */
 export function synthesize(
   source: ClusterDefinitionSource = ClusterDefinitionSource.fromFile(examplePath),
+  { bundle = true }: { bundle?: boolean } = {},
 ): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), "baton-infra-"));
   outdirs.push(outdir);
-  const app = new App({ outdir });
+  const app = new App({ outdir, context: bundle ? {} : { "aws:cdk:bundling-stacks": [] } });
   const stack = new BatonStack(app, stackName(source.definition.cluster), {
     source,
     env: { region: source.definition.region, account: "123456789012" },
   });
   return { app, stack, source, template: Template.fromStack(stack) };
+}
+
+/** The example document with `change` applied, validated again. */
+export function exampleVariant(change: (document: Record<string, unknown>) => void): ClusterDefinitionSource {
+  const document = parseYaml(readFileSync(examplePath, "utf8")) as Record<string, unknown>;
+  change(document);
+  return ClusterDefinitionSource.fromObject(document);
+}
+
+interface ResourceDocument {
+  id: string;
+  type: string;
+  dependsOn?: string[];
+}
+
+/**
+ * Removes the resources the controller acts on (ebs-volume, elastic-ip, dns-record, and the mounts
+ * of removed volumes) from every group, and sets fencing to none: nothing left for the controller to change.
+ */
+export function withoutControllerResources(document: Record<string, unknown>): void {
+  const removed = new Set(["ebs-volume", "elastic-ip", "dns-record", "mount"]);
+  for (const group of document.groups as { fencing?: string; resources: ResourceDocument[] }[]) {
+    const gone = new Set(group.resources.filter((r) => removed.has(r.type)).map((r) => r.id));
+    group.resources = group.resources
+      .filter((r) => !gone.has(r.id))
+      .map((r) => ({ ...r, dependsOn: (r.dependsOn ?? []).filter((id) => !gone.has(id)) }));
+    group.fencing = "none";
+  }
 }
 
 /**
