@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ControllerResult } from "../../../lib/handlers/controller.js";
-import type { HeartbeatHandler } from "../../../lib/handlers/heartbeat.js";
 import { buildClusterWorld, type ClusterWorld, ObedientAgents } from "./cluster-world.js";
 import { useFreshMoto } from "./aws.js";
 
