@@ -3,12 +3,7 @@ import { awsCall, classifyAwsError } from "../../../lib/aws/aws-call.js";
 import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../../../lib/core/controller/aws-errors.js";
 
 /** An error shaped as the SDK v3 throws a service exception: name = AWS code, $fault, $metadata. */
-function serviceError(
-  code: string,
-  status: number,
-  extra: Record<string, unknown> = {},
-  message = "something",
-): Error {
+function serviceError(code: string, status: number, extra: Record<string, unknown> = {}, message = "something"): Error {
   return Object.assign(new Error(message), {
     name: code,
     $fault: status >= 500 ? "server" : "client",
