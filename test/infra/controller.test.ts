@@ -104,12 +104,13 @@ describe("controller function", () => {
     expect(logGroupOf(resource)).not.toBe(logGroupOf(heartbeat.resource));
   });
 
-  it("is bundled from lambdas/controller.ts as an ES module that loads and exports the handler", () => {
+  it("is bundled from lambdas/controller.ts, with the definition, as an ES module that exports the handler", () => {
     // Prepare: inside the repository, so the AWS SDK left out of the bundle resolves as in the Lambda runtime.
     const key = codeKey(example, CONTROLLER);
     const directory = join(repoRoot, "node_modules", ".cache", "baton-infra-test", key);
     mkdirSync(directory, { recursive: true });
-    writeFileSync(join(directory, "index.mjs"), bundle(example, CONTROLLER));
+    const code = bundle(example, CONTROLLER);
+    writeFileSync(join(directory, "index.mjs"), code);
     // Act
     const run = spawnSync(
       process.execPath,
@@ -131,6 +132,9 @@ describe("controller function", () => {
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.stdout.trim()).toBe("function");
     expect(key).not.toBe(codeKey(example, HEARTBEAT));
+    // The same esbuild define as the heartbeat function: the definition is in the code, not the environment.
+    expect(code).not.toContain("process.env.BATON_DEFINITION");
+    expect(code).toContain(JSON.stringify(example.source.document));
   });
 
   it("is not retried when an asynchronous invocation fails, and drops events older than 60 s", () => {
