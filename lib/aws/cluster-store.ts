@@ -124,6 +124,24 @@ export class DynamoClusterStateStore implements ClusterStateStore {
     }
   }
 
+  async releaseLease(holder: string, now: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(itemKeys.controllerLease),
+          UpdateExpression: "SET #expiresAt = :expired, #version = #version + :one",
+          ConditionExpression: "#holder = :holder",
+          ExpressionAttributeNames: { "#holder": "holder", "#expiresAt": "expiresAt", "#version": "version" },
+          ExpressionAttributeValues: marshall({ ":holder": holder, ":expired": now - 1, ":one": 1 }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // not ours any more: nothing to release
+      throw awsError("UpdateItem", error);
+    }
+  }
+
   async writeGroup(record: GroupRecord, expectedVersion: number): Promise<void> {
     assertNextVersion(`group ${record.groupId}`, record.version, expectedVersion);
     const item: Record<string, unknown> = {

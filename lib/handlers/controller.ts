@@ -72,6 +72,11 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       if (done < passes) await deps.sleep(Math.max(0, tick - (clock.now() - passStart)));
     }
     deps.metrics.publishStoredMetrics();
+    try {
+      await pass.store.releaseLease(context.awsRequestId, clock.now());
+    } catch (error) {
+      pass.logger.warn("controller lease not released; it expires on its own", { error });
+    }
     return { ...summary!, events, passes: done };
   };
 }

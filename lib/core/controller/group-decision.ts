@@ -56,6 +56,14 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     return failOver(ctx, record.owner, true, `resource ${failed.join(", ")} failed on ${record.owner}`);
   }
   if (record.status === "online") return failBack(ctx, record.owner);
+  if (record.status === "offline") {
+    // Waiting offline with its owner up again (its failed resource recovered, or it came back):
+    // bring it online on the most preferred node that is up, the owner itself included.
+    const target = chooseTarget(group, health, null) ?? record.owner;
+    return target === record.owner
+      ? start(ctx, "place", null, false, target, `bringing the group back online on ${target}`)
+      : start(ctx, "place", record.owner, true, target, `placing the group on ${target}`);
+  }
   return NONE;
 }
 

@@ -99,6 +99,11 @@ export interface ClusterStateStore {
    */
   acquireLease(holder: string, now: number, durationMs: number): Promise<ControllerLease | null>;
   /**
+   * Gives the lease up at the end of an invocation, so that the next scheduled one need not wait
+   * for it to expire; does nothing when `holder` no longer holds it.
+   */
+  releaseLease(holder: string, now: number): Promise<void>;
+  /**
    * Writes the group record with `version = expectedVersion` (0: the item must not exist);
    * the stored version becomes `record.version`, which must be `expectedVersion + 1`.
    * @throws StateConflictError when the stored version differs

@@ -70,7 +70,13 @@ export function decideStep(
       return done(`volume and target both in ${seen.volume.availabilityZone}`);
     }
     case "await-offline": {
-      if (seen.nodeUp !== true) return done(`source ${step.nodeId} is silent: it has stopped its resources itself`);
+      if (seen.nodeUp !== true) {
+        // Its agent stops its resources when it loses its lease, but silence is not a confirmation:
+        // where the group can fence, it is fenced before anything it held moves.
+        return done(`source ${step.nodeId} fell silent before confirming ${step.resourceId} offline`, {
+          sourceUnconfirmed: true,
+        });
+      }
       const reported = seen.liveness?.resources[step.resourceId];
       if (seen.liveness && seen.liveness.receivedAt > plan.stepStartedAt && (reported ?? "offline") === "offline") {
         return done(`${step.nodeId} reports ${step.resourceId} offline`);

@@ -49,6 +49,12 @@ export class InMemoryStateStore implements ClusterStateStore {
     return Promise.resolve({ ...this.lease });
   }
 
+  releaseLease(holder: string, now: number): Promise<void> {
+    if (this.lease?.holder === holder)
+      this.lease = { ...this.lease, expiresAt: now - 1, version: this.lease.version + 1 };
+    return Promise.resolve();
+  }
+
   writeGroup(record: GroupRecord, expectedVersion: number): Promise<void> {
     const stored = this.groups.get(record.groupId)?.version ?? 0;
     if (stored !== expectedVersion) {

@@ -1,0 +1,214 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { ControllerDependencies } from "../../../lib/controller/ports.js";
+import { runPass } from "../../../lib/controller/pass.js";
+import type { GroupRecord } from "../../../lib/core/controller/records.js";
+import { silenceLimitMs } from "../../../lib/core/controller/timing.js";
+import { EXAMPLE_EC2 } from "../../support/fakes/ec2.js";
+import { Simulation } from "../../support/simulation.js";
+
+const group = (sim: Simulation, id: string): GroupRecord | undefined => sim.store.groups.get(id);
+
+async function placed(): Promise<Simulation> {
+  const sim = new Simulation();
+  await sim.advance(30_000);
+  expect(group(sim, "postgres")).toMatchObject({ owner: "db-a", status: "online" });
+  expect(group(sim, "reports")).toMatchObject({ owner: "office-1", status: "online" });
+  return sim;
+}
+
+/** Owners per epoch, over every write: a group never has two owners of one epoch, and epochs only grow. */
+function checkHistory(sim: Simulation): void {
+  const seen = new Map<string, { epoch: number; owner: string | null; version: number }>();
+  const owners = new Map<string, string | null>();
+  for (const write of sim.store.groupWrites) {
+    const previous = seen.get(write.groupId);
+    if (previous) {
+      expect(write.version).toBe(previous.version + 1);
+      expect(write.epoch).toBeGreaterThanOrEqual(previous.epoch);
+      if (write.epoch === previous.epoch) expect(write.owner).toBe(previous.owner);
+    }
+    const key = `${write.groupId}#${write.epoch}`;
+    if (owners.has(key)) expect(owners.get(key)).toBe(write.owner);
+    owners.set(key, write.owner);
+    seen.set(write.groupId, write);
+  }
+  expect(sim.ec2.violations).toEqual([]);
+}
+
+describe("controller on a simulated clock", () => {
+  it("fails postgres over from a partitioned db-a: fenced first, then the volume, address and record move", async () => {
+    // Prepare
+    const sim = await placed();
+    sim.silence("db-a"); // partitioned: silent, instance still running
+    const lastBeat = sim.store.liveness.get("db-a")!.receivedAt;
+    // Act
+    await sim.advance(60_000);
+    // Assess
+    expect(group(sim, "postgres")).toMatchObject({ owner: "db-b", epoch: 2, status: "online" });
+    expect(sim.ec2.peekInstance(EXAMPLE_EC2.dbA)?.state).toBe("stopped");
+    expect(sim.ec2.peekVolume(EXAMPLE_EC2.volume)?.attachments).toMatchObject([
+      { instanceId: EXAMPLE_EC2.dbB, state: "attached" },
+    ]);
+    expect(sim.ec2.peekAddress(EXAMPLE_EC2.allocation)?.instanceId).toBe(EXAMPLE_EC2.dbB);
+    const started = sim.store.log.find(
+      (e) => e.event === "failover-started" && e.groupId === "postgres" && e.epoch === 2,
+    )!;
+    expect(started.at - lastBeat).toBeGreaterThan(silenceLimitMs(sim.definition.timing));
+    checkHistory(sim);
+  });
+
+  it("forces a detach that sticks, but only after the old owner is fenced", async () => {
+    // Prepare
+    const sim = await placed();
+    sim.ec2.stickDetach(EXAMPLE_EC2.volume);
+    sim.silence("db-a");
+    // Act
+    await sim.advance(180_000);
+    // Assess
+    const detaches = sim.ec2.callsOf("detachVolume").map((c) => c.args[2]);
+    expect(detaches).toContain(true);
+    const stopIndex = sim.ec2.calls.findIndex((c) => c.operation === "stopInstance");
+    const forceIndex = sim.ec2.calls.findIndex((c) => c.operation === "detachVolume" && c.args[2] === true);
+    expect(stopIndex).toBeGreaterThanOrEqual(0);
+    expect(forceIndex).toBeGreaterThan(stopIndex);
+    expect(group(sim, "postgres")).toMatchObject({ owner: "db-b", status: "online" });
+    checkHistory(sim);
+  });
+
+  it("waits out throttled EC2 and Route 53 calls without failing anything, then completes", async () => {
+    // Prepare
+    const sim = await placed();
+    sim.ec2.throttle("describeVolume", 20).throttle("associateAddress", 5);
+    sim.dns.throttle("upsertARecord", 5);
+    sim.silence("db-a");
+    // Act
+    await sim.advance(120_000);
+    // Assess
+    expect(group(sim, "postgres")).toMatchObject({ owner: "db-b", epoch: 2, status: "online" });
+    expect(group(sim, "reports")).toMatchObject({ owner: "office-1", epoch: 1 });
+    expect(sim.notifications.filter((s) => /FAILED|left failed/.test(s))).toEqual([]);
+    checkHistory(sim);
+  });
+
+  it("freezes when two of three nodes fall silent at once, and moves nothing until they return", async () => {
+    // Prepare
+    const sim = await placed();
+    sim.silence("db-a");
+    sim.silence("office-1");
+    // Act
+    await sim.advance(60_000);
+    // Assess
+    expect(sim.store.guard?.frozen).toBe(true);
+    expect(group(sim, "postgres")).toMatchObject({ owner: "db-a", epoch: 1 });
+    expect(sim.notifications.some((s) => s.includes("FROZEN"))).toBe(true);
+    sim.revive("db-a");
+    sim.revive("office-1");
+    await sim.advance(10_000);
+    expect(sim.store.guard?.frozen).toBe(false);
+    expect(group(sim, "postgres")).toMatchObject({ owner: "db-a", epoch: 1 });
+  });
+
+  it("completes the failover whichever AWS call the controller dies after", async () => {
+    // Prepare: count the calls of an uninterrupted failover pass by pass.
+    const reference = await placed();
+    reference.silence("db-a");
+    await reference.advance(60_000);
+    const expected = group(reference, "postgres");
+    for (let crashAfter = 1; crashAfter <= 12; crashAfter++) {
+      const sim = await placed();
+      sim.silence("db-a");
+      await sim.advance(silenceLimitMs(sim.definition.timing) + 2_000);
+      // Act: a pass whose process dies after `crashAfter` calls (every later call fails too).
+      await runPass(crashing(sim.dependencies(`crash-${crashAfter}`), crashAfter)).catch(() => undefined);
+      sim.now += 20_000; // its lease runs out
+      await sim.advance(90_000);
+      // Assess
+      expect(group(sim, "postgres"), `crash after ${crashAfter} calls`).toMatchObject({
+        owner: expected?.owner,
+        epoch: expected?.epoch,
+        status: "online",
+      });
+      checkHistory(sim);
+    }
+  });
+
+  it("lets only one of two concurrent passes act", async () => {
+    // Prepare
+    const sim = await placed();
+    sim.silence("db-a");
+    sim.now += silenceLimitMs(sim.definition.timing) + 1_000;
+    sim.heartbeat();
+    await sim.store.releaseLease("controller", sim.now); // the earlier invocation has ended
+    // Act
+    const [one, two] = await Promise.all([sim.pass("one"), sim.pass("two")]);
+    // Assess
+    expect([one.acted, two.acted].sort()).toEqual([false, true]);
+    expect(
+      sim.store.groupWrites.filter((w) => w.epoch === 2 && w.plan?.stepIndex === 0 && w.status === "moving"),
+    ).toHaveLength(1);
+  });
+
+  it("keeps its promises over random histories of silences, returns, failures and throttling", async () => {
+    const event = fc.oneof(
+      fc.record({ kind: fc.constant("silence" as const), node: fc.constantFrom("db-a", "db-b", "office-1") }),
+      fc.record({ kind: fc.constant("revive" as const), node: fc.constantFrom("db-a", "db-b", "office-1") }),
+      fc.record({
+        kind: fc.constant("fail" as const),
+        node: fc.constantFrom("db-a", "db-b"),
+        resource: fc.constantFrom("postgres", "pg-mount"),
+      }),
+      fc.record({ kind: fc.constant("throttle" as const), count: fc.integer({ min: 1, max: 10 }) }),
+      fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 40 }).map((s) => s * 1000) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { maxLength: 12 }), async (events) => {
+        const sim = new Simulation();
+        await sim.advance(20_000);
+        for (const e of events) {
+          if (e.kind === "silence") sim.silence(e.node);
+          if (e.kind === "revive") sim.revive(e.node);
+          if (e.kind === "fail") sim.failing.set(e.node, e.resource);
+          if (e.kind === "throttle") sim.ec2.throttle("describeVolume", e.count);
+          await sim.advance(e.kind === "wait" ? e.ms : 4_000);
+        }
+        // Settle: whatever happened, the world is then left alone for a while.
+        await sim.advance(300_000);
+        checkHistory(sim);
+        const postgres = group(sim, "postgres")!;
+        const eligibleUp = ["db-a", "db-b"].filter(
+          (n) =>
+            sim.alive.has(n) &&
+            sim.ec2.peekInstance(n === "db-a" ? EXAMPLE_EC2.dbA : EXAMPLE_EC2.dbB)?.state === "running" &&
+            !sim.failing.has(n),
+        );
+        // The threshold holds: never more failovers within the period than allowed.
+        expect(postgres.failovers.length).toBeLessThanOrEqual(2);
+        // A group that is not left failed, with an eligible node up and the guard thawed, ends online on an up node.
+        const mustBeOnline = postgres.status !== "failed" && !sim.store.guard?.frozen && eligibleUp.length > 0;
+        const outcome = { status: postgres.status, ownerUp: postgres.owner !== null && sim.alive.has(postgres.owner) };
+        expect(mustBeOnline ? outcome : "not required").toEqual(
+          mustBeOnline ? { status: "online", ownerUp: true } : "not required",
+        );
+      }),
+      { numRuns: Number(process.env.SIM_RUNS ?? 40) },
+    );
+  }, 300_000);
+});
+
+/** Dependencies of a pass whose process dies after `calls` port calls: that call and every later one throw. */
+function crashing(deps: ControllerDependencies, calls: number): ControllerDependencies {
+  let made = 0;
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, property, receiver) {
+        const value = Reflect.get(object, property, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (++made >= calls) return Promise.reject(new Error("controller process died"));
+          return (value as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    });
+  return { ...deps, store: wrap(deps.store), ec2: wrap(deps.ec2), dns: wrap(deps.dns) };
+}
