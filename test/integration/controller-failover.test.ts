@@ -1,41 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { QueryCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  DescribeAddressesCommand,
-  DescribeInstancesCommand,
-  DescribeVolumesCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
-import { ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
+import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
-import type { GroupRecord } from "../../lib/core/controller/records.js";
 import { type Harness, startHarness } from "./support/controller-harness.js";
+import { worldState } from "./support/world-state.js";
 
 let h: Harness;
-const ec2 = () => new EC2Client({});
-
-async function group(id: string): Promise<GroupRecord | undefined> {
-  const snapshot = await new DynamoClusterStateStore(new DynamoDBClient({}), h.world.tableName).readSnapshot();
-  return snapshot.groups.get(id);
-}
-async function instance(id: string) {
-  return (await ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
-}
-async function recordValue(name: string): Promise<string | undefined> {
-  const out = await new Route53Client({}).send(
-    new ListResourceRecordSetsCommand({
-      HostedZoneId: h.world.hostedZoneId,
-      StartRecordName: name,
-      StartRecordType: "A",
-    }),
-  );
-  return out.ResourceRecordSets?.find((r) => r.Name === `${name}.`)?.ResourceRecords?.[0]?.Value;
-}
+let state: ReturnType<typeof worldState>;
+const group = (id: string) => state.group(id);
+const instance = (id: string) => state.instance(id);
+const recordValue = (name: string) => state.recordValue(name);
 
 beforeAll(async () => {
   h = await startHarness();
+  state = worldState(h.world);
 });
 
 describe("controller against moto (example cluster, fast timing)", () => {
@@ -52,9 +30,7 @@ describe("controller against moto (example cluster, fast timing)", () => {
       desired: { "pg-mount": "online", postgres: "online" },
     });
     expect(await group("reports")).toMatchObject({ owner: "office-1", epoch: 1 });
-    const address = (await ec2().send(new DescribeAddressesCommand({ AllocationIds: [h.world.allocationId] })))
-      .Addresses![0]!;
-    expect(address.InstanceId).toBe(h.world.instances["db-a"]);
+    expect(await state.addressInstance()).toBe(h.world.instances["db-a"]);
     expect(await recordValue("db.example.com")).toBe((await instance(h.world.instances["db-a"])).PrivateIpAddress);
     expect(await recordValue("reports.example.com")).toBe("203.0.113.10");
   });
@@ -74,13 +50,8 @@ describe("controller against moto (example cluster, fast timing)", () => {
     expect(elapsed).toBeGreaterThan(4_000); // lease 2 s + grace 2 s: never before
     expect(await group("postgres")).toMatchObject({ owner: "db-b", epoch: 2, status: "online" });
     expect((await instance(h.world.instances["db-a"])).State?.Name).toBe("stopped");
-    const volume = (await ec2().send(new DescribeVolumesCommand({ VolumeIds: [h.world.volumeId] }))).Volumes![0]!;
-    expect(volume.Attachments?.map((a) => [a.InstanceId, a.Device])).toEqual([
-      [h.world.instances["db-b"], "/dev/xvdf"],
-    ]);
-    const address = (await ec2().send(new DescribeAddressesCommand({ AllocationIds: [h.world.allocationId] })))
-      .Addresses![0]!;
-    expect(address.InstanceId).toBe(h.world.instances["db-b"]);
+    expect(await state.volumeAttachments()).toEqual([[h.world.instances["db-b"], "/dev/xvdf"]]);
+    expect(await state.addressInstance()).toBe(h.world.instances["db-b"]);
     expect(await recordValue("db.example.com")).toBe((await instance(h.world.instances["db-b"])).PrivateIpAddress);
     expect(await group("reports")).toMatchObject({ owner: "office-1", epoch: 1 }); // untouched
   });

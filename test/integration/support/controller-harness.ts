@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { createEc2Client, createRoute53Client, createSnsClient } from "../../../lib/aws/clients.js";
+import { DynamoClusterStateStore } from "../../../lib/aws/cluster-store.js";
+import { Ec2Adapter } from "../../../lib/aws/ec2.js";
+import { Route53Adapter } from "../../../lib/aws/route53.js";
+import { SnsNotifier } from "../../../lib/aws/sns-notifier.js";
+import type { ControllerDependencies } from "../../../lib/controller/ports.js";
 import type { ControllerResult } from "../../../lib/handlers/controller.js";
+import { loadEmbeddedDefinition } from "../../../lib/handlers/embedded-definition.js";
 import { buildClusterWorld, type ClusterWorld, ObedientAgents } from "./cluster-world.js";
 import { useFreshMoto } from "./aws.js";
 
@@ -52,4 +59,37 @@ export async function startHarness(): Promise<Harness> {
       }
     },
   };
+}
+
+/** Pass dependencies made of the real adapters over moto, for tests that drive runPass themselves. */
+export async function realDependencies(world: ClusterWorld, holder: string): Promise<ControllerDependencies> {
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  return {
+    definition: loadEmbeddedDefinition(JSON.stringify(world.document)),
+    store: new DynamoClusterStateStore(new DynamoDBClient({}), world.tableName),
+    ec2: new Ec2Adapter(createEc2Client()),
+    dns: new Route53Adapter(createRoute53Client()),
+    notifier: new SnsNotifier(createSnsClient(), world.topicArn),
+    clock: { now: () => Date.now() },
+    holder,
+    logger: quiet,
+  };
+}
+
+/** Keeps `beating` heartbeating, without controller passes, for `ms`: the others' silence grows meanwhile. */
+export async function beatFor(harness: Harness, beating: readonly string[], ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await harness.agents.beat(beating);
+    await sleep(200);
+  }
+}
+
+/** All groups online where the example's preferences put them with every node up. */
+export async function placeAll(harness: Harness, group: (id: string) => Promise<{ status: string } | undefined>) {
+  await harness.driveUntil(
+    ["db-a", "db-b", "office-1"],
+    async () => (await group("postgres"))?.status === "online" && (await group("reports"))?.status === "online",
+  );
 }

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ControllerDependencies } from "../../../lib/controller/ports.js";
 import { runPass } from "../../../lib/controller/pass.js";
 import type { GroupRecord } from "../../../lib/core/controller/records.js";
 import { silenceLimitMs } from "../../../lib/core/controller/timing.js";
+import { crashing } from "../../support/crashing.js";
 import { EXAMPLE_EC2 } from "../../support/fakes/ec2.js";
 import { Simulation } from "../../support/simulation.js";
 
@@ -195,20 +195,3 @@ describe("controller on a simulated clock", () => {
     );
   }, 300_000);
 });
-
-/** Dependencies of a pass whose process dies after `calls` port calls: that call and every later one throw. */
-function crashing(deps: ControllerDependencies, calls: number): ControllerDependencies {
-  let made = 0;
-  const wrap = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(object, property, receiver) {
-        const value = Reflect.get(object, property, receiver) as unknown;
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          if (++made >= calls) return Promise.reject(new Error("controller process died"));
-          return (value as (...a: unknown[]) => unknown).apply(object, args);
-        };
-      },
-    });
-  return { ...deps, store: wrap(deps.store), ec2: wrap(deps.ec2), dns: wrap(deps.dns) };
-}

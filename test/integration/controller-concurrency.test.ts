@@ -1,0 +1,27 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ControllerEvent } from "../../lib/core/controller/events.js";
+import { beatFor, type Harness, placeAll, startHarness } from "./support/controller-harness.js";
+import { worldState } from "./support/world-state.js";
+
+let h: Harness;
+let state: ReturnType<typeof worldState>;
+
+beforeAll(async () => {
+  h = await startHarness();
+  state = worldState(h.world);
+  await placeAll(h, (id) => state.group(id));
+});
+
+describe("two controller passes at once (moto)", () => {
+  it("start one failover between them, never two", async () => {
+    // Prepare: db-a falls silent past lease + grace while the others heartbeat.
+    await beatFor(h, ["db-b", "office-1"], 4_500);
+    // Act
+    const results = await Promise.all([h.pass("one"), h.pass("two")]);
+    // Assess
+    const events: ControllerEvent[] = results.flatMap((r) => ("events" in r ? r.events : []));
+    expect(events.filter((e) => e.type === "failover-started")).toMatchObject([{ groupId: "postgres", epoch: 2 }]);
+    expect(results.some((r) => "acted" in r && r.acted)).toBe(true);
+    expect(await state.group("postgres")).toMatchObject({ owner: "db-b", epoch: 2 });
+  });
+});
