@@ -5,7 +5,7 @@ import { evaluateGuard } from "../core/controller/guard.js";
 import { notificationFor } from "../core/controller/messages.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import type { ClusterLogEntry } from "../core/controller/ports.js";
-import { emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
+import { type ControllerLease, emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
 import { controllerLeaseMs } from "../core/controller/timing.js";
 import type { NodeId } from "../core/definition/types.js";
 import type { ControllerDependencies } from "./ports.js";
@@ -39,8 +39,8 @@ export interface PassSummary {
 export async function runPass(deps: ControllerDependencies): Promise<PassSummary> {
   const { definition, store } = deps;
   const now = deps.clock.now();
-  const lease = await store.acquireLease(deps.holder, now, controllerLeaseMs(definition.timing));
   const snapshot = await store.readSnapshot();
+  const lease = await holdLease(deps, snapshot.lease, now);
   const health = assessNodes(definition, snapshot.liveness, now);
   const nodes = {
     up: [...health.values()].filter((h) => h.up).map((h) => h.nodeId),
@@ -110,6 +110,20 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
 
   await report(deps, events);
   return summarize(records, true, guard.record.frozen, events, awsErrors.count);
+}
+
+/**
+ * The lease this pass acts under. The snapshot carries the lease item, so a controller that holds it
+ * with more than half its term left writes nothing; otherwise it takes or renews it conditionally.
+ */
+async function holdLease(
+  deps: ControllerDependencies,
+  seen: ControllerLease | null,
+  now: number,
+): Promise<ControllerLease | null> {
+  const duration = controllerLeaseMs(deps.definition.timing);
+  if (seen?.holder === deps.holder && seen.expiresAt - now > duration / 2) return seen;
+  return deps.store.acquireLease(deps.holder, now, duration);
 }
 
 /** Appends the cluster log and tells people; neither failing stops the controller. */

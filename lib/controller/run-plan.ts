@@ -31,6 +31,7 @@ export async function runPlan(
   awsErrors: { count: number },
 ): Promise<GroupRecord> {
   let current = record;
+  let actedOn = -1;
   const write = async (next: GroupRecord): Promise<void> => {
     await deps.store.writeGroup(next, current.version);
     current = next;
@@ -73,12 +74,17 @@ export async function runPlan(
     } catch (error) {
       decision = awsFailure(error, name, awsErrors, deps);
     }
+    if (decision.kind === "act" && actedOn === plan.stepIndex) {
+      // One action per step per pass: a describe that lags behind our own action must not repeat it.
+      return current;
+    }
     if (decision.kind === "act") {
       try {
         const changeId = await execute(decision.command, deps);
         await write(recordAttempt(current, changeId));
         events.push(stepEvent(decision.reason));
-        return current;
+        actedOn = plan.stepIndex;
+        continue; // observe again at once: where AWS is quick, the step completes in this pass
       } catch (error) {
         if (error instanceof Error && error.name === "StateConflictError") throw error;
         decision = awsFailure(error, name, awsErrors, deps);

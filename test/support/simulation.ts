@@ -6,7 +6,7 @@ import type { ClusterDefinition } from "../../lib/core/definition/types.js";
 import type { ControllerDependencies } from "../../lib/controller/ports.js";
 import { runPass, type PassSummary } from "../../lib/controller/pass.js";
 import { exampleDefinition } from "./example-cluster.js";
-import { exampleDns, type FakeDns } from "./fakes/dns.js";
+import { exampleDns, type FakeDns, type FakeDnsOptions } from "./fakes/dns.js";
 import { EXAMPLE_EC2, FakeEc2, exampleEc2World, type FakeEc2Options } from "./fakes/ec2.js";
 import { InMemoryStateStore } from "./fakes/state-store.js";
 
@@ -49,13 +49,14 @@ export class Simulation {
   /** Resources an owner reports failed (its local restarts exhausted). */
   readonly failing = new Map<string, string>();
   private lastBeat = -Infinity;
+  private lastPass = -Infinity;
   private passes = 0;
 
-  constructor(options: { ec2?: FakeEc2Options; definition?: ClusterDefinition } = {}) {
+  constructor(options: { ec2?: FakeEc2Options; dns?: FakeDnsOptions; definition?: ClusterDefinition } = {}) {
     this.definition = options.definition ?? exampleDefinition();
     this.index = indexCluster(this.definition);
     this.ec2 = new WatchedEc2(this, { clock: () => this.now, ...options.ec2 });
-    this.dns = exampleDns({}, { pendingChecks: 1 });
+    this.dns = exampleDns({}, { pendingChecks: 1, ...options.dns });
     for (const node of this.definition.nodes) this.alive.add(node.id);
   }
 
@@ -121,7 +122,10 @@ export class Simulation {
     while (this.now < end) {
       this.now += 1_000;
       if (this.now - this.lastBeat >= heartbeatIntervalMs) this.heartbeat();
-      if (this.now % controllerTickMs === 0) await this.pass();
+      if (this.now - this.lastPass >= controllerTickMs) {
+        this.lastPass = this.now;
+        await this.pass();
+      }
     }
   }
 

@@ -1,0 +1,260 @@
+// npm run bench:controller — what a controller pass costs, and how long a failover takes.
+//
+// 1. Passes with nothing to do over clusters of 10, 100 and 1,000 nodes with as many groups, through
+//    the real DynamoDB store against moto_server: DynamoDB requests per pass (counted by an SDK
+//    middleware) and this process's CPU time per pass (moto's own work is in another process).
+// 2. The example cluster on a simulated clock with zero-latency AWS (the stateful fakes, every
+//    transition instant): from a node's last heartbeat to its group online on the target.
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
+import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
+import { itemKeys } from "../lib/aws/table-layout.js";
+import { runPass } from "../lib/controller/pass.js";
+import { emptyGroupRecord } from "../lib/core/controller/records.js";
+import { silenceLimitMs, takeoverGraceMs } from "../lib/core/controller/timing.js";
+import { parseDefinition } from "../lib/core/definition/parse.js";
+import type { ClusterDefinition } from "../lib/core/definition/types.js";
+import { motoEnvironment, startMotoServer } from "../test/support/moto-server.js";
+import { InMemoryStateStore } from "../test/support/fakes/state-store.js";
+import { Simulation } from "../test/support/simulation.js";
+import { createStateTableIn } from "../test/support/state-table.js";
+
+const PASSES = 30;
+
+function syntheticCluster(size: number): ClusterDefinition {
+  const hex = (i: number) => i.toString(16).padStart(17, "0");
+  const result = parseDefinition({
+    cluster: "bench",
+    region: "us-east-1",
+    nodes: Array.from({ length: size }, (_, i) => ({
+      id: `n-${i}`,
+      kind: "ec2",
+      instanceId: `i-${hex(i)}`,
+      availabilityZone: "us-east-1a",
+    })),
+    groups: Array.from({ length: size }, (_, i) => ({
+      id: `g-${i}`,
+      preferredOwners: size > 1 ? [`n-${i}`, `n-${(i + 1) % size}`] : [`n-${i}`],
+      resources: [{ id: `svc-${i}`, type: "systemd", unit: `svc-${i}.service` }],
+    })),
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems.slice(0, 3)));
+  return result.definition;
+}
+
+async function batchWrite(client: DynamoDBClient, table: string, items: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < items.length; i += 25) {
+    const chunk = items
+      .slice(i, i + 25)
+      .map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }));
+    await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: chunk } }));
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+};
+
+/** DynamoDB requests made since `list` was last emptied (an SDK middleware appends to it). */
+const counter = { list: [] as string[] };
+
+/** The same idle passes over an in-memory table: the CPU of Baton's own code, without the SDK's. */
+async function decisionCost(size: number): Promise<number[]> {
+  const definition = syntheticCluster(size);
+  const base = Date.UTC(2026, 10, 22, 12, 0, 0);
+  const store = new InMemoryStateStore();
+  for (const n of definition.nodes) store.heartbeat(n.id, base + 3_600_000);
+  for (const g of definition.groups) {
+    store.groups.set(g.id, {
+      ...emptyGroupRecord(g.id, base),
+      version: 1,
+      owner: g.preferredOwners[0]!,
+      epoch: 1,
+      status: "online",
+      desired: { [`svc-${g.id.slice(2)}`]: "online" },
+    });
+  }
+  let now = base;
+  const nowhere = () => Promise.reject(new Error("a pass with nothing to do called AWS"));
+  const deps = {
+    definition,
+    store,
+    ec2: {
+      describeInstance: nowhere,
+      stopInstance: nowhere,
+      describeVolume: nowhere,
+      detachVolume: nowhere,
+      attachVolume: nowhere,
+      describeAddress: nowhere,
+      associateAddress: nowhere,
+    },
+    dns: { getARecord: nowhere, upsertARecord: nowhere, changeStatus: nowhere },
+    notifier: { publish: nowhere },
+    clock: { now: () => now },
+    holder: "bench",
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  };
+  await runPass(deps);
+  const cpu: number[] = [];
+  for (let i = 0; i < PASSES; i++) {
+    now += definition.timing.controllerTickMs;
+    const start = process.cpuUsage();
+    await runPass(deps);
+    const used = process.cpuUsage(start);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  return cpu;
+}
+
+async function passCost(client: DynamoDBClient, size: number): Promise<string> {
+  const definition = syntheticCluster(size);
+  const table = `bench-${size}`;
+  await createStateTableIn(client, table);
+  const base = Date.UTC(2026, 10, 22, 12, 0, 0);
+  // Heartbeats stamped ahead of the bench's clock keep every node up without rewriting them each tick.
+  await batchWrite(
+    client,
+    table,
+    definition.nodes.map((n) => ({
+      ...itemKeys.nodeLiveness(n.id),
+      nodeId: n.id,
+      bootId: "00000000-0000-4000-8000-000000000000",
+      seq: 1,
+      receivedAt: base + 3_600_000,
+      bootStartedAt: base - 3_600_000,
+      resources: {},
+      retiredBoots: [],
+    })),
+  );
+  const store = new DynamoClusterStateStore(client, table);
+  for (const g of definition.groups) {
+    await store.writeGroup(
+      {
+        ...emptyGroupRecord(g.id, base),
+        version: 1,
+        owner: g.preferredOwners[0]!,
+        epoch: 1,
+        status: "online",
+        desired: { [`svc-${g.id.slice(2)}`]: "online" },
+      },
+      0,
+    );
+  }
+  const nowhere = () => Promise.reject(new Error("a pass with nothing to do called AWS"));
+  let now = base;
+  const deps = {
+    definition,
+    store,
+    ec2: {
+      describeInstance: nowhere,
+      stopInstance: nowhere,
+      describeVolume: nowhere,
+      detachVolume: nowhere,
+      attachVolume: nowhere,
+      describeAddress: nowhere,
+      associateAddress: nowhere,
+    },
+    dns: { getARecord: nowhere, upsertARecord: nowhere, changeStatus: nowhere },
+    notifier: { publish: nowhere },
+    clock: { now: () => now },
+    holder: "bench",
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  };
+  await runPass(deps); // first pass: takes the lease and records the guard's voters
+  const cpu: number[] = [];
+  const perPass: string[] = [];
+  for (let i = 0; i < PASSES; i++) {
+    now += definition.timing.controllerTickMs;
+    counter.list = [];
+    const start = process.cpuUsage();
+    const summary = await runPass(deps);
+    const used = process.cpuUsage(start);
+    if (!summary.acted || summary.events.length > 0)
+      throw new Error(`pass ${i} was not idle: ${JSON.stringify(summary.events)}`);
+    cpu.push((used.user + used.system) / 1000);
+    perPass.push(counter.list.join("+") || "none");
+  }
+  const kinds = [...new Set(perPass)].map((k) => `${perPass.filter((p) => p === k).length}x ${k}`).join(", ");
+  const own = await decisionCost(size);
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  const perNode = (v: number) => `${((v / size) * 1000).toFixed(0)} µs per node`;
+  return [
+    `${String(size).padStart(5)} nodes, ${String(size).padStart(5)} groups: DynamoDB requests per pass: ${kinds}`,
+    `      CPU per pass, whole (DynamoDB store over HTTP, SDK included): p50 ${ms(percentile(cpu, 50))}, p99 ${ms(percentile(cpu, 99))} (${perNode(percentile(cpu, 50))})`,
+    `      CPU per pass, Baton's own code (in-memory table):             p50 ${ms(percentile(own, 50))}, p99 ${ms(percentile(own, 99))} (${perNode(percentile(own, 50))})`,
+  ].join("\n");
+}
+
+async function failoverTime(): Promise<string[]> {
+  const lines: string[] = [];
+  const results: { total: number; detect: number; agent: number }[] = [];
+  for (let offset = 0; offset < 2_000; offset += 500) {
+    const sim = new Simulation({
+      ec2: { detachDescribes: 0, attachDescribes: 0, stopDescribes: 0 },
+      dns: { pendingChecks: 0 },
+    });
+    await sim.advance(30_000);
+    sim.now += offset; // the silence begins at any phase of the tick
+    sim.heartbeat();
+    const lastBeat = sim.store.liveness.get("db-a")!.receivedAt;
+    sim.silence("db-a");
+    while (
+      sim.store.groups.get("postgres")?.owner !== "db-b" ||
+      sim.store.groups.get("postgres")?.status !== "online"
+    ) {
+      await sim.advance(1_000);
+      if (sim.now - lastBeat > 120_000) throw new Error("no failover within 2 minutes");
+    }
+    const log = sim.store.log.filter((e) => e.groupId === "postgres" && e.epoch === 2);
+    const started = log.find((e) => e.event === "failover-started")!.at;
+    const firstAgentStep = log.find((e) => e.event === "step" && e.step?.startsWith("await-online"));
+    const agentFrom = firstAgentStep ? firstAgentStep.at - (firstAgentStep.durationMs ?? 0) : started;
+    const done = log.find((e) => e.event === "failover-completed")!.at;
+    results.push({ total: done - lastBeat, detect: started - lastBeat, agent: done - agentFrom });
+  }
+  const t = exampleTiming();
+  for (const r of results) {
+    const bound = t.leaseDurationMs + takeoverGraceMs(t) + t.controllerTickMs + r.agent;
+    lines.push(
+      `  last heartbeat -> online on db-b: ${(r.total / 1000).toFixed(1)} s (detected after ${(r.detect / 1000).toFixed(1)} s; agent start ${(r.agent / 1000).toFixed(1)} s) | bound lease + grace + tick + agent start = ${(bound / 1000).toFixed(1)} s | ${r.total <= bound ? "within" : "OVER"}`,
+    );
+  }
+  return lines;
+}
+
+function exampleTiming() {
+  return new Simulation().definition.timing;
+}
+
+async function main(): Promise<void> {
+  const moto = await startMotoServer();
+  try {
+    Object.assign(process.env, motoEnvironment(moto.endpoint));
+    const client = createDynamoDbClient({ requestTimeoutMs: 30_000 });
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        counter.list.push(String(context.commandName).replace("Command", ""));
+        return next(args);
+      },
+      { step: "initialize", name: "benchRequestCounter" },
+    );
+    console.log(`Controller passes with nothing to do, against moto_server (${PASSES} passes after one warm-up):`);
+    for (const size of [10, 100, 1000]) {
+      console.log(await passCost(client, size));
+    }
+    console.log(
+      `\nFailover on a simulated clock, example timings (lease 10 s, grace ${takeoverGraceMs(exampleTiming()) / 1000} s, tick 2 s, heartbeat 2 s), zero-latency AWS:`,
+    );
+    for (const line of await failoverTime()) console.log(line);
+    console.log(
+      `  (a node is taken for down after ${silenceLimitMs(exampleTiming()) / 1000} s of silence, by AWS-side clocks)`,
+    );
+  } finally {
+    await moto.stop();
+  }
+}
+
+await main();
