@@ -12,7 +12,9 @@ import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { itemKeys } from "../lib/aws/table-layout.js";
 import { runPass } from "../lib/controller/pass.js";
-import { emptyGroupRecord } from "../lib/core/controller/records.js";
+import type { ControllerDependencies } from "../lib/controller/ports.js";
+import type { ClusterStateStore } from "../lib/core/controller/ports.js";
+import { emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
 import { silenceLimitMs, takeoverGraceMs } from "../lib/core/controller/timing.js";
 import { parseDefinition } from "../lib/core/definition/parse.js";
 import type { ClusterDefinition } from "../lib/core/definition/types.js";
@@ -60,26 +62,25 @@ const percentile = (values: number[], p: number) => {
 
 /** DynamoDB requests made since `list` was last emptied (an SDK middleware appends to it). */
 const counter = { list: [] as string[] };
+const BASE = Date.UTC(2026, 10, 22, 12, 0, 0);
 
-/** The same idle passes over an in-memory table: the CPU of Baton's own code, without the SDK's. */
-async function decisionCost(size: number): Promise<number[]> {
-  const definition = syntheticCluster(size);
-  const base = Date.UTC(2026, 10, 22, 12, 0, 0);
-  const store = new InMemoryStateStore();
-  for (const n of definition.nodes) store.heartbeat(n.id, base + 3_600_000);
-  for (const g of definition.groups) {
-    store.groups.set(g.id, {
-      ...emptyGroupRecord(g.id, base),
-      version: 1,
-      owner: g.preferredOwners[0]!,
-      epoch: 1,
-      status: "online",
-      desired: { [`svc-${g.id.slice(2)}`]: "online" },
-    });
-  }
-  let now = base;
+/** Each group online on its first preferred owner, as after a quiet day. */
+function onlineRecord(group: ClusterDefinition["groups"][number]): GroupRecord {
+  return {
+    ...emptyGroupRecord(group.id, BASE),
+    version: 1,
+    owner: group.preferredOwners[0]!,
+    epoch: 1,
+    status: "online",
+    desired: Object.fromEntries(group.resources.map((r) => [r.id, "online" as const])),
+  };
+}
+
+/** PASSES idle passes after one warm-up (lease, guard): this process's CPU per pass, and the requests counted. */
+async function idlePasses(definition: ClusterDefinition, store: ClusterStateStore) {
+  let now = BASE;
   const nowhere = () => Promise.reject(new Error("a pass with nothing to do called AWS"));
-  const deps = {
+  const deps: ControllerDependencies = {
     definition,
     store,
     ec2: {
@@ -99,73 +100,7 @@ async function decisionCost(size: number): Promise<number[]> {
   };
   await runPass(deps);
   const cpu: number[] = [];
-  for (let i = 0; i < PASSES; i++) {
-    now += definition.timing.controllerTickMs;
-    const start = process.cpuUsage();
-    await runPass(deps);
-    const used = process.cpuUsage(start);
-    cpu.push((used.user + used.system) / 1000);
-  }
-  return cpu;
-}
-
-async function passCost(client: DynamoDBClient, size: number): Promise<string> {
-  const definition = syntheticCluster(size);
-  const table = `bench-${size}`;
-  await createStateTableIn(client, table);
-  const base = Date.UTC(2026, 10, 22, 12, 0, 0);
-  // Heartbeats stamped ahead of the bench's clock keep every node up without rewriting them each tick.
-  await batchWrite(
-    client,
-    table,
-    definition.nodes.map((n) => ({
-      ...itemKeys.nodeLiveness(n.id),
-      nodeId: n.id,
-      bootId: "00000000-0000-4000-8000-000000000000",
-      seq: 1,
-      receivedAt: base + 3_600_000,
-      bootStartedAt: base - 3_600_000,
-      resources: {},
-      retiredBoots: [],
-    })),
-  );
-  const store = new DynamoClusterStateStore(client, table);
-  for (const g of definition.groups) {
-    await store.writeGroup(
-      {
-        ...emptyGroupRecord(g.id, base),
-        version: 1,
-        owner: g.preferredOwners[0]!,
-        epoch: 1,
-        status: "online",
-        desired: { [`svc-${g.id.slice(2)}`]: "online" },
-      },
-      0,
-    );
-  }
-  const nowhere = () => Promise.reject(new Error("a pass with nothing to do called AWS"));
-  let now = base;
-  const deps = {
-    definition,
-    store,
-    ec2: {
-      describeInstance: nowhere,
-      stopInstance: nowhere,
-      describeVolume: nowhere,
-      detachVolume: nowhere,
-      attachVolume: nowhere,
-      describeAddress: nowhere,
-      associateAddress: nowhere,
-    },
-    dns: { getARecord: nowhere, upsertARecord: nowhere, changeStatus: nowhere },
-    notifier: { publish: nowhere },
-    clock: { now: () => now },
-    holder: "bench",
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  };
-  await runPass(deps); // first pass: takes the lease and records the guard's voters
-  const cpu: number[] = [];
-  const perPass: string[] = [];
+  const requests: string[] = [];
   for (let i = 0; i < PASSES; i++) {
     now += definition.timing.controllerTickMs;
     counter.list = [];
@@ -175,16 +110,52 @@ async function passCost(client: DynamoDBClient, size: number): Promise<string> {
     if (!summary.acted || summary.events.length > 0)
       throw new Error(`pass ${i} was not idle: ${JSON.stringify(summary.events)}`);
     cpu.push((used.user + used.system) / 1000);
-    perPass.push(counter.list.join("+") || "none");
+    requests.push(counter.list.join("+") || "none");
   }
-  const kinds = [...new Set(perPass)].map((k) => `${perPass.filter((p) => p === k).length}x ${k}`).join(", ");
-  const own = await decisionCost(size);
+  return { cpu, requests };
+}
+
+async function passCost(client: DynamoDBClient, size: number): Promise<string> {
+  const definition = syntheticCluster(size);
+  // Through the real store against moto. Heartbeats stamped ahead of the bench's clock keep every
+  // node up without rewriting them each tick.
+  const table = `bench-${size}`;
+  await createStateTableIn(client, table);
+  await batchWrite(
+    client,
+    table,
+    definition.nodes.map((n) => ({
+      ...itemKeys.nodeLiveness(n.id),
+      nodeId: n.id,
+      bootId: "00000000-0000-4000-8000-000000000000",
+      seq: 1,
+      receivedAt: BASE + 3_600_000,
+      bootStartedAt: BASE - 3_600_000,
+      resources: {},
+      retiredBoots: [],
+    })),
+  );
+  const store = new DynamoClusterStateStore(client, table);
+  for (const g of definition.groups) await store.writeGroup(onlineRecord(g), 0);
+  const whole = await idlePasses(definition, store);
+
+  // The same over an in-memory table: the CPU of Baton's own code, without the SDK's.
+  const memory = new InMemoryStateStore();
+  for (const n of definition.nodes) memory.heartbeat(n.id, BASE + 3_600_000);
+  for (const g of definition.groups) memory.groups.set(g.id, onlineRecord(g));
+  const own = await idlePasses(definition, memory);
+
+  const kinds = [...new Set(whole.requests)]
+    .map((k) => `${whole.requests.filter((p) => p === k).length}x ${k}`)
+    .join(", ");
   const ms = (v: number) => `${v.toFixed(2)} ms`;
   const perNode = (v: number) => `${((v / size) * 1000).toFixed(0)} µs per node`;
+  const line = (label: string, cpu: number[]) =>
+    `      CPU per pass, ${label} p50 ${ms(percentile(cpu, 50))}, p99 ${ms(percentile(cpu, 99))} (${perNode(percentile(cpu, 50))})`;
   return [
     `${String(size).padStart(5)} nodes, ${String(size).padStart(5)} groups: DynamoDB requests per pass: ${kinds}`,
-    `      CPU per pass, whole (DynamoDB store over HTTP, SDK included): p50 ${ms(percentile(cpu, 50))}, p99 ${ms(percentile(cpu, 99))} (${perNode(percentile(cpu, 50))})`,
-    `      CPU per pass, Baton's own code (in-memory table):             p50 ${ms(percentile(own, 50))}, p99 ${ms(percentile(own, 99))} (${perNode(percentile(own, 50))})`,
+    line("whole (DynamoDB store over HTTP, SDK included):", whole.cpu),
+    line("Baton's own code (in-memory table):            ", own.cpu),
   ].join("\n");
 }
 

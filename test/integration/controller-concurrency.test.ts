@@ -1,15 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ControllerEvent } from "../../lib/core/controller/events.js";
-import { beatFor, type Harness, placeAll, startHarness } from "./support/controller-harness.js";
-import { worldState } from "./support/world-state.js";
+import { type Harness, beatFor, startPlacedHarness } from "./support/controller-harness.js";
 
 let h: Harness;
-let state: ReturnType<typeof worldState>;
+let state: Awaited<ReturnType<typeof startPlacedHarness>>["state"];
 
 beforeAll(async () => {
-  h = await startHarness();
-  state = worldState(h.world);
-  await placeAll(h, (id) => state.group(id));
+  ({ h, state } = await startPlacedHarness());
 });
 
 describe("two controller passes at once (moto)", () => {

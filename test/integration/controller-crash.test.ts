@@ -3,16 +3,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import { runPass } from "../../lib/controller/pass.js";
 import { crashing } from "../support/crashing.js";
-import { beatFor, type Harness, placeAll, realDependencies, startHarness } from "./support/controller-harness.js";
-import { worldState } from "./support/world-state.js";
+import { type Harness, beatFor, realDependencies, startPlacedHarness } from "./support/controller-harness.js";
 
 let h: Harness;
-let state: ReturnType<typeof worldState>;
+let state: Awaited<ReturnType<typeof startPlacedHarness>>["state"];
 
 beforeAll(async () => {
-  h = await startHarness();
-  state = worldState(h.world);
-  await placeAll(h, (id) => state.group(id));
+  ({ h, state } = await startPlacedHarness());
 });
 
 describe("a controller killed mid-failover (real adapters, moto)", () => {

@@ -2,16 +2,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ControllerEvent } from "../../lib/core/controller/events.js";
 import type { ControllerResult } from "../../lib/handlers/controller.js";
 import { awsThrottledCount, throttleAws } from "./support/aws.js";
-import { beatFor, type Harness, placeAll, startHarness } from "./support/controller-harness.js";
-import { worldState } from "./support/world-state.js";
+import { type Harness, beatFor, startPlacedHarness } from "./support/controller-harness.js";
 
 let h: Harness;
-let state: ReturnType<typeof worldState>;
+let state: Awaited<ReturnType<typeof startPlacedHarness>>["state"];
 
 beforeAll(async () => {
-  h = await startHarness();
-  state = worldState(h.world);
-  await placeAll(h, (id) => state.group(id));
+  ({ h, state } = await startPlacedHarness());
 });
 
 describe("throttled EC2 and Route 53 (moto behind a throttling proxy)", () => {

@@ -9,6 +9,7 @@ import type { ControllerResult } from "../../../lib/handlers/controller.js";
 import { loadEmbeddedDefinition } from "../../../lib/handlers/embedded-definition.js";
 import { buildClusterWorld, type ClusterWorld, ObedientAgents } from "./cluster-world.js";
 import { useFreshMoto } from "./aws.js";
+import { worldState } from "./world-state.js";
 
 export type Controller = (event: { passes: number }, context: { awsRequestId: string }) => Promise<ControllerResult>;
 
@@ -92,4 +93,12 @@ export async function placeAll(harness: Harness, group: (id: string) => Promise<
     ["db-a", "db-b", "office-1"],
     async () => (await group("postgres"))?.status === "online" && (await group("reports"))?.status === "online",
   );
+}
+
+/** The preamble of the controller scenarios: the example cluster in moto, both groups placed. */
+export async function startPlacedHarness(): Promise<{ h: Harness; state: ReturnType<typeof worldState> }> {
+  const h = await startHarness();
+  const state = worldState(h.world);
+  await placeAll(h, (id) => state.group(id));
+  return { h, state };
 }
