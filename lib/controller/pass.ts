@@ -4,7 +4,7 @@ import { decideGroup } from "../core/controller/group-decision.js";
 import { evaluateGuard } from "../core/controller/guard.js";
 import { notificationFor } from "../core/controller/messages.js";
 import { describeStep } from "../core/controller/plan-builder.js";
-import type { ClusterLogEntry } from "../core/controller/ports.js";
+import { type ClusterLogEntry, StateConflictError } from "../core/controller/ports.js";
 import { type ControllerLease, emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
 import { controllerLeaseMs } from "../core/controller/timing.js";
 import type { NodeId } from "../core/definition/types.js";
@@ -32,9 +32,10 @@ export interface PassSummary {
 }
 
 /**
- * One controller pass: hold the controller lease, read the whole state with one Query, judge nodes
- * and the guard, then decide each group and take its plan as far as it goes. Every write is
- * conditional, so a pass that dies anywhere leaves a state the next pass completes.
+ * One controller pass: read the whole state with one Query, hold the controller lease (the snapshot
+ * carries it), judge nodes and the guard, then decide each group and take its plan as far as it
+ * goes. Every write is conditional on what the snapshot showed, so a stale snapshot only loses a
+ * race, and a pass that dies anywhere leaves a state the next pass completes.
  */
 export async function runPass(deps: ControllerDependencies): Promise<PassSummary> {
   const { definition, store } = deps;
@@ -99,7 +100,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
       }
       if (record.plan) record = await runPlan(deps, group, record, snapshot, health, events, awsErrors);
     } catch (error) {
-      const conflict = error instanceof Error && error.name === "StateConflictError";
+      const conflict = error instanceof StateConflictError;
       deps.logger[conflict ? "warn" : "error"](
         conflict ? "group changed under this pass; the next pass takes it from there" : "group could not be processed",
         { groupId: group.id, error },

@@ -1,4 +1,5 @@
 import { AwsRejectedError } from "../core/controller/aws-errors.js";
+import { StateConflictError } from "../core/controller/ports.js";
 import type { NodeHealth } from "../core/controller/detection.js";
 import type { ControllerEvent } from "../core/controller/events.js";
 import { describeStep } from "../core/controller/plan-builder.js";
@@ -86,7 +87,7 @@ export async function runPlan(
         actedOn = plan.stepIndex;
         continue; // observe again at once: where AWS is quick, the step completes in this pass
       } catch (error) {
-        if (error instanceof Error && error.name === "StateConflictError") throw error;
+        if (error instanceof StateConflictError) throw error;
         decision = awsFailure(error, name, awsErrors, deps);
       }
     }
