@@ -16,6 +16,7 @@ import {
   type ControllerScope,
 } from "./controller-permissions.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
+import { functionRole } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { controllerServiceName, env, ids, metricsNamespace } from "./names.js";
 
@@ -74,24 +75,12 @@ export class ControllerFunction extends Construct {
 
     this.logGroup = new logs.LogGroup(this, ids.controllerLogs, { retention: props.logRetention });
 
-    // An explicit role with inline policies instead of AWSLambdaBasicExecutionRole, as for the heartbeat function.
-    this.role = new iam.Role(this, ids.controllerRole, {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+    this.role = functionRole(this, ids.controllerRole, {
       description: "Baton controller: detects failed nodes and moves their groups' resources.",
-      inlinePolicies: {
-        State: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({ actions: [...controllerTableActions], resources: [props.table.tableArn] }),
-          ],
-        }),
-        Logs: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-              resources: [this.logGroup.logGroupArn],
-            }),
-          ],
-        }),
+      tableActions: controllerTableActions,
+      table: props.table,
+      logGroup: this.logGroup,
+      policies: {
         Ec2: new iam.PolicyDocument({ statements: ec2Statements }),
         // Left out when no dns-record resource names a hosted zone: an empty policy document is invalid.
         ...(route53Statements.length > 0 ? { Route53: new iam.PolicyDocument({ statements: route53Statements }) } : {}),

@@ -1,11 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { Duration, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
-import * as iam from "aws-cdk-lib/aws-iam";
+import type * as iam from "aws-cdk-lib/aws-iam";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { ClusterDefinitionSource } from "./definition-source.js";
+import { functionRole } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { env, heartbeatServiceName, ids } from "./names.js";
 
@@ -49,26 +50,11 @@ export class HeartbeatFunction extends Construct {
 
     this.logGroup = new logs.LogGroup(this, ids.heartbeatLogs, { retention: props.logRetention });
 
-    // An explicit role with inline policies instead of AWSLambdaBasicExecutionRole:
-    // logs go to this function's own log group only, and the table actions are listed one by one.
-    this.role = new iam.Role(this, ids.heartbeatRole, {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+    this.role = functionRole(this, ids.heartbeatRole, {
       description: "Baton heartbeat handler: renews node leases in the cluster state table.",
-      inlinePolicies: {
-        State: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({ actions: [...heartbeatTableActions], resources: [props.table.tableArn] }),
-          ],
-        }),
-        Logs: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-              resources: [this.logGroup.logGroupArn],
-            }),
-          ],
-        }),
-      },
+      tableActions: heartbeatTableActions,
+      table: props.table,
+      logGroup: this.logGroup,
     });
 
     this.function = new nodejs.NodejsFunction(this, ids.heartbeatFunction, {
