@@ -156,6 +156,7 @@ export class DynamoClusterStateStore implements ClusterStateStore {
       since: record.since,
       plan: record.plan ?? undefined,
       failovers: [...record.failovers],
+      failedOn: record.failedOn,
       desired: record.desired,
     };
     await this.putConditioned(item, expectedVersion, `group ${record.groupId}`);
@@ -327,8 +328,18 @@ function toGroupRecord(groupIdFromKey: GroupId, item: Item): GroupRecord {
     failovers: Array.isArray(item.failovers)
       ? item.failovers.filter((t): t is number => typeof t === "number" && Number.isFinite(t))
       : [],
+    failedOn: toFailedOn(item.failedOn),
     desired: toDesired(item.desired),
   };
+}
+
+function toFailedOn(value: unknown): Record<NodeId, number> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, number] => typeof entry[1] === "number" && Number.isFinite(entry[1]),
+    ),
+  );
 }
 
 function toDesired(value: unknown): Record<ResourceId, "online" | "offline"> {

@@ -98,7 +98,8 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
         record = decision.record;
         events.push(decision.event);
       }
-      if (record.plan) record = await runPlan(deps, group, record, snapshot, health, events, awsErrors);
+      if (record.plan)
+        record = await runPlan(deps, group, record, snapshot, health, events, awsErrors, guard.record.frozen);
     } catch (error) {
       const conflict = error instanceof StateConflictError;
       deps.logger[conflict ? "warn" : "error"](

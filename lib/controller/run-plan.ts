@@ -2,6 +2,7 @@ import { AwsRejectedError } from "../core/controller/aws-errors.js";
 import { StateConflictError } from "../core/controller/ports.js";
 import type { NodeHealth } from "../core/controller/detection.js";
 import type { ControllerEvent } from "../core/controller/events.js";
+import { failOver } from "../core/controller/group-decision.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import { advance, complete, failPlan, recordAttempt } from "../core/controller/plan-progress.js";
 import type { ClusterSnapshot, GroupRecord } from "../core/controller/records.js";
@@ -30,6 +31,8 @@ export async function runPlan(
   health: ReadonlyMap<NodeId, NodeHealth>,
   events: ControllerEvent[],
   awsErrors: { count: number },
+  /** The mass-failure guard holds: a failed start leaves the group failed rather than moving it. */
+  frozen: boolean,
 ): Promise<GroupRecord> {
   let current = record;
   let actedOn = -1;
@@ -97,6 +100,22 @@ export async function runPlan(
         events.push(stepEvent(`done: ${decision.note}`));
         continue;
       case "fail":
+        if (step.kind === "await-online" && !frozen) {
+          // A resource that fails, or does not come online within its pending timeout, on the new
+          // owner is a failed resource: the group moves on, as WSFC's "restart, then fail over".
+          events.push(stepEvent(`failed: ${decision.reason}`));
+          const next = failOver(
+            { definition: deps.definition, group, record: { ...current, plan: null }, health, frozen, now },
+            plan.target,
+            health.get(plan.target)?.up === true,
+            `${step.resourceId} did not come online on ${plan.target}: ${decision.reason}`,
+          );
+          if (next.kind === "write") {
+            await write(next.record);
+            events.push(next.event);
+            continue;
+          }
+        }
         await write(failPlan(current, `${name}: ${decision.reason}`, now));
         events.push(stepEvent(`failed: ${decision.reason}`));
         events.push({

@@ -205,6 +205,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         statusReason: "never placed",
         since: NOW,
         failovers: [],
+        failedOn: {},
         desired: { "report-svc": "offline" },
       });
     });

@@ -48,6 +48,8 @@ export class Simulation {
   readonly alive = new Set<string>();
   /** Resources an owner reports failed (its local restarts exhausted). */
   readonly failing = new Map<string, string>();
+  /** Resources a node's agent never finishes starting (it reports them `starting`). */
+  readonly stuckStarting = new Map<string, string>();
   private lastBeat = -Infinity;
   private lastPass = -Infinity;
   private passes = 0;
@@ -104,6 +106,8 @@ export class Simulation {
       }
       const failed = this.failing.get(nodeId);
       if (failed && resources[failed] === "online") resources[failed] = "failed";
+      const stuck = this.stuckStarting.get(nodeId);
+      if (stuck && resources[stuck] === "online") resources[stuck] = "starting";
       this.store.heartbeat(nodeId, this.now, resources);
     }
     this.lastBeat = this.now;

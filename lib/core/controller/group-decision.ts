@@ -67,7 +67,12 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   return NONE;
 }
 
-function failOver(ctx: GroupContext, sourceId: NodeId, sourceAlive: boolean, reason: string): GroupDecision {
+/**
+ * Moves the group on from `sourceId` (a silent owner, or one where a resource failed): to the next
+ * preferred node that is up, unless the failover threshold is reached (the group is then left failed)
+ * or no node can take it (it waits offline).
+ */
+export function failOver(ctx: GroupContext, sourceId: NodeId, sourceAlive: boolean, reason: string): GroupDecision {
   const { record, group, now } = ctx;
   const recent = record.failovers.filter((at) => now - at < group.failover.periodMs);
   if (recent.length >= group.failover.threshold) {
@@ -87,7 +92,10 @@ function failOver(ctx: GroupContext, sourceId: NodeId, sourceAlive: boolean, rea
   }
   const target = chooseTarget(group, ctx.health, sourceId);
   if (target === null) return wait(ctx, `${reason}; no other preferred owner is up`);
-  return start(ctx, "failover", sourceId, sourceAlive, target, reason, [...recent, now]);
+  const decision = start(ctx, "failover", sourceId, sourceAlive, target, reason, [...recent, now]);
+  // A live source means a resource failed there: remember it, so the group does not fail back to it.
+  if (!sourceAlive || decision.kind !== "write") return decision;
+  return { ...decision, record: { ...decision.record, failedOn: { ...decision.record.failedOn, [sourceId]: now } } };
 }
 
 function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
@@ -96,6 +104,8 @@ function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   const preferred = chooseTarget(group, health, null);
   if (preferred === null || preferred === ownerId) return NONE;
   if (group.preferredOwners.indexOf(preferred) > group.preferredOwners.indexOf(ownerId)) return NONE;
+  const failedAt = ctx.record.failedOn[preferred];
+  if (failedAt !== undefined && now - failedAt < group.failover.periodMs) return NONE;
   const upSince = health.get(preferred)?.upSince ?? now;
   if (now - upSince < failbackSettleMs(definition.timing)) return NONE;
   return start(ctx, "failback", ownerId, true, preferred, `failing back to preferred owner ${preferred}`);

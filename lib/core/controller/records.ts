@@ -103,6 +103,11 @@ export interface GroupRecord {
   readonly plan: Plan | null;
   /** Start times of the failovers counted against the threshold (within the period). */
   readonly failovers: readonly number[];
+  /**
+   * Nodes the group was moved away from because a resource failed there (not because the node went
+   * silent), with when: no failback to them within the failover period.
+   */
+  readonly failedOn: Readonly<Record<NodeId, number>>;
   /** Desired state of the owner's agent-side resources; sent to the owner in heartbeat answers. */
   readonly desired: Readonly<Record<ResourceId, "online" | "offline">>;
 }
@@ -145,6 +150,7 @@ export function emptyGroupRecord(groupId: GroupId, now: number): GroupRecord {
     since: now,
     plan: null,
     failovers: [],
+    failedOn: {},
     desired: {},
   };
 }

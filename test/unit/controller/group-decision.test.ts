@@ -148,6 +148,42 @@ describe("decideGroup", () => {
     expect(inside).toMatchObject({ kind: "write", record: { owner: "db-a", plan: { kind: "failback" } } });
   });
 
+  it("remembers a node where a resource failed, and does not fail back to it within the failover period", () => {
+    // Prepare
+    const failedOver = decideGroup(
+      ctx({
+        group: reports,
+        record: online("reports", "office-1"),
+        health: health(["office-1", "db-b"], { "office-1": ["report-svc"] }),
+      }),
+    );
+    const onDbB = online("reports", "db-b", 2, { failedOn: { "office-1": NOW } });
+    // Act
+    const soon = decideGroup(
+      ctx({ group: reports, record: onDbB, health: health(["office-1", "db-b"]), now: NOW + 3_600_000 }),
+    );
+    const later = decideGroup(
+      ctx({ group: reports, record: onDbB, health: health(["office-1", "db-b"]), now: NOW + 7 * 3_600_000 }),
+    );
+    // Assess
+    expect(failedOver).toMatchObject({ kind: "write", record: { owner: "db-b", failedOn: { "office-1": NOW } } });
+    expect(soon).toEqual({ kind: "none" });
+    expect(later).toMatchObject({ kind: "write", record: { owner: "office-1", plan: { kind: "failback" } } });
+  });
+
+  it("still fails back to a node that had only gone silent (a reboot, patching)", () => {
+    // Act
+    const decision = decideGroup(
+      ctx({
+        group: reports,
+        record: online("reports", "db-b", 2, { failovers: [NOW - 60_000] }),
+        health: health(["office-1", "db-b"]),
+      }),
+    );
+    // Assess
+    expect(decision).toMatchObject({ kind: "write", record: { owner: "office-1", plan: { kind: "failback" } } });
+  });
+
   it("starts nothing while the guard is frozen", () => {
     // Act
     const decision = decideGroup(ctx({ record: online("postgres", "db-a"), health: health(["db-b"]), frozen: true }));

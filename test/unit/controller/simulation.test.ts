@@ -133,6 +133,25 @@ describe("controller on a simulated clock", () => {
     }
   });
 
+  it("moves a group on when a resource does not come online on its new owner within its pending timeout", async () => {
+    // Prepare: office-1's agent never finishes starting report-svc (pending timeout 3 min by default).
+    const sim = new Simulation();
+    sim.stuckStarting.set("office-1", "report-svc");
+    // Act
+    await sim.advance(5 * 60_000);
+    // Assess
+    expect(group(sim, "reports")).toMatchObject({
+      owner: "db-b",
+      epoch: 2,
+      status: "online",
+      failovers: [expect.any(Number)],
+    });
+    expect(
+      sim.store.log.some((e) => e.groupId === "reports" && e.event === "step" && /did not come online/.test(e.outcome)),
+    ).toBe(true);
+    checkHistory(sim);
+  });
+
   it("lets only one of two concurrent passes act", async () => {
     // Prepare
     const sim = await placed();
