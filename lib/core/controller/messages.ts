@@ -1,4 +1,7 @@
 import type { ControllerEvent } from "./events.js";
+import type { PlanKind } from "./records.js";
+
+const MOVES: Record<PlanKind, string> = { place: "placement", failover: "failover", failback: "failback" };
 
 /** The SNS notification for an event: a short subject and a message an operator can act on. */
 export function notificationFor(cluster: string, event: ControllerEvent): { subject: string; message: string } {
@@ -6,13 +9,13 @@ export function notificationFor(cluster: string, event: ControllerEvent): { subj
   switch (event.type) {
     case "failover-started":
       return {
-        subject: `${prefix} ${event.kind} of ${event.groupId} started: ${event.source ?? "nowhere"} -> ${event.target}`,
+        subject: `${prefix} ${MOVES[event.kind]} of ${event.groupId} started: ${event.source ?? "nowhere"} -> ${event.target}`,
         message: `Group ${event.groupId} is moving to ${event.target} (epoch ${event.epoch}). Reason: ${event.reason}.`,
       };
     case "failover-completed":
       return {
         subject: `${prefix} ${event.groupId} is online on ${event.target}`,
-        message: `The ${event.kind} of group ${event.groupId} completed in ${(event.durationMs / 1000).toFixed(1)} s (epoch ${event.epoch}).`,
+        message: `The ${MOVES[event.kind]} of group ${event.groupId} completed in ${(event.durationMs / 1000).toFixed(1)} s (epoch ${event.epoch}).`,
       };
     case "failover-failed":
       return {
