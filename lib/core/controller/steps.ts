@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../definition/limits.js";
 import type { GroupDefinition } from "../definition/types.js";
 import type { NodeLiveness } from "../heartbeat/store.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
@@ -196,5 +197,5 @@ export function decideStep(
 }
 
 function pendingTimeout(group: GroupDefinition, resourceId: string): number {
-  return group.resources.find((r) => r.id === resourceId)?.pendingTimeoutMs ?? 180_000;
+  return group.resources.find((r) => r.id === resourceId)?.pendingTimeoutMs ?? DEFAULTS.pendingTimeoutMs;
 }
