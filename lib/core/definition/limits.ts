@@ -35,6 +35,8 @@ export const DEFAULTS = {
   failbackTimeZone: "UTC",
   restart: { threshold: 3, periodMs: 15 * 60_000 },
   pendingTimeoutMs: 3 * 60_000,
+  /** An agent-side resource's stop when the node stops it on its own (self-fencing). */
+  stopTimeoutMs: 1_000,
   dnsTtl: 10,
   dnsTarget: "private-ip",
 } as const;

@@ -4,7 +4,7 @@ import type { ClusterInput, GroupInput, ResourceInput } from "./schema.js";
 import type { ClusterDefinition, FailbackPolicy, GroupDefinition, ResourceDefinition } from "./types.js";
 
 function resolveResource(input: ResourceInput): ResourceDefinition {
-  const { dependsOn, restart, pendingTimeout, ...rest } = input;
+  const { dependsOn, restart, pendingTimeout, stopTimeout, ...rest } = input;
   const base = {
     dependsOn: [...(dependsOn ?? [])],
     restart: {
@@ -22,7 +22,11 @@ function resolveResource(input: ResourceInput): ResourceDefinition {
         ...rest,
         ...base,
         dependsOn: base.dependsOn.includes(rest.volume) ? base.dependsOn : [...base.dependsOn, rest.volume],
+        stopTimeoutMs: stopTimeout ?? DEFAULTS.stopTimeoutMs,
       };
+    case "systemd":
+    case "command":
+      return { ...rest, ...base, stopTimeoutMs: stopTimeout ?? DEFAULTS.stopTimeoutMs };
     default:
       return { ...rest, ...base };
   }

@@ -29,6 +29,10 @@ export interface SalvagedResource {
   readonly hostedZoneId?: string;
   readonly name?: string;
   readonly volume?: string;
+  readonly pendingTimeout?: number;
+  readonly stopTimeout?: number;
+  /** Every key written in the resource's mapping, valid or not: a rule can tell a default from a bad value. */
+  readonly writtenKeys: ReadonlySet<string>;
 }
 
 export interface SalvagedGroup {
@@ -135,7 +139,10 @@ export function salvage(input: unknown): Salvage {
       id: read(GroupSchema.shape.id, own(group, "id")),
       preferredOwners: read(GroupSchema.shape.preferredOwners, own(group, "preferredOwners")),
       fencing: read(GroupSchema.shape.fencing, own(group, "fencing")),
-      resources: rawResources.map((raw, i) => readTagged<SalvagedResource>(raw, "type", RESOURCE_SCHEMAS, i)),
+      resources: rawResources.map((raw, i) => ({
+        ...readTagged<Omit<SalvagedResource, "writtenKeys">>(raw, "type", RESOURCE_SCHEMAS, i),
+        writtenKeys: new Set(Object.keys(record(raw) ?? {})),
+      })),
       writtenResourceIds,
     };
   });

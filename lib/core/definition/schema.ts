@@ -15,15 +15,22 @@ function expecting(what: string) {
   return { error: (issue: { input?: unknown }) => expected(issue.input, what) };
 }
 
-/** A mapping with exactly these keys (optional ones marked in the shape). */
-function strict<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
-  const allowed = `allowed keys${what === "" ? "" : ` in ${what}`}: ${choices(Object.keys(shape))}.`;
+/**
+ * A mapping with exactly these keys (optional ones marked in the shape). Keys in `unlisted` are in
+ * the shape only to refuse them with their own message (see `refused`), so they are not offered.
+ */
+function strict<T extends z.core.$ZodLooseShape>(shape: T, what: string, unlisted: readonly string[] = []) {
+  const keys = choices(Object.keys(shape).filter((key) => !unlisted.includes(key)));
+  const allowed = `allowed keys${what === "" ? "" : ` in ${what}`}: ${keys}.`;
   return z.strictObject(shape, {
     error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? allowed
-        : expected(issue.input, `${what} (a mapping with keys ${choices(Object.keys(shape))})`),
+      issue.code === "unrecognized_keys" ? allowed : expected(issue.input, `${what} (a mapping with keys ${keys})`),
   });
+}
+
+/** A key that must not be written here, refused with `message` (which says why and what to do). */
+function refused(message: string) {
+  return z.never({ error: message }).optional();
 }
 
 /** A mapping whose `key` picks one of `variants`. */
@@ -149,6 +156,24 @@ const common = {
   pendingTimeout: duration().optional(),
 };
 
+/** Keys of the resources the owner's agent runs (mount, systemd, command). */
+const agentSide = {
+  ...common,
+  /** Longest the agent may take to stop the resource when it stops it on its own (self-fencing). */
+  stopTimeout: duration().optional(),
+};
+
+/** Keys of the resources the controller moves through AWS: `stopTimeout` refused with a reason. */
+function controllerSide(aType: string) {
+  return {
+    ...common,
+    stopTimeout: refused(
+      `applies only to the resources a node's agent stops (mount, systemd, command); the controller moves ${aType} through AWS, and a node never stops it on its own, so remove stopTimeout here.`,
+    ),
+  };
+}
+const CONTROLLER_ONLY_KEYS = ["stopTimeout"];
+
 const COMMAND =
   "a command: one absolute program path as a string (not split on spaces), or a list of the program path and its arguments, such as [/opt/app/start.sh, --fast]";
 
@@ -173,24 +198,26 @@ const command = custom((input): Read<string[]> => {
 
 const EbsVolumeSchema = strict(
   {
-    ...common,
+    ...controllerSide("an ebs-volume"),
     type: z.literal("ebs-volume"),
     volumeId: text(FORMATS.volumeId),
     device: text(FORMATS.device),
   },
   "an ebs-volume resource",
+  CONTROLLER_ONLY_KEYS,
 );
 
 const ElasticIpSchema = strict(
-  { ...common, type: z.literal("elastic-ip"), allocationId: text(FORMATS.allocationId) },
+  { ...controllerSide("an elastic-ip"), type: z.literal("elastic-ip"), allocationId: text(FORMATS.allocationId) },
   "an elastic-ip resource",
+  CONTROLLER_ONLY_KEYS,
 );
 
 export const DNS_TARGETS = ["private-ip", "public-ip"] as const;
 
 const DnsRecordSchema = strict(
   {
-    ...common,
+    ...controllerSide("a dns-record"),
     type: z.literal("dns-record"),
     hostedZoneId: text(FORMATS.hostedZoneId),
     name: text(FORMATS.recordName).transform(normalizeRecordName),
@@ -198,20 +225,21 @@ const DnsRecordSchema = strict(
     target: z.enum(DNS_TARGETS, expecting(`a record target: one of ${choices(DNS_TARGETS)}`)).optional(),
   },
   "a dns-record resource",
+  CONTROLLER_ONLY_KEYS,
 );
 
 const MountSchema = strict(
-  { ...common, type: z.literal("mount"), volume: id, path: text(FORMATS.mountPath) },
+  { ...agentSide, type: z.literal("mount"), volume: id, path: text(FORMATS.mountPath) },
   "a mount resource",
 );
 
 const SystemdSchema = strict(
-  { ...common, type: z.literal("systemd"), unit: text(FORMATS.systemdUnit) },
+  { ...agentSide, type: z.literal("systemd"), unit: text(FORMATS.systemdUnit) },
   "a systemd resource",
 );
 
 const CommandSchema = strict(
-  { ...common, type: z.literal("command"), start: command, stop: command, check: command },
+  { ...agentSide, type: z.literal("command"), start: command, stop: command, check: command },
   "a command resource",
 );
 

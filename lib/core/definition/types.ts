@@ -72,19 +72,28 @@ export interface DnsRecordResource extends ResourceBase {
   readonly target: "private-ip" | "public-ip";
 }
 
-export interface MountResource extends ResourceBase {
+/** The resources the owner's agent runs; the node stops them on its own when it loses the cluster. */
+interface AgentResourceBase extends ResourceBase {
+  /**
+   * Longest the agent may take to stop the resource when it stops it on its own (self-fencing);
+   * a group's sum must fit the timing (`maxStopBudgetMs` in `lib/core/self-fencing.ts`).
+   */
+  readonly stopTimeoutMs: number;
+}
+
+export interface MountResource extends AgentResourceBase {
   readonly type: "mount";
   /** Id of an ebs-volume resource of the same group. */
   readonly volume: ResourceId;
   readonly path: string;
 }
 
-export interface SystemdResource extends ResourceBase {
+export interface SystemdResource extends AgentResourceBase {
   readonly type: "systemd";
   readonly unit: string;
 }
 
-export interface CommandResource extends ResourceBase {
+export interface CommandResource extends AgentResourceBase {
   readonly type: "command";
   /** Program and arguments, run without a shell. */
   readonly start: readonly string[];
@@ -97,10 +106,20 @@ export type ResourceDefinition =
 
 export type ResourceType = ResourceDefinition["type"];
 
+/** The resources the owner's agent acts on locally. */
+export type AgentResource = MountResource | SystemdResource | CommandResource;
+
 /** Resource types that the controller acts on through AWS APIs. */
 export const CONTROLLER_RESOURCE_TYPES = ["ebs-volume", "elastic-ip", "dns-record"] as const;
 /** Resource types that the owner's agent acts on locally. */
 export const AGENT_RESOURCE_TYPES = ["mount", "systemd", "command"] as const;
+
+const AGENT_TYPES: ReadonlySet<string> = new Set(AGENT_RESOURCE_TYPES);
+
+/** Whether the owner's agent runs `resource` (mount, systemd, command), rather than the controller. */
+export function isAgentResource(resource: ResourceDefinition): resource is AgentResource {
+  return AGENT_TYPES.has(resource.type);
+}
 
 export interface FailoverPolicy {
   /** Failovers allowed within `periodMs`; one more leaves the group failed. */

@@ -11,11 +11,17 @@ import {
 import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { parse } from "yaml";
+import { AGENT_RESOURCE_TYPES } from "../../../lib/core/definition/types.js";
 import type { HeartbeatHandler } from "../../../lib/handlers/heartbeat.js";
 import { ACCOUNT, heartbeatEvent, LAMBDA_CONTEXT } from "../../support/heartbeat-events.js";
 import { createStateTable } from "./aws.js";
 
 export const FAST_TIMING = { heartbeatInterval: "500ms", leaseDuration: "2s", controllerTick: "1s" };
+/**
+ * The stop timeout of every agent-side resource under FAST_TIMING, which leaves a group 250 ms to stop
+ * (2s minus the 250ms margin minus 3 heartbeats of 500ms): the example's groups hold at most two.
+ */
+export const FAST_STOP_TIMEOUT = "100ms";
 
 export interface ClusterWorld {
   readonly instances: { readonly "db-a": string; readonly "db-b": string };
@@ -24,7 +30,7 @@ export interface ClusterWorld {
   readonly hostedZoneId: string;
   readonly topicArn: string;
   readonly tableName: string;
-  /** examples/cluster.yaml with moto's ids and fast timing. */
+  /** examples/cluster.yaml with moto's ids, fast timing and stop timeouts that fit it. */
   readonly document: Record<string, unknown>;
 }
 
@@ -69,6 +75,12 @@ export async function buildClusterWorld(): Promise<ClusterWorld> {
     .replaceAll("Z0A1B2C3D4E5F6", hostedZoneId);
   const document = parse(text) as Record<string, unknown>;
   document.timing = FAST_TIMING;
+  for (const group of document.groups as { resources: Record<string, unknown>[] }[]) {
+    for (const resource of group.resources) {
+      if ((AGENT_RESOURCE_TYPES as readonly unknown[]).includes(resource.type))
+        resource.stopTimeout = FAST_STOP_TIMEOUT;
+    }
+  }
   return { instances, volumeId, allocationId, hostedZoneId, topicArn, tableName, document };
 }
 

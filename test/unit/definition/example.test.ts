@@ -24,6 +24,9 @@ describe("examples/cluster.yaml", () => {
     expect(definition.notifications.email).toEqual(["ops@example.com"]);
     expect(definition.nodes.map((node) => node.id)).toEqual(["db-a", "db-b", "office-1"]);
     expect(group(definition, "postgres").failover).toEqual({ threshold: 2, periodMs: 21_600_000 });
+    expect(group(definition, "postgres").resources.find((resource) => resource.id === "postgres")).toMatchObject({
+      stopTimeoutMs: 2_000,
+    });
     expect(group(definition, "postgres").failback).toEqual({
       mode: "window",
       startMinute: 60,
@@ -49,8 +52,10 @@ describe("examples/cluster.yaml", () => {
       ttl: 10,
       target: "private-ip",
     });
+    expect(postgres.resources.find((resource) => resource.id === "pg-mount")).toMatchObject({ stopTimeoutMs: 1_000 });
     expect(reports.resources[0]).toMatchObject({
       type: "command",
+      stopTimeoutMs: 1_000,
       start: ["/opt/reports/start.sh"],
       stop: ["/opt/reports/stop.sh"],
       check: ["/opt/reports/check.sh"],

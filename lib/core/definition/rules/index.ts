@@ -4,6 +4,7 @@ import type { DefinitionProblem } from "../types.js";
 import { checkIdentity } from "./identity.js";
 import { checkPlacement } from "./placement.js";
 import { checkReferences } from "./references.js";
+import { checkStopBudget } from "./stop-budget.js";
 import { checkTiming } from "./timing.js";
 
 export function checkRules(definition: Salvage): DefinitionProblem[] {
@@ -12,5 +13,6 @@ export function checkRules(definition: Salvage): DefinitionProblem[] {
     ...checkIdentity(definition),
     ...checkReferences(definition),
     ...checkPlacement(definition),
+    ...checkStopBudget(definition),
   ];
 }
