@@ -1,0 +1,133 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  describeRun,
+  formatArgv,
+  OUTPUT_TAIL_BYTES,
+  outputTail,
+  ProgramNotRunError,
+  run,
+} from "../../../lib/agent/exec.js";
+import { fixture, isAlive, readPids, recordedCalls, scratchDir } from "./support/fixtures.js";
+
+let dir: string;
+let cleanup: () => void;
+const leftovers: number[] = [];
+
+beforeEach(() => {
+  ({ dir, cleanup } = scratchDir());
+  vi.stubEnv("BATON_FIXTURE_CALLS", join(dir, "calls"));
+});
+
+afterEach(() => {
+  for (const pid of leftovers.splice(0)) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  vi.unstubAllEnvs();
+  cleanup();
+});
+
+describe("run", () => {
+  it("passes arguments to the program literally: no shell expands $(...), ; or *", async () => {
+    // Prepare
+    const marker = join(dir, "pwned");
+    const args = [`$(touch ${marker})`, "a; touch b", "*", "with space", "'quoted'"];
+    // Act
+    const result = await run([fixture("exit-with.sh"), "0", ...args], { timeoutMs: 10_000 });
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(recordedCalls(join(dir, "calls"))).toEqual([["exit-with.sh", "0", ...args]]);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("answers the exit code and the output of a program that fails", async () => {
+    // Act
+    const result = await run([fixture("exit-with.sh"), "7", "x"], { timeoutMs: 10_000 });
+    // Assess
+    expect(result).toMatchObject({ exitCode: 7, signal: null, timedOut: false, stillRunning: false });
+    expect(result.stdout).toBe("exit-with stdout: 7 x\n");
+    expect(result.stderr).toBe("exit-with stderr: failing with 7\n");
+    expect(describeRun(result, 10_000)).toBe("exited with code 7");
+    expect(outputTail(result)).toBe(": exit-with stderr: failing with 7");
+  });
+
+  it("keeps only the last 8 KiB of a long output, where the error usually is", async () => {
+    // Act
+    const result = await run([fixture("noisy.sh"), "100000"], { timeoutMs: 10_000 });
+    // Assess
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr.length).toBeLessThanOrEqual(OUTPUT_TAIL_BYTES);
+    expect(result.stderr.length).toBeGreaterThan(OUTPUT_TAIL_BYTES - 100);
+    expect(result.stderr.endsWith("xxxEND\n")).toBe(true);
+  });
+
+  it("kills the whole process group with SIGTERM when the run outlives its timeout", async () => {
+    // Prepare
+    const pids = join(dir, "pids");
+    // Act
+    const result = await run([fixture("process-tree.sh"), pids], { timeoutMs: 300, killGraceMs: 5_000 });
+    // Assess
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: null, stillRunning: false });
+    expect(describeRun(result, 300)).toBe("timed out after 300 ms and was killed");
+    expect(isAlive(shell!)).toBe(false);
+    expect(isAlive(helper!)).toBe(false);
+  });
+
+  it("follows with SIGKILL when the group ignores SIGTERM", async () => {
+    // Prepare
+    const pids = join(dir, "pids");
+    // Act
+    const result = await run([fixture("process-tree.sh"), pids, "ignore-term"], { timeoutMs: 300, killGraceMs: 300 });
+    // Assess
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    expect(result.timedOut).toBe(true);
+    expect(isAlive(shell!)).toBe(false);
+    await vi.waitFor(() => expect(isAlive(helper!)).toBe(false));
+  });
+
+  it("answers when the program exits even though a process it left behind keeps its output open", async () => {
+    // Prepare
+    const pidFile = join(dir, "daemon");
+    // Act
+    const result = await run([fixture("leave-daemon.sh"), pidFile], { timeoutMs: 20_000 });
+    // Assess
+    const [daemon] = readPids(pidFile);
+    leftovers.push(daemon!);
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: "daemon started\n" });
+    expect(isAlive(daemon!)).toBe(true);
+  });
+
+  it.each([
+    [["/no/such/program"], "could not run /no/such/program: no such program"],
+    [[], "the command is empty"],
+  ])("refuses with ProgramNotRunError when %j cannot be started", async (argv, message) => {
+    // Act
+    const outcome = run(argv, { timeoutMs: 1_000 });
+    // Assess
+    await expect(outcome).rejects.toThrow(ProgramNotRunError);
+    await expect(outcome).rejects.toThrow(message);
+  });
+
+  it("says why a file that is not executable cannot run", async () => {
+    // Prepare
+    const notExecutable = join(dir, "script.sh");
+    writeFileSync(notExecutable, "#!/bin/sh\nexit 0\n", { mode: 0o644 });
+    // Act
+    const outcome = run([notExecutable], { timeoutMs: 1_000 });
+    // Assess
+    await expect(outcome).rejects.toThrow(
+      `could not run ${notExecutable}: permission denied (is the file executable?)`,
+    );
+  });
+});
+
+describe("formatArgv", () => {
+  it("quotes only the arguments a reader would misread", () => {
+    // Act
+    const text = formatArgv(["/usr/bin/systemctl", "start", "--", "a b", "it's", "$(x)"]);
+    // Assess
+    expect(text).toBe("/usr/bin/systemctl start -- 'a b' 'it'\\''s' '$(x)'");
+  });
+});
