@@ -1,0 +1,131 @@
+import { mkdir } from "node:fs/promises";
+import type { MountSpec } from "../../core/agent/spec.js";
+import { formatArgv, run } from "../exec.js";
+import { type AgentLog, ResourceActionError, type ResourceDriver } from "../ports.js";
+import { failure, runOrExplain, runStep, succeeded } from "./action.js";
+import { deviceCandidates, findDevice, mountsDevice, waitForDevice } from "./block-device.js";
+import { readMountInfo, visibleMountAt } from "./mountinfo.js";
+
+export interface MountTools {
+  /** Where device nodes are. @default "/dev" */
+  readonly devRoot: string;
+  /** The mount table read by the check. @default "/proc/self/mountinfo" */
+  readonly mountInfo: string;
+  /** Programs, found on PATH unless absolute. @default "mount", "umount", "fuser", "lsof" */
+  readonly mount: string;
+  readonly umount: string;
+  readonly fuser: string;
+  readonly lsof: string;
+  /** How often to look for the volume's device while it is being attached. @default 250 */
+  readonly pollMs: number;
+}
+
+export const DEFAULT_MOUNT_TOOLS: MountTools = {
+  devRoot: "/dev",
+  mountInfo: "/proc/self/mountinfo",
+  mount: "mount",
+  umount: "umount",
+  fuser: "fuser",
+  lsof: "lsof",
+  pollMs: 250,
+};
+
+/** Longest the agent spends listing who holds a busy mount point. */
+const HOLDERS_TIMEOUT_MS = 5_000;
+
+/**
+ * An EBS volume mounted at a path. The controller attaches the volume before it asks for the mount.
+ *
+ * - start: waits (within the timeout) for the volume's device to appear, creates the directory if it
+ *   is missing and runs `mount <device> <path>`; nothing to do when it is mounted there already, and
+ *   an error when another filesystem is mounted at the path (Baton never mounts over it).
+ * - stop: `umount <path>` while the path is a mount point; nothing to do when it is not. When the
+ *   mount point is busy the error lists the processes holding it (`fuser -vm`, else `lsof`).
+ * - check: the path is a mount point of the volume's device (from /proc/self/mountinfo).
+ */
+export function createMountDriver(
+  spec: MountSpec,
+  log: AgentLog,
+  tools: MountTools = DEFAULT_MOUNT_TOOLS,
+): ResourceDriver {
+  const label = `resource ${spec.id} (mount of ${spec.volumeId} at ${spec.path})`;
+  const candidates = deviceCandidates(spec, tools.devRoot);
+  const mounted = async () => visibleMountAt(await readMountInfo(tools.mountInfo), spec.path);
+
+  return {
+    async start(timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      const device = await waitForDevice(candidates, deadline, tools.pollMs);
+      if (device === undefined) {
+        throw new ResourceActionError(
+          `${label}: start failed: the volume's device did not appear within ${timeoutMs} ms ` +
+            `(looked for ${candidates.join(", ")}). Is ${spec.volumeId} attached to this machine?`,
+        );
+      }
+      const current = await mounted();
+      if (current !== undefined) {
+        if (await mountsDevice(current, device)) {
+          log.info(`${label} is mounted already`, { resource: label, device });
+          return;
+        }
+        throw new ResourceActionError(
+          `${label}: start failed: ${spec.path} is already a mount point of ${current.source} (${current.fsType}), ` +
+            `not of ${device}; Baton does not mount over it. Unmount it, or change the path in the definition.`,
+        );
+      }
+      await mkdir(spec.path, { recursive: true });
+      await runStep(log, label, "start", [tools.mount, device, spec.path], remaining(deadline));
+    },
+
+    async stop(timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      if ((await mounted()) === undefined) return;
+      const argv = [tools.umount, spec.path];
+      const result = await runOrExplain(label, "stop", argv, timeoutMs);
+      if (succeeded(result)) {
+        log.info(`stop: ${formatArgv(argv)} succeeded`, { resource: label });
+        return;
+      }
+      let message = failure(label, "stop", result, timeoutMs);
+      if (/busy/i.test(result.stderr)) {
+        message += `\nThe mount point is busy. ${await holders(spec.path, tools, remaining(deadline))}`;
+      }
+      log.error(message, { resource: label, action: "stop", stderr: result.stderr });
+      throw new ResourceActionError(message);
+    },
+
+    async check() {
+      try {
+        const device = await findDevice(candidates);
+        const current = await mounted();
+        return device !== undefined && current !== undefined && (await mountsDevice(current, device));
+      } catch (error) {
+        log.warn(`check of ${label} could not read the mount table`, { resource: label, error });
+        return false;
+      }
+    },
+  };
+}
+
+/** Who holds `path`, in the words of `fuser -vm`, else `lsof`; says so when neither can tell. */
+async function holders(path: string, tools: MountTools, budgetMs: number): Promise<string> {
+  const timeoutMs = Math.max(1_000, Math.min(budgetMs, HOLDERS_TIMEOUT_MS));
+  for (const argv of [
+    [tools.fuser, "-vm", path],
+    [tools.lsof, "+f", "--", path],
+  ]) {
+    try {
+      const result = await run(argv, { timeoutMs });
+      // fuser -v writes its table to stderr; lsof to stdout. Both exit 1 when nobody holds it.
+      const listing = `${result.stderr}\n${result.stdout}`.trim();
+      if (listing !== "") return `Held by (${formatArgv(argv)}):\n${listing}`;
+    } catch {
+      // not installed: try the next one
+    }
+  }
+  return `Could not list who holds it: install psmisc (fuser) or lsof, or look with \`fuser -vm ${path}\`.`;
+}
+
+function remaining(deadline: number): number {
+  return Math.max(1, Math.round(deadline - performance.now()));
+}
