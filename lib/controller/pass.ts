@@ -14,8 +14,13 @@ import { runPlan } from "./run-plan.js";
 /** What one pass saw and did: the controller's answer to `{"passes": 1}`. */
 export interface PassSummary {
   readonly at: string;
-  /** False when another controller holds the lease: this pass only looked. */
+  /**
+   * False when the pass had something to do and another controller holds the lease: it only looked.
+   * A pass with nothing to do needs no lease, so it is true then.
+   */
   readonly acted: boolean;
+  /** This pass ends holding the controller lease (taken now or earlier in the invocation). */
+  readonly leaseHeld: boolean;
   readonly frozen: boolean;
   readonly nodes: { readonly up: readonly NodeId[]; readonly down: readonly NodeId[] };
   readonly groups: readonly {
@@ -32,16 +37,17 @@ export interface PassSummary {
 }
 
 /**
- * One controller pass: read the whole state with one Query, hold the controller lease (the snapshot
- * carries it), judge nodes and the guard, then decide each group and take its plan as far as it
- * goes. Every write is conditional on what the snapshot showed, so a stale snapshot only loses a
- * race, and a pass that dies anywhere leaves a state the next pass completes.
+ * One controller pass: read the whole state with one Query, judge nodes and the guard, then decide
+ * each group and take its plan as far as it goes. Before its first write or AWS action the pass
+ * makes sure it holds the controller lease (the snapshot carries it), so a pass with nothing to do
+ * writes nothing. Every write is conditional on what the snapshot showed, so a stale snapshot only
+ * loses a race, and a pass that dies anywhere leaves a state the next pass completes.
  */
 export async function runPass(deps: ControllerDependencies): Promise<PassSummary> {
   const { definition, store } = deps;
   const now = deps.clock.now();
   const snapshot = await store.readSnapshot();
-  const lease = await holdLease(deps, snapshot.lease, now);
+  const lease = leaseKeeper(deps, snapshot.lease, now);
   const health = assessNodes(definition, snapshot.liveness, now);
   const nodes = {
     up: [...health.values()].filter((h) => h.up).map((h) => h.nodeId),
@@ -56,6 +62,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   ): PassSummary => ({
     at: new Date(now).toISOString(),
     acted,
+    leaseHeld: lease.held(),
     frozen,
     nodes,
     groups: definition.groups.map((g) => {
@@ -74,11 +81,10 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
     awsErrors,
   });
   const records = new Map(snapshot.groups);
-  if (lease === null) return summarize(records, false, snapshot.guard?.frozen ?? false, [], 0);
-
   const events: ControllerEvent[] = [];
   const guard = evaluateGuard(snapshot.guard, health, now, definition.timing.leaseDurationMs);
   if (guard.changed) {
+    if (!(await lease.ensure())) return summarize(records, false, snapshot.guard?.frozen ?? false, [], 0);
     try {
       await store.writeGuard(guard.record, snapshot.guard?.version ?? 0);
     } catch (error) {
@@ -89,10 +95,15 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   if (guard.event) events.push({ type: guard.event, silent: guard.silent, voters: guard.voters });
 
   const awsErrors = { count: 0 };
+  let blocked = false;
   for (const group of definition.groups) {
     let record = records.get(group.id) ?? emptyGroupRecord(group.id, now);
     try {
       const decision = decideGroup({ definition, group, record, health, frozen: guard.record.frozen, now });
+      if ((decision.kind === "write" || record.plan) && !(await lease.ensure())) {
+        blocked = true; // another controller holds the lease: look only, for this group and the rest
+        break;
+      }
       if (decision.kind === "write") {
         await store.writeGroup(decision.record, record.version);
         record = decision.record;
@@ -111,21 +122,36 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   }
 
   await report(deps, events);
-  return summarize(records, true, guard.record.frozen, events, awsErrors.count);
+  return summarize(records, !blocked, guard.record.frozen, events, awsErrors.count);
+}
+
+interface LeaseKeeper {
+  /** True once this pass may act: it holds the lease with at least half its term left, taking or renewing it if needed. */
+  ensure(): Promise<boolean>;
+  /** Whether the pass holds the lease now (by the snapshot, or by its own write). */
+  held(): boolean;
 }
 
 /**
- * The lease this pass acts under. The snapshot carries the lease item, so a controller that holds it
- * with more than half its term left writes nothing; otherwise it takes or renews it conditionally.
+ * The lease a pass acts under, taken only when the pass has something to do. The snapshot carries
+ * the lease item, so a controller that holds it with more than half its term left writes nothing;
+ * otherwise the first `ensure` takes or renews it with one conditional write.
  */
-async function holdLease(
-  deps: ControllerDependencies,
-  seen: ControllerLease | null,
-  now: number,
-): Promise<ControllerLease | null> {
+function leaseKeeper(deps: ControllerDependencies, seen: ControllerLease | null, now: number): LeaseKeeper {
   const duration = controllerLeaseMs(deps.definition.timing);
-  if (seen?.holder === deps.holder && seen.expiresAt - now > duration / 2) return seen;
-  return deps.store.acquireLease(deps.holder, now, duration);
+  let current = seen?.holder === deps.holder && seen.expiresAt > now ? seen : null;
+  let attempt: Promise<boolean> | undefined;
+  return {
+    ensure() {
+      if (current && current.expiresAt - now > duration / 2) return Promise.resolve(true);
+      attempt ??= deps.store.acquireLease(deps.holder, now, duration).then((lease) => {
+        current = lease;
+        return lease !== null;
+      });
+      return attempt;
+    },
+    held: () => current !== null,
+  };
 }
 
 /** Appends the cluster log and tells people; neither failing stops the controller. */

@@ -62,20 +62,25 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     const events: ControllerEvent[] = [];
     let summary: PassSummary | undefined;
     let done = 0;
+    let leaseHeld = false;
     while (done < passes) {
       const passStart = clock.now();
       if (done > 0 && passes === Infinity && passStart > lastStart) break;
       summary = await runPass(pass);
       done++;
+      leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
       record(deps.metrics, summary);
       if (done < passes) await deps.sleep(Math.max(0, tick - (clock.now() - passStart)));
     }
     deps.metrics.publishStoredMetrics();
-    try {
-      await pass.store.releaseLease(context.awsRequestId, clock.now());
-    } catch (error) {
-      pass.logger.warn("controller lease not released; it expires on its own", { error });
+    // Idle passes never take the lease; an invocation that took it gives it back so the next one need not wait.
+    if (leaseHeld) {
+      try {
+        await pass.store.releaseLease(context.awsRequestId, clock.now());
+      } catch (error) {
+        pass.logger.warn("controller lease not released; it expires on its own", { error });
+      }
     }
     return { ...summary!, events, passes: done };
   };
