@@ -303,6 +303,7 @@ function toLiveness(nodeIdFromKey: string, item: Item): NodeLiveness {
     bootStartedAt: num(item.bootStartedAt, receivedAt),
     resources,
     retiredBoots: Array.isArray(item.retiredBoots) ? item.retiredBoots.filter((b) => typeof b === "string") : [],
+    leaving: item.leaving === true,
   };
 }
 

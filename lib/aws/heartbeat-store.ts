@@ -27,6 +27,7 @@ const NAMES = {
   "#res": "resources",
   "#started": "bootStartedAt",
   "#retired": "retiredBoots",
+  "#leaving": "leaving",
 };
 
 /** The DynamoDB side of the heartbeat path: one conditional UpdateItem per accepted heartbeat. */
@@ -78,6 +79,11 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
       ":res": heartbeat.resources,
     };
     let update = "SET #node = :node, #boot = :boot, #seq = :seq, #at = :now, #res = :res";
+    // `leaving` is present only while the last accepted heartbeat is a leaving one; absent reads as false.
+    if (heartbeat.leaving === true) {
+      update += ", #leaving = :leaving";
+      values[":leaving"] = true;
+    }
     let condition: string;
     if (newBoot === undefined) {
       update += ", #started = if_not_exists(#started, :now), #retired = if_not_exists(#retired, :none)";
@@ -94,6 +100,7 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
         values[":seenSeq"] = newBoot.seen.seq;
       }
     }
+    if (heartbeat.leaving !== true) update += " REMOVE #leaving";
     const names = Object.fromEntries(
       Object.entries(NAMES).filter(([alias]) => update.includes(alias) || condition.includes(alias)),
     );

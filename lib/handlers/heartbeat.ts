@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import type { Clock } from "../core/clock.js";
 import type { ClusterIndex } from "../core/cluster-index.js";
 import { acknowledge } from "../core/heartbeat/acknowledgement.js";
+import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { admitHeartbeat } from "../core/heartbeat/admit.js";
 import type { HeartbeatStore } from "../core/heartbeat/store.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
@@ -26,6 +27,8 @@ export function createHeartbeatHandler({
   clock,
   logger,
 }: HeartbeatHandlerDependencies): HeartbeatHandler {
+  // Build every group's agent resource specs now, at the cold start, rather than in a node's request.
+  for (const group of index.definition.groups) agentResourceSpecs(group);
   return async (event, context) => {
     const receivedAt = clock.now();
     try {

@@ -106,6 +106,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
           bootStartedAt: NOW - 1_000,
           resources: { postgres: "online" },
           retiredBoots: [],
+          leaving: false,
         },
       ]);
       expect(snapshot.groups.get("postgres")).toEqual(moving);
@@ -114,6 +115,23 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       expect(snapshot.guard).toEqual(guard);
       expect(snapshot.lease).toEqual(lease);
       expect(snapshot.lease).toEqual({ holder: "controller-1", expiresAt: NOW + 30_000, version: 1 });
+    });
+
+    it("reads a node's leaving heartbeat as leaving, until its next heartbeat", async () => {
+      // Prepare
+      const heartbeats = new DynamoHeartbeatStore(dynamo, TABLE);
+      const bootId = randomUUID();
+      await heartbeats.recordHeartbeat(
+        { nodeId: "db-a", bootId, seq: 3, resources: { postgres: "offline" }, leaving: true },
+        NOW - 1_000,
+      );
+      // Act
+      const leaving = (await store.readSnapshot()).liveness.get("db-a");
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId: randomUUID(), seq: 0, resources: {} }, NOW);
+      const back = (await store.readSnapshot()).liveness.get("db-a");
+      // Assess
+      expect(leaving).toMatchObject({ bootId, leaving: true });
+      expect(back).toMatchObject({ seq: 0, leaving: false });
     });
 
     it("answers an empty snapshot for an empty table", async () => {

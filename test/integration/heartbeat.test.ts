@@ -30,8 +30,13 @@ async function liveness(nodeId: string): Promise<Record<string, unknown> | undef
 /** The answer's body, as the protocol gives it (docs/protocol.md). */
 interface Answer {
   readonly error: { code: string; message: string; problems?: { path: string; message: string }[] };
-  readonly groups: unknown[];
+  readonly groups: { id: string; owner: string | null; epoch: number; resources: unknown; agentResources: unknown[] }[];
   readonly receivedAt: string;
+}
+
+/** Each group of an answer without its agent resource specs, which come from the definition alone. */
+function states(answer: Answer): Omit<Answer["groups"][number], "agentResources">[] {
+  return answer.groups.map(({ id, owner, epoch, resources }) => ({ id, owner, epoch, resources }));
 }
 
 async function send(body: unknown, caller: string | undefined, options?: { raw?: boolean; base64?: boolean }) {
@@ -80,7 +85,58 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     expect(item?.receivedAt).toBeGreaterThanOrEqual(before);
     expect(item?.receivedAt).toBeLessThanOrEqual(after);
     expect(item?.bootStartedAt).toBe(item?.receivedAt);
+    expect(item).not.toHaveProperty("leaving");
     expect(Date.parse(response.body.receivedAt)).toBe(item?.receivedAt);
+    expect(response.body.groups[0]?.agentResources).toEqual([
+      expect.objectContaining({
+        id: "pg-mount",
+        type: "mount",
+        volumeId: "vol-0a1b2c3d4e5f60001",
+        device: "/dev/xvdf",
+        dependsOn: [],
+      }),
+      expect.objectContaining({ id: "postgres", type: "systemd", dependsOn: ["pg-mount"], stopTimeoutMs: 2_000 }),
+    ]);
+  });
+
+  it("records a leaving heartbeat on the node item, answers it all offline, and clears it with the next one", async () => {
+    // Prepare
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: marshall({
+          ...itemKeys.groupState("postgres"),
+          owner: "db-a",
+          epoch: 3,
+          status: "online",
+          desired: { "pg-mount": "online", postgres: "online" },
+        }),
+      }),
+    );
+    const bootId = randomUUID();
+    const stopped = { "pg-mount": "offline", postgres: "failed" };
+    // Act
+    const leaving = await send(
+      { ...heartbeatBody("db-a", { bootId, seq: 7, resources: stopped }), leaving: true },
+      CALLERS["db-a"],
+    );
+    const whileLeaving = await liveness("db-a");
+    const sameBoot = await send(heartbeatBody("db-a", { bootId, seq: 8, resources: stopped }), CALLERS["db-a"]);
+    const afterSameBoot = await liveness("db-a");
+    await send({ ...heartbeatBody("db-a", { bootId, seq: 9, resources: stopped }), leaving: true }, CALLERS["db-a"]);
+    const newBoot = await send(heartbeatBody("db-a", { seq: 0 }), CALLERS["db-a"]);
+    const afterNewBoot = await liveness("db-a");
+    // Assess
+    expect([leaving.status, sameBoot.status, newBoot.status]).toEqual([200, 200, 200]);
+    expect(states(leaving.body)).toEqual([
+      { id: "postgres", owner: "db-a", epoch: 3, resources: { "pg-mount": "offline", postgres: "offline" } },
+    ]);
+    expect(whileLeaving).toMatchObject({ bootId, seq: 7, leaving: true, resources: stopped });
+    expect(afterSameBoot).toMatchObject({ bootId, seq: 8 });
+    expect(afterSameBoot).not.toHaveProperty("leaving");
+    expect(afterNewBoot).toMatchObject({ seq: 0, retiredBoots: [bootId] });
+    expect(afterNewBoot).not.toHaveProperty("leaving");
+    expect(states(newBoot.body)[0]?.resources).toEqual({ "pg-mount": "online", postgres: "online" });
   });
 
   it("tells the node each group's current owner, epoch and, to the owner, the desired states from the table", async () => {
@@ -102,10 +158,10 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     const other = await send(heartbeatBody("db-b"), CALLERS["db-b"]);
     // Assess
     expect(owner.status).toBe(200);
-    expect(owner.body.groups).toEqual([
+    expect(states(owner.body)).toEqual([
       { id: "postgres", owner: "db-a", epoch: 3, resources: { "pg-mount": "online", postgres: "online" } },
     ]);
-    expect(other.body.groups[0]).toEqual({
+    expect(states(other.body)[0]).toEqual({
       id: "postgres",
       owner: "db-a",
       epoch: 3,
@@ -130,7 +186,7 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     // Act
     const response = await send(heartbeatBody("office-1"), CALLERS["office-1"]);
     // Assess
-    expect(response.body.groups).toEqual([
+    expect(states(response.body)).toEqual([
       { id: "reports", owner: "office-1", epoch: 1, resources: { "report-svc": "online" } },
     ]);
   });
@@ -142,7 +198,7 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     const response = await send(body, CALLERS["office-1"], { base64: true });
     // Assess
     expect(response.status).toBe(200);
-    expect(response.body.groups).toEqual([
+    expect(states(response.body)).toEqual([
       { id: "reports", owner: null, epoch: 0, resources: { "report-svc": "offline" } },
     ]);
     expect((await liveness("office-1"))?.resources).toEqual({ "report-svc": "online", "reports-dns": "online" });
@@ -193,6 +249,12 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
       heartbeatBody("db-a", { resources: { "report-svc": "online" } }),
       {},
       ["resources.report-svc"],
+    ],
+    [
+      "a leaving heartbeat that still runs a resource",
+      { ...heartbeatBody("db-a", { resources: { "pg-mount": "offline", postgres: "online" } }), leaving: true },
+      {},
+      ["leaving", "resources.postgres"],
     ],
     [
       "an unknown resource state",

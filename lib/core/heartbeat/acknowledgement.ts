@@ -1,11 +1,7 @@
+import type { AgentResourceSpec } from "../agent/spec.js";
 import type { ClusterIndex } from "../cluster-index.js";
-import {
-  AGENT_RESOURCE_TYPES,
-  type GroupId,
-  type NodeId,
-  type ResourceDefinition,
-  type ResourceId,
-} from "../definition/types.js";
+import { isAgentResource, type GroupId, type NodeId, type ResourceId } from "../definition/types.js";
+import { agentResourceSpecs } from "./agent-resources.js";
 import type { Heartbeat } from "./message.js";
 import type { GroupOwnership } from "./store.js";
 
@@ -32,12 +28,13 @@ export interface GroupAcknowledgement {
   /**
    * What this node's agent must do with each of the group's agent-side resources (mount, systemd,
    * command): the controller's desired states when the node owns the group, all "offline" otherwise.
-   * A resource the controller has not named yet is "offline".
+   * A resource the controller has not named yet is "offline". All "offline" in the answer to a
+   * leaving heartbeat.
    */
   readonly resources: Readonly<Record<ResourceId, "online" | "offline">>;
+  /** How to run each of those resources, in start order (from the definition only). */
+  readonly agentResources: readonly AgentResourceSpec[];
 }
-
-const AGENT_TYPES: ReadonlySet<ResourceDefinition["type"]> = new Set(AGENT_RESOURCE_TYPES);
 
 export function acknowledge(
   index: ClusterIndex,
@@ -57,13 +54,14 @@ export function acknowledge(
     groups: index.groupsOwnableBy(heartbeat.nodeId).map((group) => {
       const state = ownership.get(group.id);
       const owner = state?.owner ?? null;
-      const owned = owner === heartbeat.nodeId;
+      // A leaving node has stopped everything and is shutting down: it is never asked to start anything.
+      const runs = owner === heartbeat.nodeId && heartbeat.leaving !== true;
       const resources: Record<ResourceId, "online" | "offline"> = {};
       for (const resource of group.resources) {
-        if (!AGENT_TYPES.has(resource.type)) continue;
-        resources[resource.id] = owned ? (state?.desired[resource.id] ?? "offline") : "offline";
+        if (!isAgentResource(resource)) continue;
+        resources[resource.id] = runs ? (state?.desired[resource.id] ?? "offline") : "offline";
       }
-      return { id: group.id, owner, epoch: state?.epoch ?? 0, resources };
+      return { id: group.id, owner, epoch: state?.epoch ?? 0, resources, agentResources: agentResourceSpecs(group) };
     }),
   };
 }

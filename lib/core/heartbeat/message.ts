@@ -14,7 +14,15 @@ export interface Heartbeat {
   readonly bootId: string;
   readonly seq: number;
   readonly resources: Readonly<Record<ResourceId, ResourceState>>;
+  /**
+   * True in the agent's last heartbeat of this boot, sent after it stopped every resource (a clean
+   * shutdown). `parseHeartbeat` always sets it (false when the body leaves it out); absent means false.
+   */
+  readonly leaving?: boolean;
 }
+
+/** The states a leaving node may report: nothing of it still runs. */
+export const STOPPED_STATES: readonly ResourceState[] = ["offline", "failed"];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,6 +43,11 @@ const heartbeatSchema = z.object({
   resources: z.record(z.string(), z.enum(RESOURCE_STATES, { error: `must be one of ${RESOURCE_STATES.join(", ")}` }), {
     error: 'must be an object mapping resource ids to states, such as {"pg-mount": "online"} ({} for none)',
   }),
+  leaving: z
+    .boolean({
+      error: "must be true or false: true only in the last heartbeat of a boot, once every resource is stopped",
+    })
+    .optional(),
 });
 
 /** The body's size in bytes, whether API Gateway passed it as text or base64. */
@@ -76,7 +89,30 @@ export function parseHeartbeat(body: string | undefined, isBase64Encoded: boolea
     }));
     throw new MalformedHeartbeatError(describe(problems), problems);
   }
-  return { ...parsed.data, bootId: parsed.data.bootId.toLowerCase() };
+  const heartbeat = { ...parsed.data, bootId: parsed.data.bootId.toLowerCase(), leaving: parsed.data.leaving ?? false };
+  if (heartbeat.leaving) checkLeaving(heartbeat);
+  return heartbeat;
+}
+
+/**
+ * A leaving heartbeat tells the cluster that nothing of the node runs any more, so every resource it
+ * reports must be stopped (`offline`) or given up (`failed`).
+ */
+function checkLeaving(heartbeat: Heartbeat): void {
+  const running = Object.entries(heartbeat.resources).filter(([, state]) => !STOPPED_STATES.includes(state));
+  if (running.length === 0) return;
+  const ids = running.map(([id]) => id).join(", ");
+  const problems: FieldProblem[] = [
+    {
+      path: "leaving",
+      message: `is true, but a leaving node must report every resource offline or failed: stop ${ids} first`,
+    },
+    ...running.map(([id, state]) => ({
+      path: `resources.${id}`,
+      message: `is "${state}" in a leaving heartbeat: stop it first, then report it offline or failed`,
+    })),
+  ];
+  throw new MalformedHeartbeatError(describe(problems), problems);
 }
 
 export function describe(problems: readonly FieldProblem[]): string {

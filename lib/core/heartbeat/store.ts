@@ -12,6 +12,11 @@ export interface NodeLiveness {
   readonly bootStartedAt: number;
   readonly resources: Readonly<Record<ResourceId, ResourceState>>;
   readonly retiredBoots: readonly string[];
+  /**
+   * The last accepted heartbeat was the boot's leaving one: the agent stopped every resource (reported
+   * offline or failed) and is shutting down. Cleared by the next accepted heartbeat, of any boot.
+   */
+  readonly leaving: boolean;
 }
 
 /**
@@ -30,7 +35,8 @@ export interface GroupOwnership {
 /** The port the heartbeat path writes through (implemented in lib/aws). */
 export interface HeartbeatStore {
   /**
-   * Records an admitted heartbeat with one conditional write per attempt.
+   * Records an admitted heartbeat with one conditional write per attempt, `leaving` included (set when
+   * the heartbeat is leaving, cleared otherwise).
    * @throws StaleHeartbeatError when the table already holds this heartbeat or a newer one
    * @throws StoreUnavailableError when the table cannot be reached
    */

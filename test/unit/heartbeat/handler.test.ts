@@ -67,7 +67,7 @@ describe("heartbeat handler", () => {
     const response = await handler(heartbeatEvent(heartbeatBody("db-b"), CALLERS["db-b"]), LAMBDA_CONTEXT);
     // Assess
     const groups = (JSON.parse(response.body!) as { groups: unknown[] }).groups;
-    expect(groups[0]).toEqual({
+    expect(groups[0]).toMatchObject({
       id: "postgres",
       owner: "db-a",
       epoch: 4,
@@ -89,6 +89,83 @@ describe("heartbeat handler", () => {
     // Assess
     const groups = (JSON.parse(response.body!) as { groups: { resources: unknown }[] }).groups;
     expect(groups.map((g) => g.resources)).toEqual([{ "pg-mount": "online", postgres: "offline" }]);
+  });
+
+  it("sends every group's agent resource specs in start order, whoever owns it", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.ownership.set("postgres", { owner: "db-a", epoch: 4, desired: {}, status: "online" });
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-b"), CALLERS["db-b"]), LAMBDA_CONTEXT);
+    // Assess
+    const groups = (JSON.parse(response.body!) as { groups: { id: string; agentResources: unknown[] }[] }).groups;
+    expect(groups.map((g) => [g.id, g.agentResources])).toEqual([
+      [
+        "postgres",
+        [
+          {
+            id: "pg-mount",
+            type: "mount",
+            path: "/var/lib/postgresql",
+            volumeId: "vol-0a1b2c3d4e5f60001",
+            device: "/dev/xvdf",
+            dependsOn: [],
+            pendingTimeoutMs: 180_000,
+            stopTimeoutMs: 1_000,
+            restart: { threshold: 3, periodMs: 900_000 },
+          },
+          {
+            id: "postgres",
+            type: "systemd",
+            unit: "postgresql.service",
+            dependsOn: ["pg-mount"],
+            pendingTimeoutMs: 180_000,
+            stopTimeoutMs: 2_000,
+            restart: { threshold: 3, periodMs: 900_000 },
+          },
+        ],
+      ],
+      ["reports", [expect.objectContaining({ id: "report-svc", type: "command", stopTimeoutMs: 1_000 })]],
+    ]);
+  });
+
+  it("records a leaving heartbeat and tells the owner to keep everything offline", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.ownership.set("postgres", {
+      owner: "db-a",
+      epoch: 4,
+      desired: { "pg-mount": "online", postgres: "online" },
+      status: "online",
+    });
+    const body = {
+      ...heartbeatBody("db-a", { resources: { "pg-mount": "offline", postgres: "failed" } }),
+      leaving: true,
+    };
+    // Act
+    const response = await handler(heartbeatEvent(body, CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(store.recorded.map((r) => r.heartbeat.leaving)).toEqual([true]);
+    const groups = (JSON.parse(response.body!) as { groups: { resources: unknown }[] }).groups;
+    expect(groups.map((g) => g.resources)).toEqual([{ "pg-mount": "offline", postgres: "offline" }]);
+  });
+
+  it("answers 400 to a leaving heartbeat that still runs a resource, without touching the table", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    const body = {
+      ...heartbeatBody("db-a", { resources: { "pg-mount": "online", postgres: "offline" } }),
+      leaving: true,
+    };
+    // Act
+    const response = await handler(heartbeatEvent(body, CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toMatchObject({
+      error: { code: "MalformedHeartbeat", problems: [{ path: "leaving" }, { path: "resources.pg-mount" }] },
+    });
+    expect(store.recorded).toEqual([]);
   });
 
   it.each([

@@ -27,7 +27,7 @@ describe("parseHeartbeat", () => {
     // Act
     const heartbeat = parseHeartbeat(body, false);
     // Assess
-    expect(heartbeat).toEqual({ nodeId: "db-a", bootId: BOOT, seq: 3, resources: { x: "online" } });
+    expect(heartbeat).toEqual({ nodeId: "db-a", bootId: BOOT, seq: 3, resources: { x: "online" }, leaving: false });
   });
 
   it("reads a base64-encoded body", () => {
@@ -72,5 +72,60 @@ describe("parseHeartbeat", () => {
     // Assess
     expect(body.length).toBeLessThan(MAX_HEARTBEAT_BYTES + 100);
     expect(act).toThrow(BodyTooLargeError);
+  });
+
+  describe("leaving", () => {
+    const body = (fields: Record<string, unknown>) =>
+      JSON.stringify({ nodeId: "db-a", bootId: BOOT, seq: 9, resources: {}, ...fields });
+
+    it("is read when every reported resource is offline or failed", () => {
+      // Act
+      const heartbeat = parseHeartbeat(body({ leaving: true, resources: { a: "offline", b: "failed" } }), false);
+      // Assess
+      expect(heartbeat).toMatchObject({ leaving: true, resources: { a: "offline", b: "failed" } });
+    });
+
+    it("is refused while a resource is not stopped, naming leaving and each such resource", () => {
+      // Prepare
+      const text = body({ leaving: true, resources: { a: "offline", b: "online", c: "stopping", d: "failed" } });
+      // Act
+      let error: MalformedHeartbeatError | undefined;
+      try {
+        parseHeartbeat(text, false);
+      } catch (caught) {
+        if (caught instanceof MalformedHeartbeatError) error = caught;
+      }
+      // Assess
+      expect(error?.problems).toEqual([
+        {
+          path: "leaving",
+          message: "is true, but a leaving node must report every resource offline or failed: stop b, c first",
+        },
+        {
+          path: "resources.b",
+          message: 'is "online" in a leaving heartbeat: stop it first, then report it offline or failed',
+        },
+        {
+          path: "resources.c",
+          message: 'is "stopping" in a leaving heartbeat: stop it first, then report it offline or failed',
+        },
+      ]);
+      expect(error?.message).toContain("stop b, c first");
+    });
+
+    it("must be a boolean", () => {
+      // Act
+      const paths = problemsOf(() => parseHeartbeat(body({ leaving: "yes" }), false));
+      // Assess
+      expect(paths).toEqual(["leaving"]);
+    });
+
+    it("is false when left out, and false allows any state", () => {
+      // Act
+      const omitted = parseHeartbeat(body({ resources: { a: "online" } }), false);
+      const explicit = parseHeartbeat(body({ leaving: false, resources: { a: "online" } }), false);
+      // Assess
+      expect([omitted.leaving, explicit.leaving]).toEqual([false, false]);
+    });
   });
 });
