@@ -9,7 +9,10 @@ import { getProxyForUrl } from "proxy-from-env";
 import { type HeartbeatReply, type HeartbeatTransport, HeartbeatTransportError } from "./ports.js";
 
 export interface HeartbeatClientOptions {
-  /** The stack output `HeartbeatUrl`, with or without a trailing '/'; `http:` only for tests on loopback. */
+  /**
+   * The stack output `HeartbeatUrl` (`https://…/v1/heartbeat`), or the API's base URL, to which
+   * `/v1/heartbeat` is appended; a trailing '/' does not matter. `http:` is for tests on loopback.
+   */
   readonly url: string;
   /** The cluster's region: the SigV4 scope is `<region>/execute-api`. */
   readonly region: string;
@@ -28,6 +31,8 @@ export interface HeartbeatClientOptions {
 export class HeartbeatClientConfigError extends Error {
   override readonly name = "HeartbeatClientConfigError";
 }
+
+const HEARTBEAT_ROUTE = "/v1/heartbeat";
 
 /** Largest answer read; the protocol's answers are a few KiB. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -84,7 +89,9 @@ function heartbeatEndpoint(url: string): URL {
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
     throw new HeartbeatClientConfigError(`heartbeat url "${url}" must start with https://`);
   }
-  parsed.pathname = `${parsed.pathname.replace(/\/+$/, "")}/v1/heartbeat`;
+  // The stack output HeartbeatUrl names the route already; a bare API URL gets it appended.
+  const base = parsed.pathname.replace(/\/+$/, "");
+  parsed.pathname = base.endsWith(HEARTBEAT_ROUTE) ? base : `${base}${HEARTBEAT_ROUTE}`;
   parsed.search = "";
   parsed.hash = "";
   return parsed;

@@ -86,6 +86,21 @@ describe("createHeartbeatClient", () => {
     );
   });
 
+  it.each([
+    ["the stack output HeartbeatUrl", "/v1/heartbeat", "/v1/heartbeat"],
+    ["HeartbeatUrl with a trailing slash", "/v1/heartbeat/", "/v1/heartbeat"],
+    ["a bare API URL", "", "/v1/heartbeat"],
+    ["a bare API URL with a slash", "/", "/v1/heartbeat"],
+    ["a stage URL", "/prod", "/prod/v1/heartbeat"],
+  ])("posts to the heartbeat route given %s", async (_case, path, expected) => {
+    // Prepare
+    const api = await server();
+    // Act
+    await client({ url: `${api.url}${path}` }).send(BODY);
+    // Assess
+    expect(api.requests.map((r) => r.url)).toEqual([expected]);
+  });
+
   it("signs the session token of temporary credentials", async () => {
     // Prepare
     const api = await server();
