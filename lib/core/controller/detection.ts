@@ -1,5 +1,5 @@
+import type { NodeReport } from "./records.js";
 import type { ClusterDefinition, NodeId, ResourceId } from "../definition/types.js";
-import type { NodeLiveness } from "../heartbeat/store.js";
 import { silenceLimitMs } from "./timing.js";
 
 export interface NodeHealth {
@@ -19,7 +19,7 @@ export interface NodeHealth {
  */
 export function assessNodes(
   definition: ClusterDefinition,
-  liveness: ReadonlyMap<NodeId, NodeLiveness>,
+  liveness: ReadonlyMap<NodeId, NodeReport>,
   now: number,
 ): ReadonlyMap<NodeId, NodeHealth> {
   const limit = silenceLimitMs(definition.timing);

@@ -131,9 +131,15 @@ export interface ControllerLease {
   readonly version: number;
 }
 
+/**
+ * What the controller reads of a node's liveness item: the heartbeat function's ordering bookkeeping
+ * (boot id, sequence, retired boots) is left in the table.
+ */
+export type NodeReport = Pick<NodeLiveness, "nodeId" | "receivedAt" | "bootStartedAt" | "resources" | "leaving">;
+
 /** Everything a pass reads, with one paged Query. */
 export interface ClusterSnapshot {
-  readonly liveness: ReadonlyMap<NodeId, NodeLiveness>;
+  readonly liveness: ReadonlyMap<NodeId, NodeReport>;
   readonly groups: ReadonlyMap<GroupId, GroupRecord>;
   readonly guard: GuardRecord | null;
   readonly lease: ControllerLease | null;

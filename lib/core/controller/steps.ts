@@ -1,8 +1,7 @@
 import { DEFAULTS } from "../definition/limits.js";
 import type { GroupDefinition } from "../definition/types.js";
-import type { NodeLiveness } from "../heartbeat/store.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
-import type { Plan, PlanStep } from "./records.js";
+import type { Plan, PlanStep, NodeReport } from "./records.js";
 import { STEP_LIMITS } from "./timing.js";
 
 /** What the controller saw of the real world for one step, just before deciding it. */
@@ -13,7 +12,7 @@ export interface StepObservation {
   readonly record?: RecordView | undefined;
   readonly changeStatus?: "PENDING" | "INSYNC" | undefined;
   /** For agent steps: the node's liveness record and whether it is up. */
-  readonly liveness?: NodeLiveness | undefined;
+  readonly liveness?: NodeReport | undefined;
   readonly nodeUp?: boolean;
 }
 

@@ -21,8 +21,14 @@ export class InMemoryStateStore implements ClusterStateStore {
   /** Every group record ever written, in order: the history the properties are checked on. */
   readonly groupWrites: GroupRecord[] = [];
 
-  /** A heartbeat as the heartbeat function records it (receipt time by its clock). */
-  heartbeat(nodeId: string, receivedAt: number, resources: NodeLiveness["resources"] = {}, bootId = "boot-1"): void {
+  /** A heartbeat as the heartbeat function records it (receipt time by its clock); `leaving`: the boot's last. */
+  heartbeat(
+    nodeId: string,
+    receivedAt: number,
+    resources: NodeLiveness["resources"] = {},
+    bootId = "boot-1",
+    leaving = false,
+  ): void {
     const previous = this.liveness.get(nodeId);
     const sameBoot = previous?.bootId === bootId;
     this.liveness.set(nodeId, {
@@ -33,6 +39,7 @@ export class InMemoryStateStore implements ClusterStateStore {
       bootStartedAt: sameBoot ? previous.bootStartedAt : receivedAt,
       resources: { ...resources },
       retiredBoots: [],
+      leaving,
     });
   }
 
