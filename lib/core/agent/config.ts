@@ -1,0 +1,193 @@
+/**
+ * The agent's local configuration (`/etc/baton/agent.yaml`, docs/agent.md): where to send heartbeats,
+ * as which node, in which region, through which proxy. Credentials are not here: they come from the
+ * standard AWS chain. Parsed like the cluster definition: every problem at once, each with its path,
+ * its line and what to do. Takes text, never a path: reading the file is the caller's business.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import * as z from "zod";
+import { FORMATS } from "../definition/formats.js";
+import { problemsFromIssues } from "../definition/issues.js";
+import { choices, expected } from "../definition/messages.js";
+import { parsePath } from "../definition/path.js";
+import type { DefinitionProblem, NodeId } from "../definition/types.js";
+
+export const DEFAULT_AGENT_CONFIG_PATH = "/etc/baton/agent.yaml";
+
+export interface AgentConfig {
+  /** The stack output `HeartbeatUrl`. */
+  readonly heartbeatUrl: string;
+  /** This node's `id` in the cluster definition. */
+  readonly nodeId: NodeId;
+  /** The cluster's region (the SigV4 scope). */
+  readonly region: string;
+  /** An HTTP proxy for the heartbeats; when absent, HTTPS_PROXY and NO_PROXY decide. */
+  readonly proxy?: string;
+}
+
+/** One thing wrong with the configuration: where (path, line) and what to do. */
+export type AgentConfigProblem = DefinitionProblem;
+
+export type AgentConfigResult =
+  | { readonly ok: true; readonly config: AgentConfig }
+  | { readonly ok: false; readonly problems: readonly AgentConfigProblem[] };
+
+const LOOPBACK_HOSTS = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+function urlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${JSON.stringify(text)} is not a URL; use the stack output HeartbeatUrl, such as https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat.`;
+  }
+  if (url.protocol === "http:" && !LOOPBACK_HOSTS.test(url.hostname)) {
+    return `${JSON.stringify(text)} is plain http to a host that is not loopback; heartbeats carry the node's signature and lease, so use https:// (http:// is accepted only for localhost, for tests).`;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return `${JSON.stringify(text)} is not an https:// URL; use the stack output HeartbeatUrl.`;
+  }
+  if (url.username !== "" || url.password !== "") {
+    return "must not hold a user name or password: requests are signed with the node's AWS credentials, from the standard chain (instance profile, Roles Anywhere).";
+  }
+  if (url.search !== "" || url.hash !== "")
+    return "must not have a query (?...) or a fragment (#...); use HeartbeatUrl as the stack prints it.";
+  return undefined;
+}
+
+function proxyProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${JSON.stringify(text)} is not a URL; write the proxy as http://proxy.example:3128.`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `${JSON.stringify(text)} is not an http:// or https:// URL; write the proxy as http://proxy.example:3128.`;
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
+    return `${JSON.stringify(text)} has a path, query or fragment; a proxy is a scheme, a host and a port, such as http://proxy.example:3128.`;
+  }
+  return undefined;
+}
+
+function checked(what: string, problem: (text: string) => string | undefined) {
+  return z.string({ error: (issue) => expected(issue.input, what) }).check((ctx) => {
+    const message = problem(ctx.value);
+    if (message !== undefined) ctx.issues.push({ code: "custom", message, input: ctx.value });
+  });
+}
+
+function formatted(format: { readonly test: (text: string) => boolean; readonly describe: string }) {
+  return z
+    .string({ error: (issue) => expected(issue.input, format.describe) })
+    .refine(format.test, { error: (issue) => expected(issue.input, format.describe) });
+}
+
+const SHAPE = {
+  heartbeatUrl: checked("the stack output HeartbeatUrl (an https:// URL)", urlProblem),
+  nodeId: formatted({ ...FORMATS.id, describe: `this node's id in the cluster definition: ${FORMATS.id.describe}` }),
+  region: formatted({ ...FORMATS.region, describe: `the cluster's region: ${FORMATS.region.describe}` }),
+  proxy: checked("a proxy URL such as http://proxy.example:3128", proxyProblem).optional(),
+};
+
+const ConfigSchema = z.strictObject(SHAPE, {
+  error: (issue) =>
+    issue.code === "unrecognized_keys"
+      ? `allowed keys: ${choices(Object.keys(SHAPE))}.`
+      : expected(issue.input, `the agent configuration (a mapping with keys ${choices(Object.keys(SHAPE))})`),
+});
+
+/**
+ * Parses `text` as YAML, validates it, and sets `line` on each problem. YAML errors are reported
+ * alone: the document they leave behind is not what the user meant. Never throws.
+ */
+export function loadAgentConfigText(text: string): AgentConfigResult {
+  try {
+    const lines = new LineCounter();
+    const document = parseDocument(String(text), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (document.errors.length > 0) {
+      return {
+        ok: false,
+        problems: document.errors.map((error) => ({
+          path: "",
+          message: `YAML: ${firstLine(error.message)}`,
+          line: lines.linePos(error.pos[0]).line,
+        })),
+      };
+    }
+    if (document.contents === null) {
+      return {
+        ok: false,
+        problems: [{ path: "", message: "the file is empty; write heartbeatUrl, nodeId and region in it.", line: 1 }],
+      };
+    }
+    const parsed = ConfigSchema.safeParse(document.toJS({ maxAliasCount: 100 }));
+    if (parsed.success) return { ok: true, config: parsed.data };
+    const problems = problemsFromIssues(parsed.error.issues).map((problem) => withLine(problem, document, lines));
+    return { ok: false, problems: problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)) };
+  } catch (error) {
+    const reason = error instanceof Error ? firstLine(error.message) : "unknown error";
+    return { ok: false, problems: [{ path: "", message: `the text could not be read as YAML (${reason}).` }] };
+  }
+}
+
+/**
+ * A header line, then one line per problem, as the cluster definition's are written:
+ *
+ *     /etc/baton/agent.yaml: 2 problems in the agent configuration:
+ *       /etc/baton/agent.yaml:1 heartbeatUrl: "http://example.com" is plain http to a host ...
+ *       /etc/baton/agent.yaml:2 region: missing; add the cluster's region ...
+ */
+export function formatConfigProblems(problems: readonly AgentConfigProblem[], source: string): string {
+  const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+  const lines = problems.map((problem) => {
+    const at = problem.line === undefined ? source : `${source}:${problem.line}`;
+    return `  ${at}${problem.path === "" ? "" : ` ${problem.path}`}: ${problem.message}`;
+  });
+  return [`${source}: ${count} in the agent configuration:`, ...lines].join("\n");
+}
+
+/** Thrown by callers that cannot go on with an invalid configuration; the message lists every problem. */
+export class AgentConfigError extends Error {
+  override readonly name = "AgentConfigError";
+  readonly problems: readonly AgentConfigProblem[];
+
+  constructor(problems: readonly AgentConfigProblem[], source: string, options?: ErrorOptions) {
+    super(formatConfigProblems(problems, source), options);
+    this.problems = problems;
+  }
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0] ?? message;
+}
+
+function withLine(problem: AgentConfigProblem, document: Document, lines: LineCounter): AgentConfigProblem {
+  const offset = locate(document, problem.path);
+  return offset === undefined ? problem : { ...problem, line: lines.linePos(offset).line };
+}
+
+/** Offset of the key `path` names, or of the mapping where a missing key would go. */
+function locate(document: Document, path: string): number | undefined {
+  let node: unknown = document.contents;
+  let offset = rangeStart(node);
+  for (const segment of parsePath(path) ?? []) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === segment);
+      if (pair === undefined) return offset;
+      offset = rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === "number") {
+      node = node.items[segment];
+      offset = rangeStart(node) ?? offset;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return typeof node === "object" && node !== null && "range" in node ? (node as Node).range?.[0] : undefined;
+}

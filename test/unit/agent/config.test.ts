@@ -1,0 +1,122 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readAgentConfig } from "../../../lib/agent/config-file.js";
+import { AgentConfigError, loadAgentConfigText } from "../../../lib/core/agent/config.js";
+
+const GOOD = `# /etc/baton/agent.yaml
+heartbeatUrl: https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat
+nodeId: db-a
+region: us-east-1
+`;
+
+function problemsOf(text: string) {
+  const result = loadAgentConfigText(text);
+  if (result.ok) throw new Error("expected problems");
+  return result.problems;
+}
+
+describe("loadAgentConfigText", () => {
+  it("reads a good configuration, without a proxy unless one is given", () => {
+    // Act
+    const plain = loadAgentConfigText(GOOD);
+    const proxied = loadAgentConfigText(`${GOOD}proxy: http://proxy.example:3128\n`);
+    // Assess
+    expect(plain).toEqual({
+      ok: true,
+      config: {
+        heartbeatUrl: "https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat",
+        nodeId: "db-a",
+        region: "us-east-1",
+      },
+    });
+    expect(proxied.ok && proxied.config.proxy).toBe("http://proxy.example:3128");
+  });
+
+  it("reports every problem at once, each with its path and line", () => {
+    // Prepare: a plain-http URL, a bad id, a misspelt key (so region is missing), a bad proxy.
+    const text = "heartbeatUrl: http://example.com/v1/heartbeat\nnodeId: db a\nreigon: us-east-1\nproxy: ftp://proxy\n";
+    // Act
+    const problems = problemsOf(text);
+    // Assess
+    expect(problems.map(({ path, line }) => ({ path, line }))).toEqual([
+      { path: "heartbeatUrl", line: 1 },
+      { path: "region", line: 1 },
+      { path: "nodeId", line: 2 },
+      { path: "reigon", line: 3 },
+      { path: "proxy", line: 4 },
+    ]);
+    expect(problems[0]?.message).toContain("use https://");
+    expect(problems[1]?.message).toContain("missing; add the cluster's region");
+    expect(problems[3]?.message).toContain("allowed keys: heartbeatUrl, nodeId, region, proxy");
+  });
+
+  it.each([
+    ["http://localhost:4010/v1/heartbeat", true],
+    ["http://127.0.0.1:4010", true],
+    ["http://[::1]:4010", true],
+    ["http://10.0.0.5/v1/heartbeat", false],
+    ["ftp://example.com", false],
+    ["https://user:secret@example.com", false],
+    ["https://example.com/v1/heartbeat?x=1", false],
+    ["not a url", false],
+  ])("accepts plain http only to a loopback host: %s", (url, accepted) => {
+    // Act
+    const result = loadAgentConfigText(GOOD.replace(/heartbeatUrl: .*/, `heartbeatUrl: "${url}"`));
+    // Assess
+    expect(result.ok).toBe(accepted);
+  });
+
+  it("reports a YAML syntax error alone, with its line", () => {
+    // Act
+    const problems = problemsOf("nodeId: db-a\nregion: [us-east-1\n");
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toMatch(/^YAML: /);
+    expect(problems[0]?.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each([
+    ["", "the file is empty"],
+    ["- a list\n", "is not the agent configuration"],
+    ["nodeId: db-a\nnodeId: db-b\n", "YAML: "],
+  ])("refuses %j with a clear message", (text, message) => {
+    // Act
+    const problems = problemsOf(text);
+    // Assess
+    expect(problems[0]?.message).toContain(message);
+  });
+});
+
+describe("readAgentConfig", () => {
+  const dir = mkdtempSync(join(tmpdir(), "baton-agent-config-"));
+
+  it("throws an AgentConfigError whose message lists each problem with file and line", () => {
+    // Prepare
+    const path = join(dir, "agent.yaml");
+    writeFileSync(path, GOOD.replace("region: us-east-1", "region: Virginia"));
+    // Act
+    const act = () => readAgentConfig(path);
+    // Assess
+    expect(act).toThrow(AgentConfigError);
+    expect(act).toThrow(`${path}: 1 problem in the agent configuration:\n  ${path}:4 region: "Virginia" is not`);
+  });
+
+  it("says what to do when the file is missing", () => {
+    // Act
+    const act = () => readAgentConfig(join(dir, "missing.yaml"));
+    // Assess
+    expect(act).toThrow(/the file does not exist; create it/);
+  });
+
+  it("reads a good file", () => {
+    // Prepare
+    const path = join(dir, "good.yaml");
+    writeFileSync(path, GOOD);
+    // Act
+    const config = readAgentConfig(path);
+    // Assess
+    expect(config.nodeId).toBe("db-a");
+  });
+});
