@@ -1,0 +1,278 @@
+/**
+ * The 200 answer to a heartbeat, checked before the agent believes a word of it (docs/agent.md).
+ * An answer that fails any check is ignored: it does not renew the lease, and nothing it says is
+ * acted on. The checks are the wire shape (docs/protocol.md) and what must hold between its parts
+ * and with what the agent sent and saw before: its own nodeId, bootId and seq echoed, the same
+ * cluster, epochs that never go back, resources that name only the group's own agent resources,
+ * dependencies that come earlier in start order, and a timing within the definition's limits.
+ *
+ * Unknown fields at the top and in groups are ignored, the mirror of the protocol's rule for requests
+ * (a field's meaning never changes; a new meaning gets a new field), so a stack upgraded before its
+ * agents does not cut every node off. Inside `agentResources` and `restart` they are refused: an
+ * ignored field there could change what the agent would run.
+ */
+import * as z from "zod";
+import { FORMATS, type Format } from "../definition/formats.js";
+import { problemsFromIssues } from "../definition/issues.js";
+import { TIMING_LIMITS } from "../definition/limits.js";
+import { formatPath } from "../definition/path.js";
+import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
+import { formatDuration } from "../duration.js";
+import { groupStopBudgetMs, maxStopBudgetMs } from "../self-fencing.js";
+import { leaseTiming } from "./lease.js";
+import type { AgentResourceSpec } from "./spec.js";
+
+export type DesiredState = "online" | "offline";
+
+export interface GroupView {
+  readonly id: GroupId;
+  readonly owner: NodeId | null;
+  readonly epoch: number;
+  /** Every agent resource of the group, by id: what the controller wants of it on this node. */
+  readonly resources: Readonly<Record<ResourceId, DesiredState>>;
+  /** In start order: each depends only on resources before it. */
+  readonly agentResources: readonly AgentResourceSpec[];
+}
+
+/** A 200 answer that passed every check. */
+export interface Answer {
+  readonly cluster: string;
+  readonly nodeId: NodeId;
+  readonly bootId: string;
+  readonly seq: number;
+  readonly receivedAt: string;
+  readonly leaseDurationMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly groups: readonly GroupView[];
+}
+
+/** What the answer must agree with: the request it answers, and what earlier answers said. */
+export interface AnswerContext {
+  readonly nodeId: NodeId;
+  readonly bootId: string;
+  readonly seq: number;
+  /** The cluster named by the last valid answer, if any. */
+  readonly cluster?: string;
+  /** The highest epoch seen so far for each group. */
+  readonly epochs?: ReadonlyMap<GroupId, number>;
+}
+
+export interface AnswerProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type AnswerResult =
+  { readonly ok: true; readonly answer: Answer } | { readonly ok: false; readonly problems: readonly AnswerProblem[] };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function text(format: Format) {
+  return z.string({ error: `must be ${format.describe}` }).refine(format.test, { error: `must be ${format.describe}` });
+}
+
+const id = text(FORMATS.id);
+const wholeMs = z
+  .number({ error: "must be a number of milliseconds" })
+  .int("must be a whole number of milliseconds")
+  .positive("must be more than zero")
+  .max(Number.MAX_SAFE_INTEGER, "is too large");
+const argv = z
+  .array(z.string({ error: "must be a string" }).max(4096, "is longer than 4096 characters"), {
+    error: "must be a list of strings: a program and its arguments",
+  })
+  .min(1, "must name a program")
+  .max(256, "has more than 256 arguments")
+  .refine((list) => FORMATS.program.test(list[0] ?? ""), {
+    error: `must start with ${FORMATS.program.describe}`,
+  });
+
+const base = {
+  id,
+  dependsOn: z.array(id, { error: "must be a list of resource ids" }),
+  pendingTimeoutMs: wholeMs,
+  stopTimeoutMs: wholeMs,
+  restart: z.strictObject({
+    threshold: z
+      .number({ error: "must be a number" })
+      .int("must be a whole number")
+      .min(0, "must not be negative")
+      .max(1000, "must be at most 1000"),
+    periodMs: wholeMs,
+  }),
+};
+
+const AgentResourceSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({
+      ...base,
+      type: z.literal("mount"),
+      path: text(FORMATS.mountPath),
+      volumeId: text(FORMATS.volumeId),
+      device: text(FORMATS.device),
+    }),
+    z.strictObject({ ...base, type: z.literal("systemd"), unit: text(FORMATS.systemdUnit) }),
+    z.strictObject({ ...base, type: z.literal("command"), start: argv, stop: argv, check: argv }),
+  ],
+  { error: "must be an agent resource of type mount, systemd or command" },
+);
+
+const GroupSchema = z.object(
+  {
+    id,
+    owner: id.nullable(),
+    epoch: z
+      .number({ error: "must be a number" })
+      .int("must be a whole number")
+      .min(0, "must not be negative")
+      .max(Number.MAX_SAFE_INTEGER, "is too large"),
+    resources: z.record(id, z.enum(["online", "offline"], { error: "must be online or offline" }), {
+      error: "must map resource ids to online or offline",
+    }),
+    agentResources: z.array(AgentResourceSchema, { error: "must be a list of agent resources" }),
+  },
+  { error: "must be an object" },
+);
+
+const AnswerSchema = z.object(
+  {
+    cluster: text(FORMATS.cluster),
+    nodeId: id,
+    bootId: z.string({ error: "must be a string" }).regex(UUID, "must be a UUID"),
+    seq: z.number({ error: "must be a number" }).int("must be a whole number").min(0, "must not be negative"),
+    receivedAt: z.iso.datetime({ error: "must be an ISO 8601 time" }),
+    leaseDurationMs: wholeMs,
+    heartbeatIntervalMs: wholeMs,
+    groups: z.array(GroupSchema, { error: "must be a list of groups" }),
+  },
+  { error: "must be a JSON object" },
+);
+
+/**
+ * Checks a 200 answer's body against `context`. Never throws: a hostile body gets a list of
+ * problems, each with the path of the field at fault.
+ */
+export function parseAnswer(body: unknown, context: AnswerContext): AnswerResult {
+  try {
+    const parsed = AnswerSchema.safeParse(body);
+    if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
+    const answer: Answer = parsed.data;
+    const problems = [...checkEcho(answer, context), ...checkTiming(answer), ...checkGroups(answer, context)];
+    return problems.length === 0 ? { ok: true, answer } : { ok: false, problems };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : "unknown error";
+    return { ok: false, problems: [{ path: "", message: `could not be read (${reason})` }] };
+  }
+}
+
+/** The problems as one line for the log. */
+export function describeAnswerProblems(problems: readonly AnswerProblem[]): string {
+  return problems.map((p) => `${p.path === "" ? "" : `${p.path}: `}${p.message}`).join("; ");
+}
+
+function checkEcho(answer: Answer, context: AnswerContext): AnswerProblem[] {
+  const problems: AnswerProblem[] = [];
+  if (answer.nodeId !== context.nodeId) {
+    problems.push({ path: "nodeId", message: `is ${answer.nodeId}, but this node is ${context.nodeId}` });
+  }
+  if (answer.bootId.toLowerCase() !== context.bootId.toLowerCase()) {
+    problems.push({ path: "bootId", message: `is ${answer.bootId}, not this run's ${context.bootId}` });
+  }
+  if (answer.seq !== context.seq) {
+    problems.push({ path: "seq", message: `is ${answer.seq}, but the heartbeat sent was ${context.seq}` });
+  }
+  if (context.cluster !== undefined && answer.cluster !== context.cluster) {
+    problems.push({
+      path: "cluster",
+      message: `changed from ${context.cluster} to ${answer.cluster}; restart the agent if the node really moved to another cluster`,
+    });
+  }
+  return problems;
+}
+
+function checkTiming(answer: Answer): AnswerProblem[] {
+  const { heartbeatIntervalMs: interval, leaseDurationMs: lease } = answer;
+  const problems: AnswerProblem[] = [];
+  if (interval < TIMING_LIMITS.minHeartbeatIntervalMs || interval > TIMING_LIMITS.maxHeartbeatIntervalMs) {
+    problems.push({
+      path: "heartbeatIntervalMs",
+      message: `${interval} is outside the definition's limits (${TIMING_LIMITS.minHeartbeatIntervalMs} to ${TIMING_LIMITS.maxHeartbeatIntervalMs})`,
+    });
+  }
+  if (lease > TIMING_LIMITS.maxLeaseDurationMs || lease < TIMING_LIMITS.minLeaseHeartbeatRatio * interval) {
+    problems.push({
+      path: "leaseDurationMs",
+      message: `${lease} is outside the definition's limits (${TIMING_LIMITS.minLeaseHeartbeatRatio} heartbeat intervals to ${TIMING_LIMITS.maxLeaseDurationMs})`,
+    });
+  }
+  return problems;
+}
+
+function checkGroups(answer: Answer, context: AnswerContext): AnswerProblem[] {
+  const problems: AnswerProblem[] = [];
+  const groupIds = new Set<GroupId>();
+  const resourceIds = new Set<ResourceId>();
+  const timingSound = checkTiming(answer).length === 0;
+  answer.groups.forEach((group, g) => {
+    const at = (...path: PropertyKey[]) => formatPath(["groups", g, ...path]);
+    if (groupIds.has(group.id)) problems.push({ path: at("id"), message: `${group.id} is listed twice` });
+    groupIds.add(group.id);
+
+    const seen = context.epochs?.get(group.id);
+    if (seen !== undefined && group.epoch < seen) {
+      problems.push({ path: at("epoch"), message: `went back from ${seen} to ${group.epoch}; epochs only grow` });
+    }
+
+    const earlier = new Set<ResourceId>();
+    group.agentResources.forEach((resource, r) => {
+      if (resourceIds.has(resource.id)) {
+        problems.push({ path: at("agentResources", r, "id"), message: `${resource.id} is listed twice` });
+      }
+      resourceIds.add(resource.id);
+      resource.dependsOn.forEach((dependency, d) => {
+        if (!earlier.has(dependency)) {
+          problems.push({
+            path: at("agentResources", r, "dependsOn", d),
+            message: `${dependency} is not an agent resource listed before ${resource.id} in group ${group.id}`,
+          });
+        }
+      });
+      if (resource.stopTimeoutMs > resource.pendingTimeoutMs) {
+        problems.push({ path: at("agentResources", r, "stopTimeoutMs"), message: "is longer than pendingTimeoutMs" });
+      }
+      earlier.add(resource.id);
+    });
+
+    for (const [resourceId, desired] of Object.entries(group.resources)) {
+      if (!earlier.has(resourceId)) {
+        problems.push({
+          path: at("resources", resourceId),
+          message: `${resourceId} is not among group ${group.id}'s agentResources`,
+        });
+      } else if (desired === "online" && group.owner !== answer.nodeId) {
+        problems.push({
+          path: at("resources", resourceId),
+          message: `is online, but the group's owner is ${group.owner ?? "nobody"}, not this node`,
+        });
+      }
+    }
+    for (const resourceId of earlier) {
+      if (!(resourceId in group.resources)) {
+        problems.push({ path: at("resources"), message: `has no desired state for ${resourceId}` });
+      }
+    }
+
+    if (timingSound) {
+      const budget = groupStopBudgetMs(group.agentResources.map((resource) => resource.stopTimeoutMs));
+      const allowed = maxStopBudgetMs(leaseTiming(answer));
+      if (budget > allowed) {
+        problems.push({
+          path: at("agentResources"),
+          message: `the group needs ${formatDuration(budget)} to stop, more than the ${formatDuration(allowed)} its lease allows (the definition should have refused this)`,
+        });
+      }
+    }
+  });
+  return problems;
+}
