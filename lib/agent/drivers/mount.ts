@@ -53,47 +53,8 @@ export function createMountDriver(
   const mounted = async () => visibleMountAt(await readMountInfo(tools.mountInfo), spec.path);
 
   return {
-    async start(timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      const device = await waitForDevice(candidates, deadline, tools.pollMs);
-      if (device === undefined) {
-        throw new ResourceActionError(
-          `${label}: start failed: the volume's device did not appear within ${timeoutMs} ms ` +
-            `(looked for ${candidates.join(", ")}). Is ${spec.volumeId} attached to this machine?`,
-        );
-      }
-      const current = await mounted();
-      if (current !== undefined) {
-        if (await mountsDevice(current, device)) {
-          log.info(`${label} is mounted already`, { resource: label, device });
-          return;
-        }
-        throw new ResourceActionError(
-          `${label}: start failed: ${spec.path} is already a mount point of ${current.source} (${current.fsType}), ` +
-            `not of ${device}; Baton does not mount over it. Unmount it, or change the path in the definition.`,
-        );
-      }
-      await mkdir(spec.path, { recursive: true });
-      await runStep(log, label, "start", [tools.mount, device, spec.path], remaining(deadline));
-    },
-
-    async stop(timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      if ((await mounted()) === undefined) return;
-      const argv = [tools.umount, spec.path];
-      const result = await runOrExplain(label, "stop", argv, timeoutMs);
-      if (succeeded(result)) {
-        log.info(`stop: ${formatArgv(argv)} succeeded`, { resource: label });
-        return;
-      }
-      let message = failure(label, "stop", result, timeoutMs);
-      if (/busy/i.test(result.stderr)) {
-        message += `\nThe mount point is busy. ${await holders(spec.path, tools, remaining(deadline))}`;
-      }
-      log.error(message, { resource: label, action: "stop", stderr: result.stderr });
-      throw new ResourceActionError(message);
-    },
-
+    start: (timeoutMs) => explained(label, "start", () => start(timeoutMs)),
+    stop: (timeoutMs) => explained(label, "stop", () => stop(timeoutMs)),
     async check() {
       try {
         const device = await findDevice(candidates);
@@ -105,6 +66,58 @@ export function createMountDriver(
       }
     },
   };
+
+  async function start(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const device = await waitForDevice(candidates, deadline, tools.pollMs);
+    if (device === undefined) {
+      throw new ResourceActionError(
+        `${label}: start failed: the volume's device did not appear within ${timeoutMs} ms ` +
+          `(looked for ${candidates.join(", ")}). Is ${spec.volumeId} attached to this machine?`,
+      );
+    }
+    const current = await mounted();
+    if (current !== undefined) {
+      if (await mountsDevice(current, device)) {
+        log.info(`${label} is mounted already`, { resource: label, device });
+        return;
+      }
+      throw new ResourceActionError(
+        `${label}: start failed: ${spec.path} is already a mount point of ${current.source} (${current.fsType}), ` +
+          `not of ${device}; Baton does not mount over it. Unmount it, or change the path in the definition.`,
+      );
+    }
+    await mkdir(spec.path, { recursive: true });
+    await runStep(log, label, "start", [tools.mount, device, spec.path], remaining(deadline));
+  }
+
+  async function stop(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    if ((await mounted()) === undefined) return;
+    const argv = [tools.umount, spec.path];
+    const result = await runOrExplain(label, "stop", argv, timeoutMs);
+    if (succeeded(result)) {
+      log.info(`stop: ${formatArgv(argv)} succeeded`, { resource: label });
+      return;
+    }
+    let message = failure(label, "stop", result, timeoutMs);
+    if (/busy/i.test(result.stderr)) {
+      message += `\nThe mount point is busy. ${await holders(spec.path, tools, remaining(deadline))}`;
+    }
+    log.error(message, { resource: label, action: "stop", stderr: result.stderr });
+    throw new ResourceActionError(message);
+  }
+}
+
+/** Any other failure (the mount table unreadable, the directory not creatable) as a ResourceActionError. */
+async function explained(label: string, action: string, act: () => Promise<void>): Promise<void> {
+  try {
+    await act();
+  } catch (error) {
+    if (error instanceof ResourceActionError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ResourceActionError(`${label}: ${action} failed: ${reason}`, { cause: error });
+  }
 }
 
 /** Who holds `path`, in the words of `fuser -vm`, else `lsof`; says so when neither can tell. */

@@ -160,6 +160,20 @@ describe("the mount driver", () => {
     );
   });
 
+  it("fails a start as a ResourceActionError naming the resource when the mount point cannot be created", async () => {
+    // Prepare
+    attachNitro();
+    writeFileSync(join(dir, "var"), "a file where a directory should be");
+    // Act
+    const outcome = driverFor(spec, memoryLog(), tools).start(5_000);
+    // Assess
+    await expect(outcome).rejects.toThrow(ResourceActionError);
+    await expect(outcome).rejects.toThrow(
+      `resource pg-mount (mount of vol-0a1b2c3d4e5f60001 at ${spec.path}): start failed: ENOTDIR`,
+    );
+    expect(calls()).toEqual([]);
+  });
+
   it("does nothing to stop when the path is not a mount point", async () => {
     // Act
     await driverFor(spec, memoryLog(), tools).stop(5_000);
