@@ -64,12 +64,12 @@ describe("run", () => {
     // Prepare
     const pids = join(dir, "pids");
     // Act
-    const result = await run([fixture("process-tree.sh"), pids], { timeoutMs: 300, killGraceMs: 5_000 });
+    const result = await run([fixture("process-tree.sh"), pids], { timeoutMs: 1_000, killGraceMs: 5_000 });
     // Assess
     const [shell, helper] = readPids(pids);
     leftovers.push(shell!, helper!);
     expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: null, stillRunning: false });
-    expect(describeRun(result, 300)).toBe("timed out after 300 ms and was killed");
+    expect(describeRun(result, 1_000)).toBe("timed out after 1000 ms and was killed");
     expect(isAlive(shell!)).toBe(false);
     expect(isAlive(helper!)).toBe(false);
   });
@@ -78,7 +78,7 @@ describe("run", () => {
     // Prepare
     const pids = join(dir, "pids");
     // Act
-    const result = await run([fixture("process-tree.sh"), pids, "ignore-term"], { timeoutMs: 300, killGraceMs: 300 });
+    const result = await run([fixture("process-tree.sh"), pids, "ignore-term"], { timeoutMs: 1_000, killGraceMs: 300 });
     // Assess
     const [shell, helper] = readPids(pids);
     leftovers.push(shell!, helper!);
