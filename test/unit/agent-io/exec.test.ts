@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -70,6 +70,7 @@ describe("run", () => {
     leftovers.push(shell!, helper!);
     expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: null, stillRunning: false });
     expect(describeRun(result, 1_000)).toBe("timed out after 1000 ms and was killed");
+    expect(readFileSync(`${pids}.signals`, "utf8")).toBe("TERM\n");
     expect(isAlive(shell!)).toBe(false);
     expect(isAlive(helper!)).toBe(false);
   });
