@@ -1,0 +1,383 @@
+/**
+ * The agent's decisions (docs/agent.md), as one pure function of what it knows and the time: which
+ * resources to start, stop or check now, what to report in the next heartbeat, and when to decide
+ * again if nothing happens first. The loop (`lib/agent/agent.ts`) carries the actions out and feeds
+ * their results back through `settle`.
+ *
+ * Per group, in order of precedence:
+ * - fence: the lease is running out (`selfFenceStartMs`): every resource stops, in reverse order,
+ *   each within its `stopTimeoutMs`, overriding any start or stop under way;
+ * - leave: the agent is leaving (SIGTERM): every resource stops, in reverse order;
+ * - supersede: the answer shows another owner, or a higher epoch than the group was started under:
+ *   every resource stops at once, in reverse order;
+ * - otherwise, one start or stop at a time: stop (after their dependents) the resources the
+ *   controller does not want, that failed, or that must restart; then start the wanted ones in order,
+ *   each once those it depends on are online; check the online ones every heartbeat interval.
+ */
+import type { ResourceState } from "../heartbeat/message.js";
+import type { GroupId, ResourceId } from "../definition/types.js";
+import { formatDuration } from "../duration.js";
+import { groupFenceStartAt, isGroupFenced, selfFenceDeadlineAt } from "./lease.js";
+import type { GroupView } from "./response.js";
+import type { AgentResourceSpec } from "./spec.js";
+import type { AgentState, GroupRuntime, Notice, ResourceRuntime, UrgentMode } from "./state.js";
+
+/** Longest a health check may take (or the resource's pendingTimeout, when shorter). */
+export const CHECK_TIMEOUT_MS = 10_000;
+
+interface ActionBase {
+  readonly resourceId: ResourceId;
+  readonly groupId: GroupId;
+  readonly token: number;
+  readonly spec: AgentResourceSpec;
+  readonly timeoutMs: number;
+}
+
+export type Action =
+  | (ActionBase & { readonly kind: "start" })
+  | (ActionBase & { readonly kind: "stop"; readonly fence: boolean })
+  | (ActionBase & { readonly kind: "check" });
+
+export interface Plan {
+  readonly state: AgentState;
+  readonly actions: readonly Action[];
+  readonly notices: readonly Notice[];
+  /** The state of every agent resource of every group in the last answer, for the next heartbeat. */
+  readonly report: Readonly<Record<ResourceId, ResourceState>>;
+  /** When to decide again if nothing else happens first (a lease deadline, a check, a retry). */
+  readonly wakeAt?: number;
+  /** Set once the agent is leaving and nothing is up or under way any more. */
+  readonly left?: { readonly allOffline: boolean };
+}
+
+export function plan(state: AgentState, now: number): Plan {
+  const planner = new Planner(state, now);
+  for (const group of state.groups.values()) planner.group(group);
+  return planner.finish();
+}
+
+class Planner {
+  private readonly resources: Map<ResourceId, ResourceRuntime>;
+  private readonly groups = new Map<GroupId, GroupRuntime>();
+  private readonly actions: Action[] = [];
+  private readonly notices: Notice[] = [];
+  private readonly report: Record<ResourceId, ResourceState> = {};
+  private nextToken: number;
+  private wakeAt = Infinity;
+
+  constructor(
+    private readonly state: AgentState,
+    private readonly now: number,
+  ) {
+    this.resources = new Map(state.resources);
+    this.nextToken = state.nextToken;
+  }
+
+  group(runtime: GroupRuntime): void {
+    const { state, now } = this;
+    const view = state.answer?.groups.find((group) => group.id === runtime.id);
+    const owned = view?.owner === state.nodeId;
+    const epoch = view?.epoch ?? runtime.maxEpoch;
+    const leaving = state.leavingSince !== undefined;
+    const stopTimeouts = runtime.specs.map((spec) => spec.stopTimeoutMs);
+    const fenced = isGroupFenced(state.lease, stopTimeouts, now);
+
+    for (const spec of runtime.specs) {
+      const r = this.get(spec.id);
+      if (r?.failure === undefined || r.phase !== "offline" || r.op !== undefined) continue;
+      if (view?.resources[spec.id] !== "online" || !owned || epoch > r.failure.epoch) {
+        this.resources.set(r.id, { ...r, failure: undefined });
+      }
+    }
+    const members = runtime.specs.map((spec) => this.get(spec.id)).filter((r) => r !== undefined);
+    const anyUp = members.some((r) => r.phase !== "offline" || r.overridden > 0 || r.stopAgain);
+
+    let { blockedThrough, runEpoch } = runtime;
+    let superseded = runEpoch !== undefined && (!owned || epoch > runEpoch);
+    // Stopped for want of a lease: nothing restarts under any epoch seen so far.
+    if (fenced && anyUp) blockedThrough = Math.max(blockedThrough, runtime.maxEpoch);
+    const urgent: UrgentMode | undefined = fenced ? "fence" : leaving ? "leave" : superseded ? "supersede" : undefined;
+    let mode = urgent !== undefined && (anyUp || runtime.mode === urgent) ? urgent : undefined;
+    let modeDone = mode === runtime.mode ? runtime.modeDone : false;
+    if (mode !== runtime.mode) this.modeChanged(runtime, mode, view, blockedThrough);
+    if (mode !== undefined && !modeDone && !anyUp) {
+      modeDone = true;
+      this.modeFinished(runtime.id, mode);
+    }
+    if (superseded && !anyUp && members.every((r) => r.op === undefined)) {
+      // A superseded group is down: it may start again, under a higher epoch only.
+      blockedThrough = Math.max(blockedThrough, runEpoch ?? -1);
+      runEpoch = undefined;
+      superseded = false;
+      if (mode === "supersede") mode = undefined;
+    }
+
+    const runnable = !fenced && !leaving && owned && epoch > blockedThrough && !superseded;
+    const wanted = new Set<ResourceId>();
+    for (const spec of runtime.specs) {
+      const r = this.get(spec.id);
+      if (
+        runnable &&
+        r !== undefined &&
+        view?.resources[spec.id] === "online" &&
+        r.failure === undefined &&
+        !r.restartPending &&
+        spec.dependsOn.every((dependency) => wanted.has(dependency))
+      ) {
+        wanted.add(spec.id);
+      }
+    }
+
+    if (mode !== undefined) this.stopAll(members, mode);
+    else if (this.stopUnwanted(members, wanted) || this.startWanted(members, wanted, epoch)) {
+      if (runEpoch === undefined && this.actions.some((a) => a.kind === "start" && a.groupId === runtime.id)) {
+        runEpoch = epoch;
+      }
+    }
+    if (mode === undefined) this.checkOnline(members, wanted);
+    // On its own timer: when the API is unreachable, no answer comes to trigger the stop.
+    if (!fenced) this.wake(groupFenceStartAt(state.lease, stopTimeouts));
+
+    this.groups.set(runtime.id, { ...runtime, blockedThrough, runEpoch, mode, modeDone });
+    if (view !== undefined) this.reportGroup(view, wanted, owned && epoch <= blockedThrough);
+  }
+
+  /** Urgent: every resource down, last first, one at a time; a resource whose stop failed does not hold up the others. */
+  private stopAll(members: readonly ResourceRuntime[], mode: UrgentMode): void {
+    for (let i = members.length - 1; i >= 0; i--) {
+      const r = this.get(members[i]?.id);
+      if (r === undefined || r.phase === "offline") continue;
+      if (r.op?.kind === "stop" && (r.op.fence || mode !== "fence")) return;
+      const retryAt = r.phase === "unknown" ? r.failure?.retryAt : undefined;
+      if (retryAt !== undefined) {
+        // Leaving tries each stop once; otherwise a failed stop is tried again an interval later.
+        const since = this.state.leavingSince;
+        if (mode === "leave" && since !== undefined && (r.failure?.at ?? -Infinity) >= since) continue;
+        if (this.now < retryAt) {
+          this.wake(retryAt);
+          continue;
+        }
+      }
+      this.issueStop(r, mode === "fence", STOP_REASONS[mode]);
+      return;
+    }
+  }
+
+  /** Normal: the last unwanted resource that is up, once nothing in the group is under way. */
+  private stopUnwanted(members: readonly ResourceRuntime[], wanted: ReadonlySet<ResourceId>): boolean {
+    if (members.some((r) => r.op !== undefined)) return true;
+    for (let i = members.length - 1; i >= 0; i--) {
+      const r = members[i];
+      if (r === undefined || wanted.has(r.id) || r.phase === "offline") continue;
+      const retryAt = r.phase === "unknown" ? r.failure?.retryAt : undefined;
+      if (retryAt !== undefined && this.now < retryAt) {
+        // Its stop failed: try again later, and keep what it depends on up meanwhile.
+        this.wake(retryAt);
+        return true;
+      }
+      this.issueStop(r, false, this.stopReason(r));
+      return true;
+    }
+    return false;
+  }
+
+  /** Normal: the first wanted resource that is not online, once those it depends on are. */
+  private startWanted(members: readonly ResourceRuntime[], wanted: ReadonlySet<ResourceId>, epoch: number): boolean {
+    for (const r of members) {
+      if (!wanted.has(r.id) || r.phase === "online") continue;
+      if (r.spec.dependsOn.some((dependency) => this.get(dependency)?.phase !== "online")) return false;
+      const token = this.token();
+      this.resources.set(r.id, {
+        ...r,
+        phase: "starting",
+        op: { token, kind: "start", fence: false, since: this.now },
+        checkToken: undefined,
+      });
+      this.actions.push({ ...this.base(r, token, r.spec.pendingTimeoutMs), kind: "start" });
+      this.notices.push({
+        level: "info",
+        message: `starting ${r.id} (group ${r.groupId}, epoch ${epoch})`,
+        attributes: { resource: r.id, group: r.groupId, epoch },
+      });
+      return true;
+    }
+    return false;
+  }
+
+  private checkOnline(members: readonly ResourceRuntime[], wanted: ReadonlySet<ResourceId>): void {
+    for (const member of members) {
+      const r = this.get(member.id);
+      if (r === undefined || !wanted.has(r.id) || r.phase !== "online" || r.op !== undefined) continue;
+      if (r.checkToken !== undefined) continue;
+      if (this.now < r.nextCheckAt) {
+        this.wake(r.nextCheckAt);
+        continue;
+      }
+      const token = this.token();
+      this.resources.set(r.id, { ...r, checkToken: token });
+      this.actions.push({
+        ...this.base(r, token, Math.min(r.spec.pendingTimeoutMs, CHECK_TIMEOUT_MS)),
+        kind: "check",
+      });
+    }
+  }
+
+  private issueStop(r: ResourceRuntime, fence: boolean, reason: string): void {
+    const token = this.token();
+    const overridden = r.overridden + (r.op?.kind === "start" ? 1 : 0);
+    this.resources.set(r.id, {
+      ...r,
+      phase: "stopping",
+      op: { token, kind: "stop", fence, since: this.now },
+      overridden,
+      checkToken: undefined,
+    });
+    const timeoutMs = fence ? r.spec.stopTimeoutMs : r.spec.pendingTimeoutMs;
+    this.actions.push({ ...this.base(r, token, timeoutMs), kind: "stop", fence });
+    this.notices.push({
+      level: fence ? "warn" : "info",
+      message: `stopping ${r.id} (group ${r.groupId}): ${reason}`,
+      attributes: { resource: r.id, group: r.groupId, timeoutMs },
+    });
+  }
+
+  private stopReason(r: ResourceRuntime): string {
+    if (r.failure !== undefined) return `it failed (${r.failure.reason})`;
+    if (r.restartPending) return "restarting it";
+    const view = this.state.answer?.groups.find((group) => group.id === r.groupId);
+    if (view === undefined || !(r.id in view.resources)) return "the cluster no longer lists it for this node";
+    if (view.owner !== this.state.nodeId) return `group ${r.groupId} is owned by ${view.owner ?? "nobody"}`;
+    if (view.resources[r.id] !== "online") return "the controller wants it offline";
+    return "a resource it depends on is stopping or failed";
+  }
+
+  private modeChanged(
+    runtime: GroupRuntime,
+    mode: UrgentMode | undefined,
+    view: GroupView | undefined,
+    blockedThrough: number,
+  ): void {
+    const attributes = { group: runtime.id };
+    if (runtime.mode === "fence" && mode !== "fence") {
+      const owned = view?.owner === this.state.nodeId;
+      this.notices.push(
+        owned && view.epoch <= blockedThrough
+          ? {
+              level: "warn",
+              message: `lease renewed: group ${runtime.id} stays stopped until the controller assigns it again (epoch above ${blockedThrough})`,
+              attributes,
+            }
+          : { level: "info", message: `lease renewed (group ${runtime.id})`, attributes },
+      );
+    }
+    if (mode === "fence") {
+      const { lease } = this.state;
+      this.notices.push({
+        level: "error",
+        message: `lease lost: stopping group ${runtime.id}`,
+        attributes: {
+          ...attributes,
+          sinceAcknowledgedSendMs: lease === undefined ? null : this.now - lease.ackedSentAt,
+          deadlineInMs: lease === undefined ? null : selfFenceDeadlineAt(lease) - this.now,
+        },
+      });
+    } else if (mode === "leave") {
+      this.notices.push({ level: "info", message: `leaving: stopping group ${runtime.id}`, attributes });
+    } else if (mode === "supersede") {
+      const message =
+        view !== undefined && view.owner === this.state.nodeId
+          ? `group ${runtime.id} is now at epoch ${view.epoch}, above the ${runtime.runEpoch} it was started under: stopping it`
+          : `group ${runtime.id} is now owned by ${view?.owner ?? "nobody"}${view === undefined ? "" : ` (epoch ${view.epoch})`}: stopping it`;
+      this.notices.push({ level: "warn", message, attributes });
+    }
+  }
+
+  private modeFinished(groupId: GroupId, mode: UrgentMode): void {
+    const failed = [...this.resources.values()].filter(
+      (r) => r.groupId === groupId && r.failure !== undefined && r.phase !== "offline",
+    );
+    if (failed.length > 0) return;
+    if (mode === "fence") {
+      const left = selfFenceDeadlineAt(this.state.lease) - this.now;
+      this.notices.push({
+        level: "warn",
+        message: `group ${groupId} stopped (lease lost), ${formatDuration(Math.max(0, Math.round(left)))} before the self-fence deadline`,
+        attributes: { group: groupId, beforeDeadlineMs: left },
+      });
+    } else {
+      this.notices.push({ level: "info", message: `group ${groupId} stopped`, attributes: { group: groupId } });
+    }
+  }
+
+  private reportGroup(view: GroupView, wanted: ReadonlySet<ResourceId>, blocked: boolean): void {
+    for (const spec of view.agentResources) {
+      const r = this.get(spec.id);
+      if (r === undefined) {
+        this.report[spec.id] = "offline";
+      } else if (r.failure !== undefined) {
+        this.report[spec.id] = "failed";
+      } else if (r.phase === "unknown") {
+        this.report[spec.id] = wanted.has(r.id) ? "starting" : "stopping";
+      } else if (r.phase === "offline" && blocked && view.resources[spec.id] === "online") {
+        // Self-fenced under this epoch: it will not run here until the controller assigns the group
+        // again, and "failed" is what makes the controller do so.
+        this.report[spec.id] = "failed";
+      } else {
+        this.report[spec.id] = r.phase;
+      }
+    }
+  }
+
+  finish(): Plan {
+    const state: AgentState = {
+      ...this.state,
+      groups: this.groups,
+      resources: this.resources,
+      nextToken: this.nextToken,
+    };
+    return {
+      state,
+      actions: this.actions,
+      notices: this.notices,
+      report: this.report,
+      wakeAt: Number.isFinite(this.wakeAt) ? this.wakeAt : undefined,
+      left: this.left(state),
+    };
+  }
+
+  private left(state: AgentState): Plan["left"] {
+    const since = state.leavingSince;
+    if (since === undefined) return undefined;
+    const all = [...state.resources.values()];
+    const settled = all.every(
+      (r) =>
+        r.op === undefined &&
+        r.overridden === 0 &&
+        !r.stopAgain &&
+        (r.phase === "offline" || (r.phase === "unknown" && r.failure?.retryAt !== undefined && r.failure.at >= since)),
+    );
+    return settled ? { allOffline: all.every((r) => r.phase === "offline") } : undefined;
+  }
+
+  private get(id: ResourceId | undefined): ResourceRuntime | undefined {
+    return id === undefined ? undefined : this.resources.get(id);
+  }
+
+  private base(r: ResourceRuntime, token: number, timeoutMs: number): ActionBase {
+    return { resourceId: r.id, groupId: r.groupId, token, spec: r.spec, timeoutMs };
+  }
+
+  private token(): number {
+    return this.nextToken++;
+  }
+
+  private wake(at: number): void {
+    if (at > this.now && at < this.wakeAt) this.wakeAt = at;
+  }
+}
+
+const STOP_REASONS: Record<UrgentMode, string> = {
+  fence: "lease lost",
+  leave: "leaving",
+  supersede: "the group moved on",
+};
