@@ -1,0 +1,80 @@
+// The node agent: `baton-agent [--config PATH] [--check]` (docs/agent.md). Exit codes: 0 when it left the
+// cluster with every resource stopped (or --check found the configuration good), 1 when a resource would
+// not stop or on an unexpected error, 2 for a bad configuration or command line.
+import { parseArgs } from "node:util";
+import { Agent } from "../lib/agent/agent.js";
+import { readAgentConfig } from "../lib/agent/config-file.js";
+import { driverFor } from "../lib/agent/drivers/index.js";
+import { createHeartbeatClient, HeartbeatClientConfigError } from "../lib/agent/heartbeat-client.js";
+import { createLog } from "../lib/agent/log.js";
+import { AgentConfigError, DEFAULT_AGENT_CONFIG_PATH } from "../lib/core/agent/config.js";
+
+const USAGE = `usage: baton-agent [--config PATH] [--check]
+
+  --config PATH  the agent's configuration (default ${DEFAULT_AGENT_CONFIG_PATH})
+  --check        check the configuration and exit (0: good, 2: problems listed)
+  --help         show this help
+`;
+
+async function main(): Promise<number> {
+  let options: { config?: string; check?: boolean; help?: boolean };
+  try {
+    options = parseArgs({
+      options: { config: { type: "string" }, check: { type: "boolean" }, help: { type: "boolean" } },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`baton-agent: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  if (options.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const path = options.config ?? DEFAULT_AGENT_CONFIG_PATH;
+  let config;
+  try {
+    config = readAgentConfig(path);
+  } catch (error) {
+    if (!(error instanceof AgentConfigError)) throw error;
+    // The problems are the message; a stack trace would only bury them.
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+
+  const log = createLog();
+  let agent: Agent;
+  try {
+    agent = new Agent(config.nodeId, {
+      // Made again with a new timeout (80% of the interval) when the cluster's heartbeat interval changes.
+      transport: (timeoutMs) =>
+        createHeartbeatClient({ url: config.heartbeatUrl, region: config.region, proxy: config.proxy, timeoutMs }),
+      drivers: (spec) => driverFor(spec, log),
+      clock: { now: () => performance.now() },
+      timers: {
+        setTimeout: (callback, ms) => setTimeout(callback, ms),
+        clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+      },
+      log,
+    });
+  } catch (error) {
+    if (!(error instanceof HeartbeatClientConfigError)) throw error;
+    process.stderr.write(`${path}: ${error.message}\n`);
+    return 2;
+  }
+  if (options.check === true) {
+    process.stdout.write(`${path}: the configuration is good (node ${config.nodeId}, region ${config.region}).\n`);
+    return 0;
+  }
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));
+  agent.start();
+  return (await agent.finished).code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`baton-agent: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

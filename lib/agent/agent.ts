@@ -1,0 +1,369 @@
+/**
+ * The node agent's loop (docs/agent.md): heartbeats on one timer, the supervisor's decisions on
+ * another, resource actions in between, none waiting for the others. The decisions are pure
+ * (`lib/core/agent/`); this file only carries them out through the ports and feeds the results back.
+ *
+ * - One heartbeat in flight at a time, one every heartbeat interval (2 s until the first answer), each
+ *   with a request timeout of 80% of the interval: the transport is made again when the interval changes.
+ * - The supervisor runs after every answer, every finished action, every heartbeat, and on its own
+ *   timer at the next deadline it names (a group's self-fence start, a check, a retry), so a node cut
+ *   off from the API stops its groups in time although no answer ever arrives.
+ * - Actions run concurrently with heartbeats: groups independently, the resources of one group one
+ *   after another (the supervisor never issues two for one group, except a stop that overrides).
+ */
+import { randomUUID } from "node:crypto";
+import { heartbeatIntervalOf } from "../core/agent/lease.js";
+import { describeAnswerProblems, parseAnswer } from "../core/agent/response.js";
+import type { AgentResourceSpec } from "../core/agent/spec.js";
+import {
+  acceptAnswer,
+  answerContext,
+  beginLeaving,
+  initialState,
+  settle,
+  type ActionResult,
+  type AgentState,
+  type Notice,
+} from "../core/agent/state.js";
+import { plan, type Action } from "../core/agent/supervisor.js";
+import type { NodeId, ResourceId } from "../core/definition/types.js";
+import type { ResourceState } from "../core/heartbeat/message.js";
+import type {
+  AgentLog,
+  DriverFactory,
+  HeartbeatReply,
+  HeartbeatTransport,
+  MonotonicClock,
+  ResourceDriver,
+} from "./ports.js";
+
+/** Timers, injected so that tests run the agent on a simulated clock. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface AgentPorts {
+  /** Makes the heartbeat transport with this request timeout; called again when the interval changes. */
+  readonly transport: (timeoutMs: number) => HeartbeatTransport;
+  readonly drivers: DriverFactory;
+  readonly clock: MonotonicClock;
+  readonly timers: Timers;
+  readonly log: AgentLog;
+  /** This run's boot id. @default a fresh random UUID */
+  readonly bootId?: string;
+}
+
+/** How the agent ended: 0 when every resource stopped and it left the cluster, 1 otherwise. */
+export interface AgentExit {
+  readonly code: 0 | 1;
+}
+
+/** A heartbeat request must end within this share of the interval, so the next one is never late. */
+export const HEARTBEAT_TIMEOUT_SHARE = 0.8;
+/** Tries of the final (leaving) heartbeat when it gets no answer or a 5xx. */
+export const FINAL_HEARTBEAT_TRIES = 3;
+
+export interface HeartbeatBody {
+  readonly nodeId: NodeId;
+  readonly bootId: string;
+  readonly seq: number;
+  readonly resources: Readonly<Record<ResourceId, ResourceState>>;
+  readonly leaving?: true;
+}
+
+export class Agent {
+  readonly bootId: string;
+  /** Resolves once the agent has left (after `leave`), with the process's exit code. */
+  readonly finished: Promise<AgentExit>;
+
+  private readonly ports: AgentPorts;
+  private state: AgentState;
+  private report: Readonly<Record<ResourceId, ResourceState>> = {};
+  private stage: "new" | "running" | "finishing" | "done" = "new";
+  private resolveFinished: (exit: AgentExit) => void = () => undefined;
+  private seq = 0;
+  private transport: HeartbeatTransport;
+  private transportTimeoutMs: number;
+  private exchange: Promise<void> | undefined;
+  private heartbeatDue = false;
+  private heartbeatTimer: unknown;
+  private lastSentAt: number | undefined;
+  private unanswered = 0;
+  private wakeTimer: unknown;
+  private wakeAt: number | undefined;
+  private readonly drivers = new Map<ResourceId, { readonly key: string; readonly driver: ResourceDriver }>();
+
+  /** @throws whatever `ports.transport` throws for options that cannot work (made here, not at the first heartbeat) */
+  constructor(nodeId: NodeId, ports: AgentPorts) {
+    this.ports = ports;
+    this.bootId = ports.bootId ?? randomUUID();
+    this.state = initialState(nodeId);
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.transportTimeoutMs = timeoutFor(heartbeatIntervalOf(undefined));
+    this.transport = ports.transport(this.transportTimeoutMs);
+  }
+
+  /** Starts heartbeating; resources start when the cluster's answers ask for them. */
+  start(): void {
+    if (this.stage !== "new") return;
+    this.stage = "running";
+    this.ports.log.info("baton-agent started", { nodeId: this.state.nodeId, bootId: this.bootId });
+    this.heartbeat();
+  }
+
+  /**
+   * Leaves the cluster (SIGTERM, SIGINT): stops every resource in reverse order, sends a last heartbeat
+   * with `leaving: true`, and resolves `finished`. Called again while leaving, it logs and goes on.
+   */
+  leave(reason: string): void {
+    if (this.stage === "new") {
+      this.ports.log.info(`${reason}: leaving before the first heartbeat`);
+      this.close(0);
+      return;
+    }
+    if (this.stage === "done") return;
+    if (this.state.leavingSince !== undefined) {
+      this.ports.log.warn(`${reason} received while leaving: still stopping resources, then leaving`);
+      return;
+    }
+    this.ports.log.info(`${reason} received: stopping every resource, then leaving the cluster`);
+    this.state = beginLeaving(this.state, this.ports.clock.now());
+    this.decide();
+  }
+
+  private heartbeat(): void {
+    if (this.stage !== "running") return;
+    if (this.exchange !== undefined) {
+      this.heartbeatDue = true;
+      return;
+    }
+    this.decide();
+    if (this.stage !== "running") return;
+    const sentAt = this.ports.clock.now();
+    this.lastSentAt = sentAt;
+    this.scheduleHeartbeat(sentAt + heartbeatIntervalOf(this.state.lease), sentAt);
+    const body: HeartbeatBody = {
+      nodeId: this.state.nodeId,
+      bootId: this.bootId,
+      seq: ++this.seq,
+      resources: this.report,
+    };
+    this.exchange = this.send(body, sentAt).finally(() => {
+      this.exchange = undefined;
+      if (this.heartbeatDue) {
+        this.heartbeatDue = false;
+        this.heartbeat();
+      }
+    });
+  }
+
+  private async send(body: HeartbeatBody, sentAt: number): Promise<void> {
+    let reply: HeartbeatReply;
+    try {
+      reply = await this.currentTransport().send(body);
+    } catch (error) {
+      this.unanswered++;
+      this.ports.log.warn(`heartbeat ${body.seq} got no answer: ${messageOf(error)}`, { seq: body.seq });
+      return;
+    }
+    if (this.stage === "done") return;
+    if (reply.status !== 200) {
+      this.unanswered++;
+      this.ports.log.warn(`heartbeat ${body.seq} refused: ${describeRefusal(reply)}`, {
+        seq: body.seq,
+        status: reply.status,
+      });
+      return;
+    }
+    const parsed = parseAnswer(reply.body, answerContext(this.state, this.bootId, body.seq));
+    if (!parsed.ok) {
+      this.unanswered++;
+      this.ports.log.error(
+        `ignored the answer to heartbeat ${body.seq} (the lease is not renewed): ${describeAnswerProblems(parsed.problems)}`,
+        { seq: body.seq, problems: parsed.problems },
+      );
+      return;
+    }
+    const first = this.state.answer === undefined;
+    this.state = acceptAnswer(this.state, parsed.answer, sentAt);
+    if (first) {
+      this.ports.log.info(`joined cluster ${parsed.answer.cluster} as ${this.state.nodeId}`, {
+        leaseDurationMs: parsed.answer.leaseDurationMs,
+        heartbeatIntervalMs: parsed.answer.heartbeatIntervalMs,
+      });
+    } else if (this.unanswered > 0) {
+      this.ports.log.info(`heartbeats answered again after ${this.unanswered} without a valid answer`);
+    }
+    this.unanswered = 0;
+    if (this.stage === "running" && this.lastSentAt !== undefined) {
+      this.scheduleHeartbeat(this.lastSentAt + parsed.answer.heartbeatIntervalMs, this.ports.clock.now());
+    }
+    this.decide();
+  }
+
+  /** The supervisor's decisions, now: log its notices, start its actions, arm its timer. */
+  private decide(): void {
+    if (this.stage === "done") return;
+    const now = this.ports.clock.now();
+    const decided = plan(this.state, now);
+    this.state = decided.state;
+    this.report = decided.report;
+    this.logAll(decided.notices);
+    for (const action of decided.actions) this.perform(action);
+    this.scheduleWake(decided.wakeAt, now);
+    if (decided.left !== undefined && this.stage === "running") void this.finish(decided.left.allOffline);
+  }
+
+  private perform(action: Action): void {
+    void this.run(action).then((result) => {
+      if (this.stage === "done") return;
+      const settled = settle(this.state, result, this.ports.clock.now());
+      this.state = settled.state;
+      this.logAll(settled.notices);
+      this.decide();
+    });
+  }
+
+  private async run(action: Action): Promise<ActionResult> {
+    const result = { kind: action.kind, resourceId: action.resourceId, token: action.token };
+    try {
+      const driver = this.driverFor(action.spec);
+      if (action.kind === "check") return { ...result, ok: await driver.check(action.timeoutMs) };
+      await (action.kind === "start" ? driver.start(action.timeoutMs) : driver.stop(action.timeoutMs));
+      return { ...result, ok: true };
+    } catch (error) {
+      return { ...result, ok: false, error: messageOf(error) };
+    }
+  }
+
+  private driverFor(spec: AgentResourceSpec): ResourceDriver {
+    const key = JSON.stringify(spec);
+    const known = this.drivers.get(spec.id);
+    if (known?.key === key) return known.driver;
+    const driver = this.ports.drivers(spec);
+    this.drivers.set(spec.id, { key, driver });
+    return driver;
+  }
+
+  /** Every resource is down (or would not stop): the last heartbeat, then done. */
+  private async finish(allOffline: boolean): Promise<void> {
+    this.stage = "finishing";
+    this.clearTimer("heartbeat");
+    await this.exchange;
+    const resources = allOffline
+      ? Object.fromEntries(Object.keys(this.report).map((id) => [id, "offline" as const]))
+      : this.report;
+    for (let attempt = 1; attempt <= FINAL_HEARTBEAT_TRIES; attempt++) {
+      const body: HeartbeatBody = {
+        nodeId: this.state.nodeId,
+        bootId: this.bootId,
+        seq: ++this.seq,
+        resources,
+        ...(allOffline ? { leaving: true as const } : {}),
+      };
+      try {
+        const reply = await this.currentTransport().send(body);
+        if (reply.status === 200) break;
+        this.ports.log.warn(`last heartbeat ${body.seq} refused: ${describeRefusal(reply)}`, { seq: body.seq });
+        if (reply.status < 500) break;
+      } catch (error) {
+        this.ports.log.warn(`last heartbeat ${body.seq} got no answer: ${messageOf(error)}`, { seq: body.seq });
+      }
+    }
+    if (allOffline) {
+      this.ports.log.info("left the cluster: every resource is offline");
+    } else {
+      const stuck = Object.entries(this.report)
+        .filter(([, state]) => state !== "offline")
+        .map(([id]) => id);
+      this.ports.log.error(
+        `exiting with resources that did not stop (${stuck.join(", ")}); the controller fences this node before it moves their groups`,
+        { resources: stuck },
+      );
+    }
+    this.close(allOffline ? 0 : 1);
+  }
+
+  private close(code: 0 | 1): void {
+    this.stage = "done";
+    this.clearTimer("heartbeat");
+    this.clearTimer("wake");
+    this.transport.close();
+    this.resolveFinished({ code });
+  }
+
+  private currentTransport(): HeartbeatTransport {
+    const timeoutMs = timeoutFor(heartbeatIntervalOf(this.state.lease));
+    if (timeoutMs !== this.transportTimeoutMs) {
+      this.transport.close();
+      this.transport = this.ports.transport(timeoutMs);
+      this.transportTimeoutMs = timeoutMs;
+    }
+    return this.transport;
+  }
+
+  private scheduleHeartbeat(at: number, now: number): void {
+    this.clearTimer("heartbeat");
+    this.heartbeatTimer = this.ports.timers.setTimeout(
+      () => {
+        this.heartbeatTimer = undefined;
+        this.heartbeat();
+      },
+      Math.max(0, at - now),
+    );
+  }
+
+  private scheduleWake(at: number | undefined, now: number): void {
+    if (at === this.wakeAt) return;
+    this.clearTimer("wake");
+    if (at === undefined) return;
+    this.wakeAt = at;
+    // A timer may fire a fraction of a millisecond early: the supervisor then simply arms it again.
+    this.wakeTimer = this.ports.timers.setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = undefined;
+        this.decide();
+      },
+      Math.max(0, Math.ceil(at - now)),
+    );
+  }
+
+  private clearTimer(which: "heartbeat" | "wake"): void {
+    const handle = which === "heartbeat" ? this.heartbeatTimer : this.wakeTimer;
+    if (handle !== undefined) this.ports.timers.clearTimeout(handle);
+    if (which === "heartbeat") this.heartbeatTimer = undefined;
+    else {
+      this.wakeTimer = undefined;
+      this.wakeAt = undefined;
+    }
+  }
+
+  private logAll(notices: readonly Notice[]): void {
+    for (const notice of notices)
+      this.ports.log[notice.level](notice.message, notice.attributes ? { ...notice.attributes } : undefined);
+  }
+}
+
+function timeoutFor(intervalMs: number): number {
+  return Math.floor(intervalMs * HEARTBEAT_TIMEOUT_SHARE);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `HTTP 409 StaleHeartbeat: ...` from an error answer (docs/protocol.md), whatever its body. */
+function describeRefusal(reply: HeartbeatReply): string {
+  const error: unknown =
+    typeof reply.body === "object" && reply.body !== null ? (reply.body as { error?: unknown }).error : undefined;
+  const field = (name: string): string | undefined => {
+    const value: unknown =
+      typeof error === "object" && error !== null ? (error as Record<string, unknown>)[name] : undefined;
+    return typeof value === "string" ? value.slice(0, 500) : undefined;
+  };
+  const code = field("code");
+  const message = field("message");
+  return `HTTP ${reply.status}${code === undefined ? "" : ` ${code}`}${message === undefined ? "" : `: ${message}`}`;
+}

@@ -1,0 +1,233 @@
+import { describe, expect, it } from "vitest";
+import { Agent, type HeartbeatBody } from "../../../lib/agent/agent.js";
+import { selfFenceDeadlineMs } from "../../../lib/core/self-fencing.js";
+import { BOOT, FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts, type Answerer } from "./fakes.js";
+import { answerBody, PG_SPECS, TIMING, wireGroup, type WireGroup } from "./fixture.js";
+
+const DEADLINE_MS = selfFenceDeadlineMs({ ...TIMING, controllerTickMs: 2_000 }); // 9.5 s
+
+function world() {
+  const time = new FakeTime();
+  const transport = new FakeTransport(time);
+  const drivers = new FakeDrivers(time);
+  const log = new FakeLog();
+  const agent = new Agent("db-a", fakePorts(time, transport, drivers, log));
+  return { time, transport, drivers, log, agent };
+}
+
+/** Answers every heartbeat with these groups. */
+function answering(
+  groups: () => readonly WireGroup[],
+  timing: { leaseDurationMs: number; heartbeatIntervalMs: number } = TIMING,
+): Answerer {
+  return (body) => ({ status: 200, body: answerBody(body, groups(), timing) });
+}
+
+const owned = () => [wireGroup("postgres", PG_SPECS, "db-a", 3)];
+
+describe("Agent: heartbeats", () => {
+  it("sends its node id, a fresh boot id and an increasing seq, every 2 s until an answer gives the interval", async () => {
+    // Prepare
+    const { time, transport, agent } = world();
+    // Act: unanswered for 4 s, then answered with an interval of 3 s.
+    agent.start();
+    await time.advance(4_500);
+    transport.answerer = answering(() => [], { leaseDurationMs: 12_000, heartbeatIntervalMs: 3_000 });
+    await time.advance(7_000);
+    // Assess
+    expect(transport.sent[0]?.body).toEqual({ nodeId: "db-a", bootId: BOOT, seq: 1, resources: {} });
+    expect(transport.sent.map((s) => s.at)).toEqual([0, 2_000, 4_000, 6_000, 9_000]);
+    expect(transport.sent.map((s) => s.body.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("keeps one heartbeat in flight, with a request timeout of 80% of the interval", async () => {
+    // Prepare: answers take longer than the timeout.
+    const { time, transport, agent } = world();
+    transport.latencyMs = 5_000;
+    transport.answerer = answering(owned);
+    // Act
+    agent.start();
+    await time.advance(10_000);
+    // Assess
+    expect(transport.maxInFlight).toBe(1);
+    expect(transport.timeouts).toEqual([1_600]);
+  });
+
+  it("makes the transport again with a new timeout when the interval changes", async () => {
+    // Prepare
+    const { time, transport, agent } = world();
+    transport.answerer = answering(() => [], { leaseDurationMs: 10_000, heartbeatIntervalMs: 1_000 });
+    // Act
+    agent.start();
+    await time.advance(3_000);
+    // Assess
+    expect(transport.timeouts).toEqual([1_600, 800]);
+  });
+
+  it("reports its resources' states", async () => {
+    // Prepare
+    const { time, transport, agent } = world();
+    transport.answerer = answering(owned);
+    // Act
+    agent.start();
+    await time.advance(4_100);
+    // Assess
+    expect(transport.sent.at(-1)?.body.resources).toEqual({
+      "pg-mount": "online",
+      postgres: "online",
+      exporter: "online",
+    });
+  });
+
+  it("logs a refusal with its error code and message, and does not renew the lease with it", async () => {
+    // Prepare: the first heartbeat is answered, every later one refused.
+    const { time, transport, drivers, log, agent } = world();
+    transport.answerer = (body) =>
+      body.seq === 1
+        ? { status: 200, body: answerBody(body, owned()) }
+        : { status: 503, body: { error: { code: "StoreUnavailable", message: "The table could not be reached." } } };
+    // Act
+    agent.start();
+    await time.advance(12_000);
+    // Assess
+    expect(log.messages()).toContain("heartbeat 2 refused: HTTP 503 StoreUnavailable: The table could not be reached.");
+    expect(drivers.running.size).toBe(0);
+    expect(log.messages()).toContain("lease lost: stopping group postgres");
+  });
+
+  it("logs and ignores a hostile answer, and keeps heartbeating", async () => {
+    // Prepare: a command that is not an absolute path.
+    const { time, transport, drivers, log, agent } = world();
+    transport.answerer = (body) => {
+      const answer = answerBody(body, owned());
+      const groups = answer.groups as WireGroup[];
+      groups[0]?.agentResources.splice(2, 1, { ...PG_SPECS[2], start: ["sh", "-c", "rm -rf /"] } as never);
+      return { status: 200, body: answer };
+    };
+    // Act
+    agent.start();
+    await time.advance(5_000);
+    // Assess
+    expect(log.lines.find((l) => l.message.startsWith("ignored the answer to heartbeat 1"))?.message).toContain(
+      "groups[0].agentResources[2].start",
+    );
+    expect(drivers.events).toEqual([]);
+    expect(transport.sent.length).toBe(3);
+  });
+});
+
+describe("Agent: resources", () => {
+  it("starts in dependency order, and a slow start does not delay heartbeats", async () => {
+    // Prepare: postgres takes 60 s to start.
+    const { time, transport, drivers, agent } = world();
+    transport.answerer = answering(owned);
+    drivers.behave("postgres", { startMs: 60_000 });
+    // Act
+    agent.start();
+    await time.advance(70_000);
+    // Assess
+    expect(drivers.order("start")).toEqual(["pg-mount", "postgres", "exporter"]);
+    expect(transport.sent.map((s) => s.at).slice(0, 5)).toEqual([0, 2_000, 4_000, 6_000, 8_000]);
+  });
+});
+
+describe("Agent: self-fencing", () => {
+  it("stops the group in reverse order before the self-fence deadline when the API becomes unreachable", async () => {
+    // Prepare: heartbeats sent before 3 s are answered; none after (the last acknowledged was sent at 2 s).
+    const { time, transport, drivers, log, agent } = world();
+    transport.answerer = (body, now) => (now < 3_000 ? answering(owned)(body, now) : "unreachable");
+    drivers.behave("exporter", { stopMs: 900 });
+    drivers.behave("postgres", { stopMs: 900 });
+    drivers.behave("pg-mount", { stopMs: 900 });
+    // Act
+    agent.start();
+    await time.advance(30_000);
+    // Assess
+    const stops = drivers.events.filter((e) => e.what.startsWith("stop"));
+    expect(stops.map((e) => e.what)).toEqual([
+      "stop exporter",
+      "stopped exporter",
+      "stop postgres",
+      "stopped postgres",
+      "stop pg-mount",
+      "stopped pg-mount",
+    ]);
+    expect(stops[0]?.at).toBe(2_000 + DEADLINE_MS - 3_000);
+    expect(stops.at(-1)?.at).toBeLessThanOrEqual(2_000 + DEADLINE_MS);
+    expect(log.lines).toContainEqual({ level: "error", message: "lease lost: stopping group postgres" });
+    expect(drivers.running.size).toBe(0);
+  });
+
+  it("counts a late acknowledgement from its send, not from its arrival", async () => {
+    // Prepare: answers take 1.5 s (inside the 1.6 s timeout); those to heartbeats sent from 3 s on never come.
+    const { time, transport, drivers, agent } = world();
+    transport.latencyMs = 1_500;
+    transport.answerer = (body, now) => (now < 3_000 ? answering(owned)(body, now) : "unreachable");
+    // Act
+    agent.start();
+    await time.advance(30_000);
+    // Assess: the last acknowledged heartbeat was sent at 2 s (answered at 3.5 s): the group's stop
+    // (3 x 1 s budget) begins 3 s before 2 s + the deadline, and ends before it.
+    const stops = drivers.events.filter((e) => e.what.startsWith("stop"));
+    expect(stops[0]).toEqual({ at: 2_000 + DEADLINE_MS - 3_000, what: "stop exporter" });
+    expect(stops.at(-1)?.what).toBe("stopped pg-mount");
+    expect(stops.at(-1)?.at).toBeLessThanOrEqual(2_000 + DEADLINE_MS);
+  });
+});
+
+describe("Agent: leaving", () => {
+  it("on SIGTERM stops every resource in reverse order, sends a last heartbeat with leaving, and exits 0", async () => {
+    // Prepare
+    const { time, transport, drivers, log, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    // Act
+    agent.leave("SIGTERM");
+    await time.advance(100);
+    agent.leave("SIGTERM");
+    await time.advance(5_000);
+    // Assess
+    expect(drivers.order("stop")).toEqual(["exporter", "postgres", "pg-mount"]);
+    const last = transport.sent.at(-1)?.body as HeartbeatBody;
+    expect(last.leaving).toBe(true);
+    expect(last.resources).toEqual({ "pg-mount": "offline", postgres: "offline", exporter: "offline" });
+    expect(transport.sent.filter((s) => s.body.leaving === true)).toHaveLength(1);
+    expect(transport.sent.at(-1)?.at).toBeGreaterThanOrEqual(drivers.events.at(-1)?.at ?? Infinity);
+    await expect(agent.finished).resolves.toEqual({ code: 0 });
+    expect(log.messages()).toContain("SIGTERM received while leaving: still stopping resources, then leaving");
+  });
+
+  it("exits 1 without claiming to leave when a resource does not stop", async () => {
+    // Prepare
+    const { time, transport, drivers, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    drivers.behave("postgres", { stopFails: true });
+    // Act
+    agent.leave("SIGTERM");
+    await time.advance(5_000);
+    // Assess
+    const last = transport.sent.at(-1)?.body as HeartbeatBody;
+    expect(last.leaving).toBeUndefined();
+    expect(last.resources.postgres).toBe("failed");
+    await expect(agent.finished).resolves.toEqual({ code: 1 });
+  });
+
+  it("stops heartbeating once it has left", async () => {
+    // Prepare
+    const { time, transport, agent } = world();
+    transport.answerer = answering(() => []);
+    agent.start();
+    await time.advance(1_000);
+    agent.leave("SIGINT");
+    await time.advance(1_000);
+    const count = transport.sent.length;
+    // Act
+    await time.advance(10_000);
+    // Assess
+    expect(transport.sent.length).toBe(count);
+    await expect(agent.finished).resolves.toEqual({ code: 0 });
+  });
+});
