@@ -278,7 +278,7 @@ export class Agent {
         .filter(([, state]) => state !== "offline")
         .map(([id]) => id);
       this.ports.log.error(
-        `exiting with resources that did not stop (${stuck.join(", ")}); the controller fences this node before it moves their groups`,
+        `exiting with resources that did not stop (${stuck.join(", ")}): they may still be running; check them before their groups start elsewhere`,
         { resources: stuck },
       );
     }
