@@ -16,8 +16,8 @@
  */
 import type { ResourceState } from "../heartbeat/message.js";
 import type { GroupId, ResourceId } from "../definition/types.js";
-import { formatDuration } from "../duration.js";
-import { groupFenceStartAt, isGroupFenced, selfFenceDeadlineAt } from "./lease.js";
+import { groupFenceStartAt, isGroupFenced } from "./lease.js";
+import { modeChangeNotices, modeFinishedNotice, stopReason, URGENT_STOP_REASONS } from "./notices.js";
 import type { GroupView } from "./response.js";
 import type { AgentResourceSpec } from "./spec.js";
 import type { AgentState, GroupRuntime, Notice, ResourceRuntime, UrgentMode } from "./state.js";
@@ -99,10 +99,24 @@ class Planner {
     const urgent: UrgentMode | undefined = fenced ? "fence" : leaving ? "leave" : superseded ? "supersede" : undefined;
     let mode = urgent !== undefined && (anyUp || runtime.mode === urgent) ? urgent : undefined;
     let modeDone = mode === runtime.mode ? runtime.modeDone : false;
-    if (mode !== runtime.mode) this.modeChanged(runtime, mode, view, blockedThrough);
+    if (mode !== runtime.mode) {
+      this.notices.push(
+        ...modeChangeNotices({
+          groupId: runtime.id,
+          from: runtime.mode,
+          to: mode,
+          view,
+          nodeId: state.nodeId,
+          blockedThrough,
+          runEpoch,
+          lease: state.lease,
+          now,
+        }),
+      );
+    }
     if (mode !== undefined && !modeDone && !anyUp) {
       modeDone = true;
-      this.modeFinished(runtime.id, mode);
+      this.notices.push(modeFinishedNotice(runtime.id, mode, state.lease, now));
     }
     if (superseded && !anyUp && members.every((r) => r.op === undefined)) {
       // A superseded group is down: it may start again, under a higher epoch only.
@@ -158,7 +172,7 @@ class Planner {
           continue;
         }
       }
-      this.issueStop(r, mode === "fence", STOP_REASONS[mode]);
+      this.issueStop(r, mode === "fence", URGENT_STOP_REASONS[mode]);
       return;
     }
   }
@@ -175,7 +189,7 @@ class Planner {
         this.wake(retryAt);
         return true;
       }
-      this.issueStop(r, false, this.stopReason(r));
+      this.issueStop(r, false, stopReason(this.state, r));
       return true;
     }
     return false;
@@ -239,74 +253,6 @@ class Planner {
       message: `stopping ${r.id} (group ${r.groupId}): ${reason}`,
       attributes: { resource: r.id, group: r.groupId, timeoutMs },
     });
-  }
-
-  private stopReason(r: ResourceRuntime): string {
-    if (r.failure !== undefined) return `it failed (${r.failure.reason})`;
-    if (r.restartPending) return "restarting it";
-    const view = this.state.answer?.groups.find((group) => group.id === r.groupId);
-    if (view === undefined || !(r.id in view.resources)) return "the cluster no longer lists it for this node";
-    if (view.owner !== this.state.nodeId) return `group ${r.groupId} is owned by ${view.owner ?? "nobody"}`;
-    if (view.resources[r.id] !== "online") return "the controller wants it offline";
-    return "a resource it depends on is stopping or failed";
-  }
-
-  private modeChanged(
-    runtime: GroupRuntime,
-    mode: UrgentMode | undefined,
-    view: GroupView | undefined,
-    blockedThrough: number,
-  ): void {
-    const attributes = { group: runtime.id };
-    if (runtime.mode === "fence" && mode !== "fence") {
-      const owned = view?.owner === this.state.nodeId;
-      this.notices.push(
-        owned && view.epoch <= blockedThrough
-          ? {
-              level: "warn",
-              message: `lease renewed: group ${runtime.id} stays stopped until the controller assigns it again (epoch above ${blockedThrough})`,
-              attributes,
-            }
-          : { level: "info", message: `lease renewed (group ${runtime.id})`, attributes },
-      );
-    }
-    if (mode === "fence") {
-      const { lease } = this.state;
-      this.notices.push({
-        level: "error",
-        message: `lease lost: stopping group ${runtime.id}`,
-        attributes: {
-          ...attributes,
-          sinceAcknowledgedSendMs: lease === undefined ? null : this.now - lease.ackedSentAt,
-          deadlineInMs: lease === undefined ? null : selfFenceDeadlineAt(lease) - this.now,
-        },
-      });
-    } else if (mode === "leave") {
-      this.notices.push({ level: "info", message: `leaving: stopping group ${runtime.id}`, attributes });
-    } else if (mode === "supersede") {
-      const message =
-        view !== undefined && view.owner === this.state.nodeId
-          ? `group ${runtime.id} is now at epoch ${view.epoch}, above the ${runtime.runEpoch} it was started under: stopping it`
-          : `group ${runtime.id} is now owned by ${view?.owner ?? "nobody"}${view === undefined ? "" : ` (epoch ${view.epoch})`}: stopping it`;
-      this.notices.push({ level: "warn", message, attributes });
-    }
-  }
-
-  private modeFinished(groupId: GroupId, mode: UrgentMode): void {
-    const failed = [...this.resources.values()].filter(
-      (r) => r.groupId === groupId && r.failure !== undefined && r.phase !== "offline",
-    );
-    if (failed.length > 0) return;
-    if (mode === "fence") {
-      const left = selfFenceDeadlineAt(this.state.lease) - this.now;
-      this.notices.push({
-        level: "warn",
-        message: `group ${groupId} stopped (lease lost), ${formatDuration(Math.max(0, Math.round(left)))} before the self-fence deadline`,
-        attributes: { group: groupId, beforeDeadlineMs: left },
-      });
-    } else {
-      this.notices.push({ level: "info", message: `group ${groupId} stopped`, attributes: { group: groupId } });
-    }
   }
 
   private reportGroup(view: GroupView, wanted: ReadonlySet<ResourceId>, blocked: boolean): void {
@@ -375,9 +321,3 @@ class Planner {
     if (at > this.now && at < this.wakeAt) this.wakeAt = at;
   }
 }
-
-const STOP_REASONS: Record<UrgentMode, string> = {
-  fence: "lease lost",
-  leave: "leaving",
-  supersede: "the group moved on",
-};
