@@ -352,3 +352,33 @@ describe("supervisor: leaving", () => {
     expect(h.since(mark)).toEqual([]);
   });
 });
+
+describe("supervisor: edges", () => {
+  it("stops a resource the answer no longer lists (a redeploy removed it)", () => {
+    // Prepare
+    const h = running();
+    const mark = h.issued.length;
+    // Act
+    h.answer([wireGroup("postgres", PG_SPECS.slice(0, 2), "db-a", 3)]).settleAll();
+    // Assess
+    expect(h.since(mark).filter((a) => !a.startsWith("check"))).toEqual(["stop exporter"]);
+    expect(h.report).toEqual({ "pg-mount": "online", postgres: "online" });
+    expect(h.heartbeat().state.resources.has("exporter")).toBe(false); // forgotten once down
+  });
+
+  it("stops once more when a start it overrode ends well after the stop", () => {
+    // Prepare: the exporter's start is under way when the group moves; the stop issued over it ends first.
+    const h = new Harness()
+      .answer([wireGroup("postgres", PG_SPECS, "db-a", 3)])
+      .end("pg-mount")
+      .end("postgres");
+    h.answer([wireGroup("postgres", PG_SPECS, "db-b", 4)]);
+    h.end("exporter", true, "stop");
+    const mark = h.issued.length;
+    // Act: the start ends well after all.
+    h.end("exporter", true, "start");
+    // Assess
+    expect(h.since(mark)).toEqual(["stop exporter"]);
+    expect(h.messages()).toContain("a start of exporter that a stop overrode ended after it; stopping exporter again");
+  });
+});
