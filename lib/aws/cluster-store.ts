@@ -22,6 +22,7 @@ import type {
   Plan,
 } from "../core/controller/records.js";
 import { RESOURCE_STATES, type ResourceState } from "../core/heartbeat/message.js";
+import { fromItem } from "./attribute-json.js";
 import { queryRawPage } from "./raw-query.js";
 import { itemKeys, LOG_RETENTION_DAYS, SORT_PREFIX, STATE_PARTITION } from "./table-layout.js";
 
@@ -105,7 +106,7 @@ export class DynamoClusterStateStore implements ClusterStateStore {
         queryRawPage(this.client, { ...SNAPSHOT_QUERY, TableName: this.tableName, ExclusiveStartKey: startKey }),
       );
       for (const raw of page.items) {
-        const item = unmarshall(raw);
+        const item = fromItem(raw);
         const sk = typeof item.sk === "string" ? item.sk : "";
         if (sk.startsWith(SORT_PREFIX.node)) {
           const node = toNodeReport(sk.slice(SORT_PREFIX.node.length), item);

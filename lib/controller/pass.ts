@@ -157,6 +157,7 @@ function leaseKeeper(deps: ControllerDependencies, seen: ControllerLease | null,
 /** Appends the cluster log and tells people; neither failing stops the controller. */
 async function report(deps: ControllerDependencies, events: readonly ControllerEvent[]): Promise<void> {
   const at = deps.clock.now();
+  if (events.length === 0) return;
   const entries: ClusterLogEntry[] = events.map((e) => logEntry(e, at));
   try {
     await deps.store.appendLog(entries);
