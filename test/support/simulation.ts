@@ -138,6 +138,14 @@ export class Simulation {
     this.alive.delete(nodeId);
   }
 
+  /** The node's agent stops everything, says it is leaving (a planned shutdown), and falls silent. */
+  leave(nodeId: string): void {
+    const reported = this.store.liveness.get(nodeId)?.resources ?? {};
+    const stopped = Object.fromEntries(Object.keys(reported).map((id) => [id, "offline" as const]));
+    this.store.heartbeat(nodeId, this.now, stopped, "boot-1", true);
+    this.alive.delete(nodeId);
+  }
+
   revive(nodeId: string): void {
     const instance = INSTANCE_OF[nodeId];
     if (instance && this.ec2.peekInstance(instance)?.state === "stopped")

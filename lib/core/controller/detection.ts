@@ -11,11 +11,17 @@ export interface NodeHealth {
   readonly upSince: number | null;
   /** Resources the node reports `failed` (local restarts exhausted). */
   readonly failedResources: readonly ResourceId[];
+  /**
+   * Its last heartbeat said it is leaving (a planned shutdown): it stopped every resource and will
+   * send nothing more in this boot. Such a node is not up, from that heartbeat on.
+   */
+  readonly leaving: boolean;
 }
 
 /**
  * Who is up, by AWS-side clocks only: a node is up while its last heartbeat was received less
- * than lease + grace ago, as the heartbeat function stamped it and the controller's clock reads it.
+ * than lease + grace ago, as the heartbeat function stamped it and the controller's clock reads it,
+ * and that heartbeat did not say the node is leaving.
  */
 export function assessNodes(
   definition: ClusterDefinition,
@@ -26,7 +32,8 @@ export function assessNodes(
   return new Map(
     definition.nodes.map((node) => {
       const record = liveness.get(node.id);
-      const up = record !== undefined && now - record.receivedAt <= limit;
+      const leaving = record?.leaving === true;
+      const up = record !== undefined && !leaving && now - record.receivedAt <= limit;
       const failed = record
         ? Object.entries(record.resources)
             .filter(([, state]) => state === "failed")
@@ -40,6 +47,7 @@ export function assessNodes(
           lastHeardAt: record?.receivedAt ?? null,
           upSince: up ? (record?.bootStartedAt ?? null) : null,
           failedResources: failed,
+          leaving,
         },
       ];
     }),

@@ -46,6 +46,11 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   }
 
   const owner = health.get(record.owner);
+  if (owner?.leaving === true) {
+    // Its agent stopped the group's resources before it said so: move at once, without fencing,
+    // and without holding it against the node (it may have the group back when it returns).
+    return failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false);
+  }
   if (owner?.up !== true) {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
     return failOver(ctx, record.owner, false, `node ${record.owner} is silent (${heard})`);
@@ -68,11 +73,19 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
 }
 
 /**
- * Moves the group on from `sourceId` (a silent owner, or one where a resource failed): to the next
- * preferred node that is up, unless the failover threshold is reached (the group is then left failed)
- * or no node can take it (it waits offline).
+ * Moves the group on from `sourceId` (a silent owner, one where a resource failed, or one leaving): to
+ * the next preferred node that is up, unless the failover threshold is reached (the group is then left
+ * failed) or no node can take it (it waits offline). `sourceAlive`: the source confirms its resources
+ * offline itself, so it need not be fenced first. `blameSource` (by default, when the source is alive:
+ * a resource failed there): the group does not fail back to it within the failover period.
  */
-export function failOver(ctx: GroupContext, sourceId: NodeId, sourceAlive: boolean, reason: string): GroupDecision {
+export function failOver(
+  ctx: GroupContext,
+  sourceId: NodeId,
+  sourceAlive: boolean,
+  reason: string,
+  blameSource: boolean = sourceAlive,
+): GroupDecision {
   const { record, group, now } = ctx;
   const recent = record.failovers.filter((at) => now - at < group.failover.periodMs);
   if (recent.length >= group.failover.threshold) {
@@ -93,8 +106,8 @@ export function failOver(ctx: GroupContext, sourceId: NodeId, sourceAlive: boole
   const target = chooseTarget(group, ctx.health, sourceId);
   if (target === null) return wait(ctx, `${reason}; no other preferred owner is up`);
   const decision = start(ctx, "failover", sourceId, sourceAlive, target, reason, [...recent, now]);
-  // A live source means a resource failed there: remember it, so the group does not fail back to it.
-  if (!sourceAlive || decision.kind !== "write") return decision;
+  // A resource failed there: remember it, so the group does not fail back to it.
+  if (!blameSource || decision.kind !== "write") return decision;
   return { ...decision, record: { ...decision.record, failedOn: { ...decision.record.failedOn, [sourceId]: now } } };
 }
 

@@ -20,7 +20,8 @@ export interface GuardDecision {
  * Voters are the nodes seen up. A node that falls silent while the guard is not frozen is counted
  * out one lease window later, so nodes that fail one at a time lower the count that "half" is taken
  * of (WSFC's dynamic quorum) and a cluster can fail over down to its last node, while nodes that
- * fall silent within one lease window of each other are counted together.
+ * fall silent within one lease window of each other are counted together. A node that leaves on
+ * purpose (its agent said so) is counted out at once: patching half the cluster freezes nothing.
  */
 export function evaluateGuard(
   previous: GuardRecord | null,
@@ -31,6 +32,7 @@ export function evaluateGuard(
   const voters: Record<NodeId, { removedAt: number | null }> = {};
   for (const [nodeId, vote] of Object.entries(previous?.voters ?? {})) {
     if (!health.has(nodeId)) continue; // no longer in the definition
+    if (health.get(nodeId)?.leaving === true) continue; // left on purpose: counted out at once
     if (vote.removedAt !== null && now - vote.removedAt >= leaseDurationMs) continue; // counted out
     voters[nodeId] = { removedAt: vote.removedAt };
   }

@@ -70,6 +70,13 @@ export function decideStep(
       return done(`volume and target both in ${seen.volume.availabilityZone}`);
     }
     case "await-offline": {
+      // Only an explicit "offline" confirms: a resource not reported is unknown (an agent that has just
+      // restarted has not looked yet), and "failed" may be a stop that failed, with the resource still running.
+      const reported = seen.liveness?.resources[step.resourceId];
+      if (seen.liveness?.leaving === true && reported === "offline") {
+        // A leaving heartbeat is the boot's last word, sent after its resources stopped.
+        return done(`${step.nodeId} left with ${step.resourceId} offline`);
+      }
       if (seen.nodeUp !== true) {
         // Its agent stops its resources when it loses its lease, but silence is not a confirmation:
         // where the group can fence, it is fenced before anything it held moves.
@@ -77,8 +84,7 @@ export function decideStep(
           sourceUnconfirmed: true,
         });
       }
-      const reported = seen.liveness?.resources[step.resourceId];
-      if (seen.liveness && seen.liveness.receivedAt > plan.stepStartedAt && (reported ?? "offline") === "offline") {
+      if (seen.liveness && seen.liveness.receivedAt > plan.stepStartedAt && reported === "offline") {
         return done(`${step.nodeId} reports ${step.resourceId} offline`);
       }
       if (elapsed > pendingTimeout(group, step.resourceId)) {

@@ -4,10 +4,17 @@ import { evaluateGuard } from "../../../lib/core/controller/guard.js";
 import type { GuardRecord } from "../../../lib/core/controller/records.js";
 
 const LEASE = 10_000;
-function health(up: string[], down: string[]): Map<string, NodeHealth> {
+function health(up: string[], down: string[], leaving: string[] = []): Map<string, NodeHealth> {
   const entry = (id: string, isUp: boolean): [string, NodeHealth] => [
     id,
-    { nodeId: id, up: isUp, lastHeardAt: 0, upSince: isUp ? 0 : null, failedResources: [] },
+    {
+      nodeId: id,
+      up: isUp,
+      lastHeardAt: 0,
+      upSince: isUp ? 0 : null,
+      failedResources: [],
+      leaving: leaving.includes(id),
+    },
   ];
   return new Map([...up.map((id) => entry(id, true)), ...down.map((id) => entry(id, false))]);
 }
@@ -23,6 +30,16 @@ function run(steps: { at: number; up: string[]; down: string[] }[]) {
 }
 
 describe("mass-failure guard", () => {
+  it("counts out nodes that leave on purpose at once: patching two of three nodes freezes nothing", () => {
+    // Prepare
+    const first = evaluateGuard(null, health(["a", "b", "c"], []), 0, LEASE);
+    // Act
+    const patched = evaluateGuard(first.record, health(["c"], ["a", "b"], ["a", "b"]), 2_000, LEASE);
+    // Assess
+    expect(patched).toMatchObject({ event: null, silent: [], voters: 1 });
+    expect(patched.record.frozen).toBe(false);
+  });
+
   it("freezes when more than half of the nodes fall silent at once, and thaws when they return", () => {
     // Act
     const [, silent, back] = run([

@@ -152,6 +152,28 @@ describe("controller on a simulated clock", () => {
     checkHistory(sim);
   });
 
+  it("moves a leaving node's group at once, without fencing it or holding it against the node", async () => {
+    // Prepare
+    const sim = await placed();
+    await sim.advance(1_000);
+    const left = sim.now;
+    // Act
+    sim.leave("db-a"); // a planned reboot: its agent stopped pg-mount and postgres first
+    await sim.advance(20_000);
+    // Assess: started at the next pass, not after the lease that a silent node would have been given
+    const started = sim.store.log.find(
+      (e) => e.event === "failover-started" && e.groupId === "postgres" && e.epoch === 2,
+    );
+    expect(started!.at - left).toBeLessThanOrEqual(sim.definition.timing.controllerTickMs);
+    expect(group(sim, "postgres")).toMatchObject({ owner: "db-b", epoch: 2, status: "online", failedOn: {} });
+    expect(sim.ec2.peekInstance(EXAMPLE_EC2.dbA)?.state).toBe("running"); // not fenced
+    expect(sim.ec2.peekVolume(EXAMPLE_EC2.volume)?.attachments).toMatchObject([
+      { instanceId: EXAMPLE_EC2.dbB, state: "attached" },
+    ]);
+    expect(sim.store.guard?.frozen).toBe(false);
+    checkHistory(sim);
+  });
+
   it("lets only one of two concurrent passes act", async () => {
     // Prepare
     const sim = await placed();
