@@ -1,0 +1,365 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { silenceLimitMs, takeoverGraceMs } from "../../lib/core/controller/timing.js";
+import { selfFenceDeadlineMs } from "../../lib/core/self-fencing.js";
+import {
+  type AgentProcess,
+  buildAgentBundle,
+  killAllAgents,
+  type NodeKeys,
+  onPremNodeKeys,
+  spawnAgent,
+} from "../support/agent-process.js";
+import {
+  type AgentCluster,
+  agentClusterDocument,
+  CHAIN,
+  GROUP,
+  NODES,
+  RESTART_THRESHOLD,
+  RESTARTED,
+  startAgentCluster,
+  type Tamper,
+  type TestNode,
+} from "./support/agent-cluster.js";
+import { describeLines, overlappingRuns, readRecord, type RecordLine } from "./support/agent-record.js";
+
+// Real baton-agent processes (the release bundle) against the real heartbeat handler behind the test
+// gateway (SigV4 checked per node) and the real controller, one pass per tick, over moto. The group's
+// resources are commands of test/fixtures/agent/recorded-service.sh, which record every start and stop
+// with its wall-clock time. The scenarios run in order, each from where the previous one left the group.
+
+const FIXTURE = resolve("test/fixtures/agent/recorded-service.sh");
+const keys = onPremNodeKeys(NODES) as Record<TestNode, NodeKeys>;
+const agents = {} as Record<TestNode, AgentProcess>;
+let dir: string;
+let bundle: string;
+let cluster: AgentCluster;
+
+function startAgent(node: TestNode): AgentProcess {
+  agents[node] = spawnAgent({
+    bundle,
+    nodeId: node,
+    heartbeatUrl: cluster.gateway.url,
+    keys: keys[node],
+    dir,
+    // Inherited by the commands the agent runs: the fixture learns its node from it.
+    env: { BATON_TEST_NODE: node },
+  });
+  return agents[node];
+}
+
+/** Record lines from `since` (wall clock, ms) on, optionally of one node and action. */
+function recorded(since: number, node?: TestNode, action?: RecordLine["action"]): RecordLine[] {
+  return readRecord(dir).filter(
+    (l) => l.at >= since && (node === undefined || l.node === node) && (action === undefined || l.action === action),
+  );
+}
+
+const marker = (node: TestNode, resource: string) => join(dir, node, `${resource}.running`);
+const running = (node: TestNode) =>
+  existsSync(join(dir, node)) ? readdirSync(join(dir, node)).filter((f) => f.endsWith(".running")) : [];
+/** Waits until the table shows a heartbeat of `node` received within the last two intervals. */
+async function heardRecently(node: TestNode, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const recent = () => 2 * cluster.timing.heartbeatIntervalMs;
+  while (Date.now() - ((await cluster.liveness(node))?.receivedAt ?? 0) > recent()) {
+    if (Date.now() > deadline) throw new Error(`${node} not heard within ${timeoutMs} ms\n${agents[node].tail()}`);
+    await sleep(50);
+  }
+}
+
+/** The group's next move from pass index `afterPass` on: its start, once it has completed. */
+async function nextMove(afterPass: number) {
+  const started = await cluster.controller.waitForEvent("failover-started", { groupId: GROUP, afterPass });
+  await cluster.controller.waitForEvent("failover-completed", { groupId: GROUP, afterPass });
+  return started;
+}
+
+const last = <T>(list: readonly T[]): T => {
+  if (list.length === 0) throw new Error("expected at least one element");
+  return list[list.length - 1]!;
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "baton-agent-it-"));
+  bundle = await buildAgentBundle(join(dir, "baton-agent.mjs"));
+  cluster = await startAgentCluster(keys, agentClusterDocument(keys, FIXTURE, dir));
+  for (const node of NODES) startAgent(node);
+});
+
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(() => {
+    const record = describeLines(readRecord(dir)).join("\n  ");
+    console.error(`record:\n  ${record}\n${NODES.map((n) => agents[n]?.tail(40)).join("\n")}`);
+  });
+});
+
+afterAll(async () => {
+  try {
+    await killAllAgents();
+  } finally {
+    await cluster?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe("baton-agent processes with the heartbeat handler and the controller (moto, fast timing)", () => {
+  it("placement: the group starts on node-a in dependency order, and node-b starts nothing", async () => {
+    // Act
+    const placed = await cluster.controller.waitForEvent("failover-completed", { groupId: GROUP });
+    // Assess
+    expect(placed.event).toMatchObject({ kind: "place", target: "node-a", epoch: 1 });
+    expect(describeLines(recorded(0, undefined, "start"))).toEqual(CHAIN.map((r) => `node-a ${r} start`));
+    // Each started only once the one it depends on was online.
+    const steps = agents["node-a"].lines
+      .map((l) => l.message.split(" (")[0]!)
+      .filter((m) => /^starting app-|^app-\S+ online$/.test(m));
+    expect(steps).toEqual(CHAIN.flatMap((r) => [`starting ${r}`, `${r} online`]));
+    expect(running("node-a").sort()).toEqual(CHAIN.map((r) => `${r}.running`).sort());
+    expect(running("node-b")).toEqual([]);
+    expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: 1, status: "online" });
+    expect(cluster.controller.failures()).toEqual([]);
+  });
+
+  it("cut-off: node-a stops in reverse order before the controller may take the group, then node-b starts it", async () => {
+    // Prepare
+    const a = agents["node-a"];
+    const logFrom = a.lines.length;
+    const passFrom = cluster.controller.passes.length;
+    const cutAt = Date.now();
+    // Act: node-a's requests get no answer from now on.
+    cluster.gateway.block(keys["node-a"].accessKeyId, "blackhole");
+    try {
+      const taken = await nextMove(passFrom);
+      // Assess
+      // The last heartbeat as the controller counts it: the receipt time the handler stamped into the table,
+      // which is after the agent sent it (the agent's lease counts from the send, so it ends no later).
+      const lastHeard = (await cluster.liveness("node-a"))!.receivedAt;
+      const stops = recorded(cutAt, "node-a", "stop");
+      const lastStop = last(stops).at;
+      const earliestTake = lastHeard + silenceLimitMs(cluster.timing);
+      const startsOnB = recorded(cutAt, "node-b", "start");
+      console.log(
+        `cut-off: from node-a's last acknowledged heartbeat (received ${lastHeard}) to its last resource stopped: ` +
+          `${lastStop - lastHeard} ms; the controller may take the group after ${earliestTake - lastHeard} ms ` +
+          `(lease ${cluster.timing.leaseDurationMs} + grace ${takeoverGraceMs(cluster.timing)}); it decided after ` +
+          `${taken.event.detectionDelayMs} ms; node-b started the first ` +
+          `resource after ${startsOnB[0] ? startsOnB[0].at - lastHeard : "?"} ms`,
+      );
+      expect(describeLines(stops)).toEqual([...CHAIN].reverse().map((r) => `node-a ${r} stop`));
+      expect(lastStop).toBeLessThan(earliestTake);
+      // The agent's own promise, which the controller's grace covers: stopped by the self-fence deadline.
+      expect(lastStop).toBeLessThanOrEqual(lastHeard + selfFenceDeadlineMs(cluster.timing));
+      expect(taken.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 2 });
+      expect(taken.event.detectionDelayMs).toBeGreaterThan(silenceLimitMs(cluster.timing));
+      expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
+      expect(startsOnB[0]!.at).toBeGreaterThan(lastStop);
+      expect(overlappingRuns(readRecord(dir))).toEqual([]);
+      expect(cluster.controller.failures()).toEqual([]);
+      await a.waitForLine((l) => l.message === `lease lost: stopping group ${GROUP}`, { after: logFrom, timeoutMs: 0 });
+      await a.waitForLine((l) => l.message.startsWith(`group ${GROUP} stopped (lease lost), `), {
+        after: logFrom,
+        timeoutMs: 0,
+      });
+      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 2, status: "online" });
+    } finally {
+      cluster.gateway.unblock(keys["node-a"].accessKeyId);
+    }
+  });
+
+  it("resource failure: node-b restarts app-server in place up to its threshold, then reports it failed and the group fails over", async () => {
+    // Prepare: node-a is answered again, so it can take the group.
+    const b = agents["node-b"];
+    await heardRecently("node-a");
+    const since = Date.now();
+    const passFrom = cluster.controller.passes.length;
+    let logFrom = b.lines.length;
+    // Act: the service dies (its marker goes, so its check fails), again and again.
+    for (let restart = 1; restart <= RESTART_THRESHOLD; restart++) {
+      rmSync(marker("node-b", RESTARTED));
+      const warned = await b.waitForLine(
+        (l) => l.message.startsWith(`check of ${RESTARTED} failed: restarting it (restart ${restart} of`),
+        { after: logFrom },
+      );
+      logFrom = (await b.waitForLine((l) => l.message === `${last(CHAIN)} online`, { after: warned.index })).index;
+    }
+    rmSync(marker("node-b", RESTARTED));
+    await b.waitForLine((l) => l.message.startsWith(`${RESTARTED} failed: its check failed again`), { after: logFrom });
+    const moved = await nextMove(passFrom);
+    // Assess
+    const restartOnce = [
+      `node-b app-proxy stop`,
+      `node-b app-server stop`,
+      `node-b app-server start`,
+      `node-b app-proxy start`,
+    ];
+    expect(describeLines(recorded(since, "node-b"))).toEqual([
+      ...Array.from({ length: RESTART_THRESHOLD }, () => restartOnce).flat(),
+      "node-b app-proxy stop",
+      "node-b app-server stop",
+      "node-b app-data stop",
+    ]);
+    expect(moved.event).toMatchObject({ kind: "failover", source: "node-b", target: "node-a", epoch: 3 });
+    expect(moved.event.reason).toContain(`resource ${RESTARTED} failed on node-b`);
+    const startsOnA = recorded(since, "node-a", "start");
+    expect(describeLines(startsOnA)).toEqual(CHAIN.map((r) => `node-a ${r} start`));
+    expect(startsOnA[0]!.at).toBeGreaterThan(last(recorded(since, "node-b", "stop")).at);
+    expect(overlappingRuns(readRecord(dir))).toEqual([]);
+    expect(cluster.controller.failures()).toEqual([]);
+    expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: 3, status: "online" });
+  });
+
+  it("SIGTERM: node-a stops in reverse order, says it is leaving, and the controller moves the group at its next pass", async () => {
+    // Prepare
+    const a = agents["node-a"];
+    const passFrom = cluster.controller.passes.length;
+    const since = Date.now();
+    // Act
+    a.signal("SIGTERM");
+    const exit = await a.exited;
+    const moved = await nextMove(passFrom);
+    // Assess
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(a.lines.map((l) => l.message)).toContain("left the cluster: every resource is offline");
+    const fromA = cluster.handled.filter((h) => h.nodeId === "node-a");
+    const leaving = last(fromA);
+    const lastBeat = last(fromA.filter((h) => !h.leaving && h.status === 200));
+    expect(leaving).toMatchObject({ leaving: true, status: 200 });
+    const stops = recorded(since, "node-a", "stop");
+    expect(describeLines(stops)).toEqual([...CHAIN].reverse().map((r) => `node-a ${r} stop`));
+    expect(last(stops).at).toBeLessThan(leaving.calledAt);
+    // At its next pass: no pass that began once the leaving heartbeat was in the table came before the move.
+    const passes = cluster.controller.passes;
+    expect(passes.slice(0, passes.indexOf(moved.pass)).filter((p) => p.startedAt >= leaving.answeredAt)).toEqual([]);
+    const decidedBy = moved.pass.endedAt - lastBeat.calledAt;
+    console.log(
+      `SIGTERM: the controller moved the group at most ${decidedBy} ms after node-a's last heartbeat before leaving ` +
+        `(${moved.pass.endedAt - leaving.calledAt} ms after the leaving one), against the ${silenceLimitMs(cluster.timing)} ms ` +
+        `(lease + grace) a silent node is given`,
+    );
+    expect(decidedBy).toBeLessThan(silenceLimitMs(cluster.timing));
+    expect(moved.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 4 });
+    expect(moved.event.reason).toContain("leaving");
+    const startsOnB = recorded(since, "node-b", "start");
+    expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
+    expect(startsOnB[0]!.at).toBeGreaterThan(last(stops).at);
+    expect(overlappingRuns(readRecord(dir))).toEqual([]);
+    expect(cluster.controller.failures()).toEqual([]);
+    expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 4, status: "online" });
+  });
+
+  describe("hostile answers to node-a (back, owning nothing): refused, nothing started, heartbeats go on", () => {
+    let epoch: number;
+    beforeAll(async () => {
+      const a = startAgent("node-a");
+      await a.waitForLine((l) => l.message.startsWith("joined cluster"));
+      epoch = (await cluster.group())!.epoch;
+    });
+
+    type Group = {
+      owner: string | null;
+      epoch: number;
+      resources: Record<string, string>;
+      agentResources: Record<string, unknown>[];
+    };
+    /** The real answer, with group app claimed for node-a under a new epoch (everything online), then `change`d. */
+    const claimed =
+      (change: (group: Group) => void): Tamper =>
+      (answer) => {
+        const copy = structuredClone(answer) as { groups: Group[] };
+        const group = copy.groups[0]!;
+        group.owner = "node-a";
+        group.epoch = epoch + 1;
+        for (const id of CHAIN) group.resources[id] = "online";
+        change(group);
+        return copy;
+      };
+    const cases: {
+      name: string;
+      answer: { inject: { status: number; body: unknown } } | { tamper: Tamper };
+      path: string;
+    }[] = [
+      {
+        name: "fields of the wrong type",
+        answer: {
+          inject: { status: 200, body: { cluster: "agent-it", nodeId: "node-a", bootId: 7, seq: "1", groups: {} } },
+        },
+        path: "bootId",
+      },
+      { name: "a body that is not JSON", answer: { inject: { status: 200, body: "{not json" } }, path: "" },
+      {
+        name: "a resource the group's agentResources do not list",
+        answer: { tamper: claimed((g) => (g.resources.ghost = "online")) },
+        path: "groups[0].resources.ghost",
+      },
+      {
+        name: "a command whose program is not an absolute path",
+        answer: {
+          tamper: claimed((g) => (g.agentResources[0]!.start = ["recorded-service.sh", "start", "app-data", "/tmp"])),
+        },
+        path: "groups[0].agentResources[0].start",
+      },
+      {
+        name: "a field the agent does not know inside agentResources",
+        answer: { tamper: claimed((g) => (g.agentResources[0]!.shell = true)) },
+        path: "groups[0].agentResources[0].shell",
+      },
+      {
+        name: "a resource online in a group another node owns",
+        answer: {
+          tamper: claimed((g) => {
+            g.owner = "node-b";
+            g.epoch = epoch;
+            g.resources = { "app-data": "online", "app-server": "offline", "app-proxy": "offline" };
+          }),
+        },
+        path: "groups[0].resources.app-data",
+      },
+      {
+        name: "an epoch below one seen before",
+        answer: {
+          tamper: (answer) => {
+            const copy = structuredClone(answer) as { groups: Group[] };
+            copy.groups[0]!.epoch = epoch - 1;
+            return copy;
+          },
+        },
+        path: "groups[0].epoch",
+      },
+    ];
+
+    it.each(cases)("$name", async ({ answer, path }) => {
+      // Prepare
+      const a = agents["node-a"];
+      const since = Date.now();
+      const logFrom = a.lines.length;
+      const seenFrom = cluster.gateway.seen.length;
+      // Act
+      if ("inject" in answer) cluster.gateway.injectAnswer(keys["node-a"].accessKeyId, answer.inject, 1);
+      else cluster.tamperNext("node-a", answer.tamper);
+      const refused = await a.waitForLine((l) => l.message.startsWith("ignored the answer to heartbeat"), {
+        after: logFrom,
+      });
+      const renewed = await a.waitForLine((l) => l.message.startsWith("heartbeats answered again after"), {
+        after: refused.index,
+      });
+      // Assess
+      expect(refused.line.level).toBe("error");
+      const paths = (refused.line.problems as { path: string }[]).map((p) => p.path);
+      // A tampered answer is the real one with one defect: refused for that defect alone.
+      expect("tamper" in answer ? paths : paths.filter((p) => p === path)).toEqual([path]);
+      // The supervisor acts on an answer as soon as it is accepted, so a start would be logged before the renewal.
+      expect(a.lines.slice(logFrom, renewed.index + 1).filter((l) => l.message.startsWith("starting "))).toEqual([]);
+      expect(renewed.line.message).toBe("heartbeats answered again after 1 without a valid answer");
+      expect(recorded(since, "node-a", "start")).toEqual([]);
+      expect(running("node-a")).toEqual([]);
+      const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);
+      expect(laterOfA.filter((s) => s.status === 200).length).toBeGreaterThanOrEqual(2);
+      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch, status: "online" });
+    });
+  });
+});
