@@ -316,7 +316,8 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       const stale = store.writeGuard({ ...first, version: 2 }, 1);
       // Assess
       await expect(stale).rejects.toBeInstanceOf(StateConflictError);
-      expect(await rawItem(itemKeys.guard)).toEqual({ ...itemKeys.guard, ...second });
+      expect(await rawItem(itemKeys.guard)).toEqual({ ...itemKeys.guard, ...second, voters: '{"db-a":null}' });
+      expect((await store.readSnapshot()).guard).toEqual(second);
     });
   });
 
