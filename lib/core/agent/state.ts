@@ -189,6 +189,17 @@ function epochOf(state: AgentState, groupId: GroupId): number {
   return state.answer?.groups.find((group) => group.id === groupId)?.epoch ?? state.groups.get(groupId)?.maxEpoch ?? -1;
 }
 
+/**
+ * How often an online resource is checked: every 5 s, as Windows Server Failover Clustering's
+ * LooksAlive check, or every heartbeat interval when that is longer. Each check runs a program, and a
+ * check every second per resource would cost the node more than the heartbeats themselves.
+ */
+export const CHECK_INTERVAL_MS = 5_000;
+
+export function checkIntervalMs(heartbeatIntervalMs: number): number {
+  return Math.max(CHECK_INTERVAL_MS, heartbeatIntervalMs);
+}
+
 /** The state after a start, stop or check ended, and what to log about it. */
 export function settle(
   state: AgentState,
@@ -215,6 +226,7 @@ function settleResource(
   now: number,
   interval: number,
   epoch: number,
+  checkEvery: number = checkIntervalMs(interval),
 ): { resource: ResourceRuntime; notices: Notice[] } | undefined {
   const about = { resource: r.id, group: r.groupId };
   const error = result.error ?? "no reason given";
@@ -222,7 +234,7 @@ function settleResource(
   switch (result.kind) {
     case "check": {
       if (r.checkToken !== result.token) return undefined;
-      const done: ResourceRuntime = { ...r, checkToken: undefined, nextCheckAt: now + interval };
+      const done: ResourceRuntime = { ...r, checkToken: undefined, nextCheckAt: now + checkEvery };
       if (result.ok || r.phase !== "online" || r.op !== undefined || r.failure !== undefined || r.restartPending) {
         return { resource: done, notices: [] };
       }
@@ -256,7 +268,7 @@ function settleResource(
       if (r.op?.token === result.token) {
         if (result.ok) {
           return {
-            resource: { ...r, op: undefined, phase: "online", nextCheckAt: now + interval },
+            resource: { ...r, op: undefined, phase: "online", nextCheckAt: now + checkEvery },
             notices: [{ level: "info", message: `${r.id} online`, attributes: { ...about, tookMs } }],
           };
         }

@@ -12,7 +12,7 @@
  *   every resource stops at once, in reverse order;
  * - otherwise, one start or stop at a time: stop (after their dependents) the resources the
  *   controller does not want, that failed, or that must restart; then start the wanted ones in order,
- *   each once those it depends on are online; check the online ones every heartbeat interval.
+ *   each once those it depends on are online; check the online ones every `checkIntervalMs`.
  */
 import type { ResourceState } from "../heartbeat/message.js";
 import type { GroupId, ResourceId } from "../definition/types.js";

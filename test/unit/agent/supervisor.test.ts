@@ -69,7 +69,7 @@ describe("supervisor: starting and stopping", () => {
 describe("supervisor: checks and restarts", () => {
   it("restarts a resource whose check fails, its dependents stopped first and started after", () => {
     // Prepare
-    const h = running().at(2_000);
+    const h = running().at(5_000);
     const mark = h.issued.length;
     // Act
     h.end("postgres", false, "check").settleAll();
@@ -112,14 +112,14 @@ describe("supervisor: checks and restarts", () => {
     expect(h.report).toEqual(ONLINE);
   });
 
-  it("checks online resources every heartbeat interval", () => {
+  it("checks online resources every 5 s (CHECK_INTERVAL_MS), not every heartbeat", () => {
     // Prepare
     const h = running();
     const mark = h.issued.length;
     // Act
-    h.at(1_000);
+    h.at(4_999);
     const early = h.since(mark);
-    h.at(2_000);
+    h.at(5_000);
     // Assess
     expect(early).toEqual([]);
     expect(h.since(mark)).toEqual(["check pg-mount", "check postgres", "check exporter"]);
@@ -229,7 +229,7 @@ describe("supervisor: self-fencing", () => {
     // Act
     const h = running().at(1_000);
     // Assess
-    expect(h.last?.wakeAt).toBe(2_000); // the next checks come first...
+    expect(h.last?.wakeAt).toBe(5_000); // the next checks come first...
     expect(h.at(6_000).last?.wakeAt).toBe(6_500); // ...then (the checks under way) the stop.
   });
 
