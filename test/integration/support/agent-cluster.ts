@@ -106,8 +106,10 @@ export interface AgentCluster {
 export async function startAgentCluster(
   keys: Readonly<Record<TestNode, NodeKeys>>,
   document: Record<string, unknown>,
+  /** Points the AWS clients at an emptied moto (the bench brings its own moto_server). */
+  prepareMoto: () => Promise<unknown> = useFreshMoto,
 ): Promise<AgentCluster> {
-  await useFreshMoto();
+  await prepareMoto();
   const tableName = "baton-agent-it";
   const dynamo = await createStateTable(tableName);
   const topic = await new SNSClient({}).send(new CreateTopicCommand({ Name: "baton-agent-it" }));
