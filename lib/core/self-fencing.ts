@@ -10,17 +10,20 @@
  */
 import type { Timing } from "./definition/types.js";
 
+/** The two numbers the agent's side of the lease depends on; an agent learns them from each answer. */
+export type LeaseTiming = Pick<Timing, "leaseDurationMs" | "heartbeatIntervalMs">;
+
 /**
  * How far before the end of its lease the agent has every resource stopped: the larger of 250 ms
  * and a twentieth of the lease. It covers the drift of the node's monotonic clock over one lease
  * and the time between deciding to stop and the stop taking effect.
  */
-export function agentMarginMs(timing: Timing): number {
+export function agentMarginMs(timing: LeaseTiming): number {
   return Math.max(250, Math.ceil(timing.leaseDurationMs / 20));
 }
 
 /** After this long without a new acknowledgement, every resource of every group must be stopped. */
-export function selfFenceDeadlineMs(timing: Timing): number {
+export function selfFenceDeadlineMs(timing: LeaseTiming): number {
   return timing.leaseDurationMs - agentMarginMs(timing);
 }
 
@@ -28,7 +31,7 @@ export function selfFenceDeadlineMs(timing: Timing): number {
  * After this long without a new acknowledgement, the agent begins stopping a group whose resources
  * need `stopBudgetMs` to stop (see {@link groupStopBudgetMs}).
  */
-export function selfFenceStartMs(timing: Timing, stopBudgetMs: number): number {
+export function selfFenceStartMs(timing: LeaseTiming, stopBudgetMs: number): number {
   return selfFenceDeadlineMs(timing) - stopBudgetMs;
 }
 
@@ -41,7 +44,7 @@ export function selfFenceStartMs(timing: Timing, stopBudgetMs: number): number {
 export const TOLERATED_LOST_HEARTBEATS = 1;
 
 /** The largest stop budget a group may have under this timing. */
-export function maxStopBudgetMs(timing: Timing): number {
+export function maxStopBudgetMs(timing: LeaseTiming): number {
   return selfFenceDeadlineMs(timing) - (TOLERATED_LOST_HEARTBEATS + 2) * timing.heartbeatIntervalMs;
 }
 

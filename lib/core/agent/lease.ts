@@ -3,14 +3,10 @@
  * the newest heartbeat that got a valid 200 answer, on its monotonic clock, for the duration that
  * answer gave. Pure arithmetic on times; the formulas are `lib/core/self-fencing.ts`'s.
  */
-import type { Timing } from "../definition/types.js";
-import { groupStopBudgetMs, selfFenceDeadlineMs, selfFenceStartMs } from "../self-fencing.js";
+import { groupStopBudgetMs, type LeaseTiming, selfFenceDeadlineMs, selfFenceStartMs } from "../self-fencing.js";
 
 /** The part of the timing a heartbeat answer carries. */
-export interface LeaseTiming {
-  readonly leaseDurationMs: number;
-  readonly heartbeatIntervalMs: number;
-}
+export type { LeaseTiming };
 
 export interface Lease {
   /** Monotonic time at which the newest acknowledged heartbeat was sent. */
@@ -21,19 +17,6 @@ export interface Lease {
 
 /** Heartbeat interval used until the first valid answer gives the cluster's. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
-
-/**
- * `timing` as the self-fencing formulas take it. An answer does not carry the controller's tick and
- * the formulas do not read it; it is set to the largest the definition allows (the lease), the
- * cautious value should a formula ever read it.
- */
-export function leaseTiming(timing: LeaseTiming): Timing {
-  return {
-    leaseDurationMs: timing.leaseDurationMs,
-    heartbeatIntervalMs: timing.heartbeatIntervalMs,
-    controllerTickMs: timing.leaseDurationMs,
-  };
-}
 
 /**
  * The lease after an acknowledgement of the heartbeat sent at `sentAt`. A late acknowledgement
@@ -50,7 +33,7 @@ export function renewLease(lease: Lease | undefined, sentAt: number, timing: Lea
 /** When every resource of every group must be stopped; -Infinity without a lease. */
 export function selfFenceDeadlineAt(lease: Lease | undefined): number {
   if (lease === undefined) return -Infinity;
-  return lease.ackedSentAt + selfFenceDeadlineMs(leaseTiming(lease.timing));
+  return lease.ackedSentAt + selfFenceDeadlineMs(lease.timing);
 }
 
 /**
@@ -59,7 +42,7 @@ export function selfFenceDeadlineAt(lease: Lease | undefined): number {
  */
 export function groupFenceStartAt(lease: Lease | undefined, stopTimeoutsMs: readonly number[]): number {
   if (lease === undefined) return -Infinity;
-  return lease.ackedSentAt + selfFenceStartMs(leaseTiming(lease.timing), groupStopBudgetMs(stopTimeoutsMs));
+  return lease.ackedSentAt + selfFenceStartMs(lease.timing, groupStopBudgetMs(stopTimeoutsMs));
 }
 
 /** Whether the group must be stopping at `now` for want of a renewed lease. */

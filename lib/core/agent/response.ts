@@ -19,7 +19,6 @@ import { formatPath } from "../definition/path.js";
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { formatDuration } from "../duration.js";
 import { groupStopBudgetMs, maxStopBudgetMs } from "../self-fencing.js";
-import { leaseTiming } from "./lease.js";
 import type { AgentResourceSpec } from "./spec.js";
 
 export type DesiredState = "online" | "offline";
@@ -262,7 +261,7 @@ function checkGroups(answer: Answer, context: AnswerContext): AnswerProblem[] {
 
     if (timingSound) {
       const budget = groupStopBudgetMs(group.agentResources.map((resource) => resource.stopTimeoutMs));
-      const allowed = maxStopBudgetMs(leaseTiming(answer));
+      const allowed = maxStopBudgetMs(answer);
       if (budget > allowed) {
         problems.push({
           path: at("agentResources"),

@@ -4,7 +4,7 @@ import { selfFenceDeadlineMs } from "../../../lib/core/self-fencing.js";
 import { BOOT, FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts, type Answerer } from "./fakes.js";
 import { answerBody, PG_SPECS, TIMING, wireGroup, type WireGroup } from "./fixture.js";
 
-const DEADLINE_MS = selfFenceDeadlineMs({ ...TIMING, controllerTickMs: 2_000 }); // 9.5 s
+const DEADLINE_MS = selfFenceDeadlineMs(TIMING); // 9.5 s
 
 function world() {
   const time = new FakeTime();

@@ -12,7 +12,7 @@ import { selfFenceDeadlineMs } from "../../../lib/core/self-fencing.js";
 import { FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts } from "./fakes.js";
 import { answerBody, PG_SPECS, REPORTS, TIMING, wireGroup } from "./fixture.js";
 
-const DEADLINE_MS = selfFenceDeadlineMs({ ...TIMING, controllerTickMs: 2_000 });
+const DEADLINE_MS = selfFenceDeadlineMs(TIMING);
 const SPECS = { postgres: PG_SPECS, reports: [REPORTS] } as const;
 type GroupName = keyof typeof SPECS;
 const IDS = [...PG_SPECS, REPORTS].map((spec) => spec.id);
