@@ -23,7 +23,7 @@ import { InMemoryStateStore } from "../test/support/fakes/state-store.js";
 import { Simulation } from "../test/support/simulation.js";
 import { createStateTableIn } from "../test/support/state-table.js";
 
-const PASSES = 30;
+const PASSES = 100;
 
 function syntheticCluster(size: number): ClusterDefinition {
   const hex = (i: number) => i.toString(16).padStart(17, "0");
@@ -146,15 +146,17 @@ async function passCost(client: DynamoDBClient, size: number): Promise<string> {
   await batchWrite(
     client,
     table,
-    definition.nodes.map((n) => ({
+    definition.nodes.map((n, i) => ({
       ...itemKeys.nodeLiveness(n.id),
       nodeId: n.id,
       bootId: "00000000-0000-4000-8000-000000000000",
       seq: 1,
       receivedAt: BASE + 3_600_000,
       bootStartedAt: BASE - 3_600_000,
-      resources: {},
-      retiredBoots: [],
+      // What a node reports after a quiet day: its own group's service online, its neighbour's offline,
+      // and the most recent boots it has left (which a pass does not read).
+      resources: { [`svc-${i}`]: "online", [`svc-${(i + size - 1) % size}`]: "offline" },
+      retiredBoots: Array.from({ length: 16 }, (_, b) => `00000000-0000-4000-8000-${String(b).padStart(12, "0")}`),
     })),
   );
   const store = new DynamoClusterStateStore(client, table);

@@ -203,10 +203,35 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         desired: {},
       });
     });
+
+    it("reads a malformed node item cautiously: no usable receipt time is never heard (down), odd states dropped", async () => {
+      // Prepare
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: marshall({
+            ...itemKeys.nodeLiveness("db-a"),
+            receivedAt: "recently",
+            resources: { postgres: "online", "pg-mount": "sideways", odd: 7 },
+            leaving: "yes",
+          }),
+        }),
+      );
+      // Act
+      const node = (await store.readSnapshot()).liveness.get("db-a");
+      // Assess
+      expect(node).toEqual({
+        nodeId: "db-a",
+        receivedAt: 0,
+        bootStartedAt: 0,
+        resources: { postgres: "online" },
+        leaving: false,
+      });
+    });
   });
 
   describe("writeGroup", () => {
-    it("creates the item with the documented attributes, leaving out a null owner and plan", async () => {
+    it("creates the item with the documented attributes, leaving out a null owner and plan and empty lists", async () => {
       // Prepare
       const record = group("reports", 1, { statusReason: "never placed", desired: { "report-svc": "offline" } });
       // Act
@@ -221,10 +246,9 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         status: "offline",
         statusReason: "never placed",
         since: NOW,
-        failovers: [],
-        failedOn: {},
         desired: { "report-svc": "offline" },
       });
+      expect((await store.readSnapshot()).groups.get("reports")).toEqual(record);
     });
 
     it("updates the item at the expected version, and removes the owner and plan when they become null", async () => {
