@@ -2,7 +2,7 @@
 //
 // 1. One agent (the release bundle) against the real heartbeat handler over moto, behind the SigV4-checking
 //    test gateway, heartbeating every second with two groups online (two `command` resources each, checked
-//    every interval): its resident memory and its CPU share over one minute, read from /proc.
+//    every 5 s): its resident memory and its CPU share over one minute, read from /proc.
 // 2. Cut-off runs: the owner's heartbeats are black-holed; from the receipt time of its last acknowledged
 //    heartbeat (the table's `receivedAt`, later than its send) to its last resource stopped, against the
 //    earliest moment the controller may take the groups (lease + grace after that receipt).
@@ -105,7 +105,7 @@ async function measure(agent: AgentProcess): Promise<string[]> {
   const seconds = (performance.now() - startedAt) / 1000;
   const share = (ticks: number) => ((ticks / CLOCK_TICKS / seconds) * 100).toFixed(2);
   return [
-    `  resident memory: max ${Math.max(...rss).toFixed(1)} MiB, last ${rss.at(-1)!.toFixed(1)} MiB (target < 60 MB)`,
+    `  resident memory: max ${Math.max(...rss).toFixed(1)} MiB (${((Math.max(...rss) * 1048576) / 1e6).toFixed(1)} MB), last ${rss.at(-1)!.toFixed(1)} MiB (target < 60 MB)`,
     `  CPU share of one core: ${share(end.own - start.own)} % (target < 1 %); the check programs it ran: ${share(end.children - start.children)} % more`,
   ];
 }
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     }
     await until("both groups online on node-a", () => runningOn(dir, "node-a").size === 4, 60_000);
     console.log(
-      `One agent over ${MEASURE_MS / 1000} s, heartbeat every 1 s, two groups of two command resources online (checked every interval):`,
+      `One agent over ${MEASURE_MS / 1000} s, heartbeat every 1 s, two groups of two command resources online (each checked every 5 s):`,
     );
     for (const line of await measure(agents["node-a"]!)) console.log(line);
     console.log(
