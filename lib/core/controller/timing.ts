@@ -1,6 +1,6 @@
 /**
  * The controller's timing rules, derived from the definition's timing (docs/safety.md argues them).
- * The agent's self-fencing deadline (next issue) is derived from the same numbers.
+ * The agent's self-fencing deadline (`../self-fencing.ts`) is derived from the same numbers.
  */
 import type { Timing } from "../definition/types.js";
 
