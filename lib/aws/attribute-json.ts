@@ -40,6 +40,12 @@ export function fromItem(value: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (typeof value !== "object" || value === null) return out;
   const item = value as Record<string, unknown>;
-  for (const name in item) out[name] = fromAttributeValue(item[name]);
+  for (const name in item) {
+    const value = fromAttributeValue(item[name]);
+    // A key named __proto__ is data, never the object's prototype.
+    if (name === "__proto__")
+      Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    else out[name] = value;
+  }
   return out;
 }
