@@ -2,7 +2,8 @@ import type { ClusterDefinition, GroupDefinition, NodeId } from "../definition/t
 import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
-import { buildPlanSteps, chooseTarget, isAgentResource } from "./plan-builder.js";
+import { isAgentResource } from "../definition/types.js";
+import { buildPlanSteps, chooseTarget } from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
 import type { GroupRecord, PlanKind } from "./records.js";
 import { failbackSettleMs } from "./timing.js";

@@ -5,29 +5,14 @@ import type {
   NodeId,
   ResourceDefinition,
 } from "../definition/types.js";
+import { startOrder } from "../definition/start-order.js";
+import { isAgentResource } from "../definition/types.js";
 import type { NodeHealth } from "./detection.js";
 import type { PlanStep } from "./records.js";
 
-const AGENT_TYPES = new Set(["mount", "systemd", "command"]);
-
-export function isAgentResource(resource: ResourceDefinition): boolean {
-  return AGENT_TYPES.has(resource.type);
-}
-
-/**
- * The order in which a group's resources come online: each after everything it depends on,
- * ties kept in the order written. (The definition loader has already refused cycles.)
- */
-export function startOrder(group: GroupDefinition): ResourceDefinition[] {
-  const placed = new Set<string>();
-  const order: ResourceDefinition[] = [];
-  while (order.length < group.resources.length) {
-    const next = group.resources.find((r) => !placed.has(r.id) && r.dependsOn.every((d) => placed.has(d)));
-    if (!next) throw new Error(`group ${group.id} has a dependency cycle`);
-    placed.add(next.id);
-    order.push(next);
-  }
-  return order;
+/** The order in which a group's resources come online; they go offline in the reverse. */
+export function groupStartOrder(group: GroupDefinition): ResourceDefinition[] {
+  return startOrder(group.resources, (resource) => resource.dependsOn);
 }
 
 /**
@@ -62,7 +47,7 @@ export function buildPlanSteps(
   };
   const source = sourceId === null ? null : node(sourceId);
   const target = node(targetId);
-  const online = startOrder(group);
+  const online = groupStartOrder(group);
   const offline = [...online].reverse();
   const steps: PlanStep[] = [];
 

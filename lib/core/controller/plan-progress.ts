@@ -1,5 +1,5 @@
 import type { GroupDefinition } from "../definition/types.js";
-import { isAgentResource } from "./plan-builder.js";
+import { isAgentResource } from "../definition/types.js";
 import type { GroupRecord, Plan } from "./records.js";
 
 /**

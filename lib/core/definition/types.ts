@@ -116,9 +116,14 @@ export const AGENT_RESOURCE_TYPES = ["mount", "systemd", "command"] as const;
 
 const AGENT_TYPES: ReadonlySet<string> = new Set(AGENT_RESOURCE_TYPES);
 
-/** Whether the owner's agent runs `resource` (mount, systemd, command), rather than the controller. */
+/** Whether a resource of this type is run by the owner's agent (mount, systemd, command), rather than the controller. */
+export function isAgentResourceType(type: string | undefined): boolean {
+  return type !== undefined && AGENT_TYPES.has(type);
+}
+
+/** Whether the owner's agent runs `resource`, rather than the controller. */
 export function isAgentResource(resource: ResourceDefinition): resource is AgentResource {
-  return AGENT_TYPES.has(resource.type);
+  return isAgentResourceType(resource.type);
 }
 
 export interface FailoverPolicy {

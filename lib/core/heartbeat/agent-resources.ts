@@ -3,6 +3,7 @@
  * resources, built from the deployed definition only (never from the table) and once per group.
  */
 import type { AgentResourceSpec } from "../agent/spec.js";
+import { startOrder } from "../definition/start-order.js";
 import {
   isAgentResource,
   type AgentResource,
@@ -34,7 +35,9 @@ function buildSpecs(group: GroupDefinition): readonly AgentResourceSpec[] {
   const byId = new Map<ResourceId, ResourceDefinition>(group.resources.map((resource) => [resource.id, resource]));
   const agentSide = group.resources.filter(isAgentResource);
   const needs = new Map(agentSide.map((resource) => [resource.id, agentDependencies(resource, byId)]));
-  return startOrder(agentSide, needs).map((resource) => spec(resource, needs.get(resource.id) ?? [], byId));
+  return startOrder(agentSide, (resource) => needs.get(resource.id) ?? []).map((resource) =>
+    spec(resource, needs.get(resource.id) ?? [], byId),
+  );
 }
 
 /** The agent-side resources `resource` waits for, directly or through controller-side resources, in definition order. */
@@ -51,25 +54,6 @@ function agentDependencies(resource: AgentResource, byId: ReadonlyMap<ResourceId
     else queue.push(...dependency.dependsOn);
   }
   return [...byId.keys()].filter((id) => found.has(id));
-}
-
-/** Kahn's algorithm, taking at each step the earliest resource (in definition order) whose dependencies are placed. */
-function startOrder(
-  resources: readonly AgentResource[],
-  needs: ReadonlyMap<ResourceId, readonly ResourceId[]>,
-): AgentResource[] {
-  const placed = new Set<ResourceId>();
-  const order: AgentResource[] = [];
-  const left = [...resources];
-  while (left.length > 0) {
-    const next = left.findIndex((resource) => (needs.get(resource.id) ?? []).every((id) => placed.has(id)));
-    // A valid definition has no cycles; should one get here, the rest keeps definition order.
-    const [resource] = left.splice(next === -1 ? 0 : next, 1);
-    if (resource === undefined) break;
-    placed.add(resource.id);
-    order.push(resource);
-  }
-  return order;
 }
 
 function spec(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildPlanSteps, describeStep, startOrder } from "../../../lib/core/controller/plan-builder.js";
+import { buildPlanSteps, describeStep, groupStartOrder } from "../../../lib/core/controller/plan-builder.js";
 import { exampleDefinition } from "../../support/example-cluster.js";
 
 const definition = exampleDefinition();
@@ -9,7 +9,7 @@ const reports = definition.groups.find((g) => g.id === "reports")!;
 describe("plan building", () => {
   it("starts resources after what they depend on", () => {
     // Act
-    const order = startOrder(postgres).map((r) => r.id);
+    const order = groupStartOrder(postgres).map((r) => r.id);
     // Assess
     expect(order).toEqual(["data", "pg-mount", "postgres", "ip", "dns"]);
   });

@@ -10,10 +10,8 @@ import { DEFAULTS, TIMING_LIMITS } from "../limits.js";
 import { show } from "../messages.js";
 import { formatPath } from "../path.js";
 import type { Salvage, SalvagedGroup, SalvagedResource } from "../salvage.js";
-import { AGENT_RESOURCE_TYPES, type DefinitionProblem, type Timing } from "../types.js";
+import { type DefinitionProblem, isAgentResourceType, type Timing } from "../types.js";
 import { checkTiming } from "./timing.js";
-
-const AGENT_TYPES: ReadonlySet<string> = new Set(AGENT_RESOURCE_TYPES);
 
 /** A duration the rule can use: the written value, the default when none was written, undefined when unreadable. */
 function durationOf(resource: SalvagedResource, key: "stopTimeout" | "pendingTimeout"): number | undefined {
@@ -49,7 +47,7 @@ export function leastLeaseForBudget(timing: Timing, budgetMs: number): number | 
 }
 
 function checkGroupBudget(group: SalvagedGroup, timing: Timing): DefinitionProblem[] {
-  const agentSide = group.resources.filter((resource) => resource.type !== undefined && AGENT_TYPES.has(resource.type));
+  const agentSide = group.resources.filter((resource) => isAgentResourceType(resource.type));
   const parts: { id: string; ms: number; written: boolean }[] = [];
   for (const resource of agentSide) {
     const ms = durationOf(resource, "stopTimeout");
@@ -82,7 +80,7 @@ function checkGroupBudget(group: SalvagedGroup, timing: Timing): DefinitionProbl
 export function checkStopBudget(definition: Salvage): DefinitionProblem[] {
   const problems = definition.groups.flatMap((group) =>
     group.resources.flatMap((resource) =>
-      resource.type !== undefined && AGENT_TYPES.has(resource.type) ? checkPendingTimeout(group, resource) : [],
+      isAgentResourceType(resource.type) ? checkPendingTimeout(group, resource) : [],
     ),
   );
   const { heartbeatIntervalMs, leaseDurationMs, controllerTickMs } = definition.timing;
