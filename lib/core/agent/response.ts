@@ -19,31 +19,15 @@ import { formatPath } from "../definition/path.js";
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { formatDuration } from "../duration.js";
 import { groupStopBudgetMs, maxStopBudgetMs } from "../self-fencing.js";
-import type { AgentResourceSpec } from "./spec.js";
+import type { GroupAcknowledgement, HeartbeatAcknowledgement } from "../heartbeat/acknowledgement.js";
 
-export type DesiredState = "online" | "offline";
-
-export interface GroupView {
-  readonly id: GroupId;
-  readonly owner: NodeId | null;
-  readonly epoch: number;
-  /** Every agent resource of the group, by id: what the controller wants of it on this node. */
-  readonly resources: Readonly<Record<ResourceId, DesiredState>>;
-  /** In start order: each depends only on resources before it. */
-  readonly agentResources: readonly AgentResourceSpec[];
-}
-
-/** A 200 answer that passed every check. */
-export interface Answer {
-  readonly cluster: string;
-  readonly nodeId: NodeId;
-  readonly bootId: string;
-  readonly seq: number;
-  readonly receivedAt: string;
-  readonly leaseDurationMs: number;
-  readonly heartbeatIntervalMs: number;
-  readonly groups: readonly GroupView[];
-}
+/**
+ * A 200 answer that passed every check: the very shape the heartbeat function writes, one contract
+ * for both ends (`lib/core/heartbeat/acknowledgement.ts`).
+ */
+export type Answer = HeartbeatAcknowledgement;
+/** One group of an answer. */
+export type GroupView = GroupAcknowledgement;
 
 /** What the answer must agree with: the request it answers, and what earlier answers said. */
 export interface AnswerContext {
