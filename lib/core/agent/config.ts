@@ -4,12 +4,12 @@
  * standard AWS chain. Parsed like the cluster definition: every problem at once, each with its path,
  * its line and what to do. Takes text, never a path: reading the file is the caller's business.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import * as z from "zod";
+import { formatProblems } from "../definition/errors.js";
 import { FORMATS } from "../definition/formats.js";
 import { problemsFromIssues } from "../definition/issues.js";
 import { choices, expected } from "../definition/messages.js";
-import { parsePath } from "../definition/path.js";
+import { loadYamlText } from "../definition/yaml-text.js";
 import type { DefinitionProblem, NodeId } from "../definition/types.js";
 
 export const DEFAULT_AGENT_CONFIG_PATH = "/etc/baton/agent.yaml";
@@ -103,33 +103,13 @@ const ConfigSchema = z.strictObject(SHAPE, {
  * alone: the document they leave behind is not what the user meant. Never throws.
  */
 export function loadAgentConfigText(text: string): AgentConfigResult {
-  try {
-    const lines = new LineCounter();
-    const document = parseDocument(String(text), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (document.errors.length > 0) {
-      return {
-        ok: false,
-        problems: document.errors.map((error) => ({
-          path: "",
-          message: `YAML: ${firstLine(error.message)}`,
-          line: lines.linePos(error.pos[0]).line,
-        })),
-      };
-    }
-    if (document.contents === null) {
-      return {
-        ok: false,
-        problems: [{ path: "", message: "the file is empty; write heartbeatUrl, nodeId and region in it.", line: 1 }],
-      };
-    }
-    const parsed = ConfigSchema.safeParse(document.toJS({ maxAliasCount: 100 }));
-    if (parsed.success) return { ok: true, config: parsed.data };
-    const problems = problemsFromIssues(parsed.error.issues).map((problem) => withLine(problem, document, lines));
-    return { ok: false, problems: problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)) };
-  } catch (error) {
-    const reason = error instanceof Error ? firstLine(error.message) : "unknown error";
-    return { ok: false, problems: [{ path: "", message: `the text could not be read as YAML (${reason}).` }] };
-  }
+  const result = loadYamlText(text, "the file is empty; write heartbeatUrl, nodeId and region in it.", (data) => {
+    const parsed = ConfigSchema.safeParse(data);
+    return parsed.success
+      ? { ok: true, value: parsed.data }
+      : { ok: false, problems: problemsFromIssues(parsed.error.issues) };
+  });
+  return result.ok ? { ok: true, config: result.value } : result;
 }
 
 /**
@@ -140,12 +120,7 @@ export function loadAgentConfigText(text: string): AgentConfigResult {
  *       /etc/baton/agent.yaml:2 region: missing; add the cluster's region ...
  */
 export function formatConfigProblems(problems: readonly AgentConfigProblem[], source: string): string {
-  const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-  const lines = problems.map((problem) => {
-    const at = problem.line === undefined ? source : `${source}:${problem.line}`;
-    return `  ${at}${problem.path === "" ? "" : ` ${problem.path}`}: ${problem.message}`;
-  });
-  return [`${source}: ${count} in the agent configuration:`, ...lines].join("\n");
+  return formatProblems(problems, source, "the agent configuration");
 }
 
 /** Thrown by callers that cannot go on with an invalid configuration; the message lists every problem. */
@@ -157,37 +132,4 @@ export class AgentConfigError extends Error {
     super(formatConfigProblems(problems, source), options);
     this.problems = problems;
   }
-}
-
-function firstLine(message: string): string {
-  return message.split("\n")[0] ?? message;
-}
-
-function withLine(problem: AgentConfigProblem, document: Document, lines: LineCounter): AgentConfigProblem {
-  const offset = locate(document, problem.path);
-  return offset === undefined ? problem : { ...problem, line: lines.linePos(offset).line };
-}
-
-/** Offset of the key `path` names, or of the mapping where a missing key would go. */
-function locate(document: Document, path: string): number | undefined {
-  let node: unknown = document.contents;
-  let offset = rangeStart(node);
-  for (const segment of parsePath(path) ?? []) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === segment);
-      if (pair === undefined) return offset;
-      offset = rangeStart(pair.key) ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === "number") {
-      node = node.items[segment];
-      offset = rangeStart(node) ?? offset;
-    } else {
-      return offset;
-    }
-  }
-  return offset;
-}
-
-function rangeStart(node: unknown): number | undefined {
-  return typeof node === "object" && node !== null && "range" in node ? (node as Node).range?.[0] : undefined;
 }

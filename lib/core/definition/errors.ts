@@ -8,9 +8,13 @@ import type { DefinitionProblem } from "./types.js";
  *       examples/cluster.yaml:34 groups[0].resources[1].volume: "dta" is not an ebs-volume ...
  *       examples/cluster.yaml timing.leaseDuration: ...
  */
-export function formatProblems(problems: readonly DefinitionProblem[], source?: string): string {
+export function formatProblems(
+  problems: readonly DefinitionProblem[],
+  source?: string,
+  subject = "the cluster definition",
+): string {
   const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-  const header = `${source === undefined ? "" : `${source}: `}${count} in the cluster definition:`;
+  const header = `${source === undefined ? "" : `${source}: `}${count} in ${subject}:`;
   const lines = problems.map((problem) => {
     const at = locate(source, problem.line);
     const where = [at, problem.path].filter((part) => part !== "").join(" ");
