@@ -1,11 +1,16 @@
 import * as z from "zod";
-import type { NodeId, ResourceId } from "../definition/types.js";
+import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { BodyTooLargeError, type FieldProblem, MalformedHeartbeatError } from "./errors.js";
 
 /** Largest heartbeat body accepted, in bytes. */
 export const MAX_HEARTBEAT_BYTES = 16 * 1024;
 
-export const RESOURCE_STATES = ["online", "offline", "starting", "stopping", "failed"] as const;
+/**
+ * What an agent reports of a resource. `fenced`: stopped, and the stop verified, because the agent lost
+ * its lease (self-fencing); it will not start the resource again until an answer assigns the group to it
+ * under a higher epoch than any it has seen. The controller may take it as a confirmed stop.
+ */
+export const RESOURCE_STATES = ["online", "offline", "starting", "stopping", "failed", "fenced"] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
 
 /** A heartbeat as the node sent it, once it has been parsed and type-checked. */
@@ -19,10 +24,16 @@ export interface Heartbeat {
    * shutdown). `parseHeartbeat` always sets it (false when the body leaves it out); absent means false.
    */
   readonly leaving?: boolean;
+  /**
+   * Per group, the epoch of the last answer the agent obeyed for it (docs/protocol.md). The controller
+   * takes an `offline` report as a confirmed stop only at or above the epoch of the move it waits on.
+   * Absent (an older agent): no `offline` confirms a move, which then falls back to fencing or its timeout.
+   */
+  readonly epochs?: Readonly<Record<GroupId, number>>;
 }
 
 /** The states a leaving node may report: nothing of it still runs. */
-export const STOPPED_STATES: readonly ResourceState[] = ["offline", "failed"];
+export const STOPPED_STATES: readonly ResourceState[] = ["offline", "failed", "fenced"];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -47,6 +58,17 @@ const heartbeatSchema = z.object({
     .boolean({
       error: "must be true or false: true only in the last heartbeat of a boot, once every resource is stopped",
     })
+    .optional(),
+  epochs: z
+    .record(
+      z.string(),
+      z
+        .number({ error: "must be a number: the epoch of the last answer the agent obeyed for this group" })
+        .int("must be a whole number")
+        .min(0, "must not be negative")
+        .max(Number.MAX_SAFE_INTEGER, "must be at most 2^53 - 1"),
+      { error: 'must be an object mapping group ids to epochs, such as {"postgres": 3} ({} for none)' },
+    )
     .optional(),
 });
 
@@ -96,7 +118,7 @@ export function parseHeartbeat(body: string | undefined, isBase64Encoded: boolea
 
 /**
  * A leaving heartbeat tells the cluster that nothing of the node runs any more, so every resource it
- * reports must be stopped (`offline`) or given up (`failed`).
+ * reports must be stopped (`offline` or `fenced`) or given up (`failed`).
  */
 function checkLeaving(heartbeat: Heartbeat): void {
   const running = Object.entries(heartbeat.resources).filter(([, state]) => !STOPPED_STATES.includes(state));
@@ -105,11 +127,11 @@ function checkLeaving(heartbeat: Heartbeat): void {
   const problems: FieldProblem[] = [
     {
       path: "leaving",
-      message: `is true, but a leaving node must report every resource offline or failed: stop ${ids} first`,
+      message: `is true, but a leaving node must report every resource offline, fenced or failed: stop ${ids} first`,
     },
     ...running.map(([id, state]) => ({
       path: `resources.${id}`,
-      message: `is "${state}" in a leaving heartbeat: stop it first, then report it offline or failed`,
+      message: `is "${state}" in a leaving heartbeat: stop it first, then report it offline, fenced or failed`,
     })),
   ];
   throw new MalformedHeartbeatError(describe(problems), problems);

@@ -99,15 +99,15 @@ describe("parseHeartbeat", () => {
       expect(error?.problems).toEqual([
         {
           path: "leaving",
-          message: "is true, but a leaving node must report every resource offline or failed: stop b, c first",
+          message: "is true, but a leaving node must report every resource offline, fenced or failed: stop b, c first",
         },
         {
           path: "resources.b",
-          message: 'is "online" in a leaving heartbeat: stop it first, then report it offline or failed',
+          message: 'is "online" in a leaving heartbeat: stop it first, then report it offline, fenced or failed',
         },
         {
           path: "resources.c",
-          message: 'is "stopping" in a leaving heartbeat: stop it first, then report it offline or failed',
+          message: 'is "stopping" in a leaving heartbeat: stop it first, then report it offline, fenced or failed',
         },
       ]);
       expect(error?.message).toContain("stop b, c first");
