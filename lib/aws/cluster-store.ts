@@ -49,10 +49,13 @@ const THROTTLING_ERRORS = new Set([
 const SNAPSHOT_ATTRIBUTES = [
   "sk",
   // node items (written by the heartbeat function)
+  "bootId",
+  "seq",
   "receivedAt",
   "bootStartedAt",
   "resources",
   "leaving",
+  "epochs",
   // group items
   "version",
   "owner",
@@ -338,13 +341,24 @@ function toNodeReport(nodeIdFromKey: string, raw: Record<string, AttributeValue>
       if (state !== undefined && KNOWN_RESOURCE_STATES.has(state)) resources[id] = state as ResourceState;
     }
   }
+  const epochs: Record<GroupId, number> = {};
+  const obeyed = raw.epochs?.M;
+  if (obeyed) {
+    for (const id in obeyed) {
+      const epoch = numberOf(obeyed[id], NaN);
+      if (Number.isFinite(epoch)) epochs[id] = epoch;
+    }
+  }
   const receivedAt = numberOf(raw.receivedAt, 0);
   return {
     nodeId: nodeIdFromKey,
+    bootId: raw.bootId?.S ?? "",
+    seq: numberOf(raw.seq, -1),
     receivedAt,
     bootStartedAt: numberOf(raw.bootStartedAt, receivedAt),
     resources,
     leaving: raw.leaving?.BOOL === true,
+    epochs,
   };
 }
 

@@ -9,7 +9,7 @@
  * None of them is ever taken for a node failure: the step waits and is tried again next tick.
  */
 import type { GroupId } from "../definition/types.js";
-import type { ClusterSnapshot, ControllerLease, GroupRecord, GuardRecord } from "./records.js";
+import type { ClusterSnapshot, ControllerLease, GroupRecord, GuardRecord, ReportCondition } from "./records.js";
 
 export type InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated";
 
@@ -105,10 +105,11 @@ export interface ClusterStateStore {
   releaseLease(holder: string, now: number): Promise<void>;
   /**
    * Writes the group record with `version = expectedVersion` (0: the item must not exist);
-   * the stored version becomes `record.version`, which must be `expectedVersion + 1`.
-   * @throws StateConflictError when the stored version differs
+   * the stored version becomes `record.version`, which must be `expectedVersion + 1`. With `basedOn`, the
+   * write also requires each named node item to still hold that report (one transaction).
+   * @throws StateConflictError when the stored version differs, or a node's report has changed
    */
-  writeGroup(record: GroupRecord, expectedVersion: number): Promise<void>;
+  writeGroup(record: GroupRecord, expectedVersion: number, basedOn?: readonly ReportCondition[]): Promise<void>;
   /** Same contract as writeGroup, for the guard item. */
   writeGuard(record: GuardRecord, expectedVersion: number): Promise<void>;
   /** Appends entries to the cluster log (items expire by TTL after `retentionDays`). */

@@ -135,7 +135,21 @@ export interface ControllerLease {
  * What the controller reads of a node's liveness item: the heartbeat function's ordering bookkeeping
  * (boot id, sequence, retired boots) is left in the table.
  */
-export type NodeReport = Pick<NodeLiveness, "nodeId" | "receivedAt" | "bootStartedAt" | "resources" | "leaving">;
+export type NodeReport = Pick<
+  NodeLiveness,
+  "nodeId" | "bootId" | "seq" | "receivedAt" | "bootStartedAt" | "resources" | "leaving" | "epochs"
+>;
+
+/**
+ * A node's report that a controller write relies on (a confirmed stop, a leaving mark): the write commits
+ * only if the node's item still holds this report (same boot, same sequence number), so a pass never moves
+ * a group on a report that a newer heartbeat has already replaced.
+ */
+export interface ReportCondition {
+  readonly nodeId: NodeId;
+  readonly bootId: string;
+  readonly seq: number;
+}
 
 /** Everything a pass reads, with one paged Query. */
 export interface ClusterSnapshot {

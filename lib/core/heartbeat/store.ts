@@ -17,6 +17,11 @@ export interface NodeLiveness {
    * offline or failed) and is shutting down. Cleared by the next accepted heartbeat, of any boot.
    */
   readonly leaving: boolean;
+  /**
+   * The last accepted heartbeat's `epochs`: per group, the epoch of the last answer the agent obeyed.
+   * {} when the heartbeat had none (an older agent).
+   */
+  readonly epochs: Readonly<Record<GroupId, number>>;
 }
 
 /**

@@ -5,6 +5,7 @@ import type {
   ControllerLease,
   GroupRecord,
   GuardRecord,
+  ReportCondition,
 } from "../../../lib/core/controller/records.js";
 import type { NodeLiveness } from "../../../lib/core/heartbeat/store.js";
 
@@ -28,6 +29,7 @@ export class InMemoryStateStore implements ClusterStateStore {
     resources: NodeLiveness["resources"] = {},
     bootId = "boot-1",
     leaving = false,
+    epochs: NodeLiveness["epochs"] = {},
   ): void {
     const previous = this.liveness.get(nodeId);
     const sameBoot = previous?.bootId === bootId;
@@ -40,6 +42,7 @@ export class InMemoryStateStore implements ClusterStateStore {
       resources: { ...resources },
       retiredBoots: [],
       leaving,
+      epochs: { ...epochs },
     });
   }
 
@@ -62,12 +65,18 @@ export class InMemoryStateStore implements ClusterStateStore {
     return Promise.resolve();
   }
 
-  writeGroup(record: GroupRecord, expectedVersion: number): Promise<void> {
+  writeGroup(record: GroupRecord, expectedVersion: number, basedOn: readonly ReportCondition[] = []): Promise<void> {
     const stored = this.groups.get(record.groupId)?.version ?? 0;
     if (stored !== expectedVersion) {
       return Promise.reject(
         new StateConflictError(`group ${record.groupId} is at version ${stored}, not ${expectedVersion}`),
       );
+    }
+    for (const report of basedOn) {
+      const node = this.liveness.get(report.nodeId);
+      if (node?.bootId !== report.bootId || node.seq !== report.seq) {
+        return Promise.reject(new StateConflictError(`node ${report.nodeId} has reported again`));
+      }
     }
     if (record.version !== expectedVersion + 1) throw new Error("a write must raise the version by one");
     this.groups.set(record.groupId, structuredClone(record));
