@@ -5,6 +5,9 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
@@ -20,6 +23,7 @@ import type {
   GuardRecord,
   NodeReport,
   Plan,
+  ReportCondition,
 } from "../core/controller/records.js";
 import { RESOURCE_STATES, type ResourceState } from "../core/heartbeat/message.js";
 import { fromItem } from "./attribute-json.js";
@@ -39,6 +43,12 @@ const THROTTLING_ERRORS = new Set([
   "ThrottlingException",
   "RequestLimitExceeded",
 ]);
+
+/** The cancellation reason codes of a TransactWriteItems that mean throttling (per item). */
+const THROTTLING_REASONS = new Set(["ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"]);
+
+/** TransactWriteItems takes at most 100 actions: the group's write and up to 99 node reports. */
+const MAX_REPORT_CONDITIONS = 99;
 
 /**
  * The attributes a pass reads. Node items' ordering bookkeeping (boot id, sequence, up to 16 retired
@@ -182,7 +192,16 @@ export class DynamoClusterStateStore implements ClusterStateStore {
     }
   }
 
-  async writeGroup(record: GroupRecord, expectedVersion: number): Promise<void> {
+  /**
+   * Without `basedOn`: one conditional PutItem (the cheap, common write). With it: one TransactWriteItems,
+   * the same conditional Put plus a ConditionCheck per node item (`bootId` and `seq` still those of the
+   * report the decision read), so a group never moves on a report a newer heartbeat has replaced.
+   */
+  async writeGroup(
+    record: GroupRecord,
+    expectedVersion: number,
+    basedOn: readonly ReportCondition[] = [],
+  ): Promise<void> {
     assertNextVersion(`group ${record.groupId}`, record.version, expectedVersion);
     const item: Record<string, unknown> = {
       ...itemKeys.groupState(record.groupId),
@@ -200,7 +219,11 @@ export class DynamoClusterStateStore implements ClusterStateStore {
       failedOn: Object.keys(record.failedOn).length > 0 ? record.failedOn : undefined,
       desired: record.desired,
     };
-    await this.putConditioned(item, expectedVersion, `group ${record.groupId}`);
+    if (basedOn.length === 0) {
+      await this.putConditioned(item, expectedVersion, `group ${record.groupId}`);
+    } else {
+      await this.putOnReports(item, expectedVersion, `group ${record.groupId}`, basedOn);
+    }
   }
 
   async writeGuard(record: GuardRecord, expectedVersion: number): Promise<void> {
@@ -246,29 +269,53 @@ export class DynamoClusterStateStore implements ClusterStateStore {
   }
 
   private async putConditioned(item: Record<string, unknown>, expectedVersion: number, what: string): Promise<void> {
-    // Version 0 means "never written". An item without a version (written by hand, or by an
-    // earlier Baton) also reads as version 0 (readSnapshot), so the controller can take it over.
-    const condition =
-      expectedVersion === 0 ? "attribute_not_exists(#sk) OR attribute_not_exists(#version)" : "#version = :expected";
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(item, { removeUndefinedValues: true }),
-          ConditionExpression: condition,
-          ExpressionAttributeNames:
-            expectedVersion === 0 ? { "#sk": "sk", "#version": "version" } : { "#version": "version" },
-          ExpressionAttributeValues: expectedVersion === 0 ? undefined : marshall({ ":expected": expectedVersion }),
+          ...versionCondition(expectedVersion),
         }),
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new StateConflictError(
-          `Another writer changed ${what} first: its stored version is no longer ${expectedVersion}.`,
-          { cause: error },
-        );
+        throw new StateConflictError(versionConflict(what, expectedVersion), { cause: error });
       }
       throw awsError("PutItem", error);
+    }
+  }
+
+  /** The versioned Put and a ConditionCheck per node report, all or nothing. */
+  private async putOnReports(
+    item: Record<string, unknown>,
+    expectedVersion: number,
+    what: string,
+    basedOn: readonly ReportCondition[],
+  ): Promise<void> {
+    const reports = distinctReports(basedOn, what);
+    const actions: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ...versionCondition(expectedVersion),
+        },
+      },
+      ...reports.map((report): TransactWriteItem => ({
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: marshall(itemKeys.nodeLiveness(report.nodeId)),
+          ConditionExpression: "#boot = :boot AND #seq = :seq",
+          ExpressionAttributeNames: { "#boot": "bootId", "#seq": "seq" },
+          ExpressionAttributeValues: marshall({ ":boot": report.bootId, ":seq": report.seq }),
+        },
+      })),
+    ];
+    try {
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: actions }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw transactionError(error, what, expectedVersion, reports);
+      throw awsError("TransactWriteItems", error);
     }
   }
 
@@ -287,6 +334,89 @@ function assertNextVersion(what: string, version: number, expectedVersion: numbe
       `Writing ${what} with version ${version} over expected version ${expectedVersion}: the new version must be ${expectedVersion + 1}.`,
     );
   }
+}
+
+/**
+ * The condition of a versioned write. Version 0 means "never written". An item without a version (written
+ * by hand, or by an earlier Baton) also reads as version 0 (readSnapshot), so the controller can take it over.
+ */
+function versionCondition(expectedVersion: number): {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+} {
+  if (expectedVersion === 0) {
+    return {
+      ConditionExpression: "attribute_not_exists(#sk) OR attribute_not_exists(#version)",
+      ExpressionAttributeNames: { "#sk": "sk", "#version": "version" },
+    };
+  }
+  return {
+    ConditionExpression: "#version = :expected",
+    ExpressionAttributeNames: { "#version": "version" },
+    ExpressionAttributeValues: marshall({ ":expected": expectedVersion }),
+  };
+}
+
+function versionConflict(what: string, expectedVersion: number): string {
+  return `Another writer changed ${what} first: its stored version is no longer ${expectedVersion}.`;
+}
+
+/**
+ * One condition per node (a transaction may not name one item twice). Two different reports of one node
+ * cannot both be its latest: such a write could never commit, and is refused as a conflict.
+ */
+function distinctReports(basedOn: readonly ReportCondition[], what: string): ReportCondition[] {
+  const byNode = new Map<string, ReportCondition>();
+  for (const report of basedOn) {
+    const seen = byNode.get(report.nodeId);
+    if (seen === undefined) byNode.set(report.nodeId, report);
+    else if (seen.bootId !== report.bootId || seen.seq !== report.seq) {
+      throw new StateConflictError(
+        `The write of ${what} relies on two different reports of node ${report.nodeId} (seq ${seen.seq} and ${report.seq}): at most one is its latest.`,
+      );
+    }
+  }
+  if (byNode.size > MAX_REPORT_CONDITIONS) {
+    throw new Error(
+      `The write of ${what} relies on the reports of ${byNode.size} nodes; one transaction can check at most ${MAX_REPORT_CONDITIONS}.`,
+    );
+  }
+  return [...byNode.values()];
+}
+
+/**
+ * A cancelled transaction, by its reasons (index 0 is the group's Put, then one per report): a failed
+ * condition is a conflict, naming what changed; throttling is throttling; anything else is "unavailable".
+ */
+function transactionError(
+  error: TransactionCanceledException,
+  what: string,
+  expectedVersion: number,
+  reports: readonly ReportCondition[],
+): Error {
+  const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? "None");
+  const changed: string[] = [];
+  if (codes[0] === "ConditionalCheckFailed") changed.push(versionConflict(what, expectedVersion));
+  reports.forEach((report, i) => {
+    if (codes[i + 1] === "ConditionalCheckFailed") {
+      changed.push(
+        `Node ${report.nodeId} has reported again since the report this write relies on (boot ${report.bootId}, seq ${report.seq}).`,
+      );
+    }
+  });
+  if (changed.length > 0) return new StateConflictError(changed.join(" "), { cause: error });
+  if (codes.includes("TransactionConflict")) {
+    // Another write to one of the items (a heartbeat, most likely) was under way: read again, decide again.
+    return new StateConflictError(`A concurrent write to ${what} or to a node it relies on cancelled the write.`, {
+      cause: error,
+    });
+  }
+  const throttled = codes.find((code) => THROTTLING_REASONS.has(code));
+  if (throttled !== undefined) {
+    return new AwsThrottledError("DynamoDB TransactWriteItems", throttled, { cause: error });
+  }
+  return new AwsUnavailableError("DynamoDB TransactWriteItems", `cancelled: ${codes.join(", ")}`, { cause: error });
 }
 
 /** Maps an SDK error to the controller's error kinds, by error name (never by message). */

@@ -99,9 +99,12 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       const snapshot = await store.readSnapshot();
       // Assess
       expect([...snapshot.liveness.values()]).toEqual([
-        // The heartbeat function's ordering bookkeeping (bootId, seq, retired boots) is not read.
+        // The boot and sequence are read (a write may be conditioned on them); retired boots are not.
         {
           nodeId: "db-a",
+          bootId,
+          seq: 3,
+          epochs: {},
           receivedAt: NOW - 1_000,
           bootStartedAt: NOW - 1_000,
           resources: { postgres: "online" },
@@ -222,6 +225,9 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       // Assess
       expect(node).toEqual({
         nodeId: "db-a",
+        bootId: "",
+        seq: -1,
+        epochs: {},
         receivedAt: 0,
         bootStartedAt: 0,
         resources: { postgres: "online" },
@@ -316,6 +322,130 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         const winner = results[0]?.status === "fulfilled" ? "db-a" : "db-b";
         expect(await rawItem(itemKeys.groupState("postgres"))).toMatchObject({ version: round + 1, owner: winner });
       }
+    });
+
+    describe("based on node reports (a transaction with a ConditionCheck per node item)", () => {
+      /** db-a's heartbeat at `seq` of `bootId`, recorded by the heartbeat function's own store. */
+      async function heartbeat(bootId: string, seq: number, resources: Record<string, "online" | "offline">) {
+        await new DynamoHeartbeatStore(dynamo, TABLE).recordHeartbeat(
+          { nodeId: "db-a", bootId, seq, resources },
+          NOW + seq,
+        );
+      }
+
+      it("fails with StateConflictError and changes nothing when a newer heartbeat replaced the report", async () => {
+        // Prepare: the pass reads db-a's report (seq 3, offline); db-a then reports again (seq 4, online).
+        const bootId = randomUUID();
+        await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1, status: "online" }), 0);
+        await heartbeat(bootId, 3, { postgres: "offline" });
+        const report = (await store.readSnapshot()).liveness.get("db-a")!;
+        await heartbeat(bootId, 4, { postgres: "online" });
+        const before = await rawItem(itemKeys.groupState("postgres"));
+        const nodeBefore = await rawItem(itemKeys.nodeLiveness("db-a"));
+        // Act
+        const write = store.writeGroup(group("postgres", 2, { owner: "db-b", epoch: 2, status: "moving" }), 1, [
+          { nodeId: "db-a", bootId: report.bootId, seq: report.seq },
+        ]);
+        // Assess
+        await expect(write).rejects.toBeInstanceOf(StateConflictError);
+        await expect(write).rejects.toThrow(/db-a/);
+        await expect(write).rejects.toHaveProperty("cause.name", "TransactionCanceledException");
+        expect(report).toMatchObject({ bootId, seq: 3 });
+        expect(await rawItem(itemKeys.groupState("postgres"))).toEqual(before);
+        expect(await rawItem(itemKeys.nodeLiveness("db-a"))).toEqual(nodeBefore);
+      });
+
+      it("fails when the node restarted (new boot, lower seq) since the report", async () => {
+        // Prepare
+        await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1 }), 0);
+        const oldBoot = randomUUID();
+        await heartbeat(oldBoot, 9, { postgres: "offline" });
+        await heartbeat(randomUUID(), 0, {});
+        // Act
+        const write = store.writeGroup(group("postgres", 2, { owner: "db-b", epoch: 2 }), 1, [
+          { nodeId: "db-a", bootId: oldBoot, seq: 9 },
+        ]);
+        // Assess
+        await expect(write).rejects.toBeInstanceOf(StateConflictError);
+        expect(await rawItem(itemKeys.groupState("postgres"))).toMatchObject({ version: 1, owner: "db-a" });
+      });
+
+      it("fails when the node item does not exist", async () => {
+        // Act
+        const write = store.writeGroup(group("postgres", 1, { owner: "db-b", epoch: 1 }), 0, [
+          { nodeId: "db-a", bootId: randomUUID(), seq: 0 },
+        ]);
+        // Assess
+        await expect(write).rejects.toBeInstanceOf(StateConflictError);
+        expect(await rawItem(itemKeys.groupState("postgres"))).toBeUndefined();
+      });
+
+      it("commits when every report is unchanged, and leaves the node items as they were", async () => {
+        // Prepare
+        const bootId = randomUUID();
+        await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1, status: "online" }), 0);
+        await heartbeat(bootId, 3, { postgres: "offline" });
+        await new DynamoHeartbeatStore(dynamo, TABLE).recordHeartbeat(
+          { nodeId: "db-b", bootId, seq: 7, resources: {} },
+          NOW,
+        );
+        const nodeBefore = await rawItem(itemKeys.nodeLiveness("db-a"));
+        const moving = group("postgres", 2, { owner: "db-b", epoch: 2, status: "moving", plan: PLAN });
+        // Act
+        await store.writeGroup(moving, 1, [
+          { nodeId: "db-a", bootId, seq: 3 },
+          { nodeId: "db-b", bootId, seq: 7 },
+        ]);
+        // Assess
+        expect((await store.readSnapshot()).groups.get("postgres")).toEqual(moving);
+        expect(await rawItem(itemKeys.nodeLiveness("db-a"))).toEqual(nodeBefore);
+      });
+
+      it("creates the group item (expected version 0) on an unchanged report", async () => {
+        // Prepare
+        const bootId = randomUUID();
+        await heartbeat(bootId, 1, {});
+        // Act
+        await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1 }), 0, [
+          { nodeId: "db-a", bootId, seq: 1 },
+        ]);
+        // Assess
+        expect(await rawItem(itemKeys.groupState("postgres"))).toMatchObject({ version: 1, owner: "db-a" });
+      });
+
+      it("fails with StateConflictError naming the group's version when only the version moved", async () => {
+        // Prepare
+        const bootId = randomUUID();
+        await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1 }), 0);
+        await store.writeGroup(group("postgres", 2, { owner: "db-a", epoch: 1, status: "online" }), 1);
+        await heartbeat(bootId, 3, { postgres: "offline" });
+        const before = await rawItem(itemKeys.groupState("postgres"));
+        // Act
+        const write = store.writeGroup(group("postgres", 2, { owner: "db-b", epoch: 2 }), 1, [
+          { nodeId: "db-a", bootId, seq: 3 },
+        ]);
+        // Assess
+        await expect(write).rejects.toBeInstanceOf(StateConflictError);
+        await expect(write).rejects.toThrow(/version is no longer 1/);
+        expect(await rawItem(itemKeys.groupState("postgres"))).toEqual(before);
+      });
+
+      it("uses one TransactWriteItems call with a report, and one PutItem without (the cheaper write)", async () => {
+        // Prepare
+        const bootId = randomUUID();
+        await heartbeat(bootId, 3, {});
+        const send = vi.spyOn(dynamo, "send");
+        // Act
+        await store.writeGroup(group("postgres", 1), 0);
+        await store.writeGroup(group("postgres", 2), 1, []);
+        await store.writeGroup(group("postgres", 3), 2, [{ nodeId: "db-a", bootId, seq: 3 }]);
+        // Assess
+        expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual([
+          "PutItemCommand",
+          "PutItemCommand",
+          "TransactWriteItemsCommand",
+        ]);
+      });
     });
 
     it("reports a missing table as AwsUnavailableError, never as a conflict", async () => {
