@@ -1,7 +1,7 @@
 // npm run bench:heartbeat — heartbeat handler latency against moto_server, and the bundled function's size.
 //
 // What the handler adds on top of DynamoDB is measured per request: its whole duration minus the
-// span of its table calls (the conditional write and the owners' read, which run in parallel).
+// span of its table calls (the conditional write, then the owners' read: one after the other, docs/protocol.md).
 // The raw UpdateItem round trip is printed beside it for scale.
 import { randomUUID } from "node:crypto";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";

@@ -20,7 +20,7 @@ export type HeartbeatHandler = (
   context: Pick<Context, "invokedFunctionArn">,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** POST /v1/heartbeat: admit (pure), record and read owners (in parallel), acknowledge. */
+/** POST /v1/heartbeat: admit (pure), record, then read the owners (after the write committed), acknowledge. */
 export function createHeartbeatHandler({
   index,
   store,
@@ -42,10 +42,13 @@ export function createHeartbeatHandler({
         accountOf(context.invokedFunctionArn),
       );
       const groupIds = index.groupsOwnableBy(node.id).map((g) => g.id);
-      const [, ownership] = await Promise.all([
-        store.recordHeartbeat(heartbeat, receivedAt),
-        store.readOwnership(groupIds),
-      ]);
+      // One after the other, never in parallel: a controller write that relies on this node's previous
+      // report (a confirmed stop, a leaving mark) is conditioned on that report still being the node's
+      // latest. Either it committed before this heartbeat's write, and the read below sees its new owner
+      // and epoch, or it fails. Read in parallel, the answer could show the owner from before such a
+      // write while the write still commits: the node would run a group that has just moved.
+      await store.recordHeartbeat(heartbeat, receivedAt);
+      const ownership = await store.readOwnership(groupIds);
       logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
       return jsonResponse(200, acknowledge(index, heartbeat, receivedAt, ownership));
     } catch (error) {

@@ -54,6 +54,48 @@ describe("heartbeat handler", () => {
     });
   });
 
+  it("reads the owners only once its own write has committed, never in parallel with it", async () => {
+    // Prepare: a table whose write takes a while to commit, and that notes each call's start and end.
+    const calls: string[] = [];
+    let writing = false;
+    const store: HeartbeatStore = {
+      async recordHeartbeat() {
+        calls.push("write started");
+        writing = true;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        writing = false;
+        calls.push("write committed");
+      },
+      readOwnership() {
+        calls.push(writing ? "read started during the write" : "read started");
+        return Promise.resolve(new Map<string, GroupOwnership>());
+      },
+    };
+    const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger: silent });
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess: a pass's write conditioned on the node's previous report then either commits before this
+    // heartbeat's write (and this read sees its new owner) or fails; the answer never shows an older owner.
+    expect(response.statusCode).toBe(200);
+    expect(calls).toEqual(["write started", "write committed", "read started"]);
+  });
+
+  it("does not read the owners when its write fails", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    store.failWith = new StoreUnavailableError("throttled");
+    let reads = 0;
+    store.readOwnership = () => {
+      reads++;
+      return Promise.resolve(new Map<string, GroupOwnership>());
+    };
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(reads).toBe(0);
+  });
+
   it("tells a node that does not own a group to keep all its agent-side resources offline", async () => {
     // Prepare
     const { store, handler } = setup();
