@@ -28,6 +28,7 @@ const NAMES = {
   "#started": "bootStartedAt",
   "#retired": "retiredBoots",
   "#leaving": "leaving",
+  "#epochs": "epochs",
 };
 
 /** The DynamoDB side of the heartbeat path: one conditional UpdateItem per accepted heartbeat. */
@@ -84,6 +85,14 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
       update += ", #leaving = :leaving";
       values[":leaving"] = true;
     }
+    // `epochs`: the last accepted heartbeat's, present only when it named at least one group (absent reads as {}),
+    // so an older agent's heartbeat never leaves a newer one's epochs behind it.
+    const epochs = heartbeat.epochs ?? {};
+    const hasEpochs = Object.keys(epochs).length > 0;
+    if (hasEpochs) {
+      update += ", #epochs = :epochs";
+      values[":epochs"] = epochs;
+    }
     let condition: string;
     if (newBoot === undefined) {
       update += ", #started = if_not_exists(#started, :now), #retired = if_not_exists(#retired, :none)";
@@ -100,7 +109,8 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
         values[":seenSeq"] = newBoot.seen.seq;
       }
     }
-    if (heartbeat.leaving !== true) update += " REMOVE #leaving";
+    const removed = [...(heartbeat.leaving !== true ? ["#leaving"] : []), ...(hasEpochs ? [] : ["#epochs"])];
+    if (removed.length > 0) update += ` REMOVE ${removed.join(", ")}`;
     const names = Object.fromEntries(
       Object.entries(NAMES).filter(([alias]) => update.includes(alias) || condition.includes(alias)),
     );

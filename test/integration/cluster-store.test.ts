@@ -136,6 +136,51 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       expect(back).toMatchObject({ resources: {}, leaving: false });
     });
 
+    it("reads back the epochs the agent obeyed, as the heartbeat store records them; none when a heartbeat has none", async () => {
+      // Prepare
+      const heartbeats = new DynamoHeartbeatStore(dynamo, TABLE);
+      const bootId = randomUUID();
+      await heartbeats.recordHeartbeat(
+        { nodeId: "db-a", bootId, seq: 3, resources: { postgres: "offline" }, epochs: { postgres: 7, reports: 0 } },
+        NOW - 1_000,
+      );
+      // Act
+      const withEpochs = (await store.readSnapshot()).liveness.get("db-a");
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId, seq: 4, resources: {} }, NOW);
+      const without = (await store.readSnapshot()).liveness.get("db-a");
+      const raw = await rawItem(itemKeys.nodeLiveness("db-a"));
+      // Assess
+      expect(withEpochs).toMatchObject({ seq: 3, epochs: { postgres: 7, reports: 0 } });
+      expect(without).toMatchObject({ seq: 4, epochs: {} });
+      expect(raw).not.toHaveProperty("epochs");
+    });
+
+    it("keeps a node item of a node in 3 groups under 1 KB (one write unit)", async () => {
+      // Prepare: 3 groups of 3 agent-side resources, an epoch for each, and a few restarts behind it.
+      const heartbeats = new DynamoHeartbeatStore(dynamo, TABLE);
+      const resources = Object.fromEntries(
+        ["orders", "billing", "reports"].flatMap((g) =>
+          ["mount", "service", "worker"].map((r) => [`${g}-${r}`, "online"]),
+        ),
+      ) as Record<string, "online">;
+      const epochs = { orders: 1_234, billing: 56, reports: 7_890_123 };
+      for (let boot = 0; boot < 4; boot++) {
+        await heartbeats.recordHeartbeat({ nodeId: "node-01", bootId: randomUUID(), seq: 0, resources }, NOW);
+      }
+      await heartbeats.recordHeartbeat(
+        { nodeId: "node-01", bootId: randomUUID(), seq: 123_456, resources, epochs },
+        NOW + 86_400_000,
+      );
+      // Act
+      const raw = (await rawItem(itemKeys.nodeLiveness("node-01")))!;
+      // Assess
+      expect(raw.epochs).toEqual(epochs);
+      expect((raw.retiredBoots as unknown[]).length).toBe(4);
+      const size = itemBytes(raw);
+      console.log(`node item, 3 groups, 9 resources, 4 retired boots: ${size} bytes`);
+      expect(size).toBeLessThan(1_024);
+    });
+
     it("answers an empty snapshot for an empty table", async () => {
       // Act
       const snapshot = await store.readSnapshot();
@@ -589,4 +634,23 @@ async function logItems(pk: string): Promise<Record<string, unknown>[]> {
     }),
   );
   return (out.Items ?? []).map((item) => unmarshall(item));
+}
+
+/**
+ * An item's size as DynamoDB counts it for write units (its documented rule): attribute names plus values;
+ * a string its UTF-8 bytes, a number 1 byte per two significant digits plus 1, a boolean or null 1 byte,
+ * a list or map 3 bytes plus 1 per element plus its elements (and, for a map, their names).
+ */
+function itemBytes(item: Record<string, unknown>): number {
+  return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
+}
+
+function valueBytes(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value);
+  if (typeof value === "number") return Math.ceil(String(Math.abs(value)).replace(/^0+|\./g, "").length / 2) + 1;
+  if (typeof value === "boolean" || value === null) return 1;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + valueBytes(v), 0);
+  if (value instanceof Set) return [...(value as Set<unknown>)].reduce((sum: number, v) => sum + valueBytes(v), 0);
+  const map = value as Record<string, unknown>;
+  return 3 + Object.entries(map).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k) + valueBytes(v), 0);
 }
