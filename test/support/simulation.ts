@@ -108,7 +108,9 @@ export class Simulation {
       if (failed && resources[failed] === "online") resources[failed] = "failed";
       const stuck = this.stuckStarting.get(nodeId);
       if (stuck && resources[stuck] === "online") resources[stuck] = "starting";
-      this.store.heartbeat(nodeId, this.now, resources);
+      // It obeys each answer at once, so it acts under each group's epoch in that answer (docs/protocol.md).
+      const epochs = Object.fromEntries(answer.groups.map((g) => [g.id, g.epoch]));
+      this.store.heartbeat(nodeId, this.now, resources, "boot-1", false, epochs);
     }
     this.lastBeat = this.now;
   }

@@ -70,12 +70,10 @@ export function decideStep(
       return done(`volume and target both in ${seen.volume.availabilityZone}`);
     }
     case "await-offline": {
-      // Only an explicit "offline" confirms: a resource not reported is unknown (an agent that has just
-      // restarted has not looked yet), and "failed" may be a stop that failed, with the resource still running.
       const reported = seen.liveness?.resources[step.resourceId];
-      if (seen.liveness?.leaving === true && reported === "offline") {
+      if (seen.liveness?.leaving === true && (reported === "offline" || reported === "fenced")) {
         // A leaving heartbeat is the boot's last word, sent after its resources stopped.
-        return done(`${step.nodeId} left with ${step.resourceId} offline`);
+        return done(`${step.nodeId} left with ${step.resourceId} ${reported}`);
       }
       if (seen.nodeUp !== true) {
         // Its agent stops its resources when it loses its lease, but silence is not a confirmation:
@@ -84,9 +82,8 @@ export function decideStep(
           sourceUnconfirmed: true,
         });
       }
-      if (seen.liveness && seen.liveness.receivedAt > plan.stepStartedAt && reported === "offline") {
-        return done(`${step.nodeId} reports ${step.resourceId} offline`);
-      }
+      const confirmation = stopConfirmation(seen.liveness, step.resourceId, group.id, plan);
+      if (confirmation !== null) return done(`${step.nodeId} ${confirmation}`);
       if (elapsed > pendingTimeout(group, step.resourceId)) {
         if (group.fencing === "stop-instance") {
           return done(`${step.nodeId} did not confirm ${step.resourceId} offline in time: it will be fenced`, {
@@ -199,6 +196,35 @@ export function decideStep(
       );
     }
   }
+}
+
+/**
+ * Whether a live source's report confirms that it stopped the resource for this move, and how (null: it
+ * does not). Only a report received after the step started counts, and of it only:
+ * - `offline` made under the move: the agent says it obeys an answer of the plan's epoch or later for the
+ *   group (`epochs`). A report made before the agent learned of the move (during a local restart, or
+ *   delayed in transit) carries a lower epoch, or none (an older agent), and confirms nothing.
+ * - `fenced`, whatever the epoch: the agent lost its lease, stopped the resource and verified it, and will
+ *   not start it again until an answer assigns it the group under an epoch higher than any it has seen,
+ *   which a move away from it never does. This is how a source that gets no answers (a one-way partition)
+ *   still confirms its stop.
+ * Anything else confirms nothing: a resource not reported is unknown (an agent that has just restarted has
+ * not looked yet), and `failed` may be a stop that failed, with the resource still running.
+ */
+function stopConfirmation(
+  liveness: NodeReport | undefined,
+  resourceId: string,
+  groupId: string,
+  plan: Plan,
+): string | null {
+  if (liveness === undefined || liveness.receivedAt <= plan.stepStartedAt) return null;
+  const reported = liveness.resources[resourceId];
+  if (reported === "fenced") return `reports ${resourceId} fenced (stopped on losing its lease)`;
+  const obeyed = liveness.epochs[groupId];
+  if (reported === "offline" && obeyed !== undefined && obeyed >= plan.epoch) {
+    return `reports ${resourceId} offline under epoch ${obeyed}`;
+  }
+  return null;
 }
 
 function pendingTimeout(group: GroupDefinition, resourceId: string): number {
