@@ -50,6 +50,17 @@ export class Simulation {
   readonly failing = new Map<string, string>();
   /** Resources a node's agent never finishes starting (it reports them `starting`). */
   readonly stuckStarting = new Map<string, string>();
+  /**
+   * Nodes whose heartbeats arrive but whose answers are lost (a one-way partition), with since when. Such an
+   * agent keeps reporting what it ran until its lease is over (lease − max(250 ms, lease / 20) after the
+   * partition began), then reports each of those resources `fenced` (stopped on losing its lease), still under
+   * the epochs of the last answer it got.
+   */
+  readonly answersLost = new Map<string, number>();
+  private readonly lastReport = new Map<
+    string,
+    { resources: Record<string, ResourceState>; epochs: Record<string, number> }
+  >();
   private lastBeat = -Infinity;
   private lastPass = -Infinity;
   private passes = 0;
@@ -110,6 +121,22 @@ export class Simulation {
       if (stuck && resources[stuck] === "online") resources[stuck] = "starting";
       // It obeys each answer at once, so it acts under each group's epoch in that answer (docs/protocol.md).
       const epochs = Object.fromEntries(answer.groups.map((g) => [g.id, g.epoch]));
+      const lostSince = this.answersLost.get(nodeId);
+      const last = this.lastReport.get(nodeId);
+      if (lostSince !== undefined && last !== undefined) {
+        // No answer reaches it: it acts on nothing new and reports what it ran, self-fenced once its lease is over.
+        const lease = this.definition.timing.leaseDurationMs;
+        const leaseOver = this.now >= lostSince + lease - Math.max(250, Math.ceil(lease / 20));
+        const held = Object.fromEntries(
+          Object.entries(last.resources).map(([id, state]) => [
+            id,
+            leaseOver && state !== "offline" ? "fenced" : state,
+          ]),
+        ) as Record<string, ResourceState>;
+        this.store.heartbeat(nodeId, this.now, held, "boot-1", false, last.epochs);
+        continue;
+      }
+      this.lastReport.set(nodeId, { resources, epochs });
       this.store.heartbeat(nodeId, this.now, resources, "boot-1", false, epochs);
     }
     this.lastBeat = this.now;

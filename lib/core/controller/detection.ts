@@ -12,6 +12,11 @@ export interface NodeHealth {
   /** Resources the node reports `failed` (local restarts exhausted). */
   readonly failedResources: readonly ResourceId[];
   /**
+   * Resources the node reports `fenced`: its agent lost its lease (its heartbeats arrive, its answers do
+   * not), stopped them and will not start them again under the epoch it knows. An owner has lost them.
+   */
+  readonly fencedResources: readonly ResourceId[];
+  /**
    * Its last heartbeat said it is leaving (a planned shutdown): it stopped every resource and will
    * send nothing more in this boot. Such a node is not up, from that heartbeat on.
    */
@@ -34,11 +39,12 @@ export function assessNodes(
       const record = liveness.get(node.id);
       const leaving = record?.leaving === true;
       const up = record !== undefined && !leaving && now - record.receivedAt <= limit;
-      const failed = record
-        ? Object.entries(record.resources)
-            .filter(([, state]) => state === "failed")
-            .map(([id]) => id)
-        : [];
+      const inState = (wanted: string) =>
+        record
+          ? Object.entries(record.resources)
+              .filter(([, state]) => state === wanted)
+              .map(([id]) => id)
+          : [];
       return [
         node.id,
         {
@@ -46,7 +52,8 @@ export function assessNodes(
           up,
           lastHeardAt: record?.receivedAt ?? null,
           upSince: up ? (record?.bootStartedAt ?? null) : null,
-          failedResources: failed,
+          failedResources: inState("failed"),
+          fencedResources: inState("fenced"),
           leaving,
         },
       ];

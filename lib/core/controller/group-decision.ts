@@ -61,6 +61,19 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   if (failed.length > 0 && record.status === "online") {
     return failOver(ctx, record.owner, true, `resource ${failed.join(", ")} failed on ${record.owner}`);
   }
+  const fenced = owner.fencedResources.filter((id) => agentIds.has(id));
+  if (fenced.length > 0 && record.status === "online") {
+    // Its agent lost its lease while its heartbeats still arrive (its answers are lost): it stopped the group
+    // and will not start it again under this epoch. Its fenced report confirms the stop, so the group moves at
+    // once; and it is held against the node (no failback within the failover period), which looks up while
+    // its answers are still lost and would otherwise be given the group straight back.
+    return failOver(
+      ctx,
+      record.owner,
+      true,
+      `node ${record.owner} stopped ${fenced.join(", ")} on losing its lease (its heartbeats arrive, its answers do not)`,
+    );
+  }
   if (record.status === "online") return failBack(ctx, record.owner);
   if (record.status === "offline") {
     // Waiting offline with its owner up again (its failed resource recovered, or it came back):

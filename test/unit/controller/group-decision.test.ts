@@ -23,6 +23,7 @@ function health(
         lastHeardAt: NOW - (up.includes(n.id) ? 1_000 : 15_000),
         upSince: up.includes(n.id) ? upSince : null,
         failedResources: failed[n.id] ?? [],
+        fencedResources: [],
         leaving: false,
       },
     ]),

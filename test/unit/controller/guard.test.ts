@@ -13,6 +13,7 @@ function health(up: string[], down: string[], leaving: string[] = []): Map<strin
       lastHeardAt: 0,
       upSince: isUp ? 0 : null,
       failedResources: [],
+      fencedResources: [],
       leaving: leaving.includes(id),
     },
   ];
