@@ -34,7 +34,7 @@ function timedStore(inner: HeartbeatStore) {
     }
   };
   const store: HeartbeatStore = {
-    recordHeartbeat: (h, at) => time(() => inner.recordHeartbeat(h, at)),
+    recordHeartbeat: (h, at, lease) => time(() => inner.recordHeartbeat(h, at, lease)),
     readOwnership: (ids) => time(() => inner.readOwnership(ids)),
   };
   return {

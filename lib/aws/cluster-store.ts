@@ -66,6 +66,8 @@ const SNAPSHOT_ATTRIBUTES = [
   "resources",
   "leaving",
   "epochs",
+  "leaseMs",
+  "leaseUntil",
   // group items
   "version",
   "owner",
@@ -489,7 +491,14 @@ function toNodeReport(nodeIdFromKey: string, raw: Record<string, AttributeValue>
     resources,
     leaving: raw.leaving?.BOOL === true,
     epochs,
+    leaseMs: positiveOrUndefined(numberOf(raw.leaseMs, NaN)),
+    leaseUntil: positiveOrUndefined(numberOf(raw.leaseUntil, NaN)),
   };
+}
+
+/** A recorded lease or lease end that is not a positive number reads as not recorded (the definition's lease). */
+function positiveOrUndefined(value: number): number | undefined {
+  return value > 0 ? value : undefined;
 }
 
 function numberOf(value: AttributeValue | undefined, fallback: number): number {

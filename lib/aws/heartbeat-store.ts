@@ -29,7 +29,18 @@ const NAMES = {
   "#retired": "retiredBoots",
   "#leaving": "leaving",
   "#epochs": "epochs",
+  "#grant": "leaseMs",
+  "#until": "leaseUntil",
 };
+
+/** The lease an answer grants: its length, and its end by the heartbeat function's clock. */
+interface Lease {
+  readonly ms: number;
+  readonly until: number;
+}
+
+/** The node item a failed condition returned: its ordering position and the end of the longest lease granted. */
+type Seen = SequencePosition & { readonly leaseUntil: number | undefined };
 
 /** The DynamoDB side of the heartbeat path: one conditional UpdateItem per accepted heartbeat. */
 export class DynamoHeartbeatStore implements HeartbeatStore {
@@ -38,10 +49,11 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
     private readonly tableName: string,
   ) {}
 
-  async recordHeartbeat(heartbeat: Heartbeat, receivedAt: number): Promise<void> {
+  async recordHeartbeat(heartbeat: Heartbeat, receivedAt: number, grantedLeaseMs: number): Promise<void> {
+    const lease: Lease = { ms: grantedLeaseMs, until: receivedAt + grantedLeaseMs };
     // First try: the common case, the next heartbeat of the boot the table holds (or the
     // node's first ever). Its condition is what makes a replay or a reordering harmless.
-    let seen = await this.write(heartbeat, receivedAt, undefined);
+    let seen = await this.write(heartbeat, receivedAt, lease, { kind: "next" });
     for (let attempt = 1; seen !== "written"; attempt++) {
       const verdict = judgeSequence(seen, heartbeat);
       if (verdict.kind === "duplicate") {
@@ -61,8 +73,21 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
           `The record of node "${heartbeat.nodeId}" changed under ${MAX_WRITE_ATTEMPTS} attempts in a row; another heartbeat of the node won.`,
         );
       }
-      // A new boot (or, after a lost race, the next seq): write conditioned on the exact record seen.
-      seen = await this.write(heartbeat, receivedAt, verdict.kind === "new-boot" ? { seen, verdict } : undefined);
+      if (verdict.kind === "new-boot") {
+        // A new boot: write conditioned on the exact record seen.
+        seen = await this.write(heartbeat, receivedAt, lease, {
+          kind: "exact",
+          seen,
+          retiredBoots: verdict.retiredBoots,
+        });
+      } else if (seen !== undefined && (seen.leaseUntil ?? -Infinity) > lease.until) {
+        // The next seq, but an earlier answer's lease outlasts the one this answer grants (a deploy shortened
+        // the lease): record the heartbeat on the exact record seen, keeping the longer lease.
+        seen = await this.write(heartbeat, receivedAt, lease, { kind: "exact", seen, retiredBoots: undefined });
+      } else {
+        // Another heartbeat of the node was written first: try again.
+        seen = await this.write(heartbeat, receivedAt, lease, { kind: "next" });
+      }
     }
   }
 
@@ -70,8 +95,16 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
   private async write(
     heartbeat: Heartbeat,
     receivedAt: number,
-    newBoot: { seen: SequencePosition | undefined; verdict: { retiredBoots: readonly string[] } } | undefined,
-  ): Promise<"written" | SequencePosition | undefined> {
+    lease: Lease,
+    mode:
+      | { readonly kind: "next" }
+      | {
+          readonly kind: "exact";
+          readonly seen: Seen | undefined;
+          /** A new boot: the boots it retires; undefined: the same boot. */
+          readonly retiredBoots: readonly string[] | undefined;
+        },
+  ): Promise<"written" | Seen | undefined> {
     const values: Record<string, unknown> = {
       ":node": heartbeat.nodeId,
       ":boot": heartbeat.bootId,
@@ -93,20 +126,34 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
       update += ", #epochs = :epochs";
       values[":epochs"] = epochs;
     }
+    // The lease this answer grants, unless an earlier answer's lasts longer: `leaseUntil` never goes back.
+    const setLease = (): void => {
+      update += ", #grant = :grant, #until = :until";
+      values[":grant"] = lease.ms;
+      values[":until"] = lease.until;
+    };
     let condition: string;
-    if (newBoot === undefined) {
+    if (mode.kind === "next") {
       update += ", #started = if_not_exists(#started, :now), #retired = if_not_exists(#retired, :none)";
-      condition = "attribute_not_exists(#pk) OR (#boot = :boot AND #seq < :seq)";
       values[":none"] = [];
+      setLease();
+      condition =
+        "attribute_not_exists(#pk) OR (#boot = :boot AND #seq < :seq AND (attribute_not_exists(#until) OR #until <= :until))";
     } else {
-      update += ", #started = :now, #retired = :retired";
-      values[":retired"] = newBoot.verdict.retiredBoots;
-      if (newBoot.seen === undefined) {
+      if (mode.retiredBoots === undefined) {
+        update += ", #started = if_not_exists(#started, :now), #retired = if_not_exists(#retired, :none)";
+        values[":none"] = [];
+      } else {
+        update += ", #started = :now, #retired = :retired";
+        values[":retired"] = mode.retiredBoots;
+      }
+      if ((mode.seen?.leaseUntil ?? -Infinity) <= lease.until) setLease();
+      if (mode.seen === undefined) {
         condition = "attribute_not_exists(#pk)";
       } else {
         condition = "#boot = :seenBoot AND #seq = :seenSeq";
-        values[":seenBoot"] = newBoot.seen.bootId;
-        values[":seenSeq"] = newBoot.seen.seq;
+        values[":seenBoot"] = mode.seen.bootId;
+        values[":seenSeq"] = mode.seen.seq;
       }
     }
     const removed = [...(heartbeat.leaving !== true ? ["#leaving"] : []), ...(hasEpochs ? [] : ["#epochs"])];
@@ -190,12 +237,13 @@ function desiredOf(value: unknown): Record<string, "online" | "offline"> {
   return desired;
 }
 
-function positionOf(item: Record<string, AttributeValue> | undefined): SequencePosition | undefined {
+function positionOf(item: Record<string, AttributeValue> | undefined): Seen | undefined {
   if (item === undefined) return undefined;
   const record = unmarshall(item);
   return {
     bootId: String(record.bootId),
     seq: Number(record.seq),
     retiredBoots: Array.isArray(record.retiredBoots) ? record.retiredBoots.map(String) : [],
+    leaseUntil: typeof record.leaseUntil === "number" ? record.leaseUntil : undefined,
   };
 }

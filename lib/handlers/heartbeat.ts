@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Clock } from "../core/clock.js";
 import type { ClusterIndex } from "../core/cluster-index.js";
-import { acknowledge } from "../core/heartbeat/acknowledgement.js";
+import { acknowledge, grantedLeaseMs } from "../core/heartbeat/acknowledgement.js";
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { admitHeartbeat } from "../core/heartbeat/admit.js";
 import type { HeartbeatStore } from "../core/heartbeat/store.js";
@@ -47,7 +47,8 @@ export function createHeartbeatHandler({
       // latest. Either it committed before this heartbeat's write, and the read below sees its new owner
       // and epoch, or it fails. Read in parallel, the answer could show the owner from before such a
       // write while the write still commits: the node would run a group that has just moved.
-      await store.recordHeartbeat(heartbeat, receivedAt);
+      // The lease the answer grants is recorded with the heartbeat, before the answer can be sent.
+      await store.recordHeartbeat(heartbeat, receivedAt, grantedLeaseMs(index.definition));
       const ownership = await store.readOwnership(groupIds);
       logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
       return jsonResponse(200, acknowledge(index, heartbeat, receivedAt, ownership));

@@ -17,6 +17,8 @@ import { createStateTable, useFreshMoto } from "./support/aws.js";
 
 const TABLE = "baton-cluster-store-it";
 const NOW = Date.UTC(2026, 10, 22, 3, 0, 0);
+/** The lease the heartbeat's answer grants, recorded with it. */
+const LEASE = 10_000;
 
 let dynamo: DynamoDBClient;
 let store: DynamoClusterStateStore;
@@ -71,6 +73,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       await new DynamoHeartbeatStore(dynamo, TABLE).recordHeartbeat(
         { nodeId: "db-a", bootId, seq: 3, resources: { postgres: "online" } },
         NOW - 1_000,
+        LEASE,
       );
       const moving = group("postgres", 1, {
         owner: "db-b",
@@ -105,6 +108,8 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
           bootId,
           seq: 3,
           epochs: {},
+          leaseMs: LEASE,
+          leaseUntil: NOW - 1_000 + LEASE,
           receivedAt: NOW - 1_000,
           bootStartedAt: NOW - 1_000,
           resources: { postgres: "online" },
@@ -126,10 +131,11 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       await heartbeats.recordHeartbeat(
         { nodeId: "db-a", bootId, seq: 3, resources: { postgres: "offline" }, leaving: true },
         NOW - 1_000,
+        LEASE,
       );
       // Act
       const leaving = (await store.readSnapshot()).liveness.get("db-a");
-      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId: randomUUID(), seq: 0, resources: {} }, NOW);
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId: randomUUID(), seq: 0, resources: {} }, NOW, LEASE);
       const back = (await store.readSnapshot()).liveness.get("db-a");
       // Assess
       expect(leaving).toMatchObject({ resources: { postgres: "offline" }, leaving: true });
@@ -143,10 +149,11 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       await heartbeats.recordHeartbeat(
         { nodeId: "db-a", bootId, seq: 3, resources: { postgres: "offline" }, epochs: { postgres: 7, reports: 0 } },
         NOW - 1_000,
+        LEASE,
       );
       // Act
       const withEpochs = (await store.readSnapshot()).liveness.get("db-a");
-      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId, seq: 4, resources: {} }, NOW);
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId, seq: 4, resources: {} }, NOW, LEASE);
       const without = (await store.readSnapshot()).liveness.get("db-a");
       const raw = await rawItem(itemKeys.nodeLiveness("db-a"));
       // Assess
@@ -165,11 +172,12 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       ) as Record<string, "online">;
       const epochs = { orders: 1_234, billing: 56, reports: 7_890_123 };
       for (let boot = 0; boot < 4; boot++) {
-        await heartbeats.recordHeartbeat({ nodeId: "node-01", bootId: randomUUID(), seq: 0, resources }, NOW);
+        await heartbeats.recordHeartbeat({ nodeId: "node-01", bootId: randomUUID(), seq: 0, resources }, NOW, LEASE);
       }
       await heartbeats.recordHeartbeat(
         { nodeId: "node-01", bootId: randomUUID(), seq: 123_456, resources, epochs },
         NOW + 86_400_000,
+        LEASE,
       );
       // Act
       const raw = (await rawItem(itemKeys.nodeLiveness("node-01")))!;
@@ -177,8 +185,33 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       expect(raw.epochs).toEqual(epochs);
       expect((raw.retiredBoots as unknown[]).length).toBe(4);
       const size = itemBytes(raw);
-      console.log(`node item, 3 groups, 9 resources, 4 retired boots: ${size} bytes`);
+      const full = itemBytes({ ...raw, retiredBoots: Array.from({ length: 16 }, () => randomUUID()) });
+      console.log(`node item, 3 groups, 9 resources: ${size} bytes with 4 retired boots, ${full} with 16`);
       expect(size).toBeLessThan(1_024);
+    });
+
+    it("records the lease each answer grants and never lowers its end, across boots, until a later one outlasts it", async () => {
+      // Prepare: the old deploy grants 20 s; from NOW + 2 s the new deploy grants 10 s.
+      const heartbeats = new DynamoHeartbeatStore(dynamo, TABLE);
+      const [boot1, boot2] = [randomUUID(), randomUUID()];
+      const lease = async () => {
+        const node = (await store.readSnapshot()).liveness.get("db-a")!;
+        return { seq: node.seq, receivedAt: node.receivedAt, leaseMs: node.leaseMs, leaseUntil: node.leaseUntil };
+      };
+      // Act
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId: boot1, seq: 1, resources: {} }, NOW, 20_000);
+      const old = await lease();
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId: boot1, seq: 2, resources: {} }, NOW + 2_000, 10_000);
+      const shorter = await lease();
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId: boot2, seq: 0, resources: {} }, NOW + 4_000, 10_000);
+      const newBoot = await lease();
+      await heartbeats.recordHeartbeat({ nodeId: "db-a", bootId: boot2, seq: 1, resources: {} }, NOW + 11_000, 10_000);
+      const outlasted = await lease();
+      // Assess: the answer to seq 2 (10 s, until NOW + 12 s) may be lost; the node may hold its 20 s lease to NOW + 20 s.
+      expect(old).toEqual({ seq: 1, receivedAt: NOW, leaseMs: 20_000, leaseUntil: NOW + 20_000 });
+      expect(shorter).toEqual({ seq: 2, receivedAt: NOW + 2_000, leaseMs: 20_000, leaseUntil: NOW + 20_000 });
+      expect(newBoot).toEqual({ seq: 0, receivedAt: NOW + 4_000, leaseMs: 20_000, leaseUntil: NOW + 20_000 });
+      expect(outlasted).toEqual({ seq: 1, receivedAt: NOW + 11_000, leaseMs: 10_000, leaseUntil: NOW + 21_000 });
     });
 
     it("answers an empty snapshot for an empty table", async () => {
@@ -375,6 +408,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         await new DynamoHeartbeatStore(dynamo, TABLE).recordHeartbeat(
           { nodeId: "db-a", bootId, seq, resources },
           NOW + seq,
+          LEASE,
         );
       }
 
@@ -433,6 +467,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         await new DynamoHeartbeatStore(dynamo, TABLE).recordHeartbeat(
           { nodeId: "db-b", bootId, seq: 7, resources: {} },
           NOW,
+          LEASE,
         );
         const nodeBefore = await rawItem(itemKeys.nodeLiveness("db-a"));
         const moving = group("postgres", 2, { owner: "db-b", epoch: 2, status: "moving", plan: PLAN });

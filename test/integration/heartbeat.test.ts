@@ -86,7 +86,10 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     expect(item?.receivedAt).toBeLessThanOrEqual(after);
     expect(item?.bootStartedAt).toBe(item?.receivedAt);
     expect(item).not.toHaveProperty("leaving");
+    expect(item).not.toHaveProperty("epochs");
     expect(Date.parse(response.body.receivedAt)).toBe(item?.receivedAt);
+    // The lease the answer grants, recorded with the heartbeat before the answer went out.
+    expect(item).toMatchObject({ leaseMs: 10_000, leaseUntil: (item?.receivedAt as number) + 10_000 });
     expect(response.body.groups[0]?.agentResources).toEqual([
       expect.objectContaining({
         id: "pg-mount",
@@ -97,6 +100,16 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
       }),
       expect.objectContaining({ id: "postgres", type: "systemd", dependsOn: ["pg-mount"], stopTimeoutMs: 2_000 }),
     ]);
+  });
+
+  it("records the epochs the agent obeys on the node item, as sent", async () => {
+    // Prepare
+    const body = { ...heartbeatBody("db-b", { seq: 3 }), epochs: { postgres: 12, reports: 0 } };
+    // Act
+    const response = await send(body, CALLERS["db-b"]);
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await liveness("db-b")).toMatchObject({ seq: 3, epochs: { postgres: 12, reports: 0 } });
   });
 
   it("records a leaving heartbeat on the node item, answers it all offline, and clears it with the next one", async () => {

@@ -1,6 +1,7 @@
 import type { NodeReport } from "./records.js";
 import type { ClusterDefinition, NodeId, ResourceId } from "../definition/types.js";
-import { silenceLimitMs } from "./timing.js";
+import type { Timing } from "../definition/types.js";
+import { takeoverGraceMs } from "./timing.js";
 
 export interface NodeHealth {
   readonly nodeId: NodeId;
@@ -26,19 +27,19 @@ export interface NodeHealth {
 /**
  * Who is up, by AWS-side clocks only: a node is up while its last heartbeat was received less
  * than lease + grace ago, as the heartbeat function stamped it and the controller's clock reads it,
- * and that heartbeat did not say the node is leaving.
+ * and that heartbeat did not say the node is leaving. The lease is the longest the node may hold
+ * (`heldUntil`), which after a deploy that shortened it is longer than the definition's.
  */
 export function assessNodes(
   definition: ClusterDefinition,
   liveness: ReadonlyMap<NodeId, NodeReport>,
   now: number,
 ): ReadonlyMap<NodeId, NodeHealth> {
-  const limit = silenceLimitMs(definition.timing);
   return new Map(
     definition.nodes.map((node) => {
       const record = liveness.get(node.id);
       const leaving = record?.leaving === true;
-      const up = record !== undefined && !leaving && now - record.receivedAt <= limit;
+      const up = record !== undefined && !leaving && now <= heldUntil(definition.timing, record);
       const inState = (wanted: string) =>
         record
           ? Object.entries(record.resources)
@@ -59,4 +60,16 @@ export function assessNodes(
       ];
     }),
   );
+}
+
+/**
+ * Until when (controller clock) the node may still hold its lease, grace included: the later of the end of the
+ * definition's lease from its last heartbeat and the recorded end of the longest lease any answer granted it
+ * (`leaseUntil`), plus the grace of the longer of the two leases. A deploy that shortens the lease thus waits out
+ * the lease the old deploy granted (its grace too). With nothing recorded, lease + grace of the definition.
+ */
+function heldUntil(timing: Timing, record: NodeReport): number {
+  const longest = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
+  const until = Math.max(record.receivedAt + timing.leaseDurationMs, record.leaseUntil ?? -Infinity);
+  return until + takeoverGraceMs({ ...timing, leaseDurationMs: longest });
 }

@@ -137,7 +137,16 @@ export interface ControllerLease {
  */
 export type NodeReport = Pick<
   NodeLiveness,
-  "nodeId" | "bootId" | "seq" | "receivedAt" | "bootStartedAt" | "resources" | "leaving" | "epochs"
+  | "nodeId"
+  | "bootId"
+  | "seq"
+  | "receivedAt"
+  | "bootStartedAt"
+  | "resources"
+  | "leaving"
+  | "epochs"
+  | "leaseMs"
+  | "leaseUntil"
 >;
 
 /**

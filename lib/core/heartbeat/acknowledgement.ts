@@ -1,6 +1,12 @@
 import type { AgentResourceSpec } from "../agent/spec.js";
 import type { ClusterIndex } from "../cluster-index.js";
-import { isAgentResource, type GroupId, type NodeId, type ResourceId } from "../definition/types.js";
+import {
+  type ClusterDefinition,
+  isAgentResource,
+  type GroupId,
+  type NodeId,
+  type ResourceId,
+} from "../definition/types.js";
 import { agentResourceSpecs } from "./agent-resources.js";
 import type { Heartbeat } from "./message.js";
 import type { GroupOwnership } from "./store.js";
@@ -36,6 +42,14 @@ export interface GroupAcknowledgement {
   readonly agentResources: readonly AgentResourceSpec[];
 }
 
+/**
+ * The lease an answer grants (`leaseDurationMs`). The heartbeat function records it on the node item with the
+ * heartbeat, so that a later deploy with a shorter lease still waits out the one this answer gave.
+ */
+export function grantedLeaseMs(definition: ClusterDefinition): number {
+  return definition.timing.leaseDurationMs;
+}
+
 export function acknowledge(
   index: ClusterIndex,
   heartbeat: Heartbeat,
@@ -49,7 +63,7 @@ export function acknowledge(
     bootId: heartbeat.bootId,
     seq: heartbeat.seq,
     receivedAt: new Date(receivedAt).toISOString(),
-    leaseDurationMs: definition.timing.leaseDurationMs,
+    leaseDurationMs: grantedLeaseMs(definition),
     heartbeatIntervalMs: definition.timing.heartbeatIntervalMs,
     groups: index.groupsOwnableBy(heartbeat.nodeId).map((group) => {
       const state = ownership.get(group.id);

@@ -22,6 +22,17 @@ export interface NodeLiveness {
    * {} when the heartbeat had none (an older agent).
    */
   readonly epochs: Readonly<Record<GroupId, number>>;
+  /**
+   * The lease (ms) granted by the answer that lets the node hold its lease the longest (`leaseUntil`): the
+   * last answer's, unless an earlier answer of a deploy with a longer lease still outlasts it. Absent when
+   * recorded by a version of Baton that did not record it.
+   */
+  readonly leaseMs?: number | undefined;
+  /**
+   * The latest moment, by the heartbeat function's clock (epoch ms), that any answer given to the node may keep
+   * its lease: the largest `receivedAt + granted lease` over its accepted heartbeats (never lowered, across boots).
+   */
+  readonly leaseUntil?: number | undefined;
 }
 
 /**
@@ -41,11 +52,13 @@ export interface GroupOwnership {
 export interface HeartbeatStore {
   /**
    * Records an admitted heartbeat with one conditional write per attempt, `leaving` included (set when
-   * the heartbeat is leaving, cleared otherwise).
+   * the heartbeat is leaving, cleared otherwise), its `epochs`, and the lease its answer will grant
+   * (`grantedLeaseMs`), so that the controller waits out the longest lease the node may hold even after a
+   * deploy that shortened it (`leaseMs`, `leaseUntil`).
    * @throws StaleHeartbeatError when the table already holds this heartbeat or a newer one
    * @throws StoreUnavailableError when the table cannot be reached
    */
-  recordHeartbeat(heartbeat: Heartbeat, receivedAt: number): Promise<void>;
+  recordHeartbeat(heartbeat: Heartbeat, receivedAt: number, grantedLeaseMs: number): Promise<void>;
   /** Strongly consistent read of the groups' owners, epochs, desired states and statuses. */
   readOwnership(groupIds: readonly GroupId[]): Promise<ReadonlyMap<GroupId, GroupOwnership>>;
 }

@@ -8,12 +8,12 @@ import { exampleIndex } from "../../support/example-cluster.js";
 
 /** A stateful stand-in for the table: records what was written, or fails as told. */
 class FakeStore implements HeartbeatStore {
-  readonly recorded: { heartbeat: Heartbeat; receivedAt: number }[] = [];
+  readonly recorded: { heartbeat: Heartbeat; receivedAt: number; grantedLeaseMs: number }[] = [];
   failWith: Error | undefined;
   ownership = new Map<string, GroupOwnership>();
-  recordHeartbeat(heartbeat: Heartbeat, receivedAt: number): Promise<void> {
+  recordHeartbeat(heartbeat: Heartbeat, receivedAt: number, grantedLeaseMs: number): Promise<void> {
     if (this.failWith) return Promise.reject(this.failWith);
-    this.recorded.push({ heartbeat, receivedAt });
+    this.recorded.push({ heartbeat, receivedAt, grantedLeaseMs });
     return Promise.resolve();
   }
   readOwnership(): Promise<ReadonlyMap<string, GroupOwnership>> {
@@ -94,6 +94,17 @@ describe("heartbeat handler", () => {
     // Assess
     expect(response.statusCode).toBe(503);
     expect(reads).toBe(0);
+  });
+
+  it("records with the heartbeat the lease its answer grants (the definition's 10 s) and the epochs the agent obeys", async () => {
+    // Prepare
+    const { store, handler } = setup();
+    const body = { ...heartbeatBody("db-a"), epochs: { postgres: 4 } };
+    // Act
+    const response = await handler(heartbeatEvent(body, CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(JSON.parse(response.body!)).toMatchObject({ leaseDurationMs: 10_000 });
+    expect(store.recorded).toMatchObject([{ grantedLeaseMs: 10_000, heartbeat: { epochs: { postgres: 4 } } }]);
   });
 
   it("tells a node that does not own a group to keep all its agent-side resources offline", async () => {
