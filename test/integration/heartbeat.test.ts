@@ -8,6 +8,7 @@ import { itemKeys } from "../../lib/aws/table-layout.js";
 import { createDynamoDbClient } from "../../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
 import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
+import { StateConflictError } from "../../lib/core/controller/ports.js";
 import { emptyGroupRecord } from "../../lib/core/controller/records.js";
 import { indexCluster } from "../../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition } from "../../lib/handlers/embedded-definition.js";
@@ -202,6 +203,67 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     expect(states(response.body)).toEqual([
       { id: "reports", owner: "office-1", epoch: 1, resources: { "report-svc": "online" } },
     ]);
+  });
+
+  describe("an agent restarted while a pass acts on its leaving mark (issue 8, 1.3)", () => {
+    /** postgres online on db-a; db-a's agent leaves (old boot), and a pass reads that report. */
+    async function leftAndRead() {
+      const store = new DynamoClusterStateStore(dynamo, TABLE);
+      const online = {
+        ...emptyGroupRecord("postgres", 1),
+        version: 1,
+        owner: "db-a",
+        epoch: 1,
+        status: "online" as const,
+        desired: { "pg-mount": "online" as const, postgres: "online" as const },
+      };
+      await store.writeGroup(online, 0);
+      const stopped = { "pg-mount": "offline", postgres: "offline" };
+      const left = await send(
+        { ...heartbeatBody("db-a", { seq: 7, resources: stopped }), leaving: true },
+        CALLERS["db-a"],
+      );
+      expect(left.status).toBe(200);
+      const report = (await store.readSnapshot()).liveness.get("db-a")!;
+      expect(report).toMatchObject({ seq: 7, leaving: true });
+      // What the pass decides on that report: move postgres to db-b, without a fence.
+      const moved = { ...online, version: 2, owner: "db-b", epoch: 2, status: "moving" as const, desired: {} };
+      const write = () => store.writeGroup(moved, 1, [{ nodeId: "db-a", bootId: report.bootId, seq: report.seq }]);
+      return { write };
+    }
+
+    it("the new boot answered 'owner db-a, online' makes the pass's write fail: the group does not move", async () => {
+      // Prepare
+      const { write } = await leftAndRead();
+      // Act: the new boot's first heartbeat is recorded and answered before the pass writes.
+      const newBoot = await send(heartbeatBody("db-a", { seq: 0 }), CALLERS["db-a"]);
+      const moving = write();
+      // Assess
+      expect(states(newBoot.body)[0]).toEqual({
+        id: "postgres",
+        owner: "db-a",
+        epoch: 1,
+        resources: { "pg-mount": "online", postgres: "online" },
+      });
+      await expect(moving).rejects.toBeInstanceOf(StateConflictError);
+      const snapshot = await new DynamoClusterStateStore(dynamo, TABLE).readSnapshot();
+      expect(snapshot.groups.get("postgres")).toMatchObject({ owner: "db-a", epoch: 1, version: 1 });
+    });
+
+    it("a pass that writes first is seen by the new boot's answer: owner db-b, epoch 2, nothing to run", async () => {
+      // Prepare
+      const { write } = await leftAndRead();
+      // Act
+      await write();
+      const newBoot = await send(heartbeatBody("db-a", { seq: 0 }), CALLERS["db-a"]);
+      // Assess
+      expect(states(newBoot.body)[0]).toEqual({
+        id: "postgres",
+        owner: "db-b",
+        epoch: 2,
+        resources: { "pg-mount": "offline", postgres: "offline" },
+      });
+    });
   });
 
   it("accepts an on-premise node signing with its role, and a base64-encoded body", async () => {
