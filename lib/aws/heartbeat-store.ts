@@ -3,6 +3,7 @@ import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  TransactionConflictException,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
@@ -15,6 +16,9 @@ import { itemKeys } from "./table-layout.js";
 
 /** Attempts at one heartbeat when concurrent writers keep changing the record under it. */
 const MAX_WRITE_ATTEMPTS = 4;
+/** Tries of one write that a concurrent transaction on the node item refuses (TransactionConflictException). */
+const MAX_CONFLICT_ATTEMPTS = 3;
+const CONFLICT_RETRY_BASE_MS = 10;
 /** BatchGetItem may leave keys unprocessed under load; how many times to ask again. */
 const MAX_BATCH_ROUNDS = 3;
 
@@ -161,22 +165,29 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
     const names = Object.fromEntries(
       Object.entries(NAMES).filter(([alias]) => update.includes(alias) || condition.includes(alias)),
     );
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(itemKeys.nodeLiveness(heartbeat.nodeId)),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      return "written";
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return positionOf(error.Item);
-      throw new StoreUnavailableError(`Could not record the heartbeat in table ${this.tableName}.`, { cause: error });
+    const command = new UpdateItemCommand({
+      TableName: this.tableName,
+      Key: marshall(itemKeys.nodeLiveness(heartbeat.nodeId)),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(command);
+        return "written";
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return positionOf(error.Item);
+        // A controller transaction checking this node's report holds the item for a few milliseconds (table.md);
+        // DynamoDB refuses the write meanwhile and the SDK does not retry that. Not the node's fault: try again.
+        if (error instanceof TransactionConflictException && attempt < MAX_CONFLICT_ATTEMPTS) {
+          await sleep(CONFLICT_RETRY_BASE_MS * 2 ** (attempt - 1));
+          continue;
+        }
+        throw new StoreUnavailableError(`Could not record the heartbeat in table ${this.tableName}.`, { cause: error });
+      }
     }
   }
 
@@ -246,4 +257,8 @@ function positionOf(item: Record<string, AttributeValue> | undefined): Seen | un
     retiredBoots: Array.isArray(record.retiredBoots) ? record.retiredBoots.map(String) : [],
     leaseUntil: typeof record.leaseUntil === "number" ? record.leaseUntil : undefined,
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
