@@ -1,6 +1,5 @@
 import type { NodeReport } from "./records.js";
-import type { ClusterDefinition, NodeId, ResourceId } from "../definition/types.js";
-import type { Timing } from "../definition/types.js";
+import type { ClusterDefinition, NodeId, ResourceId, Timing } from "../definition/types.js";
 import { takeoverGraceMs } from "./timing.js";
 
 export interface NodeHealth {
