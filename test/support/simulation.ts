@@ -133,11 +133,11 @@ export class Simulation {
             leaseOver && state !== "offline" ? "fenced" : state,
           ]),
         ) as Record<string, ResourceState>;
-        this.store.heartbeat(nodeId, this.now, held, "boot-1", false, last.epochs);
+        this.store.heartbeat(nodeId, this.now, held, "boot-1", false, last.epochs, answer.leaseDurationMs);
         continue;
       }
       this.lastReport.set(nodeId, { resources, epochs });
-      this.store.heartbeat(nodeId, this.now, resources, "boot-1", false, epochs);
+      this.store.heartbeat(nodeId, this.now, resources, "boot-1", false, epochs, answer.leaseDurationMs);
     }
     this.lastBeat = this.now;
   }

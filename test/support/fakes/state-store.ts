@@ -22,7 +22,11 @@ export class InMemoryStateStore implements ClusterStateStore {
   /** Every group record ever written, in order: the history the properties are checked on. */
   readonly groupWrites: GroupRecord[] = [];
 
-  /** A heartbeat as the heartbeat function records it (receipt time by its clock); `leaving`: the boot's last. */
+  /**
+   * A heartbeat as the heartbeat function records it (receipt time by its clock); `leaving`: the boot's last;
+   * `grantedLeaseMs`: the lease its answer grants, recorded as DynamoHeartbeatStore does (the end of the longest
+   * lease granted never goes back); left out, nothing is recorded (the definition's lease applies).
+   */
   heartbeat(
     nodeId: string,
     receivedAt: number,
@@ -30,10 +34,15 @@ export class InMemoryStateStore implements ClusterStateStore {
     bootId = "boot-1",
     leaving = false,
     epochs: NodeLiveness["epochs"] = {},
+    grantedLeaseMs?: number,
   ): void {
     const previous = this.liveness.get(nodeId);
     const sameBoot = previous?.bootId === bootId;
+    const until = grantedLeaseMs === undefined ? undefined : receivedAt + grantedLeaseMs;
+    const keep = previous?.leaseUntil !== undefined && (until === undefined || previous.leaseUntil > until);
     this.liveness.set(nodeId, {
+      leaseMs: keep ? previous.leaseMs : grantedLeaseMs,
+      leaseUntil: keep ? previous.leaseUntil : until,
       nodeId,
       bootId,
       seq: sameBoot ? previous.seq + 1 : 0,
