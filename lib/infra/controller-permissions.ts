@@ -1,10 +1,15 @@
 import type { ClusterDefinition, GroupDefinition, NodeId } from "../core/definition/types.js";
 
-/** The table actions the controller uses: one Query reads the state partition; conditional writes; the log. */
+/**
+ * The table actions the controller uses: one Query reads the state partition; conditional writes; the log.
+ * A group write based on node reports is a TransactWriteItems, authorized action by action: its Put as
+ * PutItem, its checks of the node items as ConditionCheckItem.
+ */
 export const controllerTableActions = [
   "dynamodb:Query",
   "dynamodb:UpdateItem",
   "dynamodb:PutItem",
+  "dynamodb:ConditionCheckItem",
   "dynamodb:BatchWriteItem",
 ] as const;
 

@@ -197,7 +197,15 @@ describe("controller permissions", () => {
     // Assess
     const expected: Grant[] = [
       {
-        actions: ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+        // ConditionCheckItem: a group write based on node reports is a TransactWriteItems whose ConditionChecks
+        // are authorized one by one (docs/table.md).
+        actions: [
+          "dynamodb:BatchWriteItem",
+          "dynamodb:ConditionCheckItem",
+          "dynamodb:PutItem",
+          "dynamodb:Query",
+          "dynamodb:UpdateItem",
+        ],
         resources: [`\${${table.id}.Arn}`],
       },
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`\${${logs}.Arn}`] },
