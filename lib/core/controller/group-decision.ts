@@ -3,7 +3,7 @@ import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
 import { isAgentResource } from "../definition/types.js";
-import { buildPlanSteps, chooseTarget } from "./plan-builder.js";
+import { buildPlanSteps, chooseTarget, inheritedSources, retire } from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
 import type { GroupRecord, PlanKind } from "./records.js";
 import { failbackSettleMs } from "./timing.js";
@@ -34,7 +34,8 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   const { record, health, group } = ctx;
   if (record.plan) {
     // A plan continues while its target is up. If the target went silent, it may already hold
-    // part of the group: move on from it like from any failed owner.
+    // part of the group: move on from it like from any failed owner. The sources the plan had not
+    // yet freed are inherited by the plan that replaces it (see `start`).
     if (health.get(record.plan.target)?.up === true || ctx.frozen) return NONE;
     return failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`);
   }
@@ -94,7 +95,7 @@ export function failOver(
     return {
       kind: "write",
       record: {
-        ...record,
+        ...retire(record),
         version: record.version + 1,
         status: "failed",
         statusReason: why,
@@ -130,7 +131,7 @@ function wait(ctx: GroupContext, reason: string): GroupDecision {
   if (record.status === "offline" && record.statusReason === reason) return NONE;
   return {
     kind: "write",
-    record: { ...record, version: record.version + 1, status: "offline", statusReason: reason, since: now },
+    record: { ...retire(record), version: record.version + 1, status: "offline", statusReason: reason, since: now },
     event: { type: "group-waiting", groupId: record.groupId, reason },
   };
 }
@@ -147,12 +148,14 @@ function start(
   const { record, group, definition, now } = ctx;
   const epoch = record.epoch + 1;
   const lastHeard = source === null ? null : (ctx.health.get(source)?.lastHeardAt ?? null);
-  const steps = buildPlanSteps(definition, group, source, sourceAlive, target);
+  const inherited = inheritedSources(record, ctx.health).filter((s) => s.nodeId !== target && s.nodeId !== source);
+  const steps = buildPlanSteps(definition, group, source, sourceAlive, target, inherited);
   const plan = {
     kind,
     reason,
     source,
     sourceAlive,
+    ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
     target,
     epoch,
     steps,
@@ -161,10 +164,13 @@ function start(
     attempts: 0,
     sourceUnconfirmed: false,
     fenced: false,
+    unconfirmedNodes: [],
+    fencedInstances: [],
     startedAt: now,
   };
+  const { unconfirmedSources: _carried, ...rest } = record;
   const next: GroupRecord = {
-    ...record,
+    ...rest,
     version: record.version + 1,
     owner: target,
     epoch,

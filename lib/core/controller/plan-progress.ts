@@ -1,5 +1,6 @@
 import type { GroupDefinition } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
+import { retire } from "./plan-builder.js";
 import type { GroupRecord, Plan } from "./records.js";
 
 /**
@@ -20,13 +21,40 @@ export function enterStep(record: GroupRecord, plan: Plan, index: number, now: n
   };
 }
 
+/** Completes the current step; `patch` says what it learned of the source it concerns. */
 export function advance(
   record: GroupRecord,
   patch: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">> | undefined,
   now: number,
 ): GroupRecord {
-  const plan = { ...record.plan!, ...patch };
+  const plan = withFindings(record.plan!, patch);
   return { ...enterStep(record, plan, plan.stepIndex + 1, now), version: record.version + 1 };
+}
+
+/**
+ * Records a step's finding against the node or instance it concerns: an await-offline step's node did not
+ * confirm its stop; a fence step's instance is stopped. The plan-wide flags say whether any did.
+ */
+function withFindings(plan: Plan, patch: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">> | undefined): Plan {
+  const step = plan.steps[plan.stepIndex];
+  // Plans written before plans had several sources have one source and one fence step.
+  let unconfirmed = plan.unconfirmedNodes ?? (plan.sourceUnconfirmed && plan.source !== null ? [plan.source] : []);
+  let fenced =
+    plan.fencedInstances ??
+    (plan.fenced ? plan.steps.slice(0, plan.stepIndex).flatMap((s) => (s.kind === "fence" ? [s.instanceId] : [])) : []);
+  if (patch?.sourceUnconfirmed === true && step?.kind === "await-offline" && !unconfirmed.includes(step.nodeId)) {
+    unconfirmed = [...unconfirmed, step.nodeId];
+  }
+  if (patch?.fenced === true && step?.kind === "fence" && !fenced.includes(step.instanceId)) {
+    fenced = [...fenced, step.instanceId];
+  }
+  return {
+    ...plan,
+    sourceUnconfirmed: plan.sourceUnconfirmed || unconfirmed.length > 0,
+    fenced: plan.fenced || fenced.length > 0,
+    unconfirmedNodes: unconfirmed,
+    fencedInstances: fenced,
+  };
 }
 
 export function recordAttempt(record: GroupRecord, changeId: string | undefined): GroupRecord {
@@ -51,10 +79,13 @@ export function complete(record: GroupRecord, group: GroupDefinition, now: numbe
   };
 }
 
-/** A plan that cannot finish leaves the group failed, for an operator: it is never retried blindly. */
+/**
+ * A plan that cannot finish leaves the group failed, for an operator: it is never retried blindly. The
+ * sources it had not freed stay in the record, for the next plan to fence or await.
+ */
 export function failPlan(record: GroupRecord, reason: string, now: number): GroupRecord {
   return {
-    ...record,
+    ...retire(record),
     version: record.version + 1,
     status: "failed",
     statusReason: reason,

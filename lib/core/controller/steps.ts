@@ -1,7 +1,7 @@
 import { DEFAULTS } from "../definition/limits.js";
 import type { GroupDefinition } from "../definition/types.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
-import type { Plan, PlanStep, NodeReport } from "./records.js";
+import { isFenced, isUnconfirmed, type NodeReport, type Plan, type PlanStep } from "./records.js";
 import { STEP_LIMITS } from "./timing.js";
 
 /** What the controller saw of the real world for one step, just before deciding it. */
@@ -98,7 +98,9 @@ export function decideStep(
       return wait(`waiting for ${step.nodeId} to stop ${step.resourceId}`);
     }
     case "fence": {
-      if (step.onlyIfUnconfirmed && !plan.sourceUnconfirmed) return done("source confirmed its resources offline");
+      if (step.onlyIfUnconfirmed && !isUnconfirmed(plan, step.nodeId ?? plan.source ?? "")) {
+        return done("source confirmed its resources offline");
+      }
       const state = seen.instance?.state;
       if (state === undefined || state === "stopped" || state === "terminated") {
         return done(`instance ${step.instanceId} is ${state ?? "gone"}`, { fenced: true });
@@ -117,7 +119,8 @@ export function decideStep(
       if (elapsed > STEP_LIMITS.detachTimeoutMs) {
         return fail(`volume ${step.volumeId} is still ${mine.state} on ${step.instanceId}`);
       }
-      const force = plan.fenced && elapsed > STEP_LIMITS.detachForceAfterMs;
+      // Force only from an instance this plan saw stopped: a forced detach under a running OS corrupts the disk.
+      const force = isFenced(plan, step.instanceId) && elapsed > STEP_LIMITS.detachForceAfterMs;
       if (mine.state === "detaching" || mine.state === "busy") {
         if (force && plan.attempts < 2) {
           return act(
