@@ -108,7 +108,18 @@ export function decideStep(
       if (elapsed > STEP_LIMITS.fenceTimeoutMs) {
         return fail(`instance ${step.instanceId} is still ${state}: fencing not confirmed, the volume is not moved`);
       }
-      if (state === "stopping" || state === "shutting-down") return wait(`instance ${step.instanceId} is ${state}`);
+      // StopInstances is refused on a terminating instance: it is on its way to `terminated`.
+      if (state === "shutting-down") return wait(`instance ${step.instanceId} is ${state}`);
+      if (state === "stopping") {
+        const due =
+          plan.attempts < STEP_LIMITS.maxStopRequests && elapsed >= plan.attempts * STEP_LIMITS.forceStopEveryMs;
+        if (!due) return wait(`instance ${step.instanceId} is stopping`);
+        return act(
+          { kind: "stop-instance", instanceId: step.instanceId },
+          `instance ${step.instanceId} is still stopping: StopInstances with Force (request ${plan.attempts + 1} of at most ${STEP_LIMITS.maxStopRequests})`,
+        );
+      }
+      if (plan.attempts >= STEP_LIMITS.maxStopRequests) return wait(`instance ${step.instanceId} is ${state}`);
       return act({ kind: "stop-instance", instanceId: step.instanceId }, `stopping ${step.instanceId} (force)`);
     }
     case "detach-volume": {
