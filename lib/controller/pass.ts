@@ -105,7 +105,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
         break;
       }
       if (decision.kind === "write") {
-        await store.writeGroup(decision.record, record.version);
+        await store.writeGroup(decision.record, record.version, decision.basedOn);
         record = decision.record;
         events.push(decision.event);
       }

@@ -1,4 +1,4 @@
-import type { NodeReport } from "./records.js";
+import type { NodeReport, ReportCondition } from "./records.js";
 import type { ClusterDefinition, NodeId, ResourceId } from "../definition/types.js";
 import { silenceLimitMs } from "./timing.js";
 
@@ -16,6 +16,11 @@ export interface NodeHealth {
    * send nothing more in this boot. Such a node is not up, from that heartbeat on.
    */
   readonly leaving: boolean;
+  /**
+   * The report this judgement rests on (boot and sequence of the node's last recorded heartbeat); null:
+   * never heard. A write that moves a group because of what the node said is conditioned on it.
+   */
+  readonly report: ReportCondition | null;
 }
 
 /**
@@ -48,6 +53,7 @@ export function assessNodes(
           upSince: up ? (record?.bootStartedAt ?? null) : null,
           failedResources: failed,
           leaving,
+          report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,
         },
       ];
     }),

@@ -1,11 +1,12 @@
 import type { GroupDefinition } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
 import { retire } from "./plan-builder.js";
+import { transition } from "./status.js";
 import type { GroupRecord, Plan } from "./records.js";
 
 /**
- * Record transitions of a running plan. Each returns the next record (version + 1) for one
- * conditional write; none reads the clock.
+ * Record transitions of a running plan. Each returns the next record (version + 1, through `transition`)
+ * for one conditional write; none reads the clock.
  */
 
 /** Enters step `index`: an agent resource's step is where the owner is told to start it. */
@@ -22,13 +23,14 @@ export function enterStep(record: GroupRecord, plan: Plan, index: number, now: n
 }
 
 /** Completes the current step; `patch` says what it learned of the source it concerns. */
-export function advance(
+export function completeStep(
   record: GroupRecord,
   patch: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">> | undefined,
   now: number,
 ): GroupRecord {
   const plan = withFindings(record.plan!, patch);
-  return { ...enterStep(record, plan, plan.stepIndex + 1, now), version: record.version + 1 };
+  const entered = enterStep(record, plan, plan.stepIndex + 1, now);
+  return transition(record, { desired: entered.desired, plan: entered.plan }, now);
 }
 
 /**
@@ -57,26 +59,28 @@ function withFindings(plan: Plan, patch: Partial<Pick<Plan, "fenced" | "sourceUn
   };
 }
 
-export function recordAttempt(record: GroupRecord, changeId: string | undefined): GroupRecord {
+/** Counts an action taken in the current step (and the Route 53 change it started, to wait on). */
+export function recordAttempt(record: GroupRecord, changeId: string | undefined, now: number): GroupRecord {
   const plan = record.plan!;
-  return {
-    ...record,
-    version: record.version + 1,
-    plan: { ...plan, attempts: plan.attempts + 1, ...(changeId ? { pendingChangeId: changeId } : {}) },
-  };
+  return transition(
+    record,
+    { plan: { ...plan, attempts: plan.attempts + 1, ...(changeId ? { pendingChangeId: changeId } : {}) } },
+    now,
+  );
 }
 
 export function complete(record: GroupRecord, group: GroupDefinition, now: number): GroupRecord {
   const plan = record.plan!;
-  return {
-    ...record,
-    version: record.version + 1,
-    status: "online",
-    statusReason: `online on ${plan.target} (${plan.kind}: ${plan.reason})`,
-    since: now,
-    plan: null,
-    desired: Object.fromEntries(group.resources.filter(isAgentResource).map((r) => [r.id, "online" as const])),
-  };
+  return transition(
+    record,
+    {
+      status: "online",
+      statusReason: `online on ${plan.target} (${plan.kind}: ${plan.reason})`,
+      plan: null,
+      desired: Object.fromEntries(group.resources.filter(isAgentResource).map((r) => [r.id, "online" as const])),
+    },
+    now,
+  );
 }
 
 /**
@@ -84,12 +88,5 @@ export function complete(record: GroupRecord, group: GroupDefinition, now: numbe
  * sources it had not freed stay in the record, for the next plan to fence or await.
  */
 export function failPlan(record: GroupRecord, reason: string, now: number): GroupRecord {
-  return {
-    ...retire(record),
-    version: record.version + 1,
-    status: "failed",
-    statusReason: reason,
-    since: now,
-    plan: null,
-  };
+  return transition(retire(record), { status: "failed", statusReason: reason }, now);
 }

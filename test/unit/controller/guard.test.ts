@@ -14,6 +14,7 @@ function health(up: string[], down: string[], leaving: string[] = []): Map<strin
       upSince: isUp ? 0 : null,
       failedResources: [],
       leaving: leaving.includes(id),
+      report: null,
     },
   ];
   return new Map([...up.map((id) => entry(id, true)), ...down.map((id) => entry(id, false))]);

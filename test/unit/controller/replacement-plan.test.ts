@@ -3,7 +3,7 @@ import { indexCluster } from "../../../lib/core/cluster-index.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
-import { advance, failPlan } from "../../../lib/core/controller/plan-progress.js";
+import { completeStep, failPlan } from "../../../lib/core/controller/plan-progress.js";
 import { emptyGroupRecord, type GroupRecord, type PlanStep } from "../../../lib/core/controller/records.js";
 import { loadDefinitionText } from "../../../lib/core/definition/index.js";
 import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
@@ -33,6 +33,7 @@ function health(definition: ClusterDefinition, up: string[]): Map<string, NodeHe
         upSince: up.includes(n.id) ? NOW - 3_600_000 : null,
         failedResources: [],
         leaving: false,
+        report: null,
       },
     ]),
   );
@@ -122,7 +123,7 @@ groups:
         now: NOW,
       }),
     );
-    const confirmed = advance(failback, undefined, NOW + 4_000);
+    const confirmed = completeStep(failback, undefined, NOW + 4_000);
     // Act
     const replaced = write(
       decideGroup({
@@ -213,7 +214,7 @@ groups:
       "attach-volume data",
       "await-online mnt@e2",
     ]);
-    const fencing = advance(first, undefined, NOW + 1_000);
+    const fencing = completeStep(first, undefined, NOW + 1_000);
     // Act: e2 falls silent too.
     const replaced = write(
       decideGroup({
@@ -257,7 +258,7 @@ groups:
         now: NOW,
       }),
     );
-    const failed = failPlan(advance(first, undefined, NOW + 1_000), "fence: still stopping", NOW + 600_000);
+    const failed = failPlan(completeStep(first, undefined, NOW + 1_000), "fence: still stopping", NOW + 600_000);
     expect(failed).toMatchObject({ status: "failed", owner: "e2", plan: null, unconfirmedSources: ["e1"] });
     // Act: docs/operations.md "Restarting a failed group": status offline, failovers cleared, plan removed.
     const reset: GroupRecord = { ...failed, version: failed.version + 1, status: "offline", failovers: [], plan: null };
