@@ -67,7 +67,9 @@ export function buildPlanSteps(
       steps.push({ kind: "check-volume-zone", resourceId: r.id, volumeId: r.volumeId, instanceId: target.instanceId });
     }
   }
-  const leaving = inherited.filter((s) => s.nodeId !== targetId && s.nodeId !== sourceId);
+  // A node since removed from the definition has no instance left to fence or agent to wait for.
+  const known = new Set(definition.nodes.map((n) => n.id));
+  const leaving = inherited.filter((s) => s.nodeId !== targetId && s.nodeId !== sourceId && known.has(s.nodeId));
   for (const { nodeId, confirmable } of leaving) {
     const source = node(nodeId);
     const canFence = source.kind === "ec2" && group.fencing === "stop-instance";
@@ -76,8 +78,8 @@ export function buildPlanSteps(
   }
   if (sourceId !== null) {
     // The source itself may also be an inherited one that never confirmed: then it is not confirmable.
-    const known = inherited.find((s) => s.nodeId === sourceId);
-    steps.push(...sourceSteps(group, offline, node(sourceId), sourceAlive && (known?.confirmable ?? true)));
+    const carried = inherited.find((s) => s.nodeId === sourceId);
+    steps.push(...sourceSteps(group, offline, node(sourceId), sourceAlive && (carried?.confirmable ?? true)));
   }
   for (const r of online) {
     if (r.type === "ebs-volume" && target.kind === "ec2") {
