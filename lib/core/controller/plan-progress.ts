@@ -2,7 +2,7 @@ import type { GroupDefinition } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
 import { retire } from "./plan-builder.js";
 import { transition } from "./status.js";
-import type { GroupRecord, Plan } from "./records.js";
+import { fencedInstancesOf, type GroupRecord, type Plan, unconfirmedNodesOf } from "./records.js";
 
 /**
  * Record transitions of a running plan. Each returns the next record (version + 1, through `transition`)
@@ -40,10 +40,8 @@ export function completeStep(
 function withFindings(plan: Plan, patch: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">> | undefined): Plan {
   const step = plan.steps[plan.stepIndex];
   // Plans written before plans had several sources have one source and one fence step.
-  let unconfirmed = plan.unconfirmedNodes ?? (plan.sourceUnconfirmed && plan.source !== null ? [plan.source] : []);
-  let fenced =
-    plan.fencedInstances ??
-    (plan.fenced ? plan.steps.slice(0, plan.stepIndex).flatMap((s) => (s.kind === "fence" ? [s.instanceId] : [])) : []);
+  let unconfirmed = unconfirmedNodesOf(plan);
+  let fenced = fencedInstancesOf(plan);
   if (patch?.sourceUnconfirmed === true && step?.kind === "await-offline" && !unconfirmed.includes(step.nodeId)) {
     unconfirmed = [...unconfirmed, step.nodeId];
   }

@@ -146,17 +146,29 @@ export interface GroupRecord {
   readonly unconfirmedSources?: readonly NodeId[];
 }
 
-/** Whether `nodeId` is known not to have confirmed its stop in this plan (older records: the one source). */
-export function isUnconfirmed(plan: Plan, nodeId: NodeId): boolean {
-  return plan.unconfirmedNodes?.includes(nodeId) ?? (plan.sourceUnconfirmed && nodeId === plan.source);
+/** Which sources did not confirm their stop (older records, or a list that does not read as one: the one source). */
+export function unconfirmedNodesOf(plan: Plan): readonly NodeId[] {
+  const listed: unknown = plan.unconfirmedNodes;
+  if (Array.isArray(listed)) return listed.filter((id): id is NodeId => typeof id === "string");
+  return plan.sourceUnconfirmed && plan.source !== null ? [plan.source] : [];
 }
 
-/** Whether a fence step of this plan saw `instanceId` stopped (older records: the plan's one fence step). */
+/** Which instances a fence step saw stopped (older records: the fence steps done, when `fenced`). */
+export function fencedInstancesOf(plan: Plan): readonly string[] {
+  const listed: unknown = plan.fencedInstances;
+  if (Array.isArray(listed)) return listed.filter((id): id is string => typeof id === "string");
+  if (!plan.fenced) return [];
+  return plan.steps.slice(0, plan.stepIndex).flatMap((s) => (s.kind === "fence" ? [s.instanceId] : []));
+}
+
+/** Whether `nodeId` is known not to have confirmed its stop in this plan. */
+export function isUnconfirmed(plan: Plan, nodeId: NodeId): boolean {
+  return unconfirmedNodesOf(plan).includes(nodeId);
+}
+
+/** Whether a fence step of this plan saw `instanceId` stopped. */
 export function isFenced(plan: Plan, instanceId: string): boolean {
-  return (
-    plan.fencedInstances?.includes(instanceId) ??
-    (plan.fenced && plan.steps.some((s) => s.kind === "fence" && s.instanceId === instanceId))
-  );
+  return fencedInstancesOf(plan).includes(instanceId);
 }
 
 /** The mass-failure guard (like WSFC's dynamic quorum). */

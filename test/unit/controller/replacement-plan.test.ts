@@ -283,4 +283,75 @@ groups:
       "await-online mnt@e2",
     ]);
   });
+  it("reads a plan stored before plans had several sources (no nodeId, no per-node lists) and still inherits its source", () => {
+    // Prepare: the record an older controller wrote: fencing e1 for a move to e2.
+    const legacy: GroupRecord = {
+      ...owned,
+      version: 5,
+      owner: "e2",
+      epoch: 2,
+      status: "moving",
+      desired: { mnt: "offline" },
+      plan: {
+        kind: "failover",
+        reason: "node e1 is silent",
+        source: "e1",
+        sourceAlive: false,
+        target: "e2",
+        epoch: 2,
+        steps: [
+          {
+            kind: "check-volume-zone",
+            resourceId: "data",
+            volumeId: "vol-00000000000000001",
+            instanceId: "i-00000000000000002",
+          },
+          { kind: "fence", instanceId: "i-00000000000000001", onlyIfUnconfirmed: false },
+          {
+            kind: "detach-volume",
+            resourceId: "data",
+            volumeId: "vol-00000000000000001",
+            instanceId: "i-00000000000000001",
+          },
+          {
+            kind: "attach-volume",
+            resourceId: "data",
+            volumeId: "vol-00000000000000001",
+            instanceId: "i-00000000000000002",
+            device: "/dev/xvdf",
+          },
+          { kind: "await-online", resourceId: "mnt", nodeId: "e2" },
+        ],
+        stepIndex: 1,
+        stepStartedAt: NOW,
+        attempts: 1,
+        sourceUnconfirmed: false,
+        fenced: false,
+        startedAt: NOW,
+      },
+    };
+    // Act
+    const replaced = write(
+      decideGroup({
+        definition,
+        group,
+        record: legacy,
+        health: health(definition, ["e3"]),
+        frozen: false,
+        now: NOW + 30_000,
+      }),
+    );
+    const fenced = completeStep(legacy, { fenced: true }, NOW + 5_000);
+    // Assess
+    expect(steps(replaced)).toEqual([
+      "check-volume-zone data",
+      "fence i-00000000000000001@e1",
+      "detach-volume data@e1",
+      "fence i-00000000000000002@e2",
+      "detach-volume data@e2",
+      "attach-volume data",
+      "await-online mnt@e3",
+    ]);
+    expect(fenced.plan).toMatchObject({ stepIndex: 2, fenced: true, fencedInstances: ["i-00000000000000001"] });
+  });
 });
