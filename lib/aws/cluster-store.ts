@@ -67,6 +67,7 @@ const SNAPSHOT_ATTRIBUTES = [
   "failovers",
   "failedOn",
   "desired",
+  "unconfirmedSources",
   // the guard (version, since) and the controller lease (version)
   "frozen",
   "voters",
