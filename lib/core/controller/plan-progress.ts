@@ -30,7 +30,8 @@ export function completeStep(
 ): GroupRecord {
   const plan = withFindings(record.plan!, patch);
   const entered = enterStep(record, plan, plan.stepIndex + 1, now);
-  return transition(record, { desired: entered.desired, plan: entered.plan }, now);
+  // A running plan means `moving`; an older controller left some plans under `offline` (a group waiting).
+  return transition(record, { status: "moving", desired: entered.desired, plan: entered.plan }, now);
 }
 
 /**
@@ -62,7 +63,10 @@ export function recordAttempt(record: GroupRecord, changeId: string | undefined,
   const plan = record.plan!;
   return transition(
     record,
-    { plan: { ...plan, attempts: plan.attempts + 1, ...(changeId ? { pendingChangeId: changeId } : {}) } },
+    {
+      status: "moving",
+      plan: { ...plan, attempts: plan.attempts + 1, ...(changeId ? { pendingChangeId: changeId } : {}) },
+    },
     now,
   );
 }

@@ -220,6 +220,27 @@ describe("advance", () => {
     expect(frozen.events.map((e) => e.type)).toEqual(["step", "failover-failed"]);
   });
 
+  it("continues a plan an older controller left under status offline, as moving", () => {
+    // Prepare: the old wait() kept the plan when it set the group offline; its target is up again.
+    const record = moving([fence, awaitOnline], {}, { status: "offline" });
+    const seen = {
+      kind: "seen" as const,
+      seen: {
+        instance: {
+          instanceId: A,
+          state: "stopped" as const,
+          availabilityZone: "us-east-1a",
+          privateIp: null,
+          publicIp: null,
+        },
+      },
+    };
+    // Act
+    const out = advance(record, seen, T0 + 1_000, context());
+    // Assess
+    expect(out.record).toMatchObject({ version: 11, status: "moving", since: T0 + 1_000, plan: { stepIndex: 1 } });
+  });
+
   it("leaves a failed group alone, even with a plan an older controller left in it", () => {
     // Act
     const out = advance(moving([fence], {}, { status: "failed" }), { kind: "none" }, T0, context());
