@@ -193,8 +193,8 @@ export function describeStep(step: PlanStep): string {
 /**
  * The nodes a new plan must free before its target takes the group, besides its source: the sources the
  * running plan had not yet freed (it is being replaced) and those a failed plan left (`unconfirmedSources`).
- * Each is confirmable (awaited, fenced only if it does not confirm) when it is up and the old plan still
- * counted on its word; otherwise it is fenced at once where the group can fence.
+ * Each is confirmable (awaited, fenced only if it does not confirm) when it is up (or leaving) and the old
+ * plan still counted on its word; otherwise it is fenced at once where the group can fence.
  */
 export function inheritedSources(record: GroupRecord, health: ReadonlyMap<NodeId, NodeHealth>): PlanSource[] {
   const found = new Map<NodeId, boolean>();
@@ -202,9 +202,11 @@ export function inheritedSources(record: GroupRecord, health: ReadonlyMap<NodeId
   for (const { nodeId, confirmable } of record.plan ? unfreedSources(record.plan) : []) {
     found.set(nodeId, (found.get(nodeId) ?? true) && confirmable);
   }
+  // A leaving node is not up, but its leaving heartbeat confirms (or not) each resource offline: awaited, its
+  // steps complete at once, and it is fenced only if that heartbeat did not confirm (a reboot is not turned into a stop).
   return [...found].map(([nodeId, confirmable]) => ({
     nodeId,
-    confirmable: confirmable && health.get(nodeId)?.up === true,
+    confirmable: confirmable && (health.get(nodeId)?.up === true || health.get(nodeId)?.leaving === true),
   }));
 }
 

@@ -246,6 +246,31 @@ groups:
     });
   });
 
+  it("awaits a leaving source's own confirmation rather than stopping its instance (a reboot stays a reboot)", () => {
+    // Prepare: e1 is leaving (planned reboot) -> plan to e2 awaiting e1's stops; e2 falls silent at once.
+    const leaving = (up: string[]): Map<string, NodeHealth> => {
+      const h = health(definition, up);
+      h.set("e1", { ...h.get("e1")!, leaving: true, report: { nodeId: "e1", bootId: "b1", seq: 9 } });
+      return h;
+    };
+    const first = write(
+      decideGroup({ definition, group, record: owned, health: leaving(["e2", "e3"]), frozen: false, now: NOW }),
+    );
+    expect(steps(first).slice(1, 3)).toEqual(["await-offline mnt@e1", "fence i-00000000000000001@e1"]);
+    // Act
+    const replaced = write(
+      decideGroup({ definition, group, record: first, health: leaving(["e3"]), frozen: false, now: NOW + 30_000 }),
+    );
+    // Assess
+    expect(steps(replaced).slice(0, 4)).toEqual([
+      "check-volume-zone data",
+      "await-offline mnt@e1",
+      "fence i-00000000000000001@e1",
+      "detach-volume data@e1",
+    ]);
+    expect(replaced.plan!.steps[2]).toMatchObject({ kind: "fence", onlyIfUnconfirmed: true });
+  });
+
   it("keeps a source not yet fenced when its plan fails, so the reset of the failed group fences it", () => {
     // Prepare: e1 silent -> plan to e2; the fence of e1 fails (an instance stuck stopping).
     const first = write(
