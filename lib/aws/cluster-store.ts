@@ -79,6 +79,7 @@ const SNAPSHOT_ATTRIBUTES = [
   "failovers",
   "failedOn",
   "desired",
+  "unconfirmedSources",
   // the guard (version, since) and the controller lease (version)
   "frozen",
   "voters",
@@ -220,6 +221,7 @@ export class DynamoClusterStateStore implements ClusterStateStore {
       failovers: record.failovers.length > 0 ? [...record.failovers] : undefined,
       failedOn: Object.keys(record.failedOn).length > 0 ? record.failedOn : undefined,
       desired: record.desired,
+      unconfirmedSources: record.unconfirmedSources?.length ? [...record.unconfirmedSources] : undefined,
     };
     if (basedOn.length === 0) {
       await this.putConditioned(item, expectedVersion, `group ${record.groupId}`);
@@ -530,7 +532,15 @@ function toGroupRecord(groupIdFromKey: GroupId, item: Item): GroupRecord {
       : [],
     failedOn: toFailedOn(item.failedOn),
     desired: toDesired(item.desired),
+    ...toUnconfirmedSources(item.unconfirmedSources),
   };
+}
+
+/** Node ids a failed plan left unfreed; absent or unreadable: none. */
+function toUnconfirmedSources(value: unknown): Pick<GroupRecord, "unconfirmedSources"> {
+  if (!Array.isArray(value)) return {};
+  const nodes = value.filter((id): id is NodeId => typeof id === "string");
+  return nodes.length > 0 ? { unconfirmedSources: nodes } : {};
 }
 
 function toFailedOn(value: unknown): Record<NodeId, number> {

@@ -100,16 +100,18 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
     let record = records.get(group.id) ?? emptyGroupRecord(group.id, now);
     try {
       const decision = decideGroup({ definition, group, record, health, frozen: guard.record.frozen, now });
-      if ((decision.kind === "write" || record.plan) && !(await lease.ensure())) {
+      // A failed group is left to an operator, even with a plan in it: nothing to act on, no lease needed.
+      const acting = record.plan !== null && record.status !== "failed";
+      if ((decision.kind === "write" || acting) && !(await lease.ensure())) {
         blocked = true; // another controller holds the lease: look only, for this group and the rest
         break;
       }
       if (decision.kind === "write") {
-        await store.writeGroup(decision.record, record.version);
+        await store.writeGroup(decision.record, record.version, decision.basedOn);
         record = decision.record;
         events.push(decision.event);
       }
-      if (record.plan)
+      if (record.plan !== null && record.status !== "failed")
         record = await runPlan(deps, group, record, snapshot, health, events, awsErrors, guard.record.frozen);
     } catch (error) {
       const conflict = error instanceof StateConflictError;

@@ -335,6 +335,28 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       expect((await store.readSnapshot()).groups.get("reports")).toEqual(record);
     });
 
+    it("keeps a failed plan's unfreed sources and a plan's per-node findings, and reads them back", async () => {
+      // Prepare
+      const plan = {
+        ...PLAN,
+        inheritedSources: ["office-1"],
+        unconfirmedNodes: ["db-a"],
+        fencedInstances: ["i-0a1b2c3d4e5f60001"],
+        steps: [
+          { kind: "fence" as const, instanceId: "i-0a1b2c3d4e5f60001", onlyIfUnconfirmed: false, nodeId: "db-a" },
+        ],
+      };
+      const failed = group("postgres", 2, { owner: "db-b", epoch: 4, status: "failed", unconfirmedSources: ["db-a"] });
+      // Act
+      await store.writeGroup(group("postgres", 1, { owner: "db-b", epoch: 4, status: "moving", plan }), 0);
+      const moving = (await store.readSnapshot()).groups.get("postgres");
+      await store.writeGroup(failed, 1);
+      // Assess
+      expect(moving?.plan).toEqual(plan);
+      expect(await rawItem(itemKeys.groupState("postgres"))).toMatchObject({ unconfirmedSources: ["db-a"] });
+      expect((await store.readSnapshot()).groups.get("postgres")).toEqual(failed);
+    });
+
     it("updates the item at the expected version, and removes the owner and plan when they become null", async () => {
       // Prepare
       await store.writeGroup(group("postgres", 1, { owner: "db-b", epoch: 4, status: "moving", plan: PLAN }), 0);

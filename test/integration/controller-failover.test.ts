@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import { type Harness, startHarness } from "./support/controller-harness.js";
 import { worldState } from "./support/world-state.js";
 
@@ -45,9 +46,13 @@ describe("controller against moto (example cluster, fast timing)", () => {
       30_000,
       250,
     );
-    // Assess
-    const elapsed = Date.now() - silentSince;
-    expect(elapsed).toBeGreaterThan(4_000); // lease 2 s + grace 2 s: never before
+    // Assess: decided (the failover's start time, kept in `failovers`) more than lease 2 s + grace max(2 s, 2 s / 5)
+    // = 4 000 ms after db-a's last heartbeat was received, both by AWS-side clocks.
+    const snapshot = await new DynamoClusterStateStore(new DynamoDBClient({}), h.world.tableName).readSnapshot();
+    const lastHeard = snapshot.liveness.get("db-a")!.receivedAt;
+    expect(lastHeard).toBeLessThanOrEqual(silentSince);
+    const decidedAt = (await group("postgres"))!.failovers[0]!;
+    expect(decidedAt - lastHeard).toBeGreaterThan(4_000);
     expect(await group("postgres")).toMatchObject({ owner: "db-b", epoch: 2, status: "online" });
     expect((await instance(h.world.instances["db-a"])).State?.Name).toBe("stopped");
     expect(await state.volumeAttachments()).toEqual([[h.world.instances["db-b"], "/dev/xvdf"]]);

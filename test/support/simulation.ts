@@ -148,14 +148,17 @@ export class Simulation {
     return runPass(this.dependencies(holder));
   }
 
-  /** Moves time forward in 1 s steps: heartbeats every interval, a pass every controller tick. */
-  async advance(ms: number): Promise<void> {
+  /**
+   * Moves time forward in 1 s steps: heartbeats every interval, a pass every controller tick (with
+   * `passes: false`, no controller runs: only the agents heartbeat).
+   */
+  async advance(ms: number, options: { passes?: boolean } = {}): Promise<void> {
     const { heartbeatIntervalMs, controllerTickMs } = this.definition.timing;
     const end = this.now + ms;
     while (this.now < end) {
       this.now += 1_000;
       if (this.now - this.lastBeat >= heartbeatIntervalMs) this.heartbeat();
-      if (this.now - this.lastPass >= controllerTickMs) {
+      if (options.passes !== false && this.now - this.lastPass >= controllerTickMs) {
         this.lastPass = this.now;
         await this.pass();
       }

@@ -1,4 +1,4 @@
-import type { NodeReport } from "./records.js";
+import type { NodeReport, ReportCondition } from "./records.js";
 import type { ClusterDefinition, NodeId, ResourceId, Timing } from "../definition/types.js";
 import { takeoverGraceMs } from "./timing.js";
 
@@ -21,6 +21,11 @@ export interface NodeHealth {
    * send nothing more in this boot. Such a node is not up, from that heartbeat on.
    */
   readonly leaving: boolean;
+  /**
+   * The report this judgement rests on (boot and sequence of the node's last recorded heartbeat); null:
+   * never heard. A write that moves a group because of what the node said is conditioned on it.
+   */
+  readonly report: ReportCondition | null;
 }
 
 /**
@@ -55,6 +60,7 @@ export function assessNodes(
           failedResources: inState("failed"),
           fencedResources: inState("fenced"),
           leaving,
+          report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,
         },
       ];
     }),

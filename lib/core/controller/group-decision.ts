@@ -3,15 +3,24 @@ import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
 import { isAgentResource } from "../definition/types.js";
-import { buildPlanSteps, chooseTarget } from "./plan-builder.js";
+import { buildPlanSteps, chooseTarget, inheritedSources, retire } from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
-import type { GroupRecord, PlanKind } from "./records.js";
+import type { GroupRecord, PlanKind, ReportCondition } from "./records.js";
+import { transition } from "./status.js";
 import { failbackSettleMs } from "./timing.js";
 
 export type GroupDecision =
   | { readonly kind: "none" }
-  /** Write `record` (conditioned on the version read) and report `event`. */
-  | { readonly kind: "write"; readonly record: GroupRecord; readonly event: ControllerEvent };
+  /**
+   * Write `record` (conditioned on the version read, and on each `basedOn` report still being its node's
+   * latest) and report `event`.
+   */
+  | {
+      readonly kind: "write";
+      readonly record: GroupRecord;
+      readonly event: ControllerEvent;
+      readonly basedOn?: readonly ReportCondition[];
+    };
 
 export interface GroupContext {
   readonly definition: ClusterDefinition;
@@ -32,13 +41,16 @@ const NONE: GroupDecision = { kind: "none" };
  */
 export function decideGroup(ctx: GroupContext): GroupDecision {
   const { record, health, group } = ctx;
+  // Left for an operator (docs/operations.md), even with a plan an older controller left in it.
+  if (record.status === "failed") return NONE;
   if (record.plan) {
     // A plan continues while its target is up. If the target went silent, it may already hold
-    // part of the group: move on from it like from any failed owner.
+    // part of the group: move on from it like from any failed owner. The sources the plan had not
+    // yet freed are inherited by the plan that replaces it (see `start`).
     if (health.get(record.plan.target)?.up === true || ctx.frozen) return NONE;
     return failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`);
   }
-  if (record.status === "failed" || ctx.frozen) return NONE;
+  if (ctx.frozen) return NONE;
 
   if (record.owner === null) {
     const target = chooseTarget(group, health, null);
@@ -49,8 +61,11 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   const owner = health.get(record.owner);
   if (owner?.leaving === true) {
     // Its agent stopped the group's resources before it said so: move at once, without fencing,
-    // and without holding it against the node (it may have the group back when it returns).
-    return failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false);
+    // and without holding it against the node (it may have the group back when it returns). The move
+    // rests on that leaving report: if the node has reported again since (its agent restarted, a new
+    // boot that may have been told to run the group), the write fails and the next pass judges anew.
+    const decision = failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false);
+    return decision.kind === "write" && owner.report ? { ...decision, basedOn: [owner.report] } : decision;
   }
   if (owner?.up !== true) {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
@@ -106,14 +121,7 @@ export function failOver(
     const why = `${reason}; not moved: ${recent.length} failovers within the failover period already reach the threshold of ${group.failover.threshold}`;
     return {
       kind: "write",
-      record: {
-        ...record,
-        version: record.version + 1,
-        status: "failed",
-        statusReason: why,
-        since: now,
-        failovers: recent,
-      },
+      record: transition(retire(record), { status: "failed", statusReason: why, failovers: recent }, now),
       event: { type: "group-failed", groupId: group.id, epoch: record.epoch, reason: why },
     };
   }
@@ -143,7 +151,7 @@ function wait(ctx: GroupContext, reason: string): GroupDecision {
   if (record.status === "offline" && record.statusReason === reason) return NONE;
   return {
     kind: "write",
-    record: { ...record, version: record.version + 1, status: "offline", statusReason: reason, since: now },
+    record: transition(retire(record), { status: "offline", statusReason: reason, since: now }, now),
     event: { type: "group-waiting", groupId: record.groupId, reason },
   };
 }
@@ -160,12 +168,14 @@ function start(
   const { record, group, definition, now } = ctx;
   const epoch = record.epoch + 1;
   const lastHeard = source === null ? null : (ctx.health.get(source)?.lastHeardAt ?? null);
-  const steps = buildPlanSteps(definition, group, source, sourceAlive, target);
+  const inherited = inheritedSources(record, ctx.health).filter((s) => s.nodeId !== target && s.nodeId !== source);
+  const steps = buildPlanSteps(definition, group, source, sourceAlive, target, inherited);
   const plan = {
     kind,
     reason,
     source,
     sourceAlive,
+    ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
     target,
     epoch,
     steps,
@@ -174,20 +184,25 @@ function start(
     attempts: 0,
     sourceUnconfirmed: false,
     fenced: false,
+    unconfirmedNodes: [],
+    fencedInstances: [],
     startedAt: now,
   };
-  const next: GroupRecord = {
-    ...record,
-    version: record.version + 1,
-    owner: target,
-    epoch,
-    status: "moving",
-    statusReason: reason,
-    since: now,
-    failovers,
-    desired: Object.fromEntries(group.resources.filter(isAgentResource).map((r) => [r.id, "offline" as const])),
-    plan,
-  };
+  const { unconfirmedSources: _carried, ...rest } = record;
+  const next = transition(
+    rest,
+    {
+      owner: target,
+      epoch,
+      status: "moving",
+      statusReason: reason,
+      since: now,
+      failovers,
+      desired: Object.fromEntries(group.resources.filter(isAgentResource).map((r) => [r.id, "offline" as const])),
+      plan,
+    },
+    now,
+  );
   return {
     kind: "write",
     record: enterStep(next, plan, 0, now),

@@ -8,7 +8,7 @@ import type {
 import { startOrder } from "../definition/start-order.js";
 import { isAgentResource } from "../definition/types.js";
 import type { NodeHealth } from "./detection.js";
-import type { PlanStep } from "./records.js";
+import { type GroupRecord, isUnconfirmed, type Plan, type PlanStep } from "./records.js";
 
 /** The order in which a group's resources come online; they go offline in the reverse. */
 export function groupStartOrder(group: GroupDefinition): ResourceDefinition[] {
@@ -29,9 +29,20 @@ export function chooseTarget(
 }
 
 /**
+ * A node the group leaves. `confirmable`: its agent is up and can still confirm its own stop, so the plan
+ * waits for that (and fences it only if it does not confirm in time); otherwise it is fenced at once where
+ * the group can fence, and taken as stopped by its silence (its lease ran out) where it cannot.
+ */
+export interface PlanSource {
+  readonly nodeId: NodeId;
+  readonly confirmable: boolean;
+}
+
+/**
  * The controller-side steps that move a group from `source` (null: nobody holds it) to `target`:
- * verify zones; stop the source's agent resources in reverse order (a live source does it itself,
- * a silent one has self-fenced); fence; detach; then online in dependency order.
+ * verify zones; for each node the group leaves (the `inherited` sources first, then `source`): stop its
+ * agent resources in reverse order (a live source does it itself, a silent one has self-fenced), fence it,
+ * detach its volumes; then online in dependency order on the target.
  */
 export function buildPlanSteps(
   definition: ClusterDefinition,
@@ -39,13 +50,13 @@ export function buildPlanSteps(
   sourceId: NodeId | null,
   sourceAlive: boolean,
   targetId: NodeId,
+  inherited: readonly PlanSource[] = [],
 ): PlanStep[] {
   const node = (id: NodeId): NodeDefinition => {
     const found = definition.nodes.find((n) => n.id === id);
     if (!found) throw new Error(`node ${id} is not in the definition`);
     return found;
   };
-  const source = sourceId === null ? null : node(sourceId);
   const target = node(targetId);
   const online = groupStartOrder(group);
   const offline = [...online].reverse();
@@ -56,20 +67,19 @@ export function buildPlanSteps(
       steps.push({ kind: "check-volume-zone", resourceId: r.id, volumeId: r.volumeId, instanceId: target.instanceId });
     }
   }
-  if (source && sourceAlive) {
-    for (const r of offline) {
-      if (isAgentResource(r)) steps.push({ kind: "await-offline", resourceId: r.id, nodeId: source.id });
-    }
+  // A node since removed from the definition has no instance left to fence or agent to wait for.
+  const known = new Set(definition.nodes.map((n) => n.id));
+  const leaving = inherited.filter((s) => s.nodeId !== targetId && s.nodeId !== sourceId && known.has(s.nodeId));
+  for (const { nodeId, confirmable } of leaving) {
+    const source = node(nodeId);
+    const canFence = source.kind === "ec2" && group.fencing === "stop-instance";
+    // A silent node that cannot be fenced is awaited too: its steps complete at once (its lease ran out).
+    steps.push(...sourceSteps(group, offline, source, confirmable || !canFence));
   }
-  if (source?.kind === "ec2" && group.fencing === "stop-instance") {
-    steps.push({ kind: "fence", instanceId: source.instanceId, onlyIfUnconfirmed: sourceAlive });
-  }
-  if (source?.kind === "ec2") {
-    for (const r of offline) {
-      if (r.type === "ebs-volume") {
-        steps.push({ kind: "detach-volume", resourceId: r.id, volumeId: r.volumeId, instanceId: source.instanceId });
-      }
-    }
+  if (sourceId !== null) {
+    // The source itself may also be an inherited one that never confirmed: then it is not confirmable.
+    const carried = inherited.find((s) => s.nodeId === sourceId);
+    steps.push(...sourceSteps(group, offline, node(sourceId), sourceAlive && (carried?.confirmable ?? true)));
   }
   for (const r of online) {
     if (r.type === "ebs-volume" && target.kind === "ec2") {
@@ -104,7 +114,112 @@ export function buildPlanSteps(
   return steps;
 }
 
+/** What freeing one source takes: await its agent's stops (when `alive`), fence it, detach its volumes. */
+function sourceSteps(
+  group: GroupDefinition,
+  offline: readonly ResourceDefinition[],
+  source: NodeDefinition,
+  alive: boolean,
+): PlanStep[] {
+  const steps: PlanStep[] = [];
+  if (alive) {
+    for (const r of offline) {
+      if (isAgentResource(r)) steps.push({ kind: "await-offline", resourceId: r.id, nodeId: source.id });
+    }
+  }
+  if (source.kind === "ec2" && group.fencing === "stop-instance") {
+    steps.push({ kind: "fence", instanceId: source.instanceId, onlyIfUnconfirmed: alive, nodeId: source.id });
+  }
+  if (source.kind === "ec2") {
+    for (const r of offline) {
+      if (r.type === "ebs-volume") {
+        steps.push({
+          kind: "detach-volume",
+          resourceId: r.id,
+          volumeId: r.volumeId,
+          instanceId: source.instanceId,
+          nodeId: source.id,
+        });
+      }
+    }
+  }
+  return steps;
+}
+
+/** The node a source-side step concerns (older plans name none: their one source). */
+export function sourceOfStep(step: PlanStep, plan: Plan): NodeId | null {
+  switch (step.kind) {
+    case "await-offline":
+      return step.nodeId;
+    case "fence":
+    case "detach-volume":
+      return step.nodeId ?? plan.source;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The sources of `plan` that it had not yet freed: every node with an await-offline, fence or detach step
+ * not done. A plan that replaces it (its target fell silent) or follows it (it failed) inherits them, so
+ * no node takes the group while one of them may still run it. `confirmable` is left to the caller; here it
+ * says whether the plan still expected the node to confirm its own stop.
+ */
+export function unfreedSources(plan: Plan): PlanSource[] {
+  const found = new Map<NodeId, boolean>();
+  plan.steps.forEach((step, index) => {
+    if (index < plan.stepIndex) return;
+    const nodeId = sourceOfStep(step, plan);
+    if (nodeId === null) return;
+    // A fence it would do whatever the node says means the plan had stopped counting on the node's word.
+    const expected = !isUnconfirmed(plan, nodeId) && !(step.kind === "fence" && !step.onlyIfUnconfirmed);
+    found.set(nodeId, (found.get(nodeId) ?? true) && expected);
+  });
+  // A step already done for a source whose later steps are pending can still tell it was unconfirmed.
+  for (const step of plan.steps.slice(0, plan.stepIndex)) {
+    const nodeId = sourceOfStep(step, plan);
+    if (nodeId !== null && found.has(nodeId) && step.kind === "fence" && !step.onlyIfUnconfirmed) {
+      found.set(nodeId, false);
+    }
+  }
+  return [...found].map(([nodeId, confirmable]) => ({ nodeId, confirmable }));
+}
+
 /** Short name of a step, for logs and summaries: "attach-volume data". */
 export function describeStep(step: PlanStep): string {
   return "resourceId" in step ? `${step.kind} ${step.resourceId}` : `${step.kind} ${step.instanceId}`;
+}
+
+/**
+ * The nodes a new plan must free before its target takes the group, besides its source: the sources the
+ * running plan had not yet freed (it is being replaced) and those a failed plan left (`unconfirmedSources`).
+ * Each is confirmable (awaited, fenced only if it does not confirm) when it is up (or leaving) and the old
+ * plan still counted on its word; otherwise it is fenced at once where the group can fence.
+ */
+export function inheritedSources(record: GroupRecord, health: ReadonlyMap<NodeId, NodeHealth>): PlanSource[] {
+  const found = new Map<NodeId, boolean>();
+  for (const nodeId of record.unconfirmedSources ?? []) found.set(nodeId, true);
+  for (const { nodeId, confirmable } of record.plan ? unfreedSources(record.plan) : []) {
+    found.set(nodeId, (found.get(nodeId) ?? true) && confirmable);
+  }
+  // A leaving node is not up, but its leaving heartbeat confirms (or not) each resource offline: awaited, its
+  // steps complete at once, and it is fenced only if that heartbeat did not confirm (a reboot is not turned into a stop).
+  return [...found].map(([nodeId, confirmable]) => ({
+    nodeId,
+    confirmable: confirmable && (health.get(nodeId)?.up === true || health.get(nodeId)?.leaving === true),
+  }));
+}
+
+/**
+ * The record without its plan, keeping the plan's sources not yet freed in `unconfirmedSources`: a group
+ * left failed or waiting must still fence them (or see them stop) before it moves again, even after an
+ * operator's reset (docs/operations.md).
+ */
+export function retire(record: GroupRecord): GroupRecord {
+  const nodes = new Set([
+    ...(record.unconfirmedSources ?? []),
+    ...(record.plan ? unfreedSources(record.plan).map((s) => s.nodeId) : []),
+  ]);
+  const { unconfirmedSources: _old, ...rest } = record;
+  return nodes.size > 0 ? { ...rest, plan: null, unconfirmedSources: [...nodes] } : { ...rest, plan: null };
 }

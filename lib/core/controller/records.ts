@@ -26,8 +26,16 @@ export type PlanStep =
       readonly volumeId: string;
       readonly instanceId: string;
     }
-  /** Stop the source instance (StopInstances with Force) and wait until it is stopped. */
-  | { readonly kind: "fence"; readonly instanceId: string; readonly onlyIfUnconfirmed: boolean }
+  /**
+   * Stop a source's instance (StopInstances with Force) and wait until it is stopped. `nodeId` names the
+   * source (absent in plans written before plans had several sources: then it is the plan's `source`).
+   */
+  | {
+      readonly kind: "fence";
+      readonly instanceId: string;
+      readonly onlyIfUnconfirmed: boolean;
+      readonly nodeId?: NodeId;
+    }
   /** Wait until the (live) source's agent reports the resource offline; skipped when the source is down. */
   | { readonly kind: "await-offline"; readonly resourceId: ResourceId; readonly nodeId: NodeId }
   | {
@@ -36,6 +44,8 @@ export type PlanStep =
       readonly volumeId: string;
       /** Detach from this instance (DetachVolume always names it). */
       readonly instanceId: string;
+      /** The source it is detached from (absent in older plans: the plan's `source`). */
+      readonly nodeId?: NodeId;
     }
   | {
       readonly kind: "attach-volume";
@@ -69,9 +79,16 @@ export interface Plan {
   readonly kind: PlanKind;
   /** Why the plan started, for people: "node db-a silent since 03:00:01Z", "resource postgres failed". */
   readonly reason: string;
+  /** The node the group leaves (the owner when the plan started); null: nobody held it. */
   readonly source: NodeId | null;
   /** Whether the source was up when the plan started (its agent stops its own resources). */
   readonly sourceAlive: boolean;
+  /**
+   * Earlier sources that had not confirmed their stop when this plan started (the sources of a plan it
+   * replaced, or of a plan that failed): their steps (await-offline, fence, detach) come before the
+   * source's. Absent in plans written before plans had several sources: none.
+   */
+  readonly inheritedSources?: readonly NodeId[];
   readonly target: NodeId;
   /** The epoch the plan runs under; a pass never continues a plan of another epoch. */
   readonly epoch: number;
@@ -80,10 +97,20 @@ export interface Plan {
   readonly stepStartedAt: number;
   /** Actions taken in the current step (for escalation, e.g. force-detach). */
   readonly attempts: number;
-  /** Set when an await-offline step timed out: the source did not confirm it stopped. */
+  /** Set when an await-offline step timed out, or its node fell silent: some source did not confirm it stopped. */
   readonly sourceUnconfirmed: boolean;
-  /** Set when the fence step saw the source instance stopped. */
+  /** Set when a fence step saw a source instance stopped. */
   readonly fenced: boolean;
+  /**
+   * Which sources did not confirm their stop (`sourceUnconfirmed` says only whether any did). Absent in
+   * plans written before plans had several sources: then `sourceUnconfirmed` is about `source`.
+   */
+  readonly unconfirmedNodes?: readonly NodeId[];
+  /**
+   * Which instances a fence step saw stopped (`fenced` says only whether any was). Absent in plans written
+   * before plans had several sources: then `fenced` is about the plan's one fence step.
+   */
+  readonly fencedInstances?: readonly string[];
   /** A Route 53 change id being waited on, if any. */
   readonly pendingChangeId?: string;
   readonly startedAt: number;
@@ -110,6 +137,38 @@ export interface GroupRecord {
   readonly failedOn: Readonly<Record<NodeId, number>>;
   /** Desired state of the owner's agent-side resources; sent to the owner in heartbeat answers. */
   readonly desired: Readonly<Record<ResourceId, "online" | "offline">>;
+  /**
+   * Nodes that may still run the group's resources although they are not its owner: the sources of a plan
+   * that failed before they confirmed their stop (or were fenced). The next plan fences them, or waits for
+   * their stop, before anything moves; an operator's reset of a failed group leaves this in place.
+   * Absent: none.
+   */
+  readonly unconfirmedSources?: readonly NodeId[];
+}
+
+/** Which sources did not confirm their stop (older records, or a list that does not read as one: the one source). */
+export function unconfirmedNodesOf(plan: Plan): readonly NodeId[] {
+  const listed: unknown = plan.unconfirmedNodes;
+  if (Array.isArray(listed)) return listed.filter((id): id is NodeId => typeof id === "string");
+  return plan.sourceUnconfirmed && plan.source !== null ? [plan.source] : [];
+}
+
+/** Which instances a fence step saw stopped (older records: the fence steps done, when `fenced`). */
+export function fencedInstancesOf(plan: Plan): readonly string[] {
+  const listed: unknown = plan.fencedInstances;
+  if (Array.isArray(listed)) return listed.filter((id): id is string => typeof id === "string");
+  if (!plan.fenced) return [];
+  return plan.steps.slice(0, plan.stepIndex).flatMap((s) => (s.kind === "fence" ? [s.instanceId] : []));
+}
+
+/** Whether `nodeId` is known not to have confirmed its stop in this plan. */
+export function isUnconfirmed(plan: Plan, nodeId: NodeId): boolean {
+  return unconfirmedNodesOf(plan).includes(nodeId);
+}
+
+/** Whether a fence step of this plan saw `instanceId` stopped. */
+export function isFenced(plan: Plan, instanceId: string): boolean {
+  return fencedInstancesOf(plan).includes(instanceId);
 }
 
 /** The mass-failure guard (like WSFC's dynamic quorum). */

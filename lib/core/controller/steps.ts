@@ -1,7 +1,7 @@
 import { DEFAULTS } from "../definition/limits.js";
 import type { GroupDefinition } from "../definition/types.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
-import type { Plan, PlanStep, NodeReport } from "./records.js";
+import { isFenced, isUnconfirmed, type NodeReport, type Plan, type PlanStep } from "./records.js";
 import { STEP_LIMITS } from "./timing.js";
 
 /** What the controller saw of the real world for one step, just before deciding it. */
@@ -95,7 +95,9 @@ export function decideStep(
       return wait(`waiting for ${step.nodeId} to stop ${step.resourceId}`);
     }
     case "fence": {
-      if (step.onlyIfUnconfirmed && !plan.sourceUnconfirmed) return done("source confirmed its resources offline");
+      if (step.onlyIfUnconfirmed && !isUnconfirmed(plan, step.nodeId ?? plan.source ?? "")) {
+        return done("source confirmed its resources offline");
+      }
       const state = seen.instance?.state;
       if (state === undefined || state === "stopped" || state === "terminated") {
         return done(`instance ${step.instanceId} is ${state ?? "gone"}`, { fenced: true });
@@ -103,7 +105,18 @@ export function decideStep(
       if (elapsed > STEP_LIMITS.fenceTimeoutMs) {
         return fail(`instance ${step.instanceId} is still ${state}: fencing not confirmed, the volume is not moved`);
       }
-      if (state === "stopping" || state === "shutting-down") return wait(`instance ${step.instanceId} is ${state}`);
+      // StopInstances is refused on a terminating instance: it is on its way to `terminated`.
+      if (state === "shutting-down") return wait(`instance ${step.instanceId} is ${state}`);
+      if (state === "stopping") {
+        const due =
+          plan.attempts < STEP_LIMITS.maxStopRequests && elapsed >= plan.attempts * STEP_LIMITS.forceStopEveryMs;
+        if (!due) return wait(`instance ${step.instanceId} is stopping`);
+        return act(
+          { kind: "stop-instance", instanceId: step.instanceId },
+          `instance ${step.instanceId} is still stopping: StopInstances with Force (request ${plan.attempts + 1} of at most ${STEP_LIMITS.maxStopRequests})`,
+        );
+      }
+      if (plan.attempts >= STEP_LIMITS.maxStopRequests) return wait(`instance ${step.instanceId} is ${state}`);
       return act({ kind: "stop-instance", instanceId: step.instanceId }, `stopping ${step.instanceId} (force)`);
     }
     case "detach-volume": {
@@ -114,7 +127,8 @@ export function decideStep(
       if (elapsed > STEP_LIMITS.detachTimeoutMs) {
         return fail(`volume ${step.volumeId} is still ${mine.state} on ${step.instanceId}`);
       }
-      const force = plan.fenced && elapsed > STEP_LIMITS.detachForceAfterMs;
+      // Force only from an instance this plan saw stopped: a forced detach under a running OS corrupts the disk.
+      const force = isFenced(plan, step.instanceId) && elapsed > STEP_LIMITS.detachForceAfterMs;
       if (mine.state === "detaching" || mine.state === "busy") {
         if (force && plan.attempts < 2) {
           return act(

@@ -37,6 +37,18 @@ export function failbackSettleMs(timing: Timing): number {
 export const STEP_LIMITS = {
   /** StopInstances with Force normally stops an instance in well under a minute. */
   fenceTimeoutMs: 10 * 60_000,
+  /**
+   * An instance found `stopping` (a stop without Force by someone else, or one stuck on an impaired host)
+   * is sent StopInstances with Force, AWS's documented remedy for a stuck stop, and again this long after
+   * each request while it stays `stopping`: a force stop takes effect within a minute or two when it can.
+   */
+  forceStopEveryMs: 60_000,
+  /**
+   * At most this many StopInstances per fence step (the first included): enough to cover a request lost
+   * or overtaken by a slow stop, few enough to stay far below EC2's rate limits; past them the step waits
+   * out `fenceTimeoutMs` and fails, and an operator is told.
+   */
+  maxStopRequests: 4,
   /** A detach still not done after this is retried with Force, if the source is fenced. */
   detachForceAfterMs: 60_000,
   /** Volumes stuck detaching for up to 30 minutes are reported; past this the plan fails. */

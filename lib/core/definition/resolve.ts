@@ -38,17 +38,22 @@ function resolveFailback(input: GroupInput["failback"]): FailbackPolicy {
   return { mode: "window", ...input.window, timeZone: input.timeZone ?? DEFAULTS.failbackTimeZone };
 }
 
-function resolveGroup(input: GroupInput, nodeCount: number): GroupDefinition {
+function resolveGroup(input: GroupInput, nodes: ClusterInput["nodes"]): GroupDefinition {
   const holdsVolume = input.resources.some((resource) => resource.type === "ebs-volume");
+  // Where every owner is an EC2 instance, Baton can stop the old one: fence by default, since an owner cut
+  // off from the cluster whose agent is hung would otherwise keep running the group beyond its lease.
+  const allEc2 =
+    input.preferredOwners.length > 0 &&
+    input.preferredOwners.every((id) => nodes.find((node) => node.id === id)?.kind === "ec2");
   return {
     id: input.id,
     preferredOwners: [...input.preferredOwners],
     failover: {
-      threshold: input.failover?.threshold ?? Math.max(DEFAULTS.minFailoverThreshold, nodeCount - 1),
+      threshold: input.failover?.threshold ?? Math.max(DEFAULTS.minFailoverThreshold, nodes.length - 1),
       periodMs: input.failover?.period ?? DEFAULTS.failoverPeriodMs,
     },
     failback: resolveFailback(input.failback),
-    fencing: input.fencing ?? (holdsVolume ? "stop-instance" : "none"),
+    fencing: input.fencing ?? (holdsVolume || allEc2 ? "stop-instance" : "none"),
     resources: input.resources.map(resolveResource),
   };
 }
@@ -64,6 +69,6 @@ export function resolveDefinition(input: ClusterInput): ClusterDefinition {
     },
     notifications: { email: [...(input.notifications?.email ?? [])] },
     nodes: input.nodes.map((node) => ({ ...node })),
-    groups: input.groups.map((group) => resolveGroup(group, input.nodes.length)),
+    groups: input.groups.map((group) => resolveGroup(group, input.nodes)),
   };
 }

@@ -14,6 +14,7 @@ import type {
  *   injected clock) before the volume is `available`; `stickDetach` keeps it `detaching` until a
  *   detach with force;
  * - an attach is `attaching` for `attachDescribes` describes; a stop is `stopping` for `stopDescribes`;
+ * - an instance put in `stopping` by `setInstanceState` stays there until StopInstances with Force;
  * - attaching to an instance in another zone: `InvalidVolume.ZoneMismatch`; attaching a volume
  *   on another instance: `VolumeInUse`; one that is detaching (or otherwise not available):
  *   `IncorrectState`; unknown ids: `InvalidVolume.NotFound`, `InvalidInstanceID.NotFound`,
@@ -187,6 +188,12 @@ export class FakeEc2 implements Ec2Port {
     return this;
   }
 
+  /** Forgets the failures `throttle` and `failNext` still had to inject (the fault is fixed). */
+  clearFailures(): this {
+    this.failures.length = 0;
+    return this;
+  }
+
   /** The next detach of this volume stays `detaching` until a detach with force. */
   stickDetach(volumeId: string): this {
     this.stuckDetaches.add(volumeId);
@@ -244,7 +251,12 @@ export class FakeEc2 implements Ec2Port {
       if (instance.state === "terminated" || instance.state === "shutting-down") {
         throw this.rejected("stopInstance", "IncorrectInstanceState", `${instanceId} is ${instance.state}`);
       }
-      if (instance.state === "stopped" || instance.state === "stopping") return;
+      if (instance.state === "stopped") return;
+      if (instance.state === "stopping") {
+        // A stop stuck on its own (no transition: `setInstanceState(id, "stopping")`) completes only when forced.
+        if (force && !instance.stop) instance.stop = this.transition(this.options.stopDescribes, this.options.stopMs);
+        return;
+      }
       this.markStale(instanceId, instanceView(instance));
       instance.state = "stopping";
       instance.stop = this.transition(this.options.stopDescribes, this.options.stopMs);

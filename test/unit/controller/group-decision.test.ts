@@ -25,6 +25,7 @@ function health(
         failedResources: failed[n.id] ?? [],
         fencedResources: [],
         leaving: false,
+        report: null,
       },
     ]),
   );
@@ -184,6 +185,40 @@ describe("decideGroup", () => {
     );
     // Assess
     expect(decision).toMatchObject({ kind: "write", record: { owner: "office-1", plan: { kind: "failback" } } });
+  });
+
+  it("moves a reset group (offline, failovers cleared) from its silent owner by fencing it first", () => {
+    // Prepare: docs/operations.md "Restarting a failed group" left owner db-a (silent) with status offline.
+    const record = online("postgres", "db-a", 4, { status: "offline", failovers: [] });
+    // Act
+    const decision = decideGroup(ctx({ record, health: health(["db-b"]) }));
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "write",
+      record: {
+        owner: "db-b",
+        epoch: 5,
+        failovers: [NOW],
+        plan: { kind: "failover", source: "db-a", sourceAlive: false },
+      },
+    });
+    const steps = decision.kind === "write" ? decision.record.plan!.steps.slice(0, 3) : [];
+    expect(steps).toEqual([
+      {
+        kind: "check-volume-zone",
+        resourceId: "data",
+        volumeId: "vol-0a1b2c3d4e5f60001",
+        instanceId: "i-0a1b2c3d4e5f60002",
+      },
+      { kind: "fence", instanceId: "i-0a1b2c3d4e5f60001", onlyIfUnconfirmed: false, nodeId: "db-a" },
+      {
+        kind: "detach-volume",
+        resourceId: "data",
+        volumeId: "vol-0a1b2c3d4e5f60001",
+        instanceId: "i-0a1b2c3d4e5f60001",
+        nodeId: "db-a",
+      },
+    ]);
   });
 
   it("starts nothing while the guard is frozen", () => {

@@ -15,6 +15,7 @@ function health(up: string[], down: string[], leaving: string[] = []): Map<strin
       failedResources: [],
       fencedResources: [],
       leaving: leaving.includes(id),
+      report: null,
     },
   ];
   return new Map([...up.map((id) => entry(id, true)), ...down.map((id) => entry(id, false))]);

@@ -49,4 +49,50 @@ describe("plan building", () => {
     expect(steps.map(describeStep)).toEqual(["await-online report-svc", "upsert-record reports-dns"]);
     expect(steps[1]).toMatchObject({ address: "203.0.113.10" });
   });
+
+  it("frees inherited sources before the target takes the group: awaited if they can confirm, else fenced at once", () => {
+    // Act
+    const confirmable = buildPlanSteps(definition, postgres, null, false, "db-b", [
+      { nodeId: "db-a", confirmable: true },
+    ]);
+    const silent = buildPlanSteps(definition, postgres, null, false, "db-b", [{ nodeId: "db-a", confirmable: false }]);
+    // Assess
+    expect(confirmable.slice(0, 6)).toEqual([
+      {
+        kind: "check-volume-zone",
+        resourceId: "data",
+        volumeId: "vol-0a1b2c3d4e5f60001",
+        instanceId: "i-0a1b2c3d4e5f60002",
+      },
+      { kind: "await-offline", resourceId: "postgres", nodeId: "db-a" },
+      { kind: "await-offline", resourceId: "pg-mount", nodeId: "db-a" },
+      { kind: "fence", instanceId: "i-0a1b2c3d4e5f60001", onlyIfUnconfirmed: true, nodeId: "db-a" },
+      {
+        kind: "detach-volume",
+        resourceId: "data",
+        volumeId: "vol-0a1b2c3d4e5f60001",
+        instanceId: "i-0a1b2c3d4e5f60001",
+        nodeId: "db-a",
+      },
+      {
+        kind: "attach-volume",
+        resourceId: "data",
+        volumeId: "vol-0a1b2c3d4e5f60001",
+        instanceId: "i-0a1b2c3d4e5f60002",
+        device: "/dev/xvdf",
+      },
+    ]);
+    expect(silent.slice(1, 3).map(describeStep)).toEqual(["fence i-0a1b2c3d4e5f60001", "detach-volume data"]);
+    expect(silent[1]).toMatchObject({ onlyIfUnconfirmed: false });
+  });
+
+  it("ignores an inherited source that is the target, or no longer in the definition", () => {
+    // Act
+    const steps = buildPlanSteps(definition, reports, null, false, "office-1", [
+      { nodeId: "office-1", confirmable: true },
+      { nodeId: "retired-node", confirmable: false },
+    ]);
+    // Assess
+    expect(steps.map(describeStep)).toEqual(["await-online report-svc", "upsert-record reports-dns"]);
+  });
 });

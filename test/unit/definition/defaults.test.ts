@@ -19,9 +19,34 @@ describe("defaults", () => {
     expect(definition.groups[0]?.failover).toEqual({ threshold: 2, periodMs: 21_600_000 });
   });
 
-  it("fences with stop-instance only where the group holds an ebs-volume", () => {
+  it("fences with stop-instance where the group holds an ebs-volume, and none where an owner is on-premise", () => {
     // Prepare and Act
     const definition = resolved([]);
+    // Assess
+    expect(definition.groups.map((group) => group.fencing)).toEqual(["stop-instance", "none"]);
+  });
+
+  it("fences with stop-instance by default when every preferred owner is an EC2 instance, even without a volume", () => {
+    // Prepare and Act: reports moved to EC2 owners only, with no ebs-volume.
+    const definition = resolved([
+      [
+        ["groups", 1, "preferredOwners"],
+        ["db-b", "db-a"],
+      ],
+    ]);
+    // Assess
+    expect(definition.groups.map((group) => group.fencing)).toEqual(["stop-instance", "stop-instance"]);
+  });
+
+  it("keeps an explicit fencing: none on a group whose owners are all EC2 instances", () => {
+    // Prepare and Act
+    const definition = resolved([
+      [
+        ["groups", 1, "preferredOwners"],
+        ["db-b", "db-a"],
+      ],
+      [["groups", 1, "fencing"], "none"],
+    ]);
     // Assess
     expect(definition.groups.map((group) => group.fencing)).toEqual(["stop-instance", "none"]);
   });

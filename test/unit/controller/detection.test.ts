@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { assessNodes } from "../../../lib/core/controller/detection.js";
+import type { NodeReport } from "../../../lib/core/controller/records.js";
+import { exampleDefinition } from "../../support/example-cluster.js";
+
+/**
+ * assessNodes. The example cluster's lease is 10 s; the grace is max(2 s, 10 s / 5) = 2 s; so a node is up
+ * while its last heartbeat was received at most 12 000 ms ago (controller clock), and not a millisecond longer.
+ */
+const definition = exampleDefinition();
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+const report = (nodeId: string, over: Partial<NodeReport> = {}): NodeReport => ({
+  nodeId,
+  bootId: `${nodeId}-boot`,
+  seq: 4,
+  receivedAt: NOW - 1_000,
+  bootStartedAt: NOW - 3_600_000,
+  resources: {},
+  leaving: false,
+  epochs: {},
+  ...over,
+});
+
+describe("assessNodes", () => {
+  it("takes a node as up until 12 000 ms after its last heartbeat, and down 1 ms later", () => {
+    // Act
+    const health = assessNodes(
+      definition,
+      new Map([
+        ["db-a", report("db-a", { receivedAt: NOW - 12_000 })],
+        ["db-b", report("db-b", { receivedAt: NOW - 12_001 })],
+      ]),
+      NOW,
+    );
+    // Assess
+    expect(health.get("db-a")).toEqual({
+      nodeId: "db-a",
+      up: true,
+      lastHeardAt: NOW - 12_000,
+      upSince: NOW - 3_600_000,
+      failedResources: [],
+      fencedResources: [],
+      leaving: false,
+      report: { nodeId: "db-a", bootId: "db-a-boot", seq: 4 },
+    });
+    expect(health.get("db-b")).toEqual({
+      nodeId: "db-b",
+      up: false,
+      lastHeardAt: NOW - 12_001,
+      upSince: null,
+      failedResources: [],
+      fencedResources: [],
+      leaving: false,
+      report: { nodeId: "db-b", bootId: "db-b-boot", seq: 4 },
+    });
+  });
+
+  it("takes a node never heard as down, with no report", () => {
+    // Act
+    const health = assessNodes(definition, new Map(), NOW);
+    // Assess
+    expect(health.get("office-1")).toEqual({
+      nodeId: "office-1",
+      up: false,
+      lastHeardAt: null,
+      upSince: null,
+      failedResources: [],
+      fencedResources: [],
+      leaving: false,
+      report: null,
+    });
+  });
+
+  it("takes a leaving node as down at once, and keeps the report its leaving mark came in", () => {
+    // Act
+    const health = assessNodes(
+      definition,
+      new Map([["db-a", report("db-a", { leaving: true, seq: 9, resources: { postgres: "offline" } })]]),
+      NOW,
+    );
+    // Assess
+    expect(health.get("db-a")).toMatchObject({
+      up: false,
+      leaving: true,
+      upSince: null,
+      report: { nodeId: "db-a", bootId: "db-a-boot", seq: 9 },
+    });
+  });
+
+  it("lists the resources a node reports failed, and only those", () => {
+    // Act
+    const health = assessNodes(
+      definition,
+      new Map([["db-a", report("db-a", { resources: { postgres: "failed", "pg-mount": "online", x: "stopping" } })]]),
+      NOW,
+    );
+    // Assess
+    expect(health.get("db-a")?.failedResources).toEqual(["postgres"]);
+  });
+});
