@@ -9,7 +9,9 @@
  *   timer at the next deadline it names (a group's self-fence start, a check, a retry), so a node cut
  *   off from the API stops its groups in time although no answer ever arrives.
  * - Actions run concurrently with heartbeats: groups independently, the resources of one group one
- *   after another (the supervisor never issues two for one group, except a stop that overrides).
+ *   after another. A stop issued over a start or stop under way (`aborts`) aborts it through its
+ *   AbortSignal (the driver kills its process group) and begins only once it has ended, within the
+ *   stop's own timeout: a start is never left running beside the stop that should undo it.
  */
 import { randomUUID } from "node:crypto";
 import { heartbeatIntervalOf } from "../core/agent/lease.js";
@@ -93,6 +95,8 @@ export class Agent {
   private wakeTimer: unknown;
   private wakeAt: number | undefined;
   private readonly drivers = new Map<ResourceId, { readonly key: string; readonly driver: ResourceDriver }>();
+  /** Starts and stops under way in their drivers, by token: how to abort each, and when it has ended. */
+  private readonly underWay = new Map<number, { readonly abort: AbortController; readonly ended: Promise<unknown> }>();
 
   /** @throws whatever `ports.transport` throws for options that cannot work (made here, not at the first heartbeat) */
   constructor(nodeId: NodeId, ports: AgentPorts) {
@@ -151,6 +155,8 @@ export class Agent {
     };
     this.exchange = this.send(body, sentAt).finally(() => {
       this.exchange = undefined;
+      // Leaving waits for the exchange in flight: its answer may start stops the last heartbeat must wait for.
+      if (this.state.leavingSince !== undefined) this.decide();
       if (this.heartbeatDue) {
         this.heartbeatDue = false;
         this.heartbeat();
@@ -212,11 +218,17 @@ export class Agent {
     this.logAll(decided.notices);
     for (const action of decided.actions) this.perform(action);
     this.scheduleWake(decided.wakeAt, now);
-    if (decided.left !== undefined && this.stage === "running") void this.finish(decided.left.allOffline);
+    if (decided.left !== undefined && this.stage === "running" && this.exchange === undefined) {
+      void this.finish(decided.left.allOffline);
+    }
   }
 
   private perform(action: Action): void {
-    void this.run(action).then((result) => {
+    const abort = new AbortController();
+    const outcome = this.run(action, abort.signal);
+    if (action.kind !== "check") this.underWay.set(action.token, { abort, ended: outcome });
+    void outcome.then((result) => {
+      this.underWay.delete(action.token);
       if (this.stage === "done") return;
       const settled = settle(this.state, result, this.ports.clock.now());
       this.state = settled.state;
@@ -225,16 +237,43 @@ export class Agent {
     });
   }
 
-  private async run(action: Action): Promise<ActionResult> {
+  /** Never rejects: a driver's error is a failed result. */
+  private async run(action: Action, signal: AbortSignal): Promise<ActionResult> {
     const result = { kind: action.kind, resourceId: action.resourceId, token: action.token };
     try {
       const driver = this.driverFor(action.spec);
       if (action.kind === "check") return { ...result, ok: await driver.check(action.timeoutMs) };
-      await (action.kind === "start" ? driver.start(action.timeoutMs) : driver.stop(action.timeoutMs));
+      if (action.kind === "start") {
+        await driver.start(action.timeoutMs, signal);
+        return { ...result, ok: true };
+      }
+      const began = this.ports.clock.now();
+      const aborted = action.aborts.flatMap((token) => this.underWay.get(token) ?? []);
+      for (const operation of aborted) operation.abort.abort();
+      if (aborted.length > 0 && !(await this.within(Promise.all(aborted.map((o) => o.ended)), action.timeoutMs))) {
+        return {
+          ...result,
+          ok: false,
+          error: `what was under way on ${action.resourceId} did not end within ${action.timeoutMs} ms of being aborted`,
+        };
+      }
+      const left = Math.max(1, Math.floor(action.timeoutMs - (this.ports.clock.now() - began)));
+      await driver.stop(left, signal);
       return { ...result, ok: true };
     } catch (error) {
       return { ...result, ok: false, error: messageOf(error) };
     }
+  }
+
+  /** Whether `promise` settles within `ms` (on the injected timers). */
+  private within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.ports.timers.setTimeout(() => resolve(false), ms);
+      void promise.then(() => {
+        this.ports.timers.clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   private driverFor(spec: AgentResourceSpec): ResourceDriver {

@@ -6,13 +6,17 @@
  *
  * Per group, in order of precedence:
  * - fence: the lease is running out (`selfFenceStartMs`): every resource stops, in reverse order,
- *   each within its `stopTimeoutMs`, overriding any start or stop under way;
+ *   each within its `stopTimeoutMs`, aborting any start or stop under way;
  * - leave: the agent is leaving (SIGTERM): every resource stops, in reverse order;
  * - supersede: the answer shows another owner, or a higher epoch than the group was started under:
- *   every resource stops at once, in reverse order;
+ *   every resource stops at once, in reverse order, aborting any start under way;
  * - otherwise, one start or stop at a time: stop (after their dependents) the resources the
  *   controller does not want, that failed, or that must restart; then start the wanted ones in order,
  *   each once those it depends on are online; check the online ones every `checkIntervalMs`.
+ *
+ * A stop issued over a start or stop under way names it in `aborts`: the loop aborts it (its driver
+ * kills what it runs) and begins the stop only once it has ended, all within the stop's timeout. A
+ * resource is reported `offline` only when no start or stop of it is under way in its driver.
  */
 import type { ResourceState } from "../heartbeat/message.js";
 import type { GroupId, ResourceId } from "../definition/types.js";
@@ -35,7 +39,15 @@ interface ActionBase {
 
 export type Action =
   | (ActionBase & { readonly kind: "start" })
-  | (ActionBase & { readonly kind: "stop"; readonly fence: boolean })
+  | (ActionBase & {
+      readonly kind: "stop";
+      readonly fence: boolean;
+      /**
+       * Starts and stops of this resource still under way: the loop aborts them and begins this stop
+       * only once they have ended (failing it if they have not within `timeoutMs`, which covers both).
+       */
+      readonly aborts: readonly number[];
+    })
   | (ActionBase & { readonly kind: "check" });
 
 export interface Plan {
@@ -90,7 +102,7 @@ class Planner {
       }
     }
     const members = runtime.specs.map((spec) => this.get(spec.id)).filter((r) => r !== undefined);
-    const anyUp = members.some((r) => r.phase !== "offline" || r.overridden > 0 || r.stopAgain);
+    const anyUp = members.some((r) => r.phase !== "offline" || r.aborted.length > 0);
 
     let { blockedThrough, runEpoch } = runtime;
     let superseded = runEpoch !== undefined && (!owned || epoch > runEpoch);
@@ -238,16 +250,16 @@ class Planner {
 
   private issueStop(r: ResourceRuntime, fence: boolean, reason: string): void {
     const token = this.token();
-    const overridden = r.overridden + (r.op?.kind === "start" ? 1 : 0);
+    const aborts = r.op === undefined ? r.aborted : [...r.aborted, r.op.token];
     this.resources.set(r.id, {
       ...r,
       phase: "stopping",
       op: { token, kind: "stop", fence, since: this.now },
-      overridden,
+      aborted: aborts,
       checkToken: undefined,
     });
     const timeoutMs = fence ? r.spec.stopTimeoutMs : r.spec.pendingTimeoutMs;
-    this.actions.push({ ...this.base(r, token, timeoutMs), kind: "stop", fence });
+    this.actions.push({ ...this.base(r, token, timeoutMs), kind: "stop", fence, aborts });
     this.notices.push({
       level: fence ? "warn" : "info",
       message: `stopping ${r.id} (group ${r.groupId}): ${reason}`,
@@ -298,8 +310,7 @@ class Planner {
     const settled = all.every(
       (r) =>
         r.op === undefined &&
-        r.overridden === 0 &&
-        !r.stopAgain &&
+        r.aborted.length === 0 &&
         (r.phase === "offline" || (r.phase === "unknown" && r.failure?.retryAt !== undefined && r.failure.at >= since)),
     );
     return settled ? { allOffline: all.every((r) => r.phase === "offline") } : undefined;

@@ -60,6 +60,58 @@ describe("run", () => {
     expect(result.stderr.endsWith("xxxEND\n")).toBe(true);
   });
 
+  it("when aborted, kills the whole process group (SIGKILL after the grace for what ignores SIGTERM) before it answers", async () => {
+    // Prepare: a program and its helper that both ignore SIGTERM.
+    const pids = join(dir, "pids");
+    const abort = new AbortController();
+    const outcome = run([fixture("process-tree.sh"), pids, "ignore-term"], {
+      timeoutMs: 60_000,
+      signal: abort.signal,
+      abortGraceMs: 200,
+    });
+    while (!existsSync(pids) || readFileSync(pids, "utf8").trim().split(" ").length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    // Act
+    const abortedAt = performance.now();
+    abort.abort();
+    const result = await outcome;
+    const tookMs = performance.now() - abortedAt;
+    // Assess: nothing of the group is left when the run answers, and it answered soon after the grace.
+    const alive = [isAlive(shell!), isAlive(helper!)];
+    expect(result).toMatchObject({ aborted: true, timedOut: false, exitCode: null, stillRunning: false });
+    expect(describeRun(result, 60_000)).toBe("was aborted (its process group killed)");
+    expect(alive).toEqual([false, false]);
+    expect(tookMs).toBeGreaterThanOrEqual(200);
+    expect(tookMs).toBeLessThan(1_200);
+  });
+
+  it("when aborted, answers as soon as the group has died of SIGTERM, without waiting for the grace", async () => {
+    // Prepare
+    const pids = join(dir, "pids");
+    const abort = new AbortController();
+    const outcome = run([fixture("process-tree.sh"), pids], {
+      timeoutMs: 60_000,
+      signal: abort.signal,
+      abortGraceMs: 5_000,
+    });
+    while (!existsSync(pids) || readFileSync(pids, "utf8").trim().split(" ").length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    // Act
+    const abortedAt = performance.now();
+    abort.abort();
+    const result = await outcome;
+    // Assess
+    expect(result.aborted).toBe(true);
+    expect([isAlive(shell!), isAlive(helper!)]).toEqual([false, false]);
+    expect(performance.now() - abortedAt).toBeLessThan(2_000);
+  });
+
   it("kills the whole process group with SIGTERM when the run outlives its timeout", async () => {
     // Prepare
     const pids = join(dir, "pids");

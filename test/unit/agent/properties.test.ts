@@ -2,7 +2,9 @@
  * Random histories of answers, refusals, outages, slow and failing resources, moves and a SIGTERM,
  * on a simulated clock. Whatever happens, no resource runs past the self-fence deadline counted from
  * the send of the last acknowledged heartbeat, starts before those it depends on run, or stops while
- * a resource that depends on it runs; and once the API is gone for good, everything stops.
+ * a resource that depends on it runs; it never reports a resource offline (or fenced) while a start or
+ * stop of it is under way in its driver; and once the API is gone for good, everything stops. The fake
+ * drivers do not cancel a start when a stop is issued: only an abort ends it early.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -26,7 +28,15 @@ type Step =
   | { kind: "latency"; ms: number }
   | { kind: "desire"; group: GroupName; state: "online" | "offline" }
   | { kind: "move"; group: GroupName; owner: "db-a" | "db-b" | null }
-  | { kind: "behave"; id: string; startMs: number; stopMs: number; startFails: boolean; healthy: boolean }
+  | {
+      kind: "behave";
+      id: string;
+      startMs: number;
+      stopMs: number;
+      abortMs: number;
+      startFails: boolean;
+      healthy: boolean;
+    }
   | { kind: "leave" };
 
 const group = fc.constantFrom<GroupName>("postgres", "reports");
@@ -51,8 +61,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant("behave"),
       id: fc.constantFrom(...IDS),
       startMs: fc.integer({ min: 0, max: 8_000 }),
-      // Drivers keep their stop timeouts (1 s here): the agent's promise rests on that.
-      stopMs: fc.integer({ min: 0, max: 1_000 }),
+      // Drivers keep their stop timeouts (1 s here), killing a start under way included: the agent's promise rests on that.
+      stopMs: fc.integer({ min: 0, max: 800 }),
+      abortMs: fc.integer({ min: 0, max: 200 }),
       startFails: fc.boolean(),
       healthy: fc.boolean(),
     }),
@@ -76,6 +87,11 @@ async function replay(steps: readonly Step[]): Promise<string[]> {
   };
 
   transport.answerer = (body) => {
+    for (const [id, reported] of Object.entries(body.resources)) {
+      if ((reported === "offline" || reported === "fenced") && drivers.underWay(id) > 0) {
+        violations.push(`${id} reported ${reported} at ${time.now} while ${drivers.underWay(id)} action(s) run on it`);
+      }
+    }
     if (world.mode === "down") return "unreachable";
     if (world.mode === "refuse") return { status: 503, body: { error: { code: "StoreUnavailable", message: "x" } } };
     const groups = (Object.keys(SPECS) as GroupName[]).map((name) => {

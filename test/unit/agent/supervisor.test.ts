@@ -366,19 +366,39 @@ describe("supervisor: edges", () => {
     expect(h.heartbeat().state.resources.has("exporter")).toBe(false); // forgotten once down
   });
 
-  it("stops once more when a start it overrode ends well after the stop", () => {
-    // Prepare: the exporter's start is under way when the group moves; the stop issued over it ends first.
+  it("aborts a start under way with the stop it issues, and reports offline only once both have ended", () => {
+    // Prepare: the exporter's start is under way when the group moves.
     const h = new Harness()
       .answer([wireGroup("postgres", PG_SPECS, "db-a", 3)])
       .end("pg-mount")
       .end("postgres");
+    const start = h.pending.find((a) => a.resourceId === "exporter" && a.kind === "start");
+    // Act
     h.answer([wireGroup("postgres", PG_SPECS, "db-b", 4)]);
+    const stop = h.pending.find((a) => a.kind === "stop");
+    const meanwhile = h.report.exporter;
+    h.end("exporter", false, "start"); // the aborted start ends (killed)
+    const afterAbort = h.report.exporter;
     h.end("exporter", true, "stop");
-    const mark = h.issued.length;
-    // Act: the start ends well after all.
-    h.end("exporter", true, "start");
     // Assess
+    expect(stop).toMatchObject({ resourceId: "exporter", aborts: [start?.token] });
+    expect([meanwhile, afterAbort, h.report.exporter]).toEqual(["stopping", "stopping", "offline"]);
+  });
+
+  it("does not report offline when a stop ends before the start it aborted, and stops again, aborting it again", () => {
+    // Prepare: the exporter's start is under way when the group moves; its driver ignores the abort.
+    const h = new Harness()
+      .answer([wireGroup("postgres", PG_SPECS, "db-a", 3)])
+      .end("pg-mount")
+      .end("postgres");
+    const start = h.pending.find((a) => a.resourceId === "exporter" && a.kind === "start");
+    h.answer([wireGroup("postgres", PG_SPECS, "db-b", 4)]);
+    const mark = h.issued.length;
+    // Act: the stop ends while the start still runs.
+    h.end("exporter", true, "stop");
+    // Assess
+    expect(h.report.exporter).toBe("stopping");
     expect(h.since(mark)).toEqual(["stop exporter"]);
-    expect(h.messages()).toContain("a start of exporter that a stop overrode ended after it; stopping exporter again");
+    expect(h.pending.find((a) => a.kind === "stop")).toMatchObject({ aborts: [start?.token] });
   });
 });
