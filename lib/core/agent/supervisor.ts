@@ -91,7 +91,11 @@ class Planner {
     const owned = view?.owner === state.nodeId;
     const epoch = view?.epoch ?? runtime.maxEpoch;
     const leaving = state.leavingSince !== undefined;
-    const stopTimeouts = runtime.specs.map((spec) => spec.stopTimeoutMs);
+    // A resource stops with the spec it was started with: after a redeploy that lowered its
+    // stopTimeout, its budget is still the old, longer one (the larger of the two).
+    const stopTimeouts = runtime.specs.map((spec) =>
+      Math.max(spec.stopTimeoutMs, this.get(spec.id)?.spec.stopTimeoutMs ?? 0),
+    );
     const fenced = isGroupFenced(state.lease, stopTimeouts, now);
 
     for (const spec of runtime.specs) {

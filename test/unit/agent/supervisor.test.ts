@@ -317,6 +317,39 @@ describe("supervisor: self-fencing", () => {
   });
 });
 
+describe("supervisor: a redeploy changes stopTimeout while the group runs", () => {
+  // Lease 10 s: deadline = 10 000 − max(250, 10 000 / 20) = 9 500 ms after the acknowledged send.
+  it("begins the fence early enough for the longer timeouts the running resources were started with", () => {
+    // Prepare: running with stopTimeout 1 s each; an answer sent at 1 s lowers them to 250 ms.
+    const h = running();
+    const lowered = PG_SPECS.map((spec) => ({ ...spec, stopTimeoutMs: 250 }));
+    h.at(1_000).answer([wireGroup("postgres", lowered, "db-a", 3)], 1_000);
+    // Act: the stops will take up to 3 × 1 000 ms (the specs they run with), so they must begin by
+    // 1 000 + 9 500 − 3 000 = 7 500 ms.
+    h.at(7_499);
+    const before = h.pending.filter((a) => a.kind === "stop").length;
+    h.at(7_500);
+    const stops = h.pending.filter((a) => a.kind === "stop").map((a) => a.timeoutMs);
+    // Assess
+    expect(before).toBe(0);
+    expect(stops).toEqual([1_000]);
+  });
+
+  it("keeps the new, longer budget when a redeploy raises stopTimeout", () => {
+    // Prepare: an answer sent at 1 s raises the timeouts to 1.1 s: the fence must begin by 1 000 + 9 500 − 3 300.
+    const h = running();
+    const raised = PG_SPECS.map((spec) => ({ ...spec, stopTimeoutMs: 1_100 }));
+    h.at(1_000).answer([wireGroup("postgres", raised, "db-a", 3)], 1_000);
+    // Act
+    h.at(7_199);
+    const before = h.pending.filter((a) => a.kind === "stop").length;
+    h.at(7_200);
+    // Assess
+    expect(before).toBe(0);
+    expect(h.pending.filter((a) => a.kind === "stop")).toHaveLength(1);
+  });
+});
+
 describe("supervisor: leaving", () => {
   it("stops everything in reverse order and says when it is done, all offline", () => {
     // Prepare
