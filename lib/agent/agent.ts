@@ -28,7 +28,7 @@ import {
   type Notice,
 } from "../core/agent/state.js";
 import { plan, type Action } from "../core/agent/supervisor.js";
-import type { NodeId, ResourceId } from "../core/definition/types.js";
+import type { GroupId, NodeId, ResourceId } from "../core/definition/types.js";
 import type { ResourceState } from "../core/heartbeat/message.js";
 import type {
   AgentLog,
@@ -71,6 +71,8 @@ export interface HeartbeatBody {
   readonly bootId: string;
   readonly seq: number;
   readonly resources: Readonly<Record<ResourceId, ResourceState>>;
+  /** Per group, the epoch of the last answer the agent obeyed for it (docs/protocol.md); {} before any. */
+  readonly epochs: Readonly<Record<GroupId, number>>;
   readonly leaving?: true;
 }
 
@@ -82,6 +84,7 @@ export class Agent {
   private readonly ports: AgentPorts;
   private state: AgentState;
   private report: Readonly<Record<ResourceId, ResourceState>> = {};
+  private epochs: Readonly<Record<GroupId, number>> = {};
   private stage: "new" | "running" | "finishing" | "done" = "new";
   private resolveFinished: (exit: AgentExit) => void = () => undefined;
   private seq = 0;
@@ -152,6 +155,7 @@ export class Agent {
       bootId: this.bootId,
       seq: ++this.seq,
       resources: this.report,
+      epochs: this.epochs,
     };
     this.exchange = this.send(body, sentAt).finally(() => {
       this.exchange = undefined;
@@ -215,6 +219,7 @@ export class Agent {
     const decided = plan(this.state, now);
     this.state = decided.state;
     this.report = decided.report;
+    this.epochs = decided.epochs;
     this.logAll(decided.notices);
     for (const action of decided.actions) this.perform(action);
     this.scheduleWake(decided.wakeAt, now);
@@ -299,6 +304,7 @@ export class Agent {
         bootId: this.bootId,
         seq: ++this.seq,
         resources,
+        epochs: this.epochs,
         ...(allOffline ? { leaving: true as const } : {}),
       };
       try {

@@ -56,6 +56,12 @@ export interface Plan {
   readonly notices: readonly Notice[];
   /** The state of every agent resource of every group in the last answer, for the next heartbeat. */
   readonly report: Readonly<Record<ResourceId, ResourceState>>;
+  /**
+   * Per group, the epoch of the last answer the agent obeyed (the heartbeat's `epochs`): the epoch its
+   * resources run or are stopping under while any is up or under way; once all are down, the epoch of
+   * the answer it now follows (a move to another node is obeyed once every stop has ended).
+   */
+  readonly epochs: Readonly<Record<GroupId, number>>;
   /** When to decide again if nothing else happens first (a lease deadline, a check, a retry). */
   readonly wakeAt?: number;
   /** Set once the agent is leaving and nothing is up or under way any more. */
@@ -74,6 +80,7 @@ class Planner {
   private readonly actions: Action[] = [];
   private readonly notices: Notice[] = [];
   private readonly report: Record<ResourceId, ResourceState> = {};
+  private readonly epochs: Record<GroupId, number> = {};
   private nextToken: number;
   private wakeAt = Infinity;
 
@@ -169,6 +176,11 @@ class Planner {
     if (!fenced) this.wake(groupFenceStartAt(state.lease, stopTimeouts));
 
     this.groups.set(runtime.id, { ...runtime, blockedThrough, runEpoch, mode, modeDone });
+    const busy = runtime.specs.some((spec) => {
+      const r = this.get(spec.id);
+      return r !== undefined && (r.phase !== "offline" || r.op !== undefined || r.aborted.length > 0);
+    });
+    this.epochs[runtime.id] = runEpoch !== undefined && busy ? runEpoch : (view?.epoch ?? runtime.maxEpoch);
     if (view !== undefined) this.reportGroup(view, wanted, owned && epoch <= blockedThrough);
   }
 
@@ -276,14 +288,14 @@ class Planner {
       const r = this.get(spec.id);
       if (r === undefined) {
         this.report[spec.id] = "offline";
+      } else if (r.phase === "offline" && blocked) {
+        // Self-fenced under this epoch, the stop verified: it will not run here until the controller
+        // assigns the group again under a higher epoch. The controller may take it as a confirmed stop.
+        this.report[spec.id] = "fenced";
       } else if (r.failure !== undefined) {
         this.report[spec.id] = "failed";
       } else if (r.phase === "unknown") {
         this.report[spec.id] = wanted.has(r.id) ? "starting" : "stopping";
-      } else if (r.phase === "offline" && blocked && view.resources[spec.id] === "online") {
-        // Self-fenced under this epoch: it will not run here until the controller assigns the group
-        // again, and "failed" is what makes the controller do so.
-        this.report[spec.id] = "failed";
       } else {
         this.report[spec.id] = r.phase;
       }
@@ -302,6 +314,7 @@ class Planner {
       actions: this.actions,
       notices: this.notices,
       report: this.report,
+      epochs: this.epochs,
       wakeAt: Number.isFinite(this.wakeAt) ? this.wakeAt : undefined,
       left: this.left(state),
     };

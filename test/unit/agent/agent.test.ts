@@ -35,7 +35,7 @@ describe("Agent: heartbeats", () => {
     transport.answerer = answering(() => [], { leaseDurationMs: 12_000, heartbeatIntervalMs: 3_000 });
     await time.advance(7_000);
     // Assess
-    expect(transport.sent[0]?.body).toEqual({ nodeId: "db-a", bootId: BOOT, seq: 1, resources: {} });
+    expect(transport.sent[0]?.body).toEqual({ nodeId: "db-a", bootId: BOOT, seq: 1, resources: {}, epochs: {} });
     expect(transport.sent.map((s) => s.at)).toEqual([0, 2_000, 4_000, 6_000, 9_000]);
     expect(transport.sent.map((s) => s.body.seq)).toEqual([1, 2, 3, 4, 5]);
   });
@@ -76,6 +76,26 @@ describe("Agent: heartbeats", () => {
       "pg-mount": "online",
       postgres: "online",
       exporter: "online",
+    });
+  });
+
+  it("sends, per group, the epoch of the last answer it obeyed", async () => {
+    // Prepare: postgres runs under epoch 3; then it moves to db-b under epoch 4.
+    const { time, transport, agent } = world();
+    let groups = owned();
+    transport.answerer = answering(() => groups);
+    // Act
+    agent.start();
+    await time.advance(4_100);
+    const running = transport.sent.at(-1)?.body.epochs;
+    groups = [wireGroup("postgres", PG_SPECS, "db-b", 4)];
+    await time.advance(4_000);
+    // Assess
+    expect(transport.sent[0]?.body.epochs).toEqual({});
+    expect(running).toEqual({ postgres: 3 });
+    expect(transport.sent.at(-1)?.body).toMatchObject({
+      resources: { "pg-mount": "offline", postgres: "offline", exporter: "offline" },
+      epochs: { postgres: 4 },
     });
   });
 

@@ -246,7 +246,7 @@ describe("supervisor: self-fencing", () => {
     expect(h.since(mark)).toEqual(["stop exporter (fence)"]);
   });
 
-  it("does not restart the group after a late acknowledgement of the same epoch, and reports it failed", () => {
+  it("does not restart the group after a late acknowledgement of the same epoch, and reports it fenced", () => {
     // Prepare: stopped for want of a lease.
     const h = running().at(6_500).settleAll();
     const mark = h.issued.length;
@@ -256,7 +256,7 @@ describe("supervisor: self-fencing", () => {
       .settleAll();
     // Assess
     expect(h.since(mark)).toEqual([]);
-    expect(h.report).toEqual({ "pg-mount": "failed", postgres: "failed", exporter: "failed" });
+    expect(h.report).toEqual({ "pg-mount": "fenced", postgres: "fenced", exporter: "fenced" });
     expect(h.messages()).toContain(
       "lease renewed: group postgres stays stopped until the controller assigns it again (epoch above 3)",
     );
@@ -347,6 +347,72 @@ describe("supervisor: a redeploy changes stopTimeout while the group runs", () =
     // Assess
     expect(before).toBe(0);
     expect(h.pending.filter((a) => a.kind === "stop")).toHaveLength(1);
+  });
+});
+
+describe("supervisor: what a self-fenced agent reports", () => {
+  // reports alone: budget 1 s, so with the acknowledged send at 0 its fence begins at 9 500 − 1 000 = 8 500 ms.
+  it("reports fenced once its self-fence stop succeeded, with no answer since (answers lost)", () => {
+    // Prepare
+    const h = new Harness().answer([wireGroup("reports", [REPORTS], "db-a", 3)]).settleAll();
+    // Act
+    h.at(8_500);
+    const during = { ...h.report };
+    h.settleAll().at(20_000);
+    // Assess
+    expect(during).toEqual({ reports: "stopping" });
+    expect(h.report).toEqual({ reports: "fenced" });
+  });
+
+  it("reports failed, not fenced, while its self-fence stop has failed", () => {
+    // Prepare
+    const h = new Harness().answer([wireGroup("reports", [REPORTS], "db-a", 3)]).settleAll();
+    // Act
+    h.at(8_500).end("reports", false);
+    // Assess
+    expect(h.report).toEqual({ reports: "failed" });
+  });
+});
+
+describe("supervisor: the epochs it obeys", () => {
+  it("echoes the epoch the group runs under", () => {
+    // Act
+    const h = running();
+    // Assess
+    expect(h.last?.epochs).toEqual({ postgres: 3 });
+  });
+
+  it("after a move to another node, echoes the new epoch only once every stop has ended", () => {
+    // Prepare
+    const h = running();
+    // Act
+    h.answer([wireGroup("postgres", PG_SPECS, "db-b", 4)]);
+    const stopping = h.last?.epochs;
+    h.end("exporter").end("postgres");
+    const almost = h.last?.epochs;
+    h.end("pg-mount");
+    // Assess
+    expect([stopping, almost, h.last?.epochs]).toEqual([{ postgres: 3 }, { postgres: 3 }, { postgres: 4 }]);
+  });
+
+  it("echoes the epoch of an answer it obeys at once: nothing running, another owner", () => {
+    // Act
+    const h = new Harness().answer([wireGroup("postgres", PG_SPECS, "db-b", 7, "offline")]).settleAll();
+    // Assess
+    expect(h.last?.epochs).toEqual({ postgres: 7 });
+  });
+
+  it("after a restart under a higher epoch for itself, echoes the old epoch while stopping, the new one once starting", () => {
+    // Prepare
+    const h = running();
+    // Act
+    h.answer([wireGroup("postgres", PG_SPECS, "db-a", 5)]);
+    const stopping = h.last?.epochs;
+    h.end("exporter").end("postgres").end("pg-mount");
+    // Assess
+    expect(stopping).toEqual({ postgres: 3 });
+    expect(h.issued.at(-1)).toBe("start pg-mount");
+    expect(h.last?.epochs).toEqual({ postgres: 5 });
   });
 });
 
