@@ -3,6 +3,7 @@
 // not stop or on an unexpected error, 2 for a bad configuration or command line.
 import { parseArgs } from "node:util";
 import { Agent } from "../lib/agent/agent.js";
+import { createSuspendAwareClock } from "../lib/agent/clock.js";
 import { readAgentConfig } from "../lib/agent/config-file.js";
 import { driverFor } from "../lib/agent/drivers/index.js";
 import { createHeartbeatClient, HeartbeatClientConfigError } from "../lib/agent/heartbeat-client.js";
@@ -43,6 +44,8 @@ async function main(): Promise<number> {
   }
 
   const log = createLog();
+  // Counts time spent suspended (CLOCK_BOOTTIME via /proc/uptime), so a resume after the lease ran out self-fences.
+  const clock = createSuspendAwareClock();
   let agent: Agent;
   try {
     agent = new Agent(config.nodeId, {
@@ -50,7 +53,7 @@ async function main(): Promise<number> {
       transport: (timeoutMs) =>
         createHeartbeatClient({ url: config.heartbeatUrl, region: config.region, proxy: config.proxy, timeoutMs }),
       drivers: (spec) => driverFor(spec, log),
-      clock: { now: () => performance.now() },
+      clock,
       timers: {
         setTimeout: (callback, ms) => setTimeout(callback, ms),
         clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -65,6 +68,11 @@ async function main(): Promise<number> {
   if (options.check === true) {
     process.stdout.write(`${path}: the configuration is good (node ${config.nodeId}, region ${config.region}).\n`);
     return 0;
+  }
+  if (!clock.countsSuspend) {
+    log.warn(
+      "cannot read /proc/uptime: the agent's clock does not count time spent suspended; do not suspend or hibernate this machine",
+    );
   }
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));
   agent.start();

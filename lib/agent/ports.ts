@@ -4,7 +4,10 @@
  */
 import type { AgentResourceSpec } from "../core/agent/spec.js";
 
-/** A monotonic clock in milliseconds (`performance.now()`); never wall time. */
+/**
+ * A monotonic clock in milliseconds that counts time spent suspended (`clock.ts`: `performance.now()`
+ * corrected by CLOCK_BOOTTIME); never wall time.
+ */
 export interface MonotonicClock {
   now(): number;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Agent, type HeartbeatBody } from "../../../lib/agent/agent.js";
+import { createSuspendAwareClock } from "../../../lib/agent/clock.js";
 import { selfFenceDeadlineMs } from "../../../lib/core/self-fencing.js";
 import { BOOT, FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts, type Answerer } from "./fakes.js";
 import { answerBody, PG_SPECS, TIMING, wireGroup, type WireGroup } from "./fixture.js";
@@ -249,5 +250,35 @@ describe("Agent: leaving", () => {
     // Assess
     expect(transport.sent.length).toBe(count);
     await expect(agent.finished).resolves.toEqual({ code: 0 });
+  });
+});
+
+describe("Agent: suspend", () => {
+  it("self-fences at the first decision after a resume when the suspend outlasted the lease", async () => {
+    // Prepare: a clock that counts suspend (boot time) over the simulated monotonic clock.
+    const time = new FakeTime();
+    const transport = new FakeTransport(time);
+    const drivers = new FakeDrivers(time);
+    const log = new FakeLog();
+    let suspendedMs = 0;
+    const clock = createSuspendAwareClock({
+      monotonicMs: () => time.now,
+      bootTimeMs: () => 3_600_000 + time.now + suspendedMs,
+    });
+    const agent = new Agent("db-a", { ...fakePorts(time, transport, drivers, log), clock });
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(5_000);
+    const runningBefore = [...drivers.running].sort();
+    // Act: the machine sleeps 60 s at 5 s (monotonic time stands still), then runs on; answers still come.
+    suspendedMs = 60_000;
+    await time.advance(2_000);
+    // Assess: the group stops at the first decision after the resume, at the latest at the heartbeat due at 6 s.
+    const firstStop = drivers.events.find((e) => e.what.startsWith("stop "));
+    expect(runningBefore).toEqual(["exporter", "pg-mount", "postgres"]);
+    expect(firstStop?.what).toBe("stop exporter");
+    expect(firstStop?.at).toBeGreaterThan(5_000);
+    expect(firstStop?.at).toBeLessThanOrEqual(6_000);
+    expect(log.messages()).toContain("lease lost: stopping group postgres");
   });
 });
