@@ -195,6 +195,13 @@ export class Agent {
       );
       return;
     }
+    for (const refused of parsed.refusedGroups) {
+      this.ports.log.error(
+        `ignored group ${refused.groupId} in the answer to heartbeat ${body.seq}: ${refused.path} ${refused.message} ` +
+          `(was the table restored or edited by hand?); the group is stopped here if it runs, the rest of the answer counts`,
+        { seq: body.seq, group: refused.groupId },
+      );
+    }
     const first = this.state.answer === undefined;
     this.state = acceptAnswer(this.state, parsed.answer, sentAt);
     if (first) {

@@ -3,7 +3,7 @@ import { Agent, type HeartbeatBody } from "../../../lib/agent/agent.js";
 import { createSuspendAwareClock } from "../../../lib/agent/clock.js";
 import { selfFenceDeadlineMs } from "../../../lib/core/self-fencing.js";
 import { BOOT, FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts, type Answerer } from "./fakes.js";
-import { answerBody, PG_SPECS, TIMING, wireGroup, type WireGroup } from "./fixture.js";
+import { answerBody, PG_SPECS, REPORTS, TIMING, wireGroup, type WireGroup } from "./fixture.js";
 
 const DEADLINE_MS = selfFenceDeadlineMs(TIMING); // 9.5 s
 
@@ -134,6 +134,31 @@ describe("Agent: heartbeats", () => {
     );
     expect(drivers.events).toEqual([]);
     expect(transport.sent.length).toBe(3);
+  });
+});
+
+describe("Agent: an answer with one group's epoch gone back", () => {
+  it("logs the group it ignores, stops it, and keeps the other groups running on the renewed lease", async () => {
+    // Prepare: postgres (epoch 3) and reports (epoch 1) run here; from 3 s on, answers show postgres at epoch 2.
+    const { time, transport, drivers, log, agent } = world();
+    let postgresEpoch = 3;
+    transport.answerer = answering(() => [
+      wireGroup("postgres", PG_SPECS, "db-a", postgresEpoch),
+      wireGroup("reports", [REPORTS], "db-a", 1),
+    ]);
+    agent.start();
+    await time.advance(3_000);
+    // Act
+    postgresEpoch = 2;
+    await time.advance(27_000);
+    // Assess
+    expect([...drivers.running]).toEqual(["reports"]);
+    expect(log.messages()).toContain(
+      "ignored group postgres in the answer to heartbeat 3: groups[0].epoch went back from 3 to 2; epochs only grow " +
+        "(was the table restored or edited by hand?); the group is stopped here if it runs, the rest of the answer counts",
+    );
+    expect(log.messages()).not.toContain("lease lost: stopping group reports");
+    expect(transport.sent.at(-1)?.body.epochs).toEqual({ postgres: 3, reports: 1 });
   });
 });
 

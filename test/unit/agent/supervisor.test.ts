@@ -416,6 +416,30 @@ describe("supervisor: the epochs it obeys", () => {
   });
 });
 
+describe("supervisor: one group's epoch goes back", () => {
+  it("stops that group only, keeps its higher epoch, and renews the lease for the others", () => {
+    // Prepare: postgres (epoch 3) and reports (epoch 1) run here.
+    const h = new Harness()
+      .answer([wireGroup("postgres", PG_SPECS, "db-a", 3), wireGroup("reports", [REPORTS], "db-a", 1)])
+      .settleAll();
+    const mark = h.issued.length;
+    // Act: at 5 s an answer (to a heartbeat sent then) shows postgres at epoch 2, as after a restore of the table.
+    h.at(5_000)
+      .answer([wireGroup("postgres", PG_SPECS, "db-a", 2), wireGroup("reports", [REPORTS], "db-a", 1)], 5_000)
+      .settleAll();
+    // reports' fence would begin at 9 500 − 1 000 = 8 500 ms without this renewal; with it, at 5 000 + 8 500.
+    h.at(9_000);
+    // Assess
+    expect(h.since(mark).filter((a) => !a.startsWith("check"))).toEqual([
+      "stop exporter",
+      "stop postgres",
+      "stop pg-mount",
+    ]);
+    expect(h.report).toEqual({ reports: "online" });
+    expect(h.last?.epochs).toEqual({ postgres: 3, reports: 1 });
+  });
+});
+
 describe("supervisor: leaving", () => {
   it("stops everything in reverse order and says when it is done, all offline", () => {
     // Prepare
