@@ -8,6 +8,7 @@ import { readAgentConfig } from "../lib/agent/config-file.js";
 import { driverFor } from "../lib/agent/drivers/index.js";
 import { createHeartbeatClient, HeartbeatClientConfigError } from "../lib/agent/heartbeat-client.js";
 import { createLog } from "../lib/agent/log.js";
+import { openWatchdog, type Watchdog, WatchdogOpenError } from "../lib/agent/watchdog.js";
 import { AgentConfigError, DEFAULT_AGENT_CONFIG_PATH } from "../lib/core/agent/config.js";
 
 const USAGE = `usage: baton-agent [--config PATH] [--check]
@@ -46,6 +47,17 @@ async function main(): Promise<number> {
   const log = createLog();
   // Counts time spent suspended (CLOCK_BOOTTIME via /proc/uptime), so a resume after the lease ran out self-fences.
   const clock = createSuspendAwareClock();
+  // Opening the watchdog arms it: not for --check.
+  let watchdog: Watchdog | undefined;
+  if (config.watchdog !== undefined && options.check !== true) {
+    try {
+      watchdog = openWatchdog(config.watchdog.device, log);
+    } catch (error) {
+      if (!(error instanceof WatchdogOpenError)) throw error;
+      process.stderr.write(`${path}: watchdog.device: ${error.message}\n`);
+      return 2;
+    }
+  }
   let agent: Agent;
   try {
     agent = new Agent(config.nodeId, {
@@ -59,8 +71,10 @@ async function main(): Promise<number> {
         clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
       },
       log,
+      watchdog,
     });
   } catch (error) {
+    watchdog?.disarm();
     if (!(error instanceof HeartbeatClientConfigError)) throw error;
     process.stderr.write(`${path}: ${error.message}\n`);
     return 2;
@@ -76,7 +90,17 @@ async function main(): Promise<number> {
   }
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));
   agent.start();
-  return (await agent.finished).code;
+  const { code } = await agent.finished;
+  if (watchdog !== undefined) {
+    if (code === 0) watchdog.disarm();
+    else {
+      // Resources may still run: the reset that follows stops them (unless the agent is back in time).
+      log.error(
+        `exiting with the watchdog ${config.watchdog?.device ?? ""} armed: the node will be reset when it times out unless baton-agent restarts first`,
+      );
+    }
+  }
+  return code;
 }
 
 main().then(

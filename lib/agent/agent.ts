@@ -14,7 +14,8 @@
  *   stop's own timeout: a start is never left running beside the stop that should undo it.
  */
 import { randomUUID } from "node:crypto";
-import { heartbeatIntervalOf } from "../core/agent/lease.js";
+import { heartbeatIntervalOf, type LeaseTiming } from "../core/agent/lease.js";
+import { selfFenceDeadlineMs } from "../core/self-fencing.js";
 import { describeAnswerProblems, parseAnswer } from "../core/agent/response.js";
 import type { AgentResourceSpec } from "../core/agent/spec.js";
 import {
@@ -38,6 +39,7 @@ import type {
   MonotonicClock,
   ResourceDriver,
 } from "./ports.js";
+import type { WatchdogPort } from "./watchdog.js";
 
 /** Timers, injected so that tests run the agent on a simulated clock. */
 export interface Timers {
@@ -54,6 +56,8 @@ export interface AgentPorts {
   readonly log: AgentLog;
   /** This run's boot id. @default a fresh random UUID */
   readonly bootId?: string;
+  /** A watchdog fed at every decision of the loop (`watchdog.ts`), when configured. */
+  readonly watchdog?: WatchdogPort;
 }
 
 /** How the agent ended: 0 when every resource stopped and it left the cluster, 1 otherwise. */
@@ -63,6 +67,11 @@ export interface AgentExit {
 
 /** A heartbeat request must end within this share of the interval, so the next one is never late. */
 export const HEARTBEAT_TIMEOUT_SHARE = 0.8;
+/**
+ * The loop decides at least once per heartbeat interval, or twice that when a heartbeat request is slow:
+ * a watchdog timeout shorter than this many intervals may reset a healthy node.
+ */
+export const WATCHDOG_MIN_INTERVALS = 3;
 /** Tries of the final (leaving) heartbeat when it gets no answer or a 5xx. */
 export const FINAL_HEARTBEAT_TRIES = 3;
 
@@ -209,6 +218,7 @@ export class Agent {
         leaseDurationMs: parsed.answer.leaseDurationMs,
         heartbeatIntervalMs: parsed.answer.heartbeatIntervalMs,
       });
+      this.checkWatchdog(parsed.answer);
     } else if (this.unanswered > 0) {
       this.ports.log.info(`heartbeats answered again after ${this.unanswered} without a valid answer`);
     }
@@ -222,6 +232,8 @@ export class Agent {
   /** The supervisor's decisions, now: log its notices, start its actions, arm its timer. */
   private decide(): void {
     if (this.stage === "done") return;
+    // The loop runs: the watchdog must not reset the node (a hung loop stops feeding it).
+    this.ports.watchdog?.pet();
     const now = this.ports.clock.now();
     const decided = plan(this.state, now);
     this.state = decided.state;
@@ -286,6 +298,25 @@ export class Agent {
         resolve(true);
       });
     });
+  }
+
+  /** Says so when the watchdog's timeout does not fit the lease (docs/agent.md, "Watchdog"). */
+  private checkWatchdog(timing: LeaseTiming): void {
+    const timeoutMs = this.ports.watchdog?.timeoutMs;
+    if (timeoutMs === undefined) return;
+    const deadlineMs = selfFenceDeadlineMs(timing);
+    const attributes = { watchdogTimeoutMs: timeoutMs, selfFenceDeadlineMs: deadlineMs };
+    if (timeoutMs > deadlineMs) {
+      this.ports.log.error(
+        `the watchdog's timeout (${timeoutMs} ms) is longer than the self-fence deadline (${deadlineMs} ms): a hung agent would not reset the node before its lease ends; lower it (softdog soft_margin=, or the driver's own parameter)`,
+        attributes,
+      );
+    } else if (timeoutMs < WATCHDOG_MIN_INTERVALS * timing.heartbeatIntervalMs) {
+      this.ports.log.warn(
+        `the watchdog's timeout (${timeoutMs} ms) is shorter than ${WATCHDOG_MIN_INTERVALS} heartbeat intervals: a slow heartbeat may reset the node for nothing`,
+        attributes,
+      );
+    }
   }
 
   private driverFor(spec: AgentResourceSpec): ResourceDriver {

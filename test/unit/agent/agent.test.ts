@@ -307,3 +307,46 @@ describe("Agent: suspend", () => {
     expect(log.messages()).toContain("lease lost: stopping group postgres");
   });
 });
+
+describe("Agent: watchdog", () => {
+  it("feeds the watchdog at every decision, at least every two heartbeat intervals, also while the API is down", async () => {
+    // Prepare
+    const time = new FakeTime();
+    const transport = new FakeTransport(time);
+    const drivers = new FakeDrivers(time);
+    const pets: number[] = [];
+    const watchdog = { pet: () => pets.push(time.now) };
+    const agent = new Agent("db-a", { ...fakePorts(time, transport, drivers, new FakeLog()), watchdog });
+    transport.answerer = answering(owned);
+    // Act: answered for 10 s, then the API is gone for 30 s (the lease is lost, the group stops).
+    agent.start();
+    await time.advance(10_000);
+    transport.answerer = () => "unreachable";
+    await time.advance(30_000);
+    // Assess
+    const gaps = pets.slice(1).map((at, i) => at - (pets[i] ?? 0));
+    expect(pets[0]).toBe(0);
+    expect(pets.at(-1)).toBeGreaterThan(38_000);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2 * 2_000);
+  });
+
+  it("says so when the watchdog's timeout is longer than the self-fence deadline", async () => {
+    // Prepare: deadline 10 000 − max(250, 500) = 9 500 ms; the watchdog times out after 10 s.
+    const { time, transport, drivers } = world();
+    const log = new FakeLog();
+    const watchdog = { pet: () => undefined, timeoutMs: 10_000 };
+    const agent = new Agent("db-a", { ...fakePorts(time, transport, drivers, log), watchdog });
+    transport.answerer = answering(owned);
+    // Act
+    agent.start();
+    await time.advance(1_000);
+    // Assess
+    expect(log.lines.filter((l) => l.message.includes("watchdog"))).toEqual([
+      {
+        level: "error",
+        message:
+          "the watchdog's timeout (10000 ms) is longer than the self-fence deadline (9500 ms): a hung agent would not reset the node before its lease ends; lower it (softdog soft_margin=, or the driver's own parameter)",
+      },
+    ]);
+  });
+});
