@@ -51,9 +51,11 @@ export class ProgramNotRunError extends Error {
  * Runs `argv` WITHOUT a shell (arguments reach the program exactly as given: `$(…)`, `;` and `*`
  * are plain characters) in a process group of its own, with stdin closed.
  *
- * On timeout the whole group gets SIGTERM, then SIGKILL after `killGraceMs`, so helpers a script
- * started die with it. The run answers at the latest `killGraceMs` + 1 s after the timeout even if
- * the program cannot die (`stillRunning`). A non-zero exit is a result, not an error.
+ * On timeout (or abort) the whole group gets SIGTERM, then SIGKILL after `killGraceMs` (`abortGraceMs`),
+ * so helpers a script started die with it, and the run answers only once no live process is left in
+ * the group: a caller told the run ended can rely on nothing of it still running. It answers at the
+ * latest 1 s after SIGKILL even if something cannot die (`stillRunning`). A non-zero exit is a result,
+ * not an error.
  *
  * @throws ProgramNotRunError when the program cannot be started
  */
@@ -117,22 +119,30 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
       });
     };
 
-    /** Aborted: done once the leader exited and no live process is left in its group. */
-    const finishAborted = (): void => {
+    /** Killed (timed out or aborted): done once the leader exited and no live process is left in its group. */
+    const finishWhenGone = (): void => {
       if (exited !== undefined && groupEmpty(child.pid)) finish(exited.code, exited.signal, false);
     };
-    function onAbort(): void {
-      if (settled || aborted) return;
-      aborted = true;
+    let watching = false;
+    const watchGroup = (): void => {
+      if (watching || exited === undefined) return;
+      watching = true;
+      finishWhenGone();
+      timers.push(setInterval(finishWhenGone, 10));
+    };
+    /** SIGTERM to the group now, SIGKILL after `graceMs`; the run answers `stillRunning` 1 s after that. */
+    const killAll = (graceMs: number): void => {
       killGroup("SIGTERM");
-      timers.push(
-        setTimeout(() => {
-          killGroup("SIGKILL");
-          finishAborted();
-        }, abortGraceMs),
-      );
-      timers.push(setTimeout(() => finish(null, null, true), abortGraceMs + 1_000));
-      finishAborted();
+      // Not cleared when the program exits on SIGTERM: helpers of its group that ignore SIGTERM
+      // still get SIGKILL. The group id cannot be reused while any of them is alive.
+      setTimeout(() => killGroup("SIGKILL"), graceMs).unref();
+      timers.push(setTimeout(() => finish(null, null, true), graceMs + 1_000));
+      watchGroup();
+    };
+    function onAbort(): void {
+      if (settled || aborted || timedOut) return;
+      aborted = true;
+      killAll(abortGraceMs);
     }
     signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -145,11 +155,9 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
     });
     child.once("exit", (code, exitSignal) => {
       exited = { code, signal: exitSignal };
-      if (aborted) {
-        finishAborted();
-        // The group may outlive its leader: poll until it is empty (or SIGKILL goes out).
-        const poll = setInterval(finishAborted, 10);
-        timers.push(poll);
+      if (aborted || timedOut) {
+        // The group may outlive its leader: answer once nothing of it is left.
+        watchGroup();
         return;
       }
       // Output already written is read before the answer, unless a leftover process keeps the pipes open.
@@ -158,12 +166,9 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
     });
     timers.push(
       setTimeout(() => {
+        if (aborted) return;
         timedOut = true;
-        killGroup("SIGTERM");
-        // Not cleared when the program exits on SIGTERM: helpers of its group that ignore SIGTERM
-        // still get SIGKILL. The group id cannot be reused while any of them is alive.
-        setTimeout(() => killGroup("SIGKILL"), killGraceMs).unref();
-        timers.push(setTimeout(() => finish(null, null, true), killGraceMs + 1_000));
+        killAll(killGraceMs);
       }, options.timeoutMs),
     );
   });

@@ -127,7 +127,7 @@ describe("run", () => {
     expect(isAlive(helper!)).toBe(false);
   });
 
-  it("follows with SIGKILL when the group ignores SIGTERM", async () => {
+  it("follows with SIGKILL when the group ignores SIGTERM, and answers only once nothing of the group is left", async () => {
     // Prepare
     const pids = join(dir, "pids");
     // Act
@@ -135,9 +135,23 @@ describe("run", () => {
     // Assess
     const [shell, helper] = readPids(pids);
     leftovers.push(shell!, helper!);
-    expect(result.timedOut).toBe(true);
-    expect(isAlive(shell!)).toBe(false);
-    await vi.waitFor(() => expect(isAlive(helper!)).toBe(false));
+    expect(result).toMatchObject({ timedOut: true, stillRunning: false });
+    expect([isAlive(shell!), isAlive(helper!)]).toEqual([false, false]);
+  });
+
+  it("when the program dies of SIGTERM at its timeout but a helper ignores it, answers only once SIGKILL ended the helper", async () => {
+    // Prepare
+    const pids = join(dir, "pids");
+    // Act
+    const result = await run([fixture("process-tree.sh"), pids, "helper-ignores-term"], {
+      timeoutMs: 1_000,
+      killGraceMs: 500,
+    });
+    // Assess
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    expect(result).toMatchObject({ timedOut: true, stillRunning: false });
+    expect([isAlive(shell!), isAlive(helper!)]).toEqual([false, false]);
   });
 
   it("answers when the program exits even though a process it left behind keeps its output open", async () => {
