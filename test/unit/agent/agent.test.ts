@@ -204,6 +204,35 @@ describe("Agent: self-fencing", () => {
     expect(drivers.running.size).toBe(0);
   });
 
+  it("aborts a slow start under way when the lease runs out, stops after it ended, and reports offline only then", async () => {
+    // Prepare: the exporter's start takes 60 s and is killed 300 ms after an abort; heartbeats sent before 3 s are
+    // answered (the last acknowledged was sent at 2 s): its fence begins at 2 000 + 9 500 − 3 000 = 8 500 ms.
+    const { time, transport, drivers, agent } = world();
+    transport.answerer = (body, now) => (now < 3_000 ? answering(owned)(body, now) : "unreachable");
+    drivers.behave("exporter", { startMs: 60_000, abortMs: 300, stopMs: 500 });
+    const offlineWhileBusy: number[] = [];
+    const answerer = transport.answerer;
+    transport.answerer = (body, now) => {
+      if (body.resources.exporter === "offline" && drivers.underWay("exporter") > 0) offlineWhileBusy.push(now);
+      return answerer(body, now);
+    };
+    // Act
+    agent.start();
+    await time.advance(70_000);
+    // Assess
+    const exporter = drivers.events.filter((e) => e.what.endsWith(" exporter") && !e.what.startsWith("check"));
+    // Started at 250 ms (after pg-mount and postgres, 100 ms each from the first answer at 50 ms); the fence's
+    // stop, issued at 8 500 ms, aborts it; the start ends 300 ms later and only then does the stop run (500 ms).
+    expect(exporter).toEqual([
+      { at: 250, what: "start exporter" },
+      { at: 8_800, what: "aborted start exporter" },
+      { at: 8_800, what: "stop exporter" },
+      { at: 9_300, what: "stopped exporter" },
+    ]);
+    expect(offlineWhileBusy).toEqual([]);
+    expect(drivers.running.has("exporter")).toBe(false);
+  });
+
   it("counts a late acknowledgement from its send, not from its arrival", async () => {
     // Prepare: answers take 1.5 s (inside the 1.6 s timeout); those to heartbeats sent from 3 s on never come.
     const { time, transport, drivers, agent } = world();
