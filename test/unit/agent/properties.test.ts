@@ -3,7 +3,9 @@
  * on a simulated clock. Whatever happens, no resource runs past the self-fence deadline counted from
  * the send of the last acknowledged heartbeat, starts before those it depends on run, or stops while
  * a resource that depends on it runs; it never reports a resource offline (or fenced) while a start or
- * stop of it is under way in its driver; and once the API is gone for good, everything stops. The fake
+ * stop of it is under way in its driver (nor while it may still run); its echoed epochs never go back nor exceed any
+ * answer's, and an echoed epoch under which another node owns the group means nothing of it runs or is under way
+ * here; and once the API is gone for good, everything stops. The fake
  * drivers do not cancel a start when a stop is issued: only an abort ends it early.
  */
 import fc from "fast-check";
@@ -86,10 +88,34 @@ async function replay(steps: readonly Step[]): Promise<string[]> {
     },
   };
 
+  const echoed = new Map<string, number>();
+  /** "group@epoch" → its owner under that epoch. */
+  const owners = new Map<string, string | null>([
+    ["postgres@1", world.groups.postgres.owner],
+    ["reports@1", world.groups.reports.owner],
+  ]);
   transport.answerer = (body) => {
+    for (const [groupId, epoch] of Object.entries(body.epochs)) {
+      const before = echoed.get(groupId) ?? -1;
+      if (epoch < before) violations.push(`epochs.${groupId} went back from ${before} to ${epoch} at ${time.now}`);
+      if (epoch > world.groups[groupId as GroupName].epoch) {
+        violations.push(`epochs.${groupId} is ${epoch}, above any answer's, at ${time.now}`);
+      }
+      echoed.set(groupId, epoch);
+      // Obeying an epoch under which another node (or nobody) owns the group means nothing of it runs here.
+      const owner = owners.get(`${groupId}@${epoch}`);
+      const busy = SPECS[groupId as GroupName]
+        .map((spec) => spec.id)
+        .filter((id) => drivers.running.has(id) || drivers.underWay(id) > 0);
+      if (owner !== "db-a" && busy.length > 0) {
+        violations.push(`epochs.${groupId} is ${epoch} (owner ${owner}) at ${time.now} while ${busy.join(", ")} run`);
+      }
+    }
     for (const [id, reported] of Object.entries(body.resources)) {
-      if ((reported === "offline" || reported === "fenced") && drivers.underWay(id) > 0) {
-        violations.push(`${id} reported ${reported} at ${time.now} while ${drivers.underWay(id)} action(s) run on it`);
+      if ((reported === "offline" || reported === "fenced") && (drivers.underWay(id) > 0 || drivers.running.has(id))) {
+        violations.push(
+          `${id} reported ${reported} at ${time.now} while it may run (${drivers.underWay(id)} action(s))`,
+        );
       }
     }
     if (world.mode === "down") return "unreachable";
@@ -145,6 +171,7 @@ async function replay(steps: readonly Step[]): Promise<string[]> {
         break;
       case "move":
         world.groups[s.group] = { ...world.groups[s.group], owner: s.owner, epoch: world.groups[s.group].epoch + 1 };
+        owners.set(`${s.group}@${world.groups[s.group].epoch}`, s.owner);
         break;
       case "behave":
         drivers.behave(s.id, s);
