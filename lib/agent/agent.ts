@@ -274,12 +274,17 @@ export class Agent {
       const began = this.ports.clock.now();
       const aborted = action.aborts.flatMap((token) => this.underWay.get(token) ?? []);
       for (const operation of aborted) operation.abort.abort();
-      if (aborted.length > 0 && !(await this.within(Promise.all(aborted.map((o) => o.ended)), action.timeoutMs))) {
-        return {
-          ...result,
-          ok: false,
-          error: `what was under way on ${action.resourceId} did not end within ${action.timeoutMs} ms of being aborted`,
-        };
+      if (aborted.length > 0) {
+        const ended = await this.within(Promise.all(aborted.map((o) => o.ended)), action.timeoutMs, signal);
+        // Itself aborted by a later stop meanwhile: that stop waits for the same operations.
+        if (signal.aborted) return { ...result, ok: false, error: `the stop of ${action.resourceId} was aborted` };
+        if (!ended) {
+          return {
+            ...result,
+            ok: false,
+            error: `what was under way on ${action.resourceId} did not end within ${action.timeoutMs} ms of being aborted`,
+          };
+        }
       }
       const left = Math.max(1, Math.floor(action.timeoutMs - (this.ports.clock.now() - began)));
       await driver.stop(left, signal);
@@ -289,12 +294,18 @@ export class Agent {
     }
   }
 
-  /** Whether `promise` settles within `ms` (on the injected timers). */
-  private within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  /** Whether `promise` settles within `ms` (on the injected timers); false at once when `signal` aborts. */
+  private within(promise: Promise<unknown>, ms: number, signal: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = this.ports.timers.setTimeout(() => resolve(false), ms);
+      const onAbort = () => {
+        this.ports.timers.clearTimeout(timer);
+        resolve(false);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
       void promise.then(() => {
         this.ports.timers.clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
         resolve(true);
       });
     });

@@ -233,6 +233,40 @@ describe("Agent: self-fencing", () => {
     expect(drivers.running.has("exporter")).toBe(false);
   });
 
+  it("when a start ignores its abort past the stopTimeout, reports the resource failed, not offline, and stops it later", async () => {
+    // Prepare: the exporter's start takes 60 s and needs 8 s to die once aborted. The answer to the heartbeat sent
+    // at 2 s moves the group to db-b (a stop that aborts the start); later heartbeats get no answer, so the fence
+    // begins at 2 000 + 9 500 − 3 000 = 8 500 ms and aborts both the start and that stop.
+    const { time, transport, drivers, log, agent } = world();
+    const moved = () => [wireGroup("postgres", PG_SPECS, "db-b", 4)];
+    transport.answerer = (body, now) =>
+      now < 1_900 ? answering(owned)(body, now) : now < 3_000 ? answering(moved)(body, now) : "unreachable";
+    drivers.behave("exporter", { startMs: 60_000, abortMs: 8_000 });
+    const offlineWhileBusy: number[] = [];
+    const answerer = transport.answerer;
+    transport.answerer = (body, now) => {
+      if (body.resources.exporter === "offline" && drivers.underWay("exporter") > 0) offlineWhileBusy.push(now);
+      return answerer(body, now);
+    };
+    // Act
+    agent.start();
+    await time.advance(30_000);
+    // Assess: the fence's stop gave up at 9 500 ms; the start ended (killed) at 2 050 + 8 000; the stop tried again
+    // an interval after its failure, at 11 500 ms.
+    expect(log.messages()).toContain(
+      "exporter did not stop: what was under way on exporter did not end within 1000 ms of being aborted; reporting it failed and trying again in 2s",
+    );
+    const exporter = drivers.events.filter((e) => e.what.endsWith(" exporter") && !e.what.startsWith("check"));
+    expect(exporter).toEqual([
+      { at: 250, what: "start exporter" },
+      { at: 10_050, what: "aborted start exporter" },
+      { at: 11_500, what: "stop exporter" },
+      { at: 11_600, what: "stopped exporter" },
+    ]);
+    expect(offlineWhileBusy).toEqual([]);
+    expect(drivers.running.size).toBe(0);
+  });
+
   it("counts a late acknowledgement from its send, not from its arrival", async () => {
     // Prepare: answers take 1.5 s (inside the 1.6 s timeout); those to heartbeats sent from 3 s on never come.
     const { time, transport, drivers, agent } = world();

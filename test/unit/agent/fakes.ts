@@ -192,13 +192,15 @@ export class FakeDrivers {
         if (error === undefined) resolve();
         else reject(error);
       });
-      signal?.addEventListener("abort", () => {
+      const onAbort = () => {
         this.time.at(this.time.now + this.of(id).abortMs, () => {
           if (!end()) return;
           this.events.push({ at: this.time.now, what: `aborted ${kind} ${id}` });
           reject(new ResourceActionError(`${kind} of ${id} aborted`));
         });
-      });
+      };
+      if (signal?.aborted === true) onAbort();
+      else signal?.addEventListener("abort", onAbort);
     });
   }
 
