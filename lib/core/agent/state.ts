@@ -73,6 +73,8 @@ export interface GroupRuntime {
   readonly mode?: UrgentMode;
   /** Whether the urgent stop in progress has finished. */
   readonly modeDone: boolean;
+  /** The epoch of the last answer obeyed for the group (the heartbeat's `epochs`); undefined before any. */
+  readonly obeyed?: number;
 }
 
 export interface AgentState {
@@ -162,6 +164,7 @@ export function acceptAnswer(state: AgentState, answer: Answer, sentAt: number):
       specs: [...view.agentResources, ...leftovers(prior?.specs ?? [])],
       mode: prior?.mode,
       modeDone: prior?.modeDone ?? false,
+      obeyed: prior?.obeyed,
     });
     for (const spec of view.agentResources) {
       const known = resources.get(spec.id);

@@ -59,7 +59,8 @@ export interface Plan {
   /**
    * Per group, the epoch of the last answer the agent obeyed (the heartbeat's `epochs`): the epoch its
    * resources run or are stopping under while any is up or under way; once all are down, the epoch of
-   * the answer it now follows (a move to another node is obeyed once every stop has ended).
+   * the answer it now follows (a move to another node is obeyed once every stop has ended). A group
+   * not obeyed yet (its leftovers still stopping at the first answer) is absent.
    */
   readonly epochs: Readonly<Record<GroupId, number>>;
   /** When to decide again if nothing else happens first (a lease deadline, a check, a retry). */
@@ -175,12 +176,16 @@ class Planner {
     // On its own timer: when the API is unreachable, no answer comes to trigger the stop.
     if (!fenced) this.wake(groupFenceStartAt(state.lease, stopTimeouts));
 
-    this.groups.set(runtime.id, { ...runtime, blockedThrough, runEpoch, mode, modeDone });
+    // Obeyed: the epoch its resources run (or stop) under while any is up or under way; once all are
+    // down, the answer it follows. While busy with no run epoch (stopping what an earlier run of the
+    // agent may have left), it has not obeyed the answer yet: the previous value stands.
     const busy = runtime.specs.some((spec) => {
       const r = this.get(spec.id);
       return r !== undefined && (r.phase !== "offline" || r.op !== undefined || r.aborted.length > 0);
     });
-    this.epochs[runtime.id] = runEpoch !== undefined && busy ? runEpoch : (view?.epoch ?? runtime.maxEpoch);
+    const obeyed = busy ? (runEpoch ?? runtime.obeyed) : (view?.epoch ?? runtime.maxEpoch);
+    if (obeyed !== undefined) this.epochs[runtime.id] = obeyed;
+    this.groups.set(runtime.id, { ...runtime, blockedThrough, runEpoch, mode, modeDone, obeyed });
     if (view !== undefined) this.reportGroup(view, wanted, owned && epoch <= blockedThrough);
   }
 
