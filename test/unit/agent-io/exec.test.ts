@@ -102,6 +102,9 @@ describe("run", () => {
     }
     const [shell, helper] = readPids(pids);
     leftovers.push(shell!, helper!);
+    // A SIGTERM landing between a child's fork and its exec is lost (the shell's trap, copied, dies with the exec):
+    // let the helper exec first. (The loop's `sleep 1` may still miss it: it ends within 1 s anyway.)
+    await new Promise((resolve) => setTimeout(resolve, 300));
     // Act
     const abortedAt = performance.now();
     abort.abort();
