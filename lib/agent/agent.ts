@@ -94,6 +94,8 @@ export class Agent {
   private state: AgentState;
   private report: Readonly<Record<ResourceId, ResourceState>> = {};
   private epochs: Readonly<Record<GroupId, number>> = {};
+  /** The watchdog is not fed: resources may run past the self-fence deadline. */
+  private starving = false;
   private stage: "new" | "running" | "finishing" | "done" = "new";
   private resolveFinished: (exit: AgentExit) => void = () => undefined;
   private seq = 0;
@@ -232,14 +234,13 @@ export class Agent {
   /** The supervisor's decisions, now: log its notices, start its actions, arm its timer. */
   private decide(): void {
     if (this.stage === "done") return;
-    // The loop runs: the watchdog must not reset the node (a hung loop stops feeding it).
-    this.ports.watchdog?.pet();
     const now = this.ports.clock.now();
     const decided = plan(this.state, now);
     this.state = decided.state;
     this.report = decided.report;
     this.epochs = decided.epochs;
     this.logAll(decided.notices);
+    this.feedWatchdog(decided.overdue);
     for (const action of decided.actions) this.perform(action);
     this.scheduleWake(decided.wakeAt, now);
     if (decided.left !== undefined && this.stage === "running" && this.exchange === undefined) {
@@ -309,6 +310,28 @@ export class Agent {
         resolve(true);
       });
     });
+  }
+
+  /**
+   * The loop runs, so the watchdog is fed (a hung loop stops feeding it), unless resources may still
+   * run past the self-fence deadline: then the machine must be reset, as sbd does.
+   */
+  private feedWatchdog(overdue: readonly ResourceId[]): void {
+    const watchdog = this.ports.watchdog;
+    if (watchdog === undefined) return;
+    if (overdue.length === 0) {
+      if (this.starving) this.ports.log.info("every resource is stopped: feeding the watchdog again");
+      this.starving = false;
+      watchdog.pet();
+      return;
+    }
+    if (!this.starving) {
+      this.ports.log.error(
+        `resources may still run past the self-fence deadline (${overdue.join(", ")}): no longer feeding the watchdog, so the node will be reset when it times out`,
+        { resources: [...overdue] },
+      );
+    }
+    this.starving = true;
   }
 
   /** Says so when the watchdog's timeout does not fit the lease (docs/agent.md, "Watchdog"). */

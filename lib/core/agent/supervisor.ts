@@ -20,7 +20,7 @@
  */
 import type { ResourceState } from "../heartbeat/message.js";
 import type { GroupId, ResourceId } from "../definition/types.js";
-import { groupFenceStartAt, isGroupFenced } from "./lease.js";
+import { groupFenceStartAt, isGroupFenced, selfFenceDeadlineAt } from "./lease.js";
 import { modeChangeNotices, modeFinishedNotice, stopReason, URGENT_STOP_REASONS } from "./notices.js";
 import type { GroupView } from "./response.js";
 import type { AgentResourceSpec } from "./spec.js";
@@ -67,6 +67,12 @@ export interface Plan {
   readonly wakeAt?: number;
   /** Set once the agent is leaving and nothing is up or under way any more. */
   readonly left?: { readonly allOffline: boolean };
+  /**
+   * Resources that may still run (not known offline, or with a start or stop under way) after the
+   * self-fence deadline: the lease may have ended with them running. The loop stops feeding the
+   * watchdog then, so the machine is reset. Empty otherwise.
+   */
+  readonly overdue: readonly ResourceId[];
 }
 
 export function plan(state: AgentState, now: number): Plan {
@@ -322,7 +328,15 @@ class Planner {
       epochs: this.epochs,
       wakeAt: Number.isFinite(this.wakeAt) ? this.wakeAt : undefined,
       left: this.left(state),
+      overdue: this.overdue(state),
     };
+  }
+
+  private overdue(state: AgentState): ResourceId[] {
+    if (this.now <= selfFenceDeadlineAt(state.lease)) return [];
+    return [...state.resources.values()]
+      .filter((r) => r.phase !== "offline" || r.op !== undefined || r.aborted.length > 0)
+      .map((r) => r.id);
   }
 
   private left(state: AgentState): Plan["left"] {

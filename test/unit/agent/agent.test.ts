@@ -393,6 +393,29 @@ describe("Agent: watchdog", () => {
     expect(Math.max(...gaps)).toBeLessThanOrEqual(2 * 2_000);
   });
 
+  it("stops feeding the watchdog once a resource may still run past the self-fence deadline", async () => {
+    // Prepare: heartbeats sent before 3 s are answered (the last acknowledged was sent at 2 s, so the deadline is
+    // 2 000 + 9 500 = 11 500 ms); the exporter's stop always fails.
+    const time = new FakeTime();
+    const transport = new FakeTransport(time);
+    const drivers = new FakeDrivers(time);
+    const log = new FakeLog();
+    const pets: number[] = [];
+    const watchdog = { pet: () => pets.push(time.now) };
+    const agent = new Agent("db-a", { ...fakePorts(time, transport, drivers, log), watchdog });
+    transport.answerer = (body, now) => (now < 3_000 ? answering(owned)(body, now) : "unreachable");
+    drivers.behave("exporter", { stopFails: true });
+    // Act
+    agent.start();
+    await time.advance(30_000);
+    // Assess
+    expect(pets.at(-1)).toBeLessThanOrEqual(11_500);
+    expect(pets.at(-1)).toBeGreaterThan(9_500);
+    expect(log.messages()).toContain(
+      "resources may still run past the self-fence deadline (exporter): no longer feeding the watchdog, so the node will be reset when it times out",
+    );
+  });
+
   it("says so when the watchdog's timeout is longer than the self-fence deadline", async () => {
     // Prepare: deadline 10 000 − max(250, 500) = 9 500 ms; the watchdog times out after 10 s.
     const { time, transport, drivers } = world();

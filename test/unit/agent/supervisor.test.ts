@@ -374,6 +374,27 @@ describe("supervisor: what a self-fenced agent reports", () => {
   });
 });
 
+describe("supervisor: resources overdue at the self-fence deadline", () => {
+  // Heartbeat sent at 0 and acknowledged: deadline 10 000 − max(250, 500) = 9 500 ms.
+  it("names the resources that may still run once the deadline has passed, and none before it", () => {
+    // Prepare: the group's fence begins at 6.5 s; the exporter's stop fails.
+    const h = running().at(6_500).end("exporter", false).settleAll();
+    // Act
+    const atDeadline = h.at(9_500).last?.overdue;
+    const after = h.at(9_501).last?.overdue;
+    // Assess
+    expect(atDeadline).toEqual([]);
+    expect(after).toEqual(["exporter"]);
+  });
+
+  it("names none when everything stopped in time, however late it is", () => {
+    // Act
+    const h = running().at(6_500).settleAll().at(60_000);
+    // Assess
+    expect(h.last?.overdue).toEqual([]);
+  });
+});
+
 describe("supervisor: the epochs it obeys", () => {
   it("echoes the epoch the group runs under", () => {
     // Act
