@@ -3,10 +3,12 @@
 // not stop or on an unexpected error, 2 for a bad configuration or command line.
 import { parseArgs } from "node:util";
 import { Agent } from "../lib/agent/agent.js";
+import { createSuspendAwareClock } from "../lib/agent/clock.js";
 import { readAgentConfig } from "../lib/agent/config-file.js";
 import { driverFor } from "../lib/agent/drivers/index.js";
 import { createHeartbeatClient, HeartbeatClientConfigError } from "../lib/agent/heartbeat-client.js";
 import { createLog } from "../lib/agent/log.js";
+import { openWatchdog, type Watchdog, WatchdogOpenError } from "../lib/agent/watchdog.js";
 import { AgentConfigError, DEFAULT_AGENT_CONFIG_PATH } from "../lib/core/agent/config.js";
 
 const USAGE = `usage: baton-agent [--config PATH] [--check]
@@ -43,6 +45,19 @@ async function main(): Promise<number> {
   }
 
   const log = createLog();
+  // Counts time spent suspended (CLOCK_BOOTTIME via /proc/uptime), so a resume after the lease ran out self-fences.
+  const clock = createSuspendAwareClock();
+  // Opening the watchdog arms it: not for --check.
+  let watchdog: Watchdog | undefined;
+  if (config.watchdog !== undefined && options.check !== true) {
+    try {
+      watchdog = openWatchdog(config.watchdog.device, log);
+    } catch (error) {
+      if (!(error instanceof WatchdogOpenError)) throw error;
+      process.stderr.write(`${path}: watchdog.device: ${error.message}\n`);
+      return 2;
+    }
+  }
   let agent: Agent;
   try {
     agent = new Agent(config.nodeId, {
@@ -50,14 +65,16 @@ async function main(): Promise<number> {
       transport: (timeoutMs) =>
         createHeartbeatClient({ url: config.heartbeatUrl, region: config.region, proxy: config.proxy, timeoutMs }),
       drivers: (spec) => driverFor(spec, log),
-      clock: { now: () => performance.now() },
+      clock,
       timers: {
         setTimeout: (callback, ms) => setTimeout(callback, ms),
         clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
       },
       log,
+      watchdog,
     });
   } catch (error) {
+    watchdog?.disarm();
     if (!(error instanceof HeartbeatClientConfigError)) throw error;
     process.stderr.write(`${path}: ${error.message}\n`);
     return 2;
@@ -66,9 +83,24 @@ async function main(): Promise<number> {
     process.stdout.write(`${path}: the configuration is good (node ${config.nodeId}, region ${config.region}).\n`);
     return 0;
   }
+  if (!clock.countsSuspend) {
+    log.warn(
+      "cannot read /proc/uptime: the agent's clock does not count time spent suspended; do not suspend or hibernate this machine",
+    );
+  }
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));
   agent.start();
-  return (await agent.finished).code;
+  const { code } = await agent.finished;
+  if (watchdog !== undefined) {
+    if (code === 0) watchdog.disarm();
+    else {
+      // Resources may still run: the reset that follows stops them (unless the agent is back in time).
+      log.error(
+        `exiting with the watchdog ${config.watchdog?.device ?? ""} armed: the node will be reset when it times out unless baton-agent restarts first`,
+      );
+    }
+  }
+  return code;
 }
 
 main().then(

@@ -9,10 +9,13 @@
  *   timer at the next deadline it names (a group's self-fence start, a check, a retry), so a node cut
  *   off from the API stops its groups in time although no answer ever arrives.
  * - Actions run concurrently with heartbeats: groups independently, the resources of one group one
- *   after another (the supervisor never issues two for one group, except a stop that overrides).
+ *   after another. A stop issued over a start or stop under way (`aborts`) aborts it through its
+ *   AbortSignal (the driver kills its process group) and begins only once it has ended, within the
+ *   stop's own timeout: a start is never left running beside the stop that should undo it.
  */
 import { randomUUID } from "node:crypto";
-import { heartbeatIntervalOf } from "../core/agent/lease.js";
+import { heartbeatIntervalOf, type LeaseTiming } from "../core/agent/lease.js";
+import { selfFenceDeadlineMs } from "../core/self-fencing.js";
 import { describeAnswerProblems, parseAnswer } from "../core/agent/response.js";
 import type { AgentResourceSpec } from "../core/agent/spec.js";
 import {
@@ -26,7 +29,7 @@ import {
   type Notice,
 } from "../core/agent/state.js";
 import { plan, type Action } from "../core/agent/supervisor.js";
-import type { NodeId, ResourceId } from "../core/definition/types.js";
+import type { GroupId, NodeId, ResourceId } from "../core/definition/types.js";
 import type { ResourceState } from "../core/heartbeat/message.js";
 import type {
   AgentLog,
@@ -36,6 +39,7 @@ import type {
   MonotonicClock,
   ResourceDriver,
 } from "./ports.js";
+import type { WatchdogPort } from "./watchdog.js";
 
 /** Timers, injected so that tests run the agent on a simulated clock. */
 export interface Timers {
@@ -52,6 +56,8 @@ export interface AgentPorts {
   readonly log: AgentLog;
   /** This run's boot id. @default a fresh random UUID */
   readonly bootId?: string;
+  /** A watchdog fed at every decision of the loop (`watchdog.ts`), when configured. */
+  readonly watchdog?: WatchdogPort;
 }
 
 /** How the agent ended: 0 when every resource stopped and it left the cluster, 1 otherwise. */
@@ -61,6 +67,11 @@ export interface AgentExit {
 
 /** A heartbeat request must end within this share of the interval, so the next one is never late. */
 export const HEARTBEAT_TIMEOUT_SHARE = 0.8;
+/**
+ * The loop decides at least once per heartbeat interval, or twice that when a heartbeat request is slow:
+ * a watchdog timeout shorter than this many intervals may reset a healthy node.
+ */
+export const WATCHDOG_MIN_INTERVALS = 3;
 /** Tries of the final (leaving) heartbeat when it gets no answer or a 5xx. */
 export const FINAL_HEARTBEAT_TRIES = 3;
 
@@ -69,6 +80,8 @@ export interface HeartbeatBody {
   readonly bootId: string;
   readonly seq: number;
   readonly resources: Readonly<Record<ResourceId, ResourceState>>;
+  /** Per group, the epoch of the last answer the agent obeyed for it (docs/protocol.md); {} before any. */
+  readonly epochs: Readonly<Record<GroupId, number>>;
   readonly leaving?: true;
 }
 
@@ -80,6 +93,9 @@ export class Agent {
   private readonly ports: AgentPorts;
   private state: AgentState;
   private report: Readonly<Record<ResourceId, ResourceState>> = {};
+  private epochs: Readonly<Record<GroupId, number>> = {};
+  /** The watchdog is not fed: resources may run past the self-fence deadline. */
+  private starving = false;
   private stage: "new" | "running" | "finishing" | "done" = "new";
   private resolveFinished: (exit: AgentExit) => void = () => undefined;
   private seq = 0;
@@ -93,6 +109,8 @@ export class Agent {
   private wakeTimer: unknown;
   private wakeAt: number | undefined;
   private readonly drivers = new Map<ResourceId, { readonly key: string; readonly driver: ResourceDriver }>();
+  /** Starts and stops under way in their drivers, by token: how to abort each, and when it has ended. */
+  private readonly underWay = new Map<number, { readonly abort: AbortController; readonly ended: Promise<unknown> }>();
 
   /** @throws whatever `ports.transport` throws for options that cannot work (made here, not at the first heartbeat) */
   constructor(nodeId: NodeId, ports: AgentPorts) {
@@ -148,9 +166,12 @@ export class Agent {
       bootId: this.bootId,
       seq: ++this.seq,
       resources: this.report,
+      epochs: this.epochs,
     };
     this.exchange = this.send(body, sentAt).finally(() => {
       this.exchange = undefined;
+      // Leaving waits for the exchange in flight: its answer may start stops the last heartbeat must wait for.
+      if (this.state.leavingSince !== undefined) this.decide();
       if (this.heartbeatDue) {
         this.heartbeatDue = false;
         this.heartbeat();
@@ -185,6 +206,13 @@ export class Agent {
       );
       return;
     }
+    for (const refused of parsed.refusedGroups) {
+      this.ports.log.error(
+        `ignored group ${refused.groupId} in the answer to heartbeat ${body.seq}: ${refused.path} ${refused.message} ` +
+          `(was the table restored or edited by hand?); the group is stopped here if it runs, the rest of the answer counts`,
+        { seq: body.seq, group: refused.groupId },
+      );
+    }
     const first = this.state.answer === undefined;
     this.state = acceptAnswer(this.state, parsed.answer, sentAt);
     if (first) {
@@ -192,6 +220,7 @@ export class Agent {
         leaseDurationMs: parsed.answer.leaseDurationMs,
         heartbeatIntervalMs: parsed.answer.heartbeatIntervalMs,
       });
+      this.checkWatchdog(parsed.answer);
     } else if (this.unanswered > 0) {
       this.ports.log.info(`heartbeats answered again after ${this.unanswered} without a valid answer`);
     }
@@ -209,14 +238,22 @@ export class Agent {
     const decided = plan(this.state, now);
     this.state = decided.state;
     this.report = decided.report;
+    this.epochs = decided.epochs;
     this.logAll(decided.notices);
+    this.feedWatchdog(decided.overdue);
     for (const action of decided.actions) this.perform(action);
     this.scheduleWake(decided.wakeAt, now);
-    if (decided.left !== undefined && this.stage === "running") void this.finish(decided.left.allOffline);
+    if (decided.left !== undefined && this.stage === "running" && this.exchange === undefined) {
+      void this.finish(decided.left.allOffline);
+    }
   }
 
   private perform(action: Action): void {
-    void this.run(action).then((result) => {
+    const abort = new AbortController();
+    const outcome = this.run(action, abort.signal);
+    if (action.kind !== "check") this.underWay.set(action.token, { abort, ended: outcome });
+    void outcome.then((result) => {
+      this.underWay.delete(action.token);
       if (this.stage === "done") return;
       const settled = settle(this.state, result, this.ports.clock.now());
       this.state = settled.state;
@@ -225,15 +262,94 @@ export class Agent {
     });
   }
 
-  private async run(action: Action): Promise<ActionResult> {
+  /** Never rejects: a driver's error is a failed result. */
+  private async run(action: Action, signal: AbortSignal): Promise<ActionResult> {
     const result = { kind: action.kind, resourceId: action.resourceId, token: action.token };
     try {
       const driver = this.driverFor(action.spec);
       if (action.kind === "check") return { ...result, ok: await driver.check(action.timeoutMs) };
-      await (action.kind === "start" ? driver.start(action.timeoutMs) : driver.stop(action.timeoutMs));
+      if (action.kind === "start") {
+        await driver.start(action.timeoutMs, signal);
+        return { ...result, ok: true };
+      }
+      const began = this.ports.clock.now();
+      const aborted = action.aborts.flatMap((token) => this.underWay.get(token) ?? []);
+      for (const operation of aborted) operation.abort.abort();
+      if (aborted.length > 0) {
+        const ended = await this.within(Promise.all(aborted.map((o) => o.ended)), action.timeoutMs, signal);
+        // Itself aborted by a later stop meanwhile: that stop waits for the same operations.
+        if (signal.aborted) return { ...result, ok: false, error: `the stop of ${action.resourceId} was aborted` };
+        if (!ended) {
+          return {
+            ...result,
+            ok: false,
+            error: `what was under way on ${action.resourceId} did not end within ${action.timeoutMs} ms of being aborted`,
+          };
+        }
+      }
+      const left = Math.max(1, Math.floor(action.timeoutMs - (this.ports.clock.now() - began)));
+      await driver.stop(left, signal);
       return { ...result, ok: true };
     } catch (error) {
       return { ...result, ok: false, error: messageOf(error) };
+    }
+  }
+
+  /** Whether `promise` settles within `ms` (on the injected timers); false at once when `signal` aborts. */
+  private within(promise: Promise<unknown>, ms: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.ports.timers.setTimeout(() => resolve(false), ms);
+      const onAbort = () => {
+        this.ports.timers.clearTimeout(timer);
+        resolve(false);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      void promise.then(() => {
+        this.ports.timers.clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * The loop runs, so the watchdog is fed (a hung loop stops feeding it), unless resources may still
+   * run past the self-fence deadline: then the machine must be reset, as sbd does.
+   */
+  private feedWatchdog(overdue: readonly ResourceId[]): void {
+    const watchdog = this.ports.watchdog;
+    if (watchdog === undefined) return;
+    if (overdue.length === 0) {
+      if (this.starving) this.ports.log.info("every resource is stopped: feeding the watchdog again");
+      this.starving = false;
+      watchdog.pet();
+      return;
+    }
+    if (!this.starving) {
+      this.ports.log.error(
+        `resources may still run past the self-fence deadline (${overdue.join(", ")}): no longer feeding the watchdog, so the node will be reset when it times out`,
+        { resources: [...overdue] },
+      );
+    }
+    this.starving = true;
+  }
+
+  /** Says so when the watchdog's timeout does not fit the lease (docs/agent.md, "Watchdog"). */
+  private checkWatchdog(timing: LeaseTiming): void {
+    const timeoutMs = this.ports.watchdog?.timeoutMs;
+    if (timeoutMs === undefined) return;
+    const deadlineMs = selfFenceDeadlineMs(timing);
+    const attributes = { watchdogTimeoutMs: timeoutMs, selfFenceDeadlineMs: deadlineMs };
+    if (timeoutMs > deadlineMs) {
+      this.ports.log.error(
+        `the watchdog's timeout (${timeoutMs} ms) is longer than the self-fence deadline (${deadlineMs} ms): a hung agent would not reset the node before its lease ends; lower it (softdog soft_margin=, or the driver's own parameter)`,
+        attributes,
+      );
+    } else if (timeoutMs < WATCHDOG_MIN_INTERVALS * timing.heartbeatIntervalMs) {
+      this.ports.log.warn(
+        `the watchdog's timeout (${timeoutMs} ms) is shorter than ${WATCHDOG_MIN_INTERVALS} heartbeat intervals: a slow heartbeat may reset the node for nothing`,
+        attributes,
+      );
     }
   }
 
@@ -260,6 +376,7 @@ export class Agent {
         bootId: this.bootId,
         seq: ++this.seq,
         resources,
+        epochs: this.epochs,
         ...(allOffline ? { leaving: true as const } : {}),
       };
       try {

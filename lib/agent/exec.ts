@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** How much of each output stream is kept: the end, where the error usually is. */
 export const OUTPUT_TAIL_BYTES = 8 * 1024;
@@ -13,6 +14,14 @@ export interface RunOptions {
    * daemon behind holding its stdout never closes it. @default 200
    */
   readonly drainMs?: number;
+  /**
+   * Aborts the run: the process group gets SIGTERM, then SIGKILL after `abortGraceMs`; the run answers
+   * (`aborted`) once no live process is left in the group, so nothing it started runs on unseen (or,
+   * `stillRunning`, 1 s after SIGKILL when something cannot die).
+   */
+  readonly signal?: AbortSignal;
+  /** Between SIGTERM and SIGKILL when aborted: short, a stop waits for it. @default 100 */
+  readonly abortGraceMs?: number;
 }
 
 /** How one run ended. Exactly one of `exitCode`, `signal` or `timedOut` tells it. */
@@ -24,7 +33,9 @@ export interface RunResult {
   readonly signal: NodeJS.Signals | null;
   /** True when the run outlived `timeoutMs` and its process group was killed. */
   readonly timedOut: boolean;
-  /** True when, timed out, the program was still alive even after SIGKILL (uninterruptible sleep: a hung mount). */
+  /** True when the run was aborted through `signal` (its process group killed). */
+  readonly aborted: boolean;
+  /** True when, timed out or aborted, the program was still alive even after SIGKILL (uninterruptible sleep: a hung mount). */
   readonly stillRunning: boolean;
   /** The last `OUTPUT_TAIL_BYTES` of standard output and standard error, as UTF-8. */
   readonly stdout: string;
@@ -40,9 +51,11 @@ export class ProgramNotRunError extends Error {
  * Runs `argv` WITHOUT a shell (arguments reach the program exactly as given: `$(…)`, `;` and `*`
  * are plain characters) in a process group of its own, with stdin closed.
  *
- * On timeout the whole group gets SIGTERM, then SIGKILL after `killGraceMs`, so helpers a script
- * started die with it. The run answers at the latest `killGraceMs` + 1 s after the timeout even if
- * the program cannot die (`stillRunning`). A non-zero exit is a result, not an error.
+ * On timeout (or abort) the whole group gets SIGTERM, then SIGKILL after `killGraceMs` (`abortGraceMs`),
+ * so helpers a script started die with it, and the run answers only once no live process is left in
+ * the group: a caller told the run ended can rely on nothing of it still running. It answers at the
+ * latest 1 s after SIGKILL even if something cannot die (`stillRunning`). A non-zero exit is a result,
+ * not an error.
  *
  * @throws ProgramNotRunError when the program cannot be started
  */
@@ -53,6 +66,20 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
   }
   const killGraceMs = options.killGraceMs ?? 2_000;
   const drainMs = options.drainMs ?? 200;
+  const abortGraceMs = options.abortGraceMs ?? 100;
+  const signal = options.signal;
+  if (signal?.aborted === true) {
+    return Promise.resolve({
+      argv,
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      aborted: true,
+      stillRunning: false,
+      stdout: "",
+      stderr: "",
+    });
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { shell: false, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const stdout = new Tail(OUTPUT_TAIL_BYTES);
@@ -60,6 +87,8 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     let timedOut = false;
+    let aborted = false;
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
     const killGroup = (signal: NodeJS.Signals): void => {
@@ -70,50 +99,120 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
         // the group is gone already
       }
     };
-    const finish = (exitCode: number | null, signal: NodeJS.Signals | null, stillRunning: boolean): void => {
+    const finish = (exitCode: number | null, exitSignal: NodeJS.Signals | null, stillRunning: boolean): void => {
       if (settled) return;
       settled = true;
       for (const timer of timers) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       // A daemon left behind may hold the pipes open: keep reading them (bounded) so that it never
       // blocks or dies of SIGPIPE on a write, but do not let them keep the agent alive.
       for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void }).unref?.();
       resolve({
         argv,
-        exitCode: timedOut ? null : exitCode,
-        signal: timedOut ? null : signal,
+        exitCode: timedOut || aborted ? null : exitCode,
+        signal: timedOut || aborted ? null : exitSignal,
         timedOut,
+        aborted,
         stillRunning,
         stdout: stdout.text(),
         stderr: stderr.text(),
       });
     };
 
+    /** Killed (timed out or aborted): done once the leader exited and no live process is left in its group. */
+    const finishWhenGone = (): void => {
+      if (exited !== undefined && groupEmpty(child.pid)) finish(exited.code, exited.signal, false);
+    };
+    let watching = false;
+    const watchGroup = (): void => {
+      if (watching || exited === undefined) return;
+      watching = true;
+      finishWhenGone();
+      timers.push(setInterval(finishWhenGone, 10));
+    };
+    /** SIGTERM to the group now, SIGKILL after `graceMs`; the run answers `stillRunning` 1 s after that. */
+    const killAll = (graceMs: number): void => {
+      killGroup("SIGTERM");
+      // Not cleared when the program exits on SIGTERM: helpers of its group that ignore SIGTERM
+      // still get SIGKILL. The group id cannot be reused while any of them is alive.
+      setTimeout(() => killGroup("SIGKILL"), graceMs).unref();
+      timers.push(setTimeout(() => finish(null, null, true), graceMs + 1_000));
+      watchGroup();
+    };
+    function onAbort(): void {
+      if (settled || aborted || timedOut) return;
+      aborted = true;
+      killAll(abortGraceMs);
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+
     child.once("error", (error: NodeJS.ErrnoException) => {
       if (settled) return;
       settled = true;
       for (const timer of timers) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       reject(new ProgramNotRunError(`could not run ${program}: ${spawnProblem(error)}`, { cause: error }));
     });
-    child.once("exit", (code, signal) => {
+    child.once("exit", (code, exitSignal) => {
+      exited = { code, signal: exitSignal };
+      if (aborted || timedOut) {
+        // The group may outlive its leader: answer once nothing of it is left.
+        watchGroup();
+        return;
+      }
       // Output already written is read before the answer, unless a leftover process keeps the pipes open.
-      child.once("close", () => finish(code, signal, false));
-      timers.push(setTimeout(() => finish(code, signal, false), drainMs));
+      child.once("close", () => finish(code, exitSignal, false));
+      timers.push(setTimeout(() => finish(code, exitSignal, false), drainMs));
     });
     timers.push(
       setTimeout(() => {
+        if (aborted) return;
         timedOut = true;
-        killGroup("SIGTERM");
-        // Not cleared when the program exits on SIGTERM: helpers of its group that ignore SIGTERM
-        // still get SIGKILL. The group id cannot be reused while any of them is alive.
-        setTimeout(() => killGroup("SIGKILL"), killGraceMs).unref();
-        timers.push(setTimeout(() => finish(null, null, true), killGraceMs + 1_000));
+        killAll(killGraceMs);
       }, options.timeoutMs),
     );
   });
 }
 
+/**
+ * Whether no live process is left in the process group `pid` leads. Zombies (dead, waiting to be
+ * reaped, perhaps by a PID 1 that never reaps) do not count: they run nothing.
+ */
+export function groupEmpty(pid: number | undefined): boolean {
+  if (pid === undefined) return true;
+  try {
+    process.kill(-pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return false; // no /proc: the group has members, count them as alive
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pid && fields[0] !== "Z" && fields[0] !== "X") return false;
+  }
+  return true;
+}
+
 /** What went wrong in a run, in words: "exited with code 3", "timed out after 500 ms (killed)". */
 export function describeRun(result: RunResult, timeoutMs: number): string {
+  if (result.aborted) {
+    return result.stillRunning
+      ? "was aborted and is still running even after SIGKILL (stuck in the kernel, e.g. on a hung device)"
+      : "was aborted (its process group killed)";
+  }
   if (result.timedOut) {
     return result.stillRunning
       ? `timed out after ${timeoutMs} ms and is still running even after SIGKILL (stuck in the kernel, e.g. on a hung device)`

@@ -4,7 +4,10 @@
  */
 import type { AgentResourceSpec } from "../core/agent/spec.js";
 
-/** A monotonic clock in milliseconds (`performance.now()`); never wall time. */
+/**
+ * A monotonic clock in milliseconds that counts time spent suspended (`clock.ts`: `performance.now()`
+ * corrected by CLOCK_BOOTTIME); never wall time.
+ */
 export interface MonotonicClock {
   now(): number;
 }
@@ -27,12 +30,18 @@ export interface HeartbeatTransport {
   close(): void;
 }
 
-/** Acts on one agent-side resource on this machine. */
+/**
+ * Acts on one agent-side resource on this machine. A start or stop may be aborted through `signal`:
+ * the driver then ends it as fast as it can (kills the process group of the program it runs,
+ * SIGTERM then SIGKILL; stops waiting for a device) and settles only once nothing it started for
+ * this action still runs. What an aborted action left behind (a unit's start job, a mount that
+ * completed) is undone by the stop the agent always runs after an abort.
+ */
 export interface ResourceDriver {
-  /** @throws ResourceActionError when it did not start within `timeoutMs` or failed */
-  start(timeoutMs: number): Promise<void>;
-  /** @throws ResourceActionError when it did not stop within `timeoutMs` or failed */
-  stop(timeoutMs: number): Promise<void>;
+  /** @throws ResourceActionError when it did not start within `timeoutMs`, failed, or was aborted */
+  start(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** @throws ResourceActionError when it did not stop within `timeoutMs`, failed, or was aborted */
+  stop(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** True when the resource is healthy; false when it is not (or the check timed out). */
   check(timeoutMs: number): Promise<boolean>;
 }

@@ -320,17 +320,6 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
         },
         path: "groups[0].resources.app-data",
       },
-      {
-        name: "an epoch below one seen before",
-        answer: {
-          tamper: (answer) => {
-            const copy = structuredClone(answer) as { groups: Group[] };
-            copy.groups[0]!.epoch = epoch - 1;
-            return copy;
-          },
-        },
-        path: "groups[0].epoch",
-      },
     ];
 
     it.each(cases)("$name", async ({ answer, path }) => {
@@ -356,6 +345,33 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
       // The supervisor acts on an answer as soon as it is accepted, so a start would be logged before the renewal.
       expect(a.lines.slice(logFrom, renewed.index + 1).filter((l) => l.message.startsWith("starting "))).toEqual([]);
       expect(renewed.line.message).toBe("heartbeats answered again after 1 without a valid answer");
+      expect(recorded(since, "node-a", "start")).toEqual([]);
+      expect(running("node-a")).toEqual([]);
+      const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);
+      expect(laterOfA.filter((s) => s.status === 200).length).toBeGreaterThanOrEqual(2);
+      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch, status: "online" });
+    });
+
+    it("an epoch below one seen before: that group alone is ignored, the rest of the answer counts", async () => {
+      // Prepare
+      const a = agents["node-a"];
+      const since = Date.now();
+      const logFrom = a.lines.length;
+      const seenFrom = cluster.gateway.seen.length;
+      // Act
+      cluster.tamperNext("node-a", (answer) => {
+        const copy = structuredClone(answer) as { groups: Group[] };
+        copy.groups[0]!.epoch = epoch - 1;
+        return copy;
+      });
+      const ignored = await a.waitForLine((l) => l.message.startsWith("ignored group app in the answer"), {
+        after: logFrom,
+      });
+      await sleep(1_000);
+      // Assess
+      expect(ignored.line.level).toBe("error");
+      expect(ignored.line.message).toContain(`groups[0].epoch went back from ${epoch} to ${epoch - 1}`);
+      expect(a.lines.slice(logFrom).filter((l) => l.message.startsWith("ignored the answer"))).toEqual([]);
       expect(recorded(since, "node-a", "start")).toEqual([]);
       expect(running("node-a")).toEqual([]);
       const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);

@@ -14,8 +14,9 @@ export async function runStep(
   action: string,
   argv: readonly string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<RunResult> {
-  const result = await runOrExplain(label, action, argv, timeoutMs);
+  const result = await runOrExplain(label, action, argv, timeoutMs, signal);
   const ok = succeeded(result);
   const attributes = { resource: label, action, command: formatArgv(argv), ...outcome(result) };
   if (ok) log.info(`${action}: ${formatArgv(argv)} succeeded`, attributes);
@@ -56,9 +57,10 @@ export async function runOrExplain(
   action: string,
   argv: readonly string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<RunResult> {
   try {
-    return await run(argv, { timeoutMs });
+    return await run(argv, { timeoutMs, signal });
   } catch (error) {
     if (error instanceof ProgramNotRunError) {
       throw new ResourceActionError(`${label}: ${action} failed: ${error.message}`, { cause: error });
@@ -68,7 +70,7 @@ export async function runOrExplain(
 }
 
 export function succeeded(result: RunResult): boolean {
-  return !result.timedOut && result.exitCode === 0;
+  return !result.timedOut && !result.aborted && result.exitCode === 0;
 }
 
 /** `resource x (...): start failed: "systemctl start x" exited with code 1: <stderr tail>` */
@@ -81,6 +83,7 @@ function outcome(result: RunResult): Record<string, unknown> {
     exitCode: result.exitCode,
     signal: result.signal,
     timedOut: result.timedOut,
+    ...(result.aborted ? { aborted: true } : {}),
     ...(result.stdout ? { stdout: result.stdout } : {}),
     ...(result.stderr ? { stderr: result.stderr } : {}),
   };

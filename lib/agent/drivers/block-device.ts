@@ -28,16 +28,21 @@ export async function findDevice(candidates: readonly string[]): Promise<string 
   return undefined;
 }
 
-/** Polls for the device until `deadline` (a `performance.now()` time). */
+/** Polls for the device until `deadline` (a `performance.now()` time), or until `signal` aborts. */
 export async function waitForDevice(
   candidates: readonly string[],
   deadline: number,
   pollMs: number,
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
   for (;;) {
     const found = await findDevice(candidates);
-    if (found !== undefined || performance.now() >= deadline) return found;
-    await sleep(Math.min(pollMs, Math.max(0, deadline - performance.now())));
+    if (found !== undefined || performance.now() >= deadline || signal?.aborted === true) return found;
+    try {
+      await sleep(Math.min(pollMs, Math.max(0, deadline - performance.now())), undefined, { signal });
+    } catch {
+      return undefined; // aborted
+    }
   }
 }
 

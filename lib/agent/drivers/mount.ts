@@ -41,6 +41,8 @@ const HOLDERS_TIMEOUT_MS = 5_000;
  *   an error when another filesystem is mounted at the path (Baton never mounts over it).
  * - stop: `umount <path>` while the path is a mount point; nothing to do when it is not. When the
  *   mount point is busy the error lists the processes holding it (`fuser -vm`, else `lsof`).
+ * - abort (of a start or stop): stops waiting for the device, kills `mount`/`umount`; a mount that
+ *   completed meanwhile is undone by the stop that follows every abort.
  * - check: the path is a mount point of the volume's device (from /proc/self/mountinfo).
  */
 export function createMountDriver(
@@ -53,8 +55,8 @@ export function createMountDriver(
   const mounted = async () => visibleMountAt(await readMountInfo(tools.mountInfo), spec.path);
 
   return {
-    start: (timeoutMs) => explained(label, "start", () => start(timeoutMs)),
-    stop: (timeoutMs) => explained(label, "stop", () => stop(timeoutMs)),
+    start: (timeoutMs, signal) => explained(label, "start", () => start(timeoutMs, signal)),
+    stop: (timeoutMs, signal) => explained(label, "stop", () => stop(timeoutMs, signal)),
     async check() {
       try {
         const device = await findDevice(candidates);
@@ -67,9 +69,10 @@ export function createMountDriver(
     },
   };
 
-  async function start(timeoutMs: number): Promise<void> {
+  async function start(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    const device = await waitForDevice(candidates, deadline, tools.pollMs);
+    const device = await waitForDevice(candidates, deadline, tools.pollMs, signal);
+    throwIfAborted(label, signal);
     if (device === undefined) {
       throw new ResourceActionError(
         `${label}: start failed: the volume's device did not appear within ${timeoutMs} ms ` +
@@ -87,15 +90,18 @@ export function createMountDriver(
           `not of ${device}; Baton does not mount over it. Unmount it, or change the path in the definition.`,
       );
     }
+    throwIfAborted(label, signal);
     await mkdir(spec.path, { recursive: true });
-    await runStep(log, label, "start", [tools.mount, device, spec.path], remaining(deadline));
+    throwIfAborted(label, signal);
+    await runStep(log, label, "start", [tools.mount, device, spec.path], remaining(deadline), signal);
   }
 
-  async function stop(timeoutMs: number): Promise<void> {
+  async function stop(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     if ((await mounted()) === undefined) return;
+    throwIfAborted(label, signal);
     const argv = [tools.umount, spec.path];
-    const result = await runOrExplain(label, "stop", argv, timeoutMs);
+    const result = await runOrExplain(label, "stop", argv, timeoutMs, signal);
     if (succeeded(result)) {
       log.info(`stop: ${formatArgv(argv)} succeeded`, { resource: label });
       return;
@@ -107,6 +113,10 @@ export function createMountDriver(
     log.error(message, { resource: label, action: "stop", stderr: result.stderr });
     throw new ResourceActionError(message);
   }
+}
+
+function throwIfAborted(label: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new ResourceActionError(`${label}: aborted`);
 }
 
 /** Any other failure (the mount table unreadable, the directory not creatable) as a ResourceActionError. */

@@ -23,6 +23,8 @@ export interface AgentConfig {
   readonly region: string;
   /** An HTTP proxy for the heartbeats; when absent, HTTPS_PROXY and NO_PROXY decide. */
   readonly proxy?: string;
+  /** A watchdog device the agent keeps fed while its loop runs, so a hung agent resets the node (docs/agent.md). */
+  readonly watchdog?: { readonly device: string };
 }
 
 /** One thing wrong with the configuration: where (path, line) and what to do. */
@@ -71,6 +73,13 @@ function proxyProblem(text: string): string | undefined {
   return undefined;
 }
 
+function devicePathProblem(text: string): string | undefined {
+  if (!text.startsWith("/") || text.split("/").some((part) => part === "." || part === "..")) {
+    return `${JSON.stringify(text)} is not an absolute path; write the device as /dev/watchdog0.`;
+  }
+  return undefined;
+}
+
 function checked(what: string, problem: (text: string) => string | undefined) {
   return z.string({ error: (issue) => expected(issue.input, what) }).check((ctx) => {
     const message = problem(ctx.value);
@@ -89,6 +98,19 @@ const SHAPE = {
   nodeId: formatted({ ...FORMATS.id, describe: `this node's id in the cluster definition: ${FORMATS.id.describe}` }),
   region: formatted({ ...FORMATS.region, describe: `the cluster's region: ${FORMATS.region.describe}` }),
   proxy: checked("a proxy URL such as http://proxy.example:3128", proxyProblem).optional(),
+  watchdog: z
+    .strictObject(
+      {
+        device: checked("the watchdog device's absolute path, such as /dev/watchdog0", devicePathProblem),
+      },
+      {
+        error: (issue) =>
+          issue.code === "unrecognized_keys"
+            ? "allowed keys: device."
+            : expected(issue.input, "a mapping with the watchdog's device, such as {device: /dev/watchdog0}"),
+      },
+    )
+    .optional(),
 };
 
 const ConfigSchema = z.strictObject(SHAPE, {

@@ -3,12 +3,15 @@
  * An answer that fails any check is ignored: it does not renew the lease, and nothing it says is
  * acted on. The checks are the wire shape (docs/protocol.md) and what must hold between its parts
  * and with what the agent sent and saw before: its own nodeId, bootId and seq echoed, the same
- * cluster, epochs that never go back, resources that name only the group's own agent resources,
+ * cluster, resources that name only the group's own agent resources,
  * dependencies that come earlier in start order, and a timing within the definition's limits.
  *
  * Unknown fields at the top and in groups are ignored, the mirror of the protocol's rule for requests
  * (a field's meaning never changes; a new meaning gets a new field), so a stack upgraded before its
- * agents does not cut every node off. Inside `agentResources` and `restart` they are refused: an
+ * agents does not cut every node off.
+ *
+ * A group whose epoch went back (a point-in-time restore of the table, a hand edit) is refused alone:
+ * the rest of the answer counts, and the agent treats that group as absent from it. Inside `agentResources` and `restart` they are refused: an
  * ignored field there could change what the agent would run.
  */
 import * as z from "zod";
@@ -45,8 +48,19 @@ export interface AnswerProblem {
   readonly message: string;
 }
 
+/** A group left out of an otherwise valid answer: its epoch went back (a restored or hand-edited table). */
+export interface RefusedGroup extends AnswerProblem {
+  readonly groupId: GroupId;
+}
+
 export type AnswerResult =
-  { readonly ok: true; readonly answer: Answer } | { readonly ok: false; readonly problems: readonly AnswerProblem[] };
+  | {
+      readonly ok: true;
+      /** The answer without its refused groups: the agent treats them as absent (stops them if they run). */
+      readonly answer: Answer;
+      readonly refusedGroups: readonly RefusedGroup[];
+    }
+  | { readonly ok: false; readonly problems: readonly AnswerProblem[] };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -138,8 +152,13 @@ export function parseAnswer(body: unknown, context: AnswerContext): AnswerResult
     const parsed = AnswerSchema.safeParse(body);
     if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
     const answer: Answer = parsed.data;
-    const problems = [...checkEcho(answer, context), ...checkTiming(answer), ...checkGroups(answer, context)];
-    return problems.length === 0 ? { ok: true, answer } : { ok: false, problems };
+    const problems = [...checkEcho(answer, context), ...checkTiming(answer), ...checkGroups(answer)];
+    const refusedGroups = checkEpochs(answer, context);
+    if (problems.length > 0) return { ok: false, problems: [...problems, ...refusedGroups] };
+    // One group's lower epoch does not cost every other group its lease: that group alone is left out.
+    const refused = new Set(refusedGroups.map((group) => group.groupId));
+    const kept = refused.size === 0 ? answer : { ...answer, groups: answer.groups.filter((g) => !refused.has(g.id)) };
+    return { ok: true, answer: kept, refusedGroups };
   } catch (error) {
     const reason = error instanceof Error ? error.message : "unknown error";
     return { ok: false, problems: [{ path: "", message: `could not be read (${reason})` }] };
@@ -189,7 +208,23 @@ function checkTiming(answer: Answer): AnswerProblem[] {
   return problems;
 }
 
-function checkGroups(answer: Answer, context: AnswerContext): AnswerProblem[] {
+/** Groups whose epoch is below one seen before: epochs only grow, so that group's view cannot be believed. */
+function checkEpochs(answer: Answer, context: AnswerContext): RefusedGroup[] {
+  const refused: RefusedGroup[] = [];
+  answer.groups.forEach((group, g) => {
+    const seen = context.epochs?.get(group.id);
+    if (seen !== undefined && group.epoch < seen) {
+      refused.push({
+        groupId: group.id,
+        path: formatPath(["groups", g, "epoch"]),
+        message: `went back from ${seen} to ${group.epoch}; epochs only grow`,
+      });
+    }
+  });
+  return refused;
+}
+
+function checkGroups(answer: Answer): AnswerProblem[] {
   const problems: AnswerProblem[] = [];
   const groupIds = new Set<GroupId>();
   const resourceIds = new Set<ResourceId>();
@@ -198,11 +233,6 @@ function checkGroups(answer: Answer, context: AnswerContext): AnswerProblem[] {
     const at = (...path: PropertyKey[]) => formatPath(["groups", g, ...path]);
     if (groupIds.has(group.id)) problems.push({ path: at("id"), message: `${group.id} is listed twice` });
     groupIds.add(group.id);
-
-    const seen = context.epochs?.get(group.id);
-    if (seen !== undefined && group.epoch < seen) {
-      problems.push({ path: at("epoch"), message: `went back from ${seen} to ${group.epoch}; epochs only grow` });
-    }
 
     const earlier = new Set<ResourceId>();
     group.agentResources.forEach((resource, r) => {

@@ -40,10 +40,12 @@ export interface ResourceRuntime {
   readonly spec: AgentResourceSpec;
   readonly phase: Phase;
   readonly op?: Operation;
-  /** Starts that an urgent stop overrode, still under way in their driver: one may yet bring the resource up. */
-  readonly overridden: number;
-  /** An overridden start ended well while the stop ran: stop once more when it ends. */
-  readonly stopAgain: boolean;
+  /**
+   * Tokens of starts and stops that a stop was issued over and that have not ended yet in their
+   * driver. The loop aborts each one and begins that stop only once it has ended, so the stop undoes
+   * whatever it left; until then the resource is never reported offline.
+   */
+  readonly aborted: readonly number[];
   readonly failure?: Failure;
   /** A check failed and a restart is allowed: stop it (after its dependents), then start it again. */
   readonly restartPending: boolean;
@@ -71,6 +73,8 @@ export interface GroupRuntime {
   readonly mode?: UrgentMode;
   /** Whether the urgent stop in progress has finished. */
   readonly modeDone: boolean;
+  /** The epoch of the last answer obeyed for the group (the heartbeat's `epochs`); undefined before any. */
+  readonly obeyed?: number;
 }
 
 export interface AgentState {
@@ -121,7 +125,7 @@ export function answerContext(state: AgentState, bootId: string, seq: number): A
 function isClean(resource: ResourceRuntime | undefined): boolean {
   return (
     resource === undefined ||
-    (resource.phase === "offline" && resource.op === undefined && resource.overridden === 0 && !resource.stopAgain)
+    (resource.phase === "offline" && resource.op === undefined && resource.aborted.length === 0)
   );
 }
 
@@ -131,8 +135,7 @@ function newResource(spec: AgentResourceSpec, groupId: GroupId): ResourceRuntime
     groupId,
     spec,
     phase: "unknown",
-    overridden: 0,
-    stopAgain: false,
+    aborted: [],
     restartPending: false,
     restarts: [],
     nextCheckAt: -Infinity,
@@ -161,6 +164,7 @@ export function acceptAnswer(state: AgentState, answer: Answer, sentAt: number):
       specs: [...view.agentResources, ...leftovers(prior?.specs ?? [])],
       mode: prior?.mode,
       modeDone: prior?.modeDone ?? false,
+      obeyed: prior?.obeyed,
     });
     for (const spec of view.agentResources) {
       const known = resources.get(spec.id);
@@ -229,8 +233,6 @@ function settleResource(
   checkEvery: number = checkIntervalMs(interval),
 ): { resource: ResourceRuntime; notices: Notice[] } | undefined {
   const about = { resource: r.id, group: r.groupId };
-  const error = result.error ?? "no reason given";
-  const tookMs = r.op === undefined ? undefined : now - r.op.since;
   switch (result.kind) {
     case "check": {
       if (r.checkToken !== result.token) return undefined;
@@ -264,66 +266,79 @@ function settleResource(
         ],
       };
     }
-    case "start": {
-      if (r.op?.token === result.token) {
-        if (result.ok) {
-          return {
-            resource: { ...r, op: undefined, phase: "online", nextCheckAt: now + checkEvery },
-            notices: [{ level: "info", message: `${r.id} online`, attributes: { ...about, tookMs } }],
-          };
-        }
-        return {
-          resource: {
-            ...r,
-            op: undefined,
-            phase: "unknown",
-            failure: { at: now, epoch, reason: `start failed: ${error}` },
-          },
-          notices: [
-            {
-              level: "error",
-              message: `${r.id} failed to start: ${error}; stopping what may have started and reporting it failed`,
-              attributes: { ...about, tookMs },
-            },
-          ],
-        };
+    case "start":
+    case "stop":
+      if (r.aborted.includes(result.token)) {
+        // An operation a stop was issued over has ended: that stop begins only now and undoes what it did.
+        return { resource: { ...r, aborted: r.aborted.filter((token) => token !== result.token) }, notices: [] };
       }
-      // A start that an urgent stop overrode, ending now. If it brought the resource up, stop it again.
-      if (r.overridden === 0) return undefined;
-      const ended = { ...r, overridden: r.overridden - 1 };
-      if (!result.ok) return { resource: ended, notices: [] };
-      const again: Notice = {
-        level: "warn",
-        message: `a start of ${r.id} that a stop overrode ended after it; stopping ${r.id} again`,
-        attributes: about,
-      };
-      if (r.op?.kind === "stop") return { resource: { ...ended, stopAgain: true }, notices: [again] };
-      if (r.phase === "offline") return { resource: { ...ended, phase: "unknown" }, notices: [again] };
-      return { resource: ended, notices: [] };
-    }
-    case "stop": {
-      if (r.op?.token !== result.token) return undefined;
-      const ended = { ...r, op: undefined, stopAgain: false, restartPending: false };
-      if (result.ok) {
-        return {
-          resource: { ...ended, phase: r.stopAgain ? "unknown" : "offline" },
-          notices: [{ level: "info", message: `${r.id} offline`, attributes: { ...about, tookMs } }],
-        };
-      }
-      return {
-        resource: {
-          ...ended,
-          phase: "unknown",
-          failure: { at: now, epoch, reason: `stop failed: ${error}`, retryAt: now + interval },
-        },
-        notices: [
-          {
-            level: "error",
-            message: `${r.id} did not stop: ${error}; reporting it failed and trying again in ${formatDuration(interval)}`,
-            attributes: { ...about, tookMs },
-          },
-        ],
-      };
-    }
+      return result.kind === "start"
+        ? settleStart(r, result, now, epoch, checkEvery)
+        : settleStop(r, result, now, interval, epoch);
   }
+}
+
+function settleStart(
+  r: ResourceRuntime,
+  result: ActionResult,
+  now: number,
+  epoch: number,
+  checkEvery: number,
+): { resource: ResourceRuntime; notices: Notice[] } | undefined {
+  // Only the result of the current start counts.
+  if (r.op?.token !== result.token) return undefined;
+  const about = { resource: r.id, group: r.groupId };
+  const tookMs = now - r.op.since;
+  if (result.ok) {
+    return {
+      resource: { ...r, op: undefined, phase: "online", nextCheckAt: now + checkEvery },
+      notices: [{ level: "info", message: `${r.id} online`, attributes: { ...about, tookMs } }],
+    };
+  }
+  const error = result.error ?? "no reason given";
+  return {
+    resource: { ...r, op: undefined, phase: "unknown", failure: { at: now, epoch, reason: `start failed: ${error}` } },
+    notices: [
+      {
+        level: "error",
+        message: `${r.id} failed to start: ${error}; stopping what may have started and reporting it failed`,
+        attributes: { ...about, tookMs },
+      },
+    ],
+  };
+}
+
+function settleStop(
+  r: ResourceRuntime,
+  result: ActionResult,
+  now: number,
+  interval: number,
+  epoch: number,
+): { resource: ResourceRuntime; notices: Notice[] } | undefined {
+  if (r.op?.token !== result.token) return undefined;
+  const about = { resource: r.id, group: r.groupId };
+  const tookMs = now - r.op.since;
+  const ended = { ...r, op: undefined, restartPending: false };
+  if (result.ok) {
+    return {
+      // Offline only once nothing else is under way on it (the loop begins a stop only after what it aborted ended).
+      resource: { ...ended, phase: r.aborted.length === 0 ? "offline" : "unknown" },
+      notices: [{ level: "info", message: `${r.id} offline`, attributes: { ...about, tookMs } }],
+    };
+  }
+  const error = result.error ?? "no reason given";
+  return {
+    resource: {
+      ...ended,
+      phase: "unknown",
+      failure: { at: now, epoch, reason: `stop failed: ${error}`, retryAt: now + interval },
+    },
+    notices: [
+      {
+        level: "error",
+        message: `${r.id} did not stop: ${error}; reporting it failed and trying again in ${formatDuration(interval)}`,
+        attributes: { ...about, tookMs },
+      },
+    ],
+  };
 }

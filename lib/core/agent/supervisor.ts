@@ -6,17 +6,21 @@
  *
  * Per group, in order of precedence:
  * - fence: the lease is running out (`selfFenceStartMs`): every resource stops, in reverse order,
- *   each within its `stopTimeoutMs`, overriding any start or stop under way;
+ *   each within its `stopTimeoutMs`, aborting any start or stop under way;
  * - leave: the agent is leaving (SIGTERM): every resource stops, in reverse order;
  * - supersede: the answer shows another owner, or a higher epoch than the group was started under:
- *   every resource stops at once, in reverse order;
+ *   every resource stops at once, in reverse order, aborting any start under way;
  * - otherwise, one start or stop at a time: stop (after their dependents) the resources the
  *   controller does not want, that failed, or that must restart; then start the wanted ones in order,
  *   each once those it depends on are online; check the online ones every `checkIntervalMs`.
+ *
+ * A stop issued over a start or stop under way names it in `aborts`: the loop aborts it (its driver
+ * kills what it runs) and begins the stop only once it has ended, all within the stop's timeout. A
+ * resource is reported `offline` only when no start or stop of it is under way in its driver.
  */
 import type { ResourceState } from "../heartbeat/message.js";
 import type { GroupId, ResourceId } from "../definition/types.js";
-import { groupFenceStartAt, isGroupFenced } from "./lease.js";
+import { groupFenceStartAt, isGroupFenced, selfFenceDeadlineAt } from "./lease.js";
 import { modeChangeNotices, modeFinishedNotice, stopReason, URGENT_STOP_REASONS } from "./notices.js";
 import type { GroupView } from "./response.js";
 import type { AgentResourceSpec } from "./spec.js";
@@ -35,7 +39,15 @@ interface ActionBase {
 
 export type Action =
   | (ActionBase & { readonly kind: "start" })
-  | (ActionBase & { readonly kind: "stop"; readonly fence: boolean })
+  | (ActionBase & {
+      readonly kind: "stop";
+      readonly fence: boolean;
+      /**
+       * Starts and stops of this resource still under way: the loop aborts them and begins this stop
+       * only once they have ended (failing it if they have not within `timeoutMs`, which covers both).
+       */
+      readonly aborts: readonly number[];
+    })
   | (ActionBase & { readonly kind: "check" });
 
 export interface Plan {
@@ -44,10 +56,23 @@ export interface Plan {
   readonly notices: readonly Notice[];
   /** The state of every agent resource of every group in the last answer, for the next heartbeat. */
   readonly report: Readonly<Record<ResourceId, ResourceState>>;
+  /**
+   * Per group, the epoch of the last answer the agent obeyed (the heartbeat's `epochs`): the epoch its
+   * resources run or are stopping under while any is up or under way; once all are down, the epoch of
+   * the answer it now follows (a move to another node is obeyed once every stop has ended). A group
+   * not obeyed yet (its leftovers still stopping at the first answer) is absent.
+   */
+  readonly epochs: Readonly<Record<GroupId, number>>;
   /** When to decide again if nothing else happens first (a lease deadline, a check, a retry). */
   readonly wakeAt?: number;
   /** Set once the agent is leaving and nothing is up or under way any more. */
   readonly left?: { readonly allOffline: boolean };
+  /**
+   * Resources that may still run (not known offline, or with a start or stop under way) after the
+   * self-fence deadline: the lease may have ended with them running. The loop stops feeding the
+   * watchdog then, so the machine is reset. Empty otherwise.
+   */
+  readonly overdue: readonly ResourceId[];
 }
 
 export function plan(state: AgentState, now: number): Plan {
@@ -62,6 +87,7 @@ class Planner {
   private readonly actions: Action[] = [];
   private readonly notices: Notice[] = [];
   private readonly report: Record<ResourceId, ResourceState> = {};
+  private readonly epochs: Record<GroupId, number> = {};
   private nextToken: number;
   private wakeAt = Infinity;
 
@@ -79,7 +105,11 @@ class Planner {
     const owned = view?.owner === state.nodeId;
     const epoch = view?.epoch ?? runtime.maxEpoch;
     const leaving = state.leavingSince !== undefined;
-    const stopTimeouts = runtime.specs.map((spec) => spec.stopTimeoutMs);
+    // A resource stops with the spec it was started with: after a redeploy that lowered its
+    // stopTimeout, its budget is still the old, longer one (the larger of the two).
+    const stopTimeouts = runtime.specs.map((spec) =>
+      Math.max(spec.stopTimeoutMs, this.get(spec.id)?.spec.stopTimeoutMs ?? 0),
+    );
     const fenced = isGroupFenced(state.lease, stopTimeouts, now);
 
     for (const spec of runtime.specs) {
@@ -90,7 +120,7 @@ class Planner {
       }
     }
     const members = runtime.specs.map((spec) => this.get(spec.id)).filter((r) => r !== undefined);
-    const anyUp = members.some((r) => r.phase !== "offline" || r.overridden > 0 || r.stopAgain);
+    const anyUp = members.some((r) => r.phase !== "offline" || r.aborted.length > 0);
 
     let { blockedThrough, runEpoch } = runtime;
     let superseded = runEpoch !== undefined && (!owned || epoch > runEpoch);
@@ -152,7 +182,16 @@ class Planner {
     // On its own timer: when the API is unreachable, no answer comes to trigger the stop.
     if (!fenced) this.wake(groupFenceStartAt(state.lease, stopTimeouts));
 
-    this.groups.set(runtime.id, { ...runtime, blockedThrough, runEpoch, mode, modeDone });
+    // Obeyed: the epoch its resources run (or stop) under while any is up or under way; once all are
+    // down, the answer it follows. While busy with no run epoch (stopping what an earlier run of the
+    // agent may have left), it has not obeyed the answer yet: the previous value stands.
+    const busy = runtime.specs.some((spec) => {
+      const r = this.get(spec.id);
+      return r !== undefined && (r.phase !== "offline" || r.op !== undefined || r.aborted.length > 0);
+    });
+    const obeyed = busy ? (runEpoch ?? runtime.obeyed) : (view?.epoch ?? runtime.maxEpoch);
+    if (obeyed !== undefined) this.epochs[runtime.id] = obeyed;
+    this.groups.set(runtime.id, { ...runtime, blockedThrough, runEpoch, mode, modeDone, obeyed });
     if (view !== undefined) this.reportGroup(view, wanted, owned && epoch <= blockedThrough);
   }
 
@@ -238,16 +277,16 @@ class Planner {
 
   private issueStop(r: ResourceRuntime, fence: boolean, reason: string): void {
     const token = this.token();
-    const overridden = r.overridden + (r.op?.kind === "start" ? 1 : 0);
+    const aborts = r.op === undefined ? r.aborted : [...r.aborted, r.op.token];
     this.resources.set(r.id, {
       ...r,
       phase: "stopping",
       op: { token, kind: "stop", fence, since: this.now },
-      overridden,
+      aborted: aborts,
       checkToken: undefined,
     });
     const timeoutMs = fence ? r.spec.stopTimeoutMs : r.spec.pendingTimeoutMs;
-    this.actions.push({ ...this.base(r, token, timeoutMs), kind: "stop", fence });
+    this.actions.push({ ...this.base(r, token, timeoutMs), kind: "stop", fence, aborts });
     this.notices.push({
       level: fence ? "warn" : "info",
       message: `stopping ${r.id} (group ${r.groupId}): ${reason}`,
@@ -260,14 +299,14 @@ class Planner {
       const r = this.get(spec.id);
       if (r === undefined) {
         this.report[spec.id] = "offline";
+      } else if (r.phase === "offline" && blocked) {
+        // Self-fenced under this epoch, the stop verified: it will not run here until the controller
+        // assigns the group again under a higher epoch. The controller may take it as a confirmed stop.
+        this.report[spec.id] = "fenced";
       } else if (r.failure !== undefined) {
         this.report[spec.id] = "failed";
       } else if (r.phase === "unknown") {
         this.report[spec.id] = wanted.has(r.id) ? "starting" : "stopping";
-      } else if (r.phase === "offline" && blocked && view.resources[spec.id] === "online") {
-        // Self-fenced under this epoch: it will not run here until the controller assigns the group
-        // again, and "failed" is what makes the controller do so.
-        this.report[spec.id] = "failed";
       } else {
         this.report[spec.id] = r.phase;
       }
@@ -286,9 +325,18 @@ class Planner {
       actions: this.actions,
       notices: this.notices,
       report: this.report,
+      epochs: this.epochs,
       wakeAt: Number.isFinite(this.wakeAt) ? this.wakeAt : undefined,
       left: this.left(state),
+      overdue: this.overdue(state),
     };
+  }
+
+  private overdue(state: AgentState): ResourceId[] {
+    if (this.now <= selfFenceDeadlineAt(state.lease)) return [];
+    return [...state.resources.values()]
+      .filter((r) => r.phase !== "offline" || r.op !== undefined || r.aborted.length > 0)
+      .map((r) => r.id);
   }
 
   private left(state: AgentState): Plan["left"] {
@@ -298,8 +346,7 @@ class Planner {
     const settled = all.every(
       (r) =>
         r.op === undefined &&
-        r.overridden === 0 &&
-        !r.stopAgain &&
+        r.aborted.length === 0 &&
         (r.phase === "offline" || (r.phase === "unknown" && r.failure?.retryAt !== undefined && r.failure.at >= since)),
     );
     return settled ? { allOffline: all.every((r) => r.phase === "offline") } : undefined;

@@ -60,6 +60,61 @@ describe("run", () => {
     expect(result.stderr.endsWith("xxxEND\n")).toBe(true);
   });
 
+  it("when aborted, kills the whole process group (SIGKILL after the grace for what ignores SIGTERM) before it answers", async () => {
+    // Prepare: a program and its helper that both ignore SIGTERM.
+    const pids = join(dir, "pids");
+    const abort = new AbortController();
+    const outcome = run([fixture("process-tree.sh"), pids, "ignore-term"], {
+      timeoutMs: 60_000,
+      signal: abort.signal,
+      abortGraceMs: 200,
+    });
+    while (!existsSync(pids) || readFileSync(pids, "utf8").trim().split(" ").length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    // Act
+    const abortedAt = performance.now();
+    abort.abort();
+    const result = await outcome;
+    const tookMs = performance.now() - abortedAt;
+    // Assess: nothing of the group is left when the run answers, and it answered soon after the grace.
+    const alive = [isAlive(shell!), isAlive(helper!)];
+    expect(result).toMatchObject({ aborted: true, timedOut: false, exitCode: null, stillRunning: false });
+    expect(describeRun(result, 60_000)).toBe("was aborted (its process group killed)");
+    expect(alive).toEqual([false, false]);
+    expect(tookMs).toBeGreaterThanOrEqual(200);
+    expect(tookMs).toBeLessThan(1_200);
+  });
+
+  it("when aborted, answers as soon as the group has died of SIGTERM, without waiting for the grace", async () => {
+    // Prepare
+    const pids = join(dir, "pids");
+    const abort = new AbortController();
+    const outcome = run([fixture("process-tree.sh"), pids], {
+      timeoutMs: 60_000,
+      signal: abort.signal,
+      abortGraceMs: 3_000,
+    });
+    while (!existsSync(pids) || readFileSync(pids, "utf8").trim().split(" ").length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    // A SIGTERM landing between a child's fork and its exec is lost (the shell's trap, copied, dies with the exec):
+    // let the helper exec first. (The loop's `sleep 1` may still miss it: it ends within 1 s anyway.)
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Act
+    const abortedAt = performance.now();
+    abort.abort();
+    const result = await outcome;
+    // Assess
+    expect(result.aborted).toBe(true);
+    expect([isAlive(shell!), isAlive(helper!)]).toEqual([false, false]);
+    expect(performance.now() - abortedAt).toBeLessThan(2_000);
+  }, 15_000);
+
   it("kills the whole process group with SIGTERM when the run outlives its timeout", async () => {
     // Prepare
     const pids = join(dir, "pids");
@@ -75,7 +130,7 @@ describe("run", () => {
     expect(isAlive(helper!)).toBe(false);
   });
 
-  it("follows with SIGKILL when the group ignores SIGTERM", async () => {
+  it("follows with SIGKILL when the group ignores SIGTERM, and answers only once nothing of the group is left", async () => {
     // Prepare
     const pids = join(dir, "pids");
     // Act
@@ -83,9 +138,23 @@ describe("run", () => {
     // Assess
     const [shell, helper] = readPids(pids);
     leftovers.push(shell!, helper!);
-    expect(result.timedOut).toBe(true);
-    expect(isAlive(shell!)).toBe(false);
-    await vi.waitFor(() => expect(isAlive(helper!)).toBe(false));
+    expect(result).toMatchObject({ timedOut: true, stillRunning: false });
+    expect([isAlive(shell!), isAlive(helper!)]).toEqual([false, false]);
+  });
+
+  it("when the program dies of SIGTERM at its timeout but a helper ignores it, answers only once SIGKILL ended the helper", async () => {
+    // Prepare
+    const pids = join(dir, "pids");
+    // Act
+    const result = await run([fixture("process-tree.sh"), pids, "helper-ignores-term"], {
+      timeoutMs: 1_000,
+      killGraceMs: 500,
+    });
+    // Assess
+    const [shell, helper] = readPids(pids);
+    leftovers.push(shell!, helper!);
+    expect(result).toMatchObject({ timedOut: true, stillRunning: false });
+    expect([isAlive(shell!), isAlive(helper!)]).toEqual([false, false]);
   });
 
   it("answers when the program exits even though a process it left behind keeps its output open", async () => {

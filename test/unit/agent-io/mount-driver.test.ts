@@ -65,6 +65,20 @@ function attachXen(name: string): string {
 const calls = () => recordedCalls(join(dir, "calls"));
 
 describe("the mount driver", () => {
+  it("when aborted while waiting for the volume's device, ends at once without mounting", async () => {
+    // Prepare: the volume is never attached; the start would wait up to 60 s.
+    const driver = driverFor(spec, memoryLog(), tools);
+    const abort = new AbortController();
+    const started = performance.now();
+    const outcome = driver.start(60_000, abort.signal);
+    // Act
+    setTimeout(() => abort.abort(), 100);
+    // Assess
+    await expect(outcome).rejects.toThrow(/aborted/);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(calls()).toEqual([]);
+  });
+
   it("on Nitro, mounts the volume's NVMe device at the path (created), checks it, and unmounts it", async () => {
     // Prepare
     const device = attachNitro();

@@ -34,6 +34,24 @@ describe("loadAgentConfigText", () => {
     expect(proxied.ok && proxied.config.proxy).toBe("http://proxy.example:3128");
   });
 
+  it("reads an optional watchdog device", () => {
+    // Act
+    const result = loadAgentConfigText(`${GOOD}watchdog:\n  device: /dev/watchdog0\n`);
+    // Assess
+    expect(result.ok && result.config.watchdog).toEqual({ device: "/dev/watchdog0" });
+  });
+
+  it("refuses a watchdog device that is not an absolute path, and unknown watchdog keys", () => {
+    // Act
+    const problems = problemsOf(`${GOOD}watchdog:\n  device: watchdog0\n  timeout: 8\n`);
+    // Assess
+    expect(problems.map(({ path, line }) => ({ path, line }))).toEqual([
+      { path: "watchdog.device", line: 6 },
+      { path: "watchdog.timeout", line: 7 },
+    ]);
+    expect(problems[0]?.message).toContain("is not an absolute path");
+  });
+
   it("reports every problem at once, each with its path and line", () => {
     // Prepare: a plain-http URL, a bad id, a misspelt key (so region is missing), a bad proxy.
     const text = "heartbeatUrl: http://example.com/v1/heartbeat\nnodeId: db a\nreigon: us-east-1\nproxy: ftp://proxy\n";
@@ -49,7 +67,7 @@ describe("loadAgentConfigText", () => {
     ]);
     expect(problems[0]?.message).toContain("use https://");
     expect(problems[1]?.message).toContain("missing; add the cluster's region");
-    expect(problems[3]?.message).toContain("allowed keys: heartbeatUrl, nodeId, region, proxy");
+    expect(problems[3]?.message).toContain("allowed keys: heartbeatUrl, nodeId, region, proxy, watchdog");
   });
 
   it.each([

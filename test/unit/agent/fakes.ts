@@ -115,21 +115,27 @@ export class FakeTransport {
 export interface Behaviour {
   startMs: number;
   stopMs: number;
+  /** How long an aborted start or stop takes to end (its process group being killed). */
+  abortMs: number;
   startFails: boolean;
   stopFails: boolean;
   healthy: boolean;
 }
 
 /**
- * Drivers like systemd's: an action takes simulated time, fails when it would take longer than its
- * timeout, and a stop cancels a start under way (the start then fails). A resource counts as running
- * from the moment its start begins until a stop ends well, the cautious reading for the property tests.
+ * Drivers as unkind as real programs: an action takes simulated time and fails when it would take
+ * longer than its timeout; a stop does NOT cancel a start under way (the start goes on and, when it
+ * ends well, brings the resource up, even after the stop ended); only an abort through the action's
+ * AbortSignal ends it early, `abortMs` later. A resource counts as running from the moment a start
+ * begins until a stop ends well with no start under way, the cautious reading for the property tests.
  */
 export class FakeDrivers {
   readonly events: { readonly at: number; readonly what: string }[] = [];
   readonly running = new Set<string>();
   readonly behaviour = new Map<string, Behaviour>();
-  private readonly pendingStarts = new Map<string, () => void>();
+  /** Starts and stops under way, per resource. */
+  private readonly starts = new Map<string, number>();
+  private readonly stops = new Map<string, number>();
   /** Called when a start or stop begins, before the resource's state changes. */
   onAction: (action: "start" | "stop", id: string) => void = () => undefined;
 
@@ -140,7 +146,21 @@ export class FakeDrivers {
   }
 
   of(id: string): Behaviour {
-    return this.behaviour.get(id) ?? { startMs: 100, stopMs: 100, startFails: false, stopFails: false, healthy: true };
+    return (
+      this.behaviour.get(id) ?? {
+        startMs: 100,
+        stopMs: 100,
+        abortMs: 20,
+        startFails: false,
+        stopFails: false,
+        healthy: true,
+      }
+    );
+  }
+
+  /** How many starts and stops of `id` are under way in the driver. */
+  underWay(id: string): number {
+    return (this.starts.get(id) ?? 0) + (this.stops.get(id) ?? 0);
   }
 
   /** The resource ids in the order the given action began. */
@@ -148,41 +168,68 @@ export class FakeDrivers {
     return this.events.filter((e) => e.what.startsWith(`${action} `)).map((e) => e.what.slice(action.length + 1));
   }
 
+  /** Runs an action: `done` after `ms` unless aborted first, then it ends `abortMs` after the abort. */
+  private act(
+    kind: "start" | "stop",
+    id: string,
+    ms: number,
+    signal: AbortSignal | undefined,
+    done: () => Error | undefined,
+  ): Promise<void> {
+    const counts = kind === "start" ? this.starts : this.stops;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+    let ended = false;
+    const end = (): boolean => {
+      if (ended) return false;
+      ended = true;
+      counts.set(id, (counts.get(id) ?? 1) - 1);
+      return true;
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.time.at(this.time.now + ms, () => {
+        if (!end()) return;
+        const error = done();
+        if (error === undefined) resolve();
+        else reject(error);
+      });
+      const onAbort = () => {
+        this.time.at(this.time.now + this.of(id).abortMs, () => {
+          if (!end()) return;
+          this.events.push({ at: this.time.now, what: `aborted ${kind} ${id}` });
+          reject(new ResourceActionError(`${kind} of ${id} aborted`));
+        });
+      };
+      if (signal?.aborted === true) onAbort();
+      else signal?.addEventListener("abort", onAbort);
+    });
+  }
+
   readonly factory = (spec: AgentResourceSpec): ResourceDriver => ({
-    start: (timeoutMs) => {
+    start: (timeoutMs, signal) => {
       this.onAction("start", spec.id);
       this.events.push({ at: this.time.now, what: `start ${spec.id}` });
       this.running.add(spec.id);
       const b = this.of(spec.id);
-      return new Promise<void>((resolve, reject) => {
-        const cancel = () => reject(new ResourceActionError(`start of ${spec.id} cancelled by a stop`));
-        this.pendingStarts.set(spec.id, cancel);
-        this.time.at(this.time.now + Math.min(b.startMs, timeoutMs), () => {
-          if (this.pendingStarts.get(spec.id) !== cancel) return;
-          this.pendingStarts.delete(spec.id);
-          if (b.startFails || b.startMs > timeoutMs) reject(new ResourceActionError(`${spec.id} did not start`));
-          else resolve();
-        });
+      return this.act("start", spec.id, Math.min(b.startMs, timeoutMs), signal, () => {
+        if (b.startFails || b.startMs > timeoutMs) return new ResourceActionError(`${spec.id} did not start`);
+        // It came up, whatever stopped meanwhile.
+        this.running.add(spec.id);
+        return undefined;
       });
     },
-    stop: (timeoutMs) => {
+    stop: (timeoutMs, signal) => {
       this.onAction("stop", spec.id);
       this.events.push({ at: this.time.now, what: `stop ${spec.id}` });
-      const cancelStart = this.pendingStarts.get(spec.id);
-      this.pendingStarts.delete(spec.id);
-      cancelStart?.();
       const b = this.of(spec.id);
-      return new Promise<void>((resolve, reject) => {
-        this.time.at(this.time.now + Math.min(b.stopMs, timeoutMs), () => {
-          if (b.stopFails || b.stopMs > timeoutMs) {
-            this.events.push({ at: this.time.now, what: `stop-failed ${spec.id}` });
-            reject(new ResourceActionError(`${spec.id} did not stop`));
-            return;
-          }
-          this.running.delete(spec.id);
-          this.events.push({ at: this.time.now, what: `stopped ${spec.id}` });
-          resolve();
-        });
+      return this.act("stop", spec.id, Math.min(b.stopMs, timeoutMs), signal, () => {
+        if (b.stopFails || b.stopMs > timeoutMs) {
+          this.events.push({ at: this.time.now, what: `stop-failed ${spec.id}` });
+          return new ResourceActionError(`${spec.id} did not stop`);
+        }
+        // A start still under way may yet bring it up: it stays running for the property tests.
+        if ((this.starts.get(spec.id) ?? 0) === 0) this.running.delete(spec.id);
+        this.events.push({ at: this.time.now, what: `stopped ${spec.id}` });
+        return undefined;
       });
     },
     check: () => {

@@ -2,7 +2,11 @@
  * Random histories of answers, refusals, outages, slow and failing resources, moves and a SIGTERM,
  * on a simulated clock. Whatever happens, no resource runs past the self-fence deadline counted from
  * the send of the last acknowledged heartbeat, starts before those it depends on run, or stops while
- * a resource that depends on it runs; and once the API is gone for good, everything stops.
+ * a resource that depends on it runs; it never reports a resource offline (or fenced) while a start or
+ * stop of it is under way in its driver (nor while it may still run); its echoed epochs never go back nor exceed any
+ * answer's, and an echoed epoch under which another node owns the group means nothing of it runs or is under way
+ * here; and once the API is gone for good, everything stops. The fake
+ * drivers do not cancel a start when a stop is issued: only an abort ends it early.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -26,7 +30,15 @@ type Step =
   | { kind: "latency"; ms: number }
   | { kind: "desire"; group: GroupName; state: "online" | "offline" }
   | { kind: "move"; group: GroupName; owner: "db-a" | "db-b" | null }
-  | { kind: "behave"; id: string; startMs: number; stopMs: number; startFails: boolean; healthy: boolean }
+  | {
+      kind: "behave";
+      id: string;
+      startMs: number;
+      stopMs: number;
+      abortMs: number;
+      startFails: boolean;
+      healthy: boolean;
+    }
   | { kind: "leave" };
 
 const group = fc.constantFrom<GroupName>("postgres", "reports");
@@ -51,8 +63,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant("behave"),
       id: fc.constantFrom(...IDS),
       startMs: fc.integer({ min: 0, max: 8_000 }),
-      // Drivers keep their stop timeouts (1 s here): the agent's promise rests on that.
-      stopMs: fc.integer({ min: 0, max: 1_000 }),
+      // Drivers keep their stop timeouts (1 s here), killing a start under way included: the agent's promise rests on that.
+      stopMs: fc.integer({ min: 0, max: 800 }),
+      abortMs: fc.integer({ min: 0, max: 200 }),
       startFails: fc.boolean(),
       healthy: fc.boolean(),
     }),
@@ -75,7 +88,36 @@ async function replay(steps: readonly Step[]): Promise<string[]> {
     },
   };
 
+  const echoed = new Map<string, number>();
+  /** "group@epoch" → its owner under that epoch. */
+  const owners = new Map<string, string | null>([
+    ["postgres@1", world.groups.postgres.owner],
+    ["reports@1", world.groups.reports.owner],
+  ]);
   transport.answerer = (body) => {
+    for (const [groupId, epoch] of Object.entries(body.epochs)) {
+      const before = echoed.get(groupId) ?? -1;
+      if (epoch < before) violations.push(`epochs.${groupId} went back from ${before} to ${epoch} at ${time.now}`);
+      if (epoch > world.groups[groupId as GroupName].epoch) {
+        violations.push(`epochs.${groupId} is ${epoch}, above any answer's, at ${time.now}`);
+      }
+      echoed.set(groupId, epoch);
+      // Obeying an epoch under which another node (or nobody) owns the group means nothing of it runs here.
+      const owner = owners.get(`${groupId}@${epoch}`);
+      const busy = SPECS[groupId as GroupName]
+        .map((spec) => spec.id)
+        .filter((id) => drivers.running.has(id) || drivers.underWay(id) > 0);
+      if (owner !== "db-a" && busy.length > 0) {
+        violations.push(`epochs.${groupId} is ${epoch} (owner ${owner}) at ${time.now} while ${busy.join(", ")} run`);
+      }
+    }
+    for (const [id, reported] of Object.entries(body.resources)) {
+      if ((reported === "offline" || reported === "fenced") && (drivers.underWay(id) > 0 || drivers.running.has(id))) {
+        violations.push(
+          `${id} reported ${reported} at ${time.now} while it may run (${drivers.underWay(id)} action(s))`,
+        );
+      }
+    }
     if (world.mode === "down") return "unreachable";
     if (world.mode === "refuse") return { status: 503, body: { error: { code: "StoreUnavailable", message: "x" } } };
     const groups = (Object.keys(SPECS) as GroupName[]).map((name) => {
@@ -129,6 +171,7 @@ async function replay(steps: readonly Step[]): Promise<string[]> {
         break;
       case "move":
         world.groups[s.group] = { ...world.groups[s.group], owner: s.owner, epoch: world.groups[s.group].epoch + 1 };
+        owners.set(`${s.group}@${world.groups[s.group].epoch}`, s.owner);
         break;
       case "behave":
         drivers.behave(s.id, s);

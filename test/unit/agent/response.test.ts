@@ -119,7 +119,6 @@ describe("parseAnswer", () => {
     ["another boot", (a) => (a.bootId = "11111111-2222-3333-4444-555555555555"), "bootId"],
     ["another seq", (a) => (a.seq = 41), "seq"],
     ["another cluster", (a) => (a.cluster = "payments"), "cluster"],
-    ["an epoch that went back", (a) => (a.groups[0].epoch = 2), "groups[0].epoch"],
     [
       "a resource online in a group another node owns",
       (a) => (a.groups[1].resources.reports = "online"),
@@ -151,6 +150,28 @@ describe("parseAnswer", () => {
     const paths = pathsOf(hostile(change));
     // Assess
     expect(paths).toContain(path);
+  });
+
+  it("refuses only the group whose epoch went back, and accepts the rest of the answer", () => {
+    // Act
+    const result = parseAnswer(
+      hostile((a) => (a.groups[0].epoch = 2)),
+      CONTEXT,
+    );
+    // Assess
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.answer.groups.map((g) => g.id)).toEqual(["reports"]);
+    expect(result.refusedGroups).toEqual([
+      { groupId: "postgres", path: "groups[0].epoch", message: "went back from 3 to 2; epochs only grow" },
+    ]);
+  });
+
+  it("refuses the whole answer, the lower epoch included, when anything else is wrong too", () => {
+    // Act
+    const paths = pathsOf(hostile((a) => ((a.groups[0].epoch = 2), (a.seq = 41))));
+    // Assess
+    expect(paths).toEqual(["seq", "groups[0].epoch"]);
   });
 
   it.each([[null], ["ok"], [42], [[]], [undefined]])("refuses a body that is not an object: %j", (body) => {

@@ -246,7 +246,7 @@ describe("supervisor: self-fencing", () => {
     expect(h.since(mark)).toEqual(["stop exporter (fence)"]);
   });
 
-  it("does not restart the group after a late acknowledgement of the same epoch, and reports it failed", () => {
+  it("does not restart the group after a late acknowledgement of the same epoch, and reports it fenced", () => {
     // Prepare: stopped for want of a lease.
     const h = running().at(6_500).settleAll();
     const mark = h.issued.length;
@@ -256,7 +256,7 @@ describe("supervisor: self-fencing", () => {
       .settleAll();
     // Assess
     expect(h.since(mark)).toEqual([]);
-    expect(h.report).toEqual({ "pg-mount": "failed", postgres: "failed", exporter: "failed" });
+    expect(h.report).toEqual({ "pg-mount": "fenced", postgres: "fenced", exporter: "fenced" });
     expect(h.messages()).toContain(
       "lease renewed: group postgres stays stopped until the controller assigns it again (epoch above 3)",
     );
@@ -317,6 +317,153 @@ describe("supervisor: self-fencing", () => {
   });
 });
 
+describe("supervisor: a redeploy changes stopTimeout while the group runs", () => {
+  // Lease 10 s: deadline = 10 000 − max(250, 10 000 / 20) = 9 500 ms after the acknowledged send.
+  it("begins the fence early enough for the longer timeouts the running resources were started with", () => {
+    // Prepare: running with stopTimeout 1 s each; an answer sent at 1 s lowers them to 250 ms.
+    const h = running();
+    const lowered = PG_SPECS.map((spec) => ({ ...spec, stopTimeoutMs: 250 }));
+    h.at(1_000).answer([wireGroup("postgres", lowered, "db-a", 3)], 1_000);
+    // Act: the stops will take up to 3 × 1 000 ms (the specs they run with), so they must begin by
+    // 1 000 + 9 500 − 3 000 = 7 500 ms.
+    h.at(7_499);
+    const before = h.pending.filter((a) => a.kind === "stop").length;
+    h.at(7_500);
+    const stops = h.pending.filter((a) => a.kind === "stop").map((a) => a.timeoutMs);
+    // Assess
+    expect(before).toBe(0);
+    expect(stops).toEqual([1_000]);
+  });
+
+  it("keeps the new, longer budget when a redeploy raises stopTimeout", () => {
+    // Prepare: an answer sent at 1 s raises the timeouts to 1.1 s: the fence must begin by 1 000 + 9 500 − 3 300.
+    const h = running();
+    const raised = PG_SPECS.map((spec) => ({ ...spec, stopTimeoutMs: 1_100 }));
+    h.at(1_000).answer([wireGroup("postgres", raised, "db-a", 3)], 1_000);
+    // Act
+    h.at(7_199);
+    const before = h.pending.filter((a) => a.kind === "stop").length;
+    h.at(7_200);
+    // Assess
+    expect(before).toBe(0);
+    expect(h.pending.filter((a) => a.kind === "stop")).toHaveLength(1);
+  });
+});
+
+describe("supervisor: what a self-fenced agent reports", () => {
+  // reports alone: budget 1 s, so with the acknowledged send at 0 its fence begins at 9 500 − 1 000 = 8 500 ms.
+  it("reports fenced once its self-fence stop succeeded, with no answer since (answers lost)", () => {
+    // Prepare
+    const h = new Harness().answer([wireGroup("reports", [REPORTS], "db-a", 3)]).settleAll();
+    // Act
+    h.at(8_500);
+    const during = { ...h.report };
+    h.settleAll().at(20_000);
+    // Assess
+    expect(during).toEqual({ reports: "stopping" });
+    expect(h.report).toEqual({ reports: "fenced" });
+  });
+
+  it("reports failed, not fenced, while its self-fence stop has failed", () => {
+    // Prepare
+    const h = new Harness().answer([wireGroup("reports", [REPORTS], "db-a", 3)]).settleAll();
+    // Act
+    h.at(8_500).end("reports", false);
+    // Assess
+    expect(h.report).toEqual({ reports: "failed" });
+  });
+});
+
+describe("supervisor: resources overdue at the self-fence deadline", () => {
+  // Heartbeat sent at 0 and acknowledged: deadline 10 000 − max(250, 500) = 9 500 ms.
+  it("names the resources that may still run once the deadline has passed, and none before it", () => {
+    // Prepare: the group's fence begins at 6.5 s; the exporter's stop fails.
+    const h = running().at(6_500).end("exporter", false).settleAll();
+    // Act
+    const atDeadline = h.at(9_500).last?.overdue;
+    const after = h.at(9_501).last?.overdue;
+    // Assess
+    expect(atDeadline).toEqual([]);
+    expect(after).toEqual(["exporter"]);
+  });
+
+  it("names none when everything stopped in time, however late it is", () => {
+    // Act
+    const h = running().at(6_500).settleAll().at(60_000);
+    // Assess
+    expect(h.last?.overdue).toEqual([]);
+  });
+});
+
+describe("supervisor: the epochs it obeys", () => {
+  it("echoes the epoch the group runs under", () => {
+    // Act
+    const h = running();
+    // Assess
+    expect(h.last?.epochs).toEqual({ postgres: 3 });
+  });
+
+  it("after a move to another node, echoes the new epoch only once every stop has ended", () => {
+    // Prepare
+    const h = running();
+    // Act
+    h.answer([wireGroup("postgres", PG_SPECS, "db-b", 4)]);
+    const stopping = h.last?.epochs;
+    h.end("exporter").end("postgres");
+    const almost = h.last?.epochs;
+    h.end("pg-mount");
+    // Assess
+    expect([stopping, almost, h.last?.epochs]).toEqual([{ postgres: 3 }, { postgres: 3 }, { postgres: 4 }]);
+  });
+
+  it("at its first answer, echoes another owner's epoch only once what an earlier run may have left has stopped", () => {
+    // Act
+    const h = new Harness().answer([wireGroup("postgres", PG_SPECS, "db-b", 7)]);
+    const stopping = h.last?.epochs;
+    h.settleAll();
+    // Assess
+    expect(stopping).toEqual({});
+    expect(h.last?.epochs).toEqual({ postgres: 7 });
+  });
+
+  it("after a restart under a higher epoch for itself, echoes the old epoch while stopping, the new one once starting", () => {
+    // Prepare
+    const h = running();
+    // Act
+    h.answer([wireGroup("postgres", PG_SPECS, "db-a", 5)]);
+    const stopping = h.last?.epochs;
+    h.end("exporter").end("postgres").end("pg-mount");
+    // Assess
+    expect(stopping).toEqual({ postgres: 3 });
+    expect(h.issued.at(-1)).toBe("start pg-mount");
+    expect(h.last?.epochs).toEqual({ postgres: 5 });
+  });
+});
+
+describe("supervisor: one group's epoch goes back", () => {
+  it("stops that group only, keeps its higher epoch, and renews the lease for the others", () => {
+    // Prepare: postgres (epoch 3) and reports (epoch 1) run here.
+    const h = new Harness()
+      .answer([wireGroup("postgres", PG_SPECS, "db-a", 3), wireGroup("reports", [REPORTS], "db-a", 1)])
+      .settleAll();
+    const mark = h.issued.length;
+    // Act: at 5 s an answer (to a heartbeat sent then) shows postgres at epoch 2, as after a restore of the table.
+    h.at(5_000)
+      .answer([wireGroup("postgres", PG_SPECS, "db-a", 2), wireGroup("reports", [REPORTS], "db-a", 1)], 5_000)
+      .settleAll();
+    // reports' fence would begin at 9 500 − 1 000 = 8 500 ms without this renewal; with it, at 5 000 + 8 500.
+    h.at(9_000);
+    // Assess
+    expect(h.since(mark).filter((a) => !a.startsWith("check"))).toEqual([
+      "stop exporter",
+      "stop postgres",
+      "stop pg-mount",
+    ]);
+    expect(h.report).toEqual({ reports: "online" });
+    expect(h.last?.epochs).toEqual({ postgres: 3, reports: 1 });
+  });
+});
+
 describe("supervisor: leaving", () => {
   it("stops everything in reverse order and says when it is done, all offline", () => {
     // Prepare
@@ -366,19 +513,39 @@ describe("supervisor: edges", () => {
     expect(h.heartbeat().state.resources.has("exporter")).toBe(false); // forgotten once down
   });
 
-  it("stops once more when a start it overrode ends well after the stop", () => {
-    // Prepare: the exporter's start is under way when the group moves; the stop issued over it ends first.
+  it("aborts a start under way with the stop it issues, and reports offline only once both have ended", () => {
+    // Prepare: the exporter's start is under way when the group moves.
     const h = new Harness()
       .answer([wireGroup("postgres", PG_SPECS, "db-a", 3)])
       .end("pg-mount")
       .end("postgres");
+    const start = h.pending.find((a) => a.resourceId === "exporter" && a.kind === "start");
+    // Act
     h.answer([wireGroup("postgres", PG_SPECS, "db-b", 4)]);
+    const stop = h.pending.find((a) => a.kind === "stop");
+    const meanwhile = h.report.exporter;
+    h.end("exporter", false, "start"); // the aborted start ends (killed)
+    const afterAbort = h.report.exporter;
     h.end("exporter", true, "stop");
-    const mark = h.issued.length;
-    // Act: the start ends well after all.
-    h.end("exporter", true, "start");
     // Assess
+    expect(stop).toMatchObject({ resourceId: "exporter", aborts: [start?.token] });
+    expect([meanwhile, afterAbort, h.report.exporter]).toEqual(["stopping", "stopping", "offline"]);
+  });
+
+  it("does not report offline when a stop ends before the start it aborted, and stops again, aborting it again", () => {
+    // Prepare: the exporter's start is under way when the group moves; its driver ignores the abort.
+    const h = new Harness()
+      .answer([wireGroup("postgres", PG_SPECS, "db-a", 3)])
+      .end("pg-mount")
+      .end("postgres");
+    const start = h.pending.find((a) => a.resourceId === "exporter" && a.kind === "start");
+    h.answer([wireGroup("postgres", PG_SPECS, "db-b", 4)]);
+    const mark = h.issued.length;
+    // Act: the stop ends while the start still runs.
+    h.end("exporter", true, "stop");
+    // Assess
+    expect(h.report.exporter).toBe("stopping");
     expect(h.since(mark)).toEqual(["stop exporter"]);
-    expect(h.messages()).toContain("a start of exporter that a stop overrode ended after it; stopping exporter again");
+    expect(h.pending.find((a) => a.kind === "stop")).toMatchObject({ aborts: [start?.token] });
   });
 });
