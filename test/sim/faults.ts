@@ -29,7 +29,20 @@ export type Fault =
       readonly at: number;
       readonly until: number;
     }
-  | { readonly kind: "deploy"; readonly at: number; readonly variant: number };
+  | { readonly kind: "deploy"; readonly at: number; readonly variant: number }
+  /**
+   * Reactive: when the `nth` new plan (a move, counted from the start) is written, after `delayMs`, strike its
+   * target or source: power off (back after `healMs`), cut it off one way or both (for `healMs`), or restart
+   * or crash its agent. Moves are where the protocol is most exposed, and random times rarely hit them.
+   */
+  | {
+      readonly kind: "strike-plan";
+      readonly nth: number;
+      readonly who: "target" | "source";
+      readonly how: "dies" | "to-aws" | "from-aws" | "both" | "agent-restart" | "agent-crash";
+      readonly delayMs: number;
+      readonly healMs: number;
+    };
 
 export interface Schedule {
   readonly seed: number;
@@ -44,8 +57,10 @@ export interface ClusterShape {
   readonly nodes: readonly string[];
   /** Nodes that may be paused longer than a lease: only those whose every group is fenced (see docs/simulation.md). */
   readonly pausable: readonly string[];
-  /** Agent resources, per node that may run them. */
+  /** Agent resources. */
   readonly resources: readonly string[];
+  /** Agent resources of groups fenced by stop-instance: the only ones whose stop may hang (docs/simulation.md). */
+  readonly fencedResources: readonly string[];
   /** Timing variants a deploy may switch to (index into the world's list). */
   readonly variants: number;
 }
@@ -84,7 +99,9 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         faults.push({ kind: "resource-dies", at, node, resource: rng.pick(shape.resources) });
         break;
       case 7:
-        faults.push({ kind: "hang-next", at, node, resource: rng.pick(shape.resources), op: rng.pick(["start", "stop"] as const) });
+        if (rng.chance(0.5) || shape.fencedResources.length === 0)
+          faults.push({ kind: "hang-next", at, node, resource: rng.pick(shape.resources), op: "start" });
+        else faults.push({ kind: "hang-next", at, node, resource: rng.pick(shape.fencedResources), op: "stop" });
         break;
       case 8:
       case 9:
@@ -101,6 +118,17 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         break;
       case 13:
         faults.push({ kind: "deploy", at, variant: rng.int(0, shape.variants - 1) });
+        break;
+      case 14:
+      case 15:
+        faults.push({
+          kind: "strike-plan",
+          nth: rng.int(1, 3),
+          who: rng.pick(["target", "source"] as const),
+          how: rng.pick(["dies", "to-aws", "from-aws", "both", "agent-restart", "agent-crash"] as const),
+          delayMs: rng.chance(0.3) ? 0 : rng.int(0, 15_000),
+          healMs: rng.int(5_000, 40_000),
+        });
         break;
       default:
         faults.push({ kind: "partition", at, until, node, direction: "from-aws" });
@@ -121,6 +149,8 @@ export function describeFault(f: Fault): string {
       return `controller invocation ${f.invocation} dies at its call ${f.call}`;
     case "controller-pause":
       return `controller invocation ${f.invocation} freezes ${f.ms} ms at its call ${f.call}`;
+    case "strike-plan":
+      return `${f.delayMs} ms after move #${f.nth} starts, its ${f.who}: ${f.how}${f.how.startsWith("agent") ? "" : ` for ${f.healMs} ms`}`;
     default: {
       const { kind, ...rest } = f;
       return `${kind} ${JSON.stringify(rest)}`;

@@ -21,6 +21,7 @@ import type { Oracle } from "./oracle.js";
 import type { Prng } from "./prng.js";
 import type { Scheduler } from "./scheduler.js";
 import type { Trace } from "./trace.js";
+import { WORLD_LIMITS } from "./liveness.js";
 import { inWindow } from "./world/ec2.js";
 
 interface StartOp {
@@ -329,7 +330,7 @@ export class Machine {
           p.starts.add(op);
           this.update(p);
           const hang = this.hangNext.start.delete(spec.id);
-          const ms = hang ? this.rng.int(20_000, 90_000) : this.rng.int(100, 1500);
+          const ms = hang ? this.rng.int(20_000, 90_000) : this.rng.chance(0.15) ? this.rng.int(1500, WORLD_LIMITS.startMs) : this.rng.int(100, 1500);
           this.trace(`${spec.id} start begins${hang ? " (will hang)" : ""}`);
           signal?.addEventListener("abort", () => {
             this.sched.after(this.rng.int(5, 50), () => {
@@ -359,7 +360,10 @@ export class Machine {
             p.starts.clear();
           }
           const hang = this.hangNext.stop.delete(spec.id);
-          const ms = hang ? this.rng.int(5_000, 30_000) : this.rng.int(50, 700);
+          // A stop program keeps within the timeout it is run with (the operator's stopTimeout when self-fencing,
+          // pendingTimeout when asked): mostly quick, sometimes slow (a checkpoint), up to 30 s.
+          const slow = Math.floor(Math.min(timeoutMs, 30_000) * 0.95);
+          const ms = hang ? this.rng.int(5_000, 30_000) : this.rng.chance(0.2) ? this.rng.int(Math.min(700, slow), slow) : this.rng.int(50, 700);
           this.trace(`${spec.id} stop begins${hang ? " (will hang)" : ""}`);
           this.sched.after(ms, () => {
             if (!this.powered) return;

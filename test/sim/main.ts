@@ -26,10 +26,13 @@ interface Options {
   worker?: { index: number; of: number };
   /** Print at most this many shrunk traces. */
   explain: number;
+  liveness: boolean;
+  /** Fault kinds left out of every schedule. */
+  without: string[];
 }
 
 function parse(argv: readonly string[]): Options {
-  const options: Options = { schedules: 10_000, seed: randomInt(0, 2 ** 31), workers: 2, trace: false, stopAtFirst: false, explain: 3 };
+  const options: Options = { schedules: 10_000, seed: randomInt(0, 2 ** 31), workers: 2, trace: false, stopAtFirst: false, explain: 3, liveness: true, without: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): number => {
@@ -44,8 +47,10 @@ function parse(argv: readonly string[]): Options {
     else if (arg === "--explain") options.explain = value();
     else if (arg === "--trace") options.trace = true;
     else if (arg === "--stop-at-first") options.stopAtFirst = true;
+    else if (arg === "--no-liveness") options.liveness = false;
+    else if (arg === "--without") options.without = (argv[++i] ?? "").split(",").filter(Boolean);
     else if (arg === "--worker") options.worker = { index: value(), of: value() };
-    else throw new Error(`unknown option ${arg}; use --schedules N --seed S [--workers W] [--only I] [--trace] [--stop-at-first]`);
+    else throw new Error(`unknown option ${arg}; use --schedules N --seed S [--workers W] [--only I] [--trace] [--stop-at-first] [--no-liveness] [--without kind,...] [--explain K]`);
   }
   return options;
 }
@@ -65,7 +70,7 @@ async function work(options: Options, send: (m: WorkerMessage) => void): Promise
   let ran = 0;
   let events = 0;
   for (let i = index; i < options.schedules; i += of) {
-    const result = await runSchedule(scheduleFor(options.seed, i));
+    const result = await runSchedule(scheduleFor(options.seed, i, options.without), { liveness: options.liveness });
     ran++;
     events += result.events;
     if (result.violations.length > 0) {
@@ -76,17 +81,22 @@ async function work(options: Options, send: (m: WorkerMessage) => void): Promise
   send({ type: "done", ran, events });
 }
 
-async function explain(seed: number, index: number): Promise<void> {
-  const original = scheduleFor(seed, index);
-  const { schedule, result, runs } = await shrink(original);
+/** Trace lines left out of a printed trace: lost heartbeats and answers (the faults that cause them are listed). */
+const NOISE = /heartbeat \d+ (lost on the way|got no answer)|answer to heartbeat \d+ .*lost on the way back/;
+
+async function explain(seed: number, index: number, options: Options): Promise<void> {
+  const { liveness, without } = options;
+  const original = scheduleFor(seed, index, without);
+  const { schedule, result, runs } = await shrink(original, { liveness });
   const first = result.violations[0];
   console.log(`\n=== schedule ${index} of seed ${seed}: ${first?.kind}: ${first?.text}`);
-  console.log(`replay: npm run sim -- --seed ${seed} --only ${index} --trace`);
+  const flags = `${liveness ? "" : " --no-liveness"}${without.length > 0 ? ` --without ${without.join(",")}` : ""}`;
+  console.log(`replay: npm run sim -- --seed ${seed} --only ${index} --trace${flags}`);
   console.log(`faults (${original.faults.length + (original.final ? 1 : 0)}), shrunk in ${runs} runs to:`);
   for (const f of schedule.faults) console.log(`  - ${describeFault(f)}`);
   if (schedule.final) console.log(`  - final: ${schedule.final.node} ${schedule.final.how} at +${schedule.final.at} ms`);
   console.log(`shrunk schedule: ${JSON.stringify(schedule)}`);
-  const lines = result.trace.format().filter((l) => !/heartbeat \d+ (lost on the way|got no answer)/.test(l));
+  const lines = result.trace.format().filter((l) => !NOISE.test(l));
   console.log(`trace (last ${Math.min(lines.length, 70)} of ${lines.length} lines, lost heartbeats left out):`);
   for (const line of lines.slice(-70)) console.log(`  ${line}`);
 }
@@ -98,12 +108,12 @@ async function main(): Promise<number> {
     return 0;
   }
   if (options.only !== undefined) {
-    const schedule: Schedule = scheduleFor(options.seed, options.only);
-    const result = await runSchedule(schedule);
+    const schedule: Schedule = scheduleFor(options.seed, options.only, options.without);
+    const result = await runSchedule(schedule, { liveness: options.liveness });
     console.log(`schedule ${options.only} of seed ${options.seed}: ${JSON.stringify(schedule)}`);
     if (options.trace) for (const line of result.trace.format()) console.log(line);
     for (const v of result.violations) console.log(`VIOLATION ${v.kind}: ${v.text}`);
-    if (result.violations.length > 0) await explain(options.seed, options.only);
+    if (result.violations.length > 0) await explain(options.seed, options.only, options);
     console.log(`sim: 1 schedules, ${result.violations.length > 0 ? 1 : 0} violations, seed ${options.seed}`);
     return result.violations.length > 0 ? 1 : 0;
   }
@@ -140,7 +150,7 @@ async function main(): Promise<number> {
   const byKind = new Map<string, number>();
   for (const f of found) for (const k of new Set(f.violations.map((v) => v.kind))) byKind.set(k, (byKind.get(k) ?? 0) + 1);
   if (found.length > 0) console.log(`violating schedules by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
-  for (const f of found.slice(0, options.explain)) await explain(options.seed, f.index);
+  for (const f of found.slice(0, options.explain)) await explain(options.seed, f.index, options);
   console.log(`sim: ${options.stopAtFirst ? ran : options.schedules} schedules, ${found.length} violations, seed ${options.seed}`);
   return found.length > 0 ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import { agentResourceSpecs } from "../../lib/core/heartbeat/agent-resources.js"
 import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handlers/heartbeat.js";
 import { Controllers, type InvocationFaults } from "./controllers.js";
 import { simDefinitions } from "./definitions.js";
-import { describeFault, type Schedule } from "./faults.js";
+import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
 import { livenessBoundMs } from "./liveness.js";
 import { Machine } from "./machine.js";
 import { Oracle, type Violation } from "./oracle.js";
@@ -21,7 +21,8 @@ import { SimDns } from "./world/dns.js";
 import { SimEc2, type Windows } from "./world/ec2.js";
 import { SimTable } from "./world/table.js";
 
-export const SIM_START = Date.UTC(2026, 10, 22, 12, 0, 0);
+/** 02:00 UTC: inside postgres's failback window (01:00-05:00), so failbacks happen too. */
+export const SIM_START = Date.UTC(2026, 10, 22, 2, 0, 0);
 
 export interface ScheduleResult {
   readonly violations: readonly Violation[];
@@ -29,7 +30,12 @@ export interface ScheduleResult {
   readonly events: number;
 }
 
-export async function runSchedule(schedule: Schedule): Promise<ScheduleResult> {
+export interface RunOptions {
+  /** Check the liveness bound after the final fault (default true). */
+  readonly liveness?: boolean;
+}
+
+export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<ScheduleResult> {
   const definitions = simDefinitions();
   const base = definitions[0]!;
   const sched = new Scheduler(SIM_START);
@@ -66,7 +72,7 @@ export async function runSchedule(schedule: Schedule): Promise<ScheduleResult> {
       store: table.heartbeats,
       // Each invocation may land on another Lambda host: its clock is off by up to ±50 ms.
       clock: { now: () => sched.now + hbRng.int(-50, 50) },
-      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
     });
   };
   deployHeartbeat();
@@ -157,23 +163,53 @@ export async function runSchedule(schedule: Schedule): Promise<ScheduleResult> {
   };
   const at = (t: number, fn: () => void): void => void sched.at(SIM_START + t, fn);
   const abs = (t: number): number => SIM_START + t;
+  // Power off (EC2 through EC2, so it shows `stopped`) and on.
+  const powerOff = (m: Machine): void => (m.instanceId ? ec2.powerOff(m.instanceId) : m.powerOff());
+  const powerOn = (m: Machine): void => (m.instanceId ? ec2.powerOn(m.instanceId) : m.powerOn());
+
+  const strikes = schedule.faults.filter((f) => f.kind === "strike-plan");
+  let moves = 0;
+  table.onGroupWrite = (previous, next) => {
+    // Only moves of phase one are struck: the final fault's own move is what liveness is checked on.
+    if (!next.plan || previous?.epoch === next.epoch || sched.now >= SIM_START + PHASE_ONE_END) return;
+    moves++;
+    for (const f of strikes) {
+      if (f.nth !== moves) continue;
+      const id = f.who === "target" ? next.plan.target : next.plan.source;
+      if (id === null) continue;
+      sched.after(f.delayMs, () => {
+        trace.add(`FAULT ${describeFault(f)}: ${id}`);
+        const m = machine(id);
+        switch (f.how) {
+          case "dies":
+            powerOff(m);
+            sched.after(f.healMs, () => powerOn(m));
+            break;
+          case "agent-restart":
+            m.restartAgent();
+            break;
+          case "agent-crash":
+            m.crashAgent();
+            break;
+          default: {
+            const window: [number, number] = [sched.now, sched.now + f.healMs];
+            if (f.how !== "from-aws") m.net.toAws.push(window);
+            if (f.how !== "to-aws") m.net.fromAws.push(window);
+          }
+        }
+      });
+    }
+  };
+
   for (const f of schedule.faults) {
     if (!("at" in f)) continue;
     at(f.at, () => trace.add(`FAULT ${describeFault(f)}`));
     switch (f.kind) {
       case "node-dies":
-        at(f.at, () => {
-          const m = machine(f.node);
-          if (m.instanceId) ec2.powerOff(m.instanceId);
-          else m.powerOff();
-        });
+        at(f.at, () => powerOff(machine(f.node)));
         break;
       case "node-returns":
-        at(f.at, () => {
-          const m = machine(f.node);
-          if (m.instanceId) ec2.powerOn(m.instanceId);
-          else m.powerOn();
-        });
+        at(f.at, () => powerOn(machine(f.node)));
         break;
       case "partition": {
         const net = machine(f.node).net;
@@ -235,10 +271,8 @@ export async function runSchedule(schedule: Schedule): Promise<ScheduleResult> {
     at(final.at, () => {
       trace.add(`FINAL FAULT ${final.node} ${final.how === "dies" ? "dies" : `cut off (${final.how}) for good`}`);
       const victim = machine(final.node);
-      if (final.how === "dies") {
-        if (victim.instanceId) ec2.powerOff(victim.instanceId);
-        else victim.powerOff();
-      } else {
+      if (final.how === "dies") powerOff(victim);
+      else {
         if (final.how !== "from-aws") victim.net.toAws.push([sched.now, Infinity]);
         if (final.how !== "to-aws") victim.net.fromAws.push([sched.now, Infinity]);
       }
@@ -255,6 +289,7 @@ export async function runSchedule(schedule: Schedule): Promise<ScheduleResult> {
       const obligations: { group: string; others: Machine[]; agentIds: string[]; met: boolean }[] = [];
       for (const group of definition.groups) {
         const record = table.groups.get(group.id);
+        if (options.liveness === false) continue;
         if (!record || record.status !== "online" || record.owner !== victim.id || !awsHealthy) continue;
         const recent = record.failovers.filter((t) => now - t < group.failover.periodMs);
         if (recent.length >= group.failover.threshold) continue;

@@ -15,6 +15,9 @@ export function clusterShape(): ClusterShape {
     nodes: base.nodes.map((n) => n.id),
     pausable: fencedOnly,
     resources: base.groups.flatMap((g) => g.resources.filter(isAgentResource).map((r) => r.id)),
+    fencedResources: base.groups
+      .filter((g) => g.fencing === "stop-instance")
+      .flatMap((g) => g.resources.filter(isAgentResource).map((r) => r.id)),
     variants: simDefinitions().length,
   };
 }
@@ -26,7 +29,12 @@ function longestBound(): number {
   return Math.max(...definitions[0]!.groups.map((g) => livenessBoundMs(timings, g)));
 }
 
-export function scheduleFor(seed: number, index: number): Schedule {
+/** Schedule `index` of `seed`; `without` leaves out faults of those kinds (to look past a known violation). */
+export function scheduleFor(seed: number, index: number, without: readonly string[] = []): Schedule {
   const bound = longestBound();
-  return generateSchedule(new Prng(mix(seed, `schedule-${index}`)), clusterShape(), () => bound);
+  const schedule = generateSchedule(new Prng(mix(seed, `schedule-${index}`)), clusterShape(), () => bound);
+  if (without.length === 0) return schedule;
+  const faults = schedule.faults.filter((f) => !without.includes(f.kind));
+  const final = schedule.final && !without.includes("final") ? schedule.final : undefined;
+  return { ...schedule, faults, ...(final ? { final } : { final: undefined }) };
 }

@@ -3,19 +3,22 @@
  * schedule still fails; the result is the smallest schedule found that still shows a violation.
  */
 import type { Schedule } from "./faults.js";
-import { runSchedule, type ScheduleResult } from "./run-schedule.js";
+import { runSchedule, type RunOptions, type ScheduleResult } from "./run-schedule.js";
 
 const MAX_RUNS = 80;
 
-export async function shrink(schedule: Schedule): Promise<{ schedule: Schedule; result: ScheduleResult; runs: number }> {
+export async function shrink(
+  schedule: Schedule,
+  options: RunOptions = {},
+): Promise<{ schedule: Schedule; result: ScheduleResult; runs: number }> {
   let best = schedule;
-  let result = await runSchedule(best);
+  let result = await runSchedule(best, options);
   let runs = 1;
   if (result.violations.length === 0) return { schedule, result, runs };
   const attempt = async (candidate: Schedule): Promise<boolean> => {
     if (runs >= MAX_RUNS) return false;
     runs++;
-    const r = await runSchedule(candidate);
+    const r = await runSchedule(candidate, options);
     if (r.violations.length === 0) return false;
     best = candidate;
     result = r;
@@ -23,7 +26,7 @@ export async function shrink(schedule: Schedule): Promise<{ schedule: Schedule; 
   };
   if (best.final && result.violations[0]?.kind !== "liveness") {
     const { final: _final, ...rest } = best;
-    await attempt({ ...rest, durationMs: Math.max(70_000, (result.violations[0]?.at ?? 0) - 0) });
+    await attempt(rest);
   }
   for (let changed = true; changed; ) {
     changed = false;

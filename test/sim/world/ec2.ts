@@ -288,6 +288,7 @@ export class SimEc2 implements Ec2Port {
         return;
       }
       if (mayWrite) {
+        this.oracle.violate("volume", `${volumeId} detached from ${instanceId}, which may still write it (running, mount up)`);
         a.state = "busy";
         this.snap(v.id);
         return;

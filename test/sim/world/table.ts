@@ -37,6 +37,8 @@ export class SimTable {
   /** Until this time, a write may commit with its answer lost. */
   lostAnswersUntil = -Infinity;
   lostAnswersFrom = Infinity;
+  /** Told of every committed group write (reactive faults watch moves through it). */
+  onGroupWrite: (previous: GroupRecord | undefined, next: GroupRecord) => void = () => undefined;
 
   constructor(
     private readonly sched: Scheduler,
@@ -137,6 +139,7 @@ export class SimTable {
           this.groups.set(record.groupId, deepFreeze(structuredClone(record)));
           this.describeWrite(previous, record);
           this.oracle.groupWritten(record.groupId, record.epoch, this.guard?.frozen === true);
+          this.onGroupWrite(previous, record);
         },
         this.controllerError,
       ),
