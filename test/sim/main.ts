@@ -29,10 +29,12 @@ interface Options {
   liveness: boolean;
   /** Fault kinds left out of every schedule. */
   without: string[];
+  /** Schedule indices left out (mutants: those the unmutated code already fails). */
+  skip: Set<number>;
 }
 
 function parse(argv: readonly string[]): Options {
-  const options: Options = { schedules: 10_000, seed: randomInt(0, 2 ** 31), workers: 2, trace: false, stopAtFirst: false, explain: 3, liveness: true, without: [] };
+  const options: Options = { schedules: 10_000, seed: randomInt(0, 2 ** 31), workers: 2, trace: false, stopAtFirst: false, explain: 3, liveness: true, without: [], skip: new Set() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): number => {
@@ -48,6 +50,7 @@ function parse(argv: readonly string[]): Options {
     else if (arg === "--trace") options.trace = true;
     else if (arg === "--stop-at-first") options.stopAtFirst = true;
     else if (arg === "--no-liveness") options.liveness = false;
+    else if (arg === "--skip") options.skip = new Set((argv[++i] ?? "").split(",").filter(Boolean).map(Number));
     else if (arg === "--without") options.without = (argv[++i] ?? "").split(",").filter(Boolean);
     else if (arg === "--worker") options.worker = { index: value(), of: value() };
     else throw new Error(`unknown option ${arg}; use --schedules N --seed S [--workers W] [--only I] [--trace] [--stop-at-first] [--no-liveness] [--without kind,...] [--explain K]`);
@@ -70,6 +73,7 @@ async function work(options: Options, send: (m: WorkerMessage) => void): Promise
   let ran = 0;
   let events = 0;
   for (let i = index; i < options.schedules; i += of) {
+    if (options.skip.has(i)) continue;
     const result = await runSchedule(scheduleFor(options.seed, i, options.without), { liveness: options.liveness });
     ran++;
     events += result.events;
@@ -122,17 +126,19 @@ async function main(): Promise<number> {
   const found: Found[] = [];
   let ran = 0;
   let events = 0;
+  const children: ReturnType<typeof fork>[] = [];
   await Promise.all(
     Array.from({ length: Math.min(options.workers, Math.max(1, options.schedules)) }, (_, w) =>
       new Promise<void>((resolve, reject) => {
         const args = [...process.argv.slice(2), "--worker", String(w), String(options.workers), "--seed", String(options.seed)];
         const child = fork(process.argv[1]!, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        children.push(child);
         child.on("message", (m: WorkerMessage) => {
           if (m.type === "found") {
             found.push(m.found);
             const v = m.found.violations[0];
             console.log(`schedule ${m.found.index}: ${v?.kind}: ${v?.text}`);
-            if (options.stopAtFirst) child.kill();
+            if (options.stopAtFirst) for (const c of children) c.kill();
           } else {
             ran += m.ran;
             events += m.events;
