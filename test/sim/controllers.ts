@@ -65,7 +65,9 @@ export class Controllers {
     const holder = `inv-${n}`;
     let calls = 0;
     let dead = false;
-    trace.add(`controller ${holder} starts${event.passes ? ` (${event.passes} passes)` : ""}, clock ${offset >= 0 ? "+" : ""}${offset} ms`);
+    trace.add(
+      `controller ${holder} starts${event.passes ? ` (${event.passes} passes)` : ""}, clock ${offset >= 0 ? "+" : ""}${offset} ms`,
+    );
     const wrap = <T extends object>(name: string, target: T): T =>
       new Proxy(target, {
         get(object, property, receiver) {
@@ -106,7 +108,8 @@ export class Controllers {
     });
     handler(event, { awsRequestId: holder }).then(
       () => trace.add(`controller ${holder} ends`),
-      (error: unknown) => trace.add(`controller ${holder} fails: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) =>
+        trace.add(`controller ${holder} fails: ${error instanceof Error ? error.message : String(error)}`),
     );
   }
 }

@@ -32,7 +32,7 @@ const EXTRA_GROUP = `
     resources:
       - { id: batch-svc, type: command, start: /opt/batch/start.sh, stop: /opt/batch/stop.sh, check: /opt/batch/check.sh }
 `;
-const NODES_END = /(    address: 203\.0\.113\.10\n)/;
+const NODES_END = /( {4}address: 203\.0\.113\.10\n)/;
 
 let cached: ClusterDefinition[] | undefined;
 
@@ -40,12 +40,18 @@ export function simDefinitions(): ClusterDefinition[] {
   if (cached) return cached;
   const text = readFileSync(EXAMPLE, "utf8");
   if (!TIMING.test(text) || !NODES_END.test(text))
-    throw new Error(`${EXAMPLE} changed where test/sim/definitions.ts edits it (timing, office-1's address): update it`);
+    throw new Error(
+      `${EXAMPLE} changed where test/sim/definitions.ts edits it (timing, office-1's address): update it`,
+    );
   const text2 = text.replace(NODES_END, `$1${EXTRA_NODE}`) + EXTRA_GROUP;
   cached = TIMING_VARIANTS.map(([hb, lease, tick]) => {
-    const variant = text2.replace(TIMING, `timing:\n  heartbeatInterval: ${hb}\n  leaseDuration: ${lease}\n  controllerTick: ${tick}\n`);
+    const variant = text2.replace(
+      TIMING,
+      `timing:\n  heartbeatInterval: ${hb}\n  leaseDuration: ${lease}\n  controllerTick: ${tick}\n`,
+    );
     const result = loadDefinitionText(variant);
-    if (!result.ok) throw new Error(`timing variant ${hb}/${lease}/${tick} does not load: ${JSON.stringify(result.problems)}`);
+    if (!result.ok)
+      throw new Error(`timing variant ${hb}/${lease}/${tick} does not load: ${JSON.stringify(result.problems)}`);
     return result.definition;
   });
   return cached;

@@ -16,11 +16,22 @@ export type Fault =
       /** to-aws: heartbeats lost; from-aws: answers lost; both. */
       readonly direction: "to-aws" | "from-aws" | "both";
     }
-  | { readonly kind: "slow-heartbeats" | "lossy-heartbeats"; readonly at: number; readonly until: number; readonly node: string }
+  | {
+      readonly kind: "slow-heartbeats" | "lossy-heartbeats";
+      readonly at: number;
+      readonly until: number;
+      readonly node: string;
+    }
   | { readonly kind: "agent-crash" | "agent-restart"; readonly at: number; readonly node: string }
   | { readonly kind: "agent-pause"; readonly at: number; readonly node: string; readonly ms: number }
   | { readonly kind: "resource-dies"; readonly at: number; readonly node: string; readonly resource: string }
-  | { readonly kind: "hang-next"; readonly at: number; readonly node: string; readonly resource: string; readonly op: "start" | "stop" }
+  | {
+      readonly kind: "hang-next";
+      readonly at: number;
+      readonly node: string;
+      readonly resource: string;
+      readonly op: "start" | "stop";
+    }
   | { readonly kind: "controller-crash"; readonly invocation: number; readonly call: number }
   | { readonly kind: "controller-pause"; readonly invocation: number; readonly call: number; readonly ms: number }
   | { readonly kind: "extra-controller"; readonly at: number; readonly passes: number }
@@ -48,7 +59,11 @@ export interface Schedule {
   readonly seed: number;
   readonly faults: readonly Fault[];
   /** The final fault, checked for liveness; absent: safety only. */
-  readonly final?: { readonly at: number; readonly node: string; readonly how: "dies" | "to-aws" | "from-aws" | "both" };
+  readonly final?: {
+    readonly at: number;
+    readonly node: string;
+    readonly how: "dies" | "to-aws" | "from-aws" | "both";
+  };
   /** Virtual time the schedule runs for (ms). */
   readonly durationMs: number;
 }
@@ -83,7 +98,13 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         break;
       case 1:
       case 2:
-        faults.push({ kind: "partition", at, until, node, direction: rng.pick(["to-aws", "from-aws", "both"] as const) });
+        faults.push({
+          kind: "partition",
+          at,
+          until,
+          node,
+          direction: rng.pick(["to-aws", "from-aws", "both"] as const),
+        });
         break;
       case 3:
         faults.push({ kind: rng.pick(["slow-heartbeats", "lossy-heartbeats"] as const), at, until, node });
@@ -108,13 +129,22 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         faults.push({ kind: "controller-crash", invocation: rng.int(0, 1), call: rng.int(0, 120) });
         break;
       case 10:
-        faults.push({ kind: "controller-pause", invocation: rng.int(0, 1), call: rng.int(0, 120), ms: rng.int(16_000, 60_000) });
+        faults.push({
+          kind: "controller-pause",
+          invocation: rng.int(0, 1),
+          call: rng.int(0, 120),
+          ms: rng.int(16_000, 60_000),
+        });
         break;
       case 11:
         faults.push({ kind: "extra-controller", at, passes: rng.int(3, 20) });
         break;
       case 12:
-        faults.push({ kind: rng.pick(["throttle-storm", "sticky-stop", "sticky-detach", "lost-answers"] as const), at, until });
+        faults.push({
+          kind: rng.pick(["throttle-storm", "sticky-stop", "sticky-detach", "lost-answers"] as const),
+          at,
+          until,
+        });
         break;
       case 13:
         faults.push({ kind: "deploy", at, variant: rng.int(0, shape.variants - 1) });

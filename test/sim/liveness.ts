@@ -33,7 +33,8 @@ export function livenessBoundMs(timings: readonly Timing[], group: GroupDefiniti
   // Detection: a silent owner is down lease + grace after its last heartbeat was received; a one-way cut
   // owner (answers lost) has stopped and says so by lease + two intervals. Then the next pass, which may
   // fall in the gap between two invocations.
-  const detect = Math.max(lease + grace, lease + 2 * interval + W.heartbeatTripMs) + tick + W.invocationGapMs + W.clockMs;
+  const detect =
+    Math.max(lease + grace, lease + 2 * interval + W.heartbeatTripMs) + tick + W.invocationGapMs + W.clockMs;
   const step = tick + W.describeLagMs;
   let plan = 0;
   const volumes = group.resources.filter((r) => r.type === "ebs-volume").length;
@@ -41,7 +42,9 @@ export function livenessBoundMs(timings: readonly Timing[], group: GroupDefiniti
   if (group.fencing === "stop-instance") plan += W.stopMs + step; // fence
   plan += volumes * (W.detachMs + step + W.attachMs + step);
   // Each agent resource: the answer tells the owner (one interval), it starts, it reports (one interval), a pass sees it.
-  const agentResources = group.resources.filter((r) => r.type === "mount" || r.type === "systemd" || r.type === "command");
+  const agentResources = group.resources.filter(
+    (r) => r.type === "mount" || r.type === "systemd" || r.type === "command",
+  );
   plan += agentResources.length * (2 * interval + 2 * W.heartbeatTripMs + W.startMs + tick);
   return detect + plan;
 }

@@ -14,7 +14,12 @@
  * do or learn, while its resources run on.
  */
 import { Agent } from "../../lib/agent/agent.js";
-import { HeartbeatTransportError, ResourceActionError, type HeartbeatReply, type ResourceDriver } from "../../lib/agent/ports.js";
+import {
+  HeartbeatTransportError,
+  ResourceActionError,
+  type HeartbeatReply,
+  type ResourceDriver,
+} from "../../lib/agent/ports.js";
 import type { AgentResourceSpec } from "../../lib/core/agent/spec.js";
 import type { NodeDefinition } from "../../lib/core/definition/types.js";
 import type { Oracle } from "./oracle.js";
@@ -209,7 +214,8 @@ export class Machine {
   }
 
   private killChildren(): void {
-    for (const p of this.processes.values()) if (p.spec.type === "command") this.kill(p, "agent's control group killed");
+    for (const p of this.processes.values())
+      if (p.spec.type === "command") this.kill(p, "agent's control group killed");
     for (const p of this.processes.values()) {
       if (p.spec.type === "mount" && p.starts.size > 0) {
         for (const op of p.starts) op.killed = true;
@@ -230,9 +236,9 @@ export class Machine {
     const n = ++this.count;
     const bootId = uuid(this.rng);
     const startedAt = this.sched.now;
-    let inc: Incarnation | undefined;
+    const self: { inc?: Incarnation } = {};
     const deliver = (fn: () => void): void => {
-      if (inc) this.deliver(inc, fn);
+      if (self.inc) this.deliver(self.inc, fn);
     };
     const agent = new Agent(this.id, {
       bootId,
@@ -252,7 +258,8 @@ export class Machine {
         error: (m) => this.trace(`agent error: ${m}`),
       },
     });
-    inc = { n, agent, startedAt, alive: true };
+    const inc: Incarnation = { n, agent, startedAt, alive: true };
+    self.inc = inc;
     this.incarnation = inc;
     this.trace(`agent boot ${n} (${bootId.slice(0, 8)})`);
     agent.start();
@@ -284,7 +291,9 @@ export class Machine {
       const leg = (): number =>
         inWindow(this.net.slow, this.sched.now) ? this.rng.int(500, 3000) : this.rng.int(5, 80);
       const lost = (windows: [number, number][]): boolean =>
-        !this.powered || inWindow(windows, this.sched.now) || (inWindow(this.net.lossy, this.sched.now) && this.rng.chance(0.5));
+        !this.powered ||
+        inWindow(windows, this.sched.now) ||
+        (inWindow(this.net.lossy, this.sched.now) && this.rng.chance(0.5));
       if (lost(this.net.toAws)) {
         this.trace(`heartbeat ${seq} lost on the way`);
         return;
@@ -306,7 +315,11 @@ export class Machine {
 
   private driver(spec: AgentResourceSpec, deliver: (fn: () => void) => void): ResourceDriver {
     const p = this.proc(spec);
-    const call = (what: string, timeoutMs: number, work: (finish: (ok: boolean, why?: string) => void) => void): Promise<void> =>
+    const call = (
+      what: string,
+      timeoutMs: number,
+      work: (finish: (ok: boolean, why?: string) => void) => void,
+    ): Promise<void> =>
       new Promise((resolve, reject) => {
         let settled = false;
         const end = (fn: () => void): void => {
@@ -330,7 +343,11 @@ export class Machine {
           p.starts.add(op);
           this.update(p);
           const hang = this.hangNext.start.delete(spec.id);
-          const ms = hang ? this.rng.int(20_000, 90_000) : this.rng.chance(0.15) ? this.rng.int(1500, WORLD_LIMITS.startMs) : this.rng.int(100, 1500);
+          const ms = hang
+            ? this.rng.int(20_000, 90_000)
+            : this.rng.chance(0.15)
+              ? this.rng.int(1500, WORLD_LIMITS.startMs)
+              : this.rng.int(100, 1500);
           this.trace(`${spec.id} start begins${hang ? " (will hang)" : ""}`);
           signal?.addEventListener("abort", () => {
             this.sched.after(this.rng.int(5, 50), () => {
@@ -343,8 +360,7 @@ export class Machine {
           });
           this.sched.after(ms, () => {
             if (op.killed || !p.starts.delete(op)) return finish(false, "killed");
-            const attached =
-              spec.type !== "mount" || this.world.volumeAttached(spec.volumeId, this.instanceId ?? "");
+            const attached = spec.type !== "mount" || this.world.volumeAttached(spec.volumeId, this.instanceId ?? "");
             if (attached) p.up = true;
             this.update(p);
             this.trace(`${spec.id} start ${attached ? "done: up" : "failed: device not found"}`);
@@ -363,7 +379,11 @@ export class Machine {
           // A stop program keeps within the timeout it is run with (the operator's stopTimeout when self-fencing,
           // pendingTimeout when asked): mostly quick, sometimes slow (a checkpoint), up to 30 s.
           const slow = Math.floor(Math.min(timeoutMs, 30_000) * 0.95);
-          const ms = hang ? this.rng.int(5_000, 30_000) : this.rng.chance(0.2) ? this.rng.int(Math.min(700, slow), slow) : this.rng.int(50, 700);
+          const ms = hang
+            ? this.rng.int(5_000, 30_000)
+            : this.rng.chance(0.2)
+              ? this.rng.int(Math.min(700, slow), slow)
+              : this.rng.int(50, 700);
           this.trace(`${spec.id} stop begins${hang ? " (will hang)" : ""}`);
           this.sched.after(ms, () => {
             if (!this.powered) return;
@@ -371,7 +391,9 @@ export class Machine {
             p.up = false;
             this.update(p);
             if (spec.type === "mount") this.world.unmounted(this.instanceId ?? "", spec.volumeId);
-            this.trace(`${spec.id} stop done${wasUp ? "" : " (was down)"}${p.starts.size > 0 ? `, ${p.starts.size} start(s) still under way` : ""}`);
+            this.trace(
+              `${spec.id} stop done${wasUp ? "" : " (was down)"}${p.starts.size > 0 ? `, ${p.starts.size} start(s) still under way` : ""}`,
+            );
             finish(true);
           });
         }),
@@ -384,7 +406,6 @@ export class Machine {
 }
 
 function uuid(rng: Prng): string {
-  const hex = (n: number): string =>
-    Array.from({ length: n }, () => "0123456789abcdef"[rng.int(0, 15)]).join("");
+  const hex = (n: number): string => Array.from({ length: n }, () => "0123456789abcdef"[rng.int(0, 15)]).join("");
   return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
 }

@@ -34,7 +34,17 @@ interface Options {
 }
 
 function parse(argv: readonly string[]): Options {
-  const options: Options = { schedules: 10_000, seed: randomInt(0, 2 ** 31), workers: 2, trace: false, stopAtFirst: false, explain: 3, liveness: true, without: [], skip: new Set() };
+  const options: Options = {
+    schedules: 10_000,
+    seed: randomInt(0, 2 ** 31),
+    workers: 2,
+    trace: false,
+    stopAtFirst: false,
+    explain: 3,
+    liveness: true,
+    without: [],
+    skip: new Set(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): number => {
@@ -53,7 +63,10 @@ function parse(argv: readonly string[]): Options {
     else if (arg === "--skip") options.skip = new Set((argv[++i] ?? "").split(",").filter(Boolean).map(Number));
     else if (arg === "--without") options.without = (argv[++i] ?? "").split(",").filter(Boolean);
     else if (arg === "--worker") options.worker = { index: value(), of: value() };
-    else throw new Error(`unknown option ${arg}; use --schedules N --seed S [--workers W] [--only I] [--trace] [--stop-at-first] [--no-liveness] [--without kind,...] [--explain K]`);
+    else
+      throw new Error(
+        `unknown option ${arg}; use --schedules N --seed S [--workers W] [--only I] [--trace] [--stop-at-first] [--no-liveness] [--without kind,...] [--explain K]`,
+      );
   }
   return options;
 }
@@ -98,7 +111,8 @@ async function explain(seed: number, index: number, options: Options): Promise<v
   console.log(`replay: npm run sim -- --seed ${seed} --only ${index} --trace${flags}`);
   console.log(`faults (${original.faults.length + (original.final ? 1 : 0)}), shrunk in ${runs} runs to:`);
   for (const f of schedule.faults) console.log(`  - ${describeFault(f)}`);
-  if (schedule.final) console.log(`  - final: ${schedule.final.node} ${schedule.final.how} at +${schedule.final.at} ms`);
+  if (schedule.final)
+    console.log(`  - final: ${schedule.final.node} ${schedule.final.how} at +${schedule.final.at} ms`);
   console.log(`shrunk schedule: ${JSON.stringify(schedule)}`);
   const lines = result.trace.format().filter((l) => !NOISE.test(l));
   console.log(`trace (last ${Math.min(lines.length, 70)} of ${lines.length} lines, lost heartbeats left out):`);
@@ -128,36 +142,53 @@ async function main(): Promise<number> {
   let events = 0;
   const children: ReturnType<typeof fork>[] = [];
   await Promise.all(
-    Array.from({ length: Math.min(options.workers, Math.max(1, options.schedules)) }, (_, w) =>
-      new Promise<void>((resolve, reject) => {
-        const args = [...process.argv.slice(2), "--worker", String(w), String(options.workers), "--seed", String(options.seed)];
-        const child = fork(process.argv[1]!, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-        children.push(child);
-        child.on("message", (m: WorkerMessage) => {
-          if (m.type === "found") {
-            found.push(m.found);
-            const v = m.found.violations[0];
-            console.log(`schedule ${m.found.index}: ${v?.kind}: ${v?.text}`);
-            if (options.stopAtFirst) for (const c of children) c.kill();
-          } else {
-            ran += m.ran;
-            events += m.events;
-          }
-        });
-        child.on("exit", (code, signal) =>
-          code === 0 || signal === "SIGTERM" ? resolve() : reject(new Error(`worker ${w} exited with ${code ?? signal}`)),
-        );
-      }),
+    Array.from(
+      { length: Math.min(options.workers, Math.max(1, options.schedules)) },
+      (_, w) =>
+        new Promise<void>((resolve, reject) => {
+          const args = [
+            ...process.argv.slice(2),
+            "--worker",
+            String(w),
+            String(options.workers),
+            "--seed",
+            String(options.seed),
+          ];
+          const child = fork(process.argv[1]!, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+          children.push(child);
+          child.on("message", (m: WorkerMessage) => {
+            if (m.type === "found") {
+              found.push(m.found);
+              const v = m.found.violations[0];
+              console.log(`schedule ${m.found.index}: ${v?.kind}: ${v?.text}`);
+              if (options.stopAtFirst) for (const c of children) c.kill();
+            } else {
+              ran += m.ran;
+              events += m.events;
+            }
+          });
+          child.on("exit", (code, signal) =>
+            code === 0 || signal === "SIGTERM"
+              ? resolve()
+              : reject(new Error(`worker ${w} exited with ${code ?? signal}`)),
+          );
+        }),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  console.log(`ran ${ran} schedules (${events} events) in ${seconds.toFixed(1)} s: ${(ran / seconds).toFixed(1)} schedules/s`);
+  console.log(
+    `ran ${ran} schedules (${events} events) in ${seconds.toFixed(1)} s: ${(ran / seconds).toFixed(1)} schedules/s`,
+  );
   found.sort((a, b) => a.index - b.index);
   const byKind = new Map<string, number>();
-  for (const f of found) for (const k of new Set(f.violations.map((v) => v.kind))) byKind.set(k, (byKind.get(k) ?? 0) + 1);
-  if (found.length > 0) console.log(`violating schedules by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
+  for (const f of found)
+    for (const k of new Set(f.violations.map((v) => v.kind))) byKind.set(k, (byKind.get(k) ?? 0) + 1);
+  if (found.length > 0)
+    console.log(`violating schedules by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
   for (const f of found.slice(0, options.explain)) await explain(options.seed, f.index, options);
-  console.log(`sim: ${options.stopAtFirst ? ran : options.schedules} schedules, ${found.length} violations, seed ${options.seed}`);
+  console.log(
+    `sim: ${options.stopAtFirst ? ran : options.schedules} schedules, ${found.length} violations, seed ${options.seed}`,
+  );
   return found.length > 0 ? 1 : 0;
 }
 

@@ -84,7 +84,14 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "baton-mutants-"));
   try {
     console.log(`mutants: seed ${seed}, up to ${schedules} schedules each`);
-    const baseline = await runSim(await bundle(dir, "baseline"), ["--schedules", String(schedules), "--seed", String(seed), "--explain", "0"]);
+    const baseline = await runSim(await bundle(dir, "baseline"), [
+      "--schedules",
+      String(schedules),
+      "--seed",
+      String(seed),
+      "--explain",
+      "0",
+    ]);
     const known = [...new Set(baseline.failing)].sort((a, b) => a - b);
     console.log(`baseline (unmutated): ${baseline.lastLine}`);
     if (known.length > 0) console.log(`  left out of the mutant runs (the baseline fails them): ${known.join(", ")}`);
@@ -99,7 +106,13 @@ async function main(): Promise<number> {
       }
       const started = performance.now();
       const run = await runSim(path, [
-        "--schedules", String(schedules), "--seed", String(seed), "--stop-at-first", "--explain", "0",
+        "--schedules",
+        String(schedules),
+        "--seed",
+        String(seed),
+        "--stop-at-first",
+        "--explain",
+        "0",
         ...(known.length > 0 ? ["--skip", known.join(",")] : []),
       ]);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);

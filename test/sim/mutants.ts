@@ -38,7 +38,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: "silent-source-counts-as-confirmed",
     file: "lib/core/controller/steps.ts",
-    search: "return done(`source ${step.nodeId} fell silent before confirming ${step.resourceId} offline`, {\n          sourceUnconfirmed: true,\n        });",
+    search:
+      "return done(`source ${step.nodeId} fell silent before confirming ${step.resourceId} offline`, {\n          sourceUnconfirmed: true,\n        });",
     replace: "return done(`source ${step.nodeId} fell silent before confirming ${step.resourceId} offline`);",
     breaks: "a source that falls silent during await-offline is taken as having stopped (no fence)",
   },
@@ -47,7 +48,8 @@ export const MUTANTS: readonly Mutant[] = [
     // it. After the fix of issue 8 item 1.1 (inherit every unconfirmed source), point this at the inheritance.
     name: "replacement-plan-drops-sources",
     file: "lib/core/controller/group-decision.ts",
-    search: "return failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`);",
+    search:
+      "return failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`);",
     replace:
       'return start(ctx, "failover", null, false, chooseTarget(group, health, record.plan.target) ?? record.plan.target, "replaced", [...record.failovers, ctx.now]);',
     breaks: "a plan replacing an interrupted move neither waits for nor fences anyone who may still run the group",

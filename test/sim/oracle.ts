@@ -35,9 +35,9 @@ export class Oracle {
   /** A driver's record: `resource` of `group` is (conservatively) running on `node`, or no longer. */
   setRunning(group: string, node: string, resource: string, running: boolean): void {
     let byNode = this.running.get(group);
-    if (!byNode) this.running.set(group, (byNode = new Map()));
+    if (!byNode) this.running.set(group, (byNode = new Map<string, Set<string>>()));
     let set = byNode.get(node);
-    if (!set) byNode.set(node, (set = new Set()));
+    if (!set) byNode.set(node, (set = new Set<string>()));
     if (running === set.has(resource)) return;
     if (running) set.add(resource);
     else set.delete(resource);

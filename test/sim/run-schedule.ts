@@ -48,8 +48,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
 
   const table = new SimTable(sched, rng.fork("table"), oracle, trace);
   const machines = new Map<string, Machine>();
-  const byInstance = (id: string): Machine | undefined =>
-    [...machines.values()].find((m) => m.instanceId === id);
+  const byInstance = (id: string): Machine | undefined => [...machines.values()].find((m) => m.instanceId === id);
   const ec2 = new SimEc2(
     sched,
     rng.fork("ec2"),
@@ -94,7 +93,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
             isBase64Encoded: false,
             requestContext: { authorizer: { iam: { userArn: callerArn } } },
           } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer;
-          const result = await hbHandler(event, { invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:hb" });
+          const result = await hbHandler(event, {
+            invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:hb",
+          });
           return { status: result.statusCode ?? 500, body: JSON.parse(result.body ?? "null") as unknown };
         },
         volumeAttached: (volumeId, instanceId) => {
@@ -296,7 +297,12 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         const others = group.preferredOwners.map(machine).filter(healthy);
         if (others.length === 0) continue;
         const bound = livenessBoundMs(timings, group);
-        const obligation = { group: group.id, others, agentIds: group.resources.filter(isAgentResource).map((r) => r.id), met: false };
+        const obligation = {
+          group: group.id,
+          others,
+          agentIds: group.resources.filter(isAgentResource).map((r) => r.id),
+          met: false,
+        };
         obligations.push(obligation);
         trace.add(`liveness: ${group.id} must run on one of ${others.map((m) => m.id).join(", ")} by +${bound} ms`);
         sched.after(bound, () => {

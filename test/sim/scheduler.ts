@@ -69,7 +69,7 @@ export class Scheduler {
       // Let the promise chains the event set off run before the next event: microtask turns, deep enough for
       // the chains of the code under test (a chain deeper than this goes on at the next event, as code that
       // takes a little time would). A macrotask turn per event would cost an event-loop iteration each.
-      for (let i = 0; i < MICROTASK_TURNS; i++) await undefined;
+      for (let i = 0; i < MICROTASK_TURNS; i++) await Promise.resolve();
     }
     if (!stop()) this.now = Math.max(this.now, until);
   }

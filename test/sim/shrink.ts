@@ -28,7 +28,7 @@ export async function shrink(
     const { final: _final, ...rest } = best;
     await attempt(rest);
   }
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let i = best.faults.length - 1; i >= 0; i--) {
       if (await attempt({ ...best, faults: best.faults.filter((_, j) => j !== i) })) changed = true;

@@ -110,7 +110,14 @@ export class SimEc2 implements Ec2Port {
   }
 
   addInstance(id: string, zone: string, n: number): void {
-    this.instances.set(id, { id, zone, privateIp: `10.0.0.${n}`, publicIp: `54.0.0.${n}`, state: "running", sticky: false });
+    this.instances.set(id, {
+      id,
+      zone,
+      privateIp: `10.0.0.${n}`,
+      publicIp: `54.0.0.${n}`,
+      state: "running",
+      sticky: false,
+    });
     this.snap(id);
   }
 
@@ -244,7 +251,8 @@ export class SimEc2 implements Ec2Port {
     return this.api("StopInstances", true, () => {
       const i = this.instances.get(instanceId);
       if (!i) throw new AwsRejectedError("StopInstances", "InvalidInstanceID.NotFound", instanceId);
-      if (i.state === "pending") throw new AwsRejectedError("StopInstances", "IncorrectState", `${instanceId} is pending`);
+      if (i.state === "pending")
+        throw new AwsRejectedError("StopInstances", "IncorrectState", `${instanceId} is pending`);
       if (i.state === "stopped" || i.state === "terminated") return;
       if (i.state === "stopping") {
         if (i.sticky && force) {
@@ -271,12 +279,18 @@ export class SimEc2 implements Ec2Port {
       if (!v) throw new AwsRejectedError("DetachVolume", "InvalidVolume.NotFound", volumeId);
       const a = v.attachment;
       if (!a || a.instanceId !== instanceId) return; // the adapter: detaching what is detached succeeds
-      if (a.state === "attaching") throw new AwsRejectedError("DetachVolume", "IncorrectState", `${volumeId} is attaching`);
+      if (a.state === "attaching")
+        throw new AwsRejectedError("DetachVolume", "IncorrectState", `${volumeId} is attaching`);
       const inst = this.instances.get(instanceId);
-      const mayWrite = inst !== undefined && inst.state !== "stopped" && this.machines.mountMayRun(instanceId, volumeId);
+      const mayWrite =
+        inst !== undefined && inst.state !== "stopped" && this.machines.mountMayRun(instanceId, volumeId);
       this.trace.add(`ec2: DetachVolume ${volumeId} from ${instanceId} (force=${force}) [${a.state}]`);
       if (force) {
-        if (mayWrite) this.oracle.violate("volume", `${volumeId} force-detached from ${instanceId}, which may still write it (running, mount up)`);
+        if (mayWrite)
+          this.oracle.violate(
+            "volume",
+            `${volumeId} force-detached from ${instanceId}, which may still write it (running, mount up)`,
+          );
         a.timer?.cancel();
         a.state = "detaching";
         this.snap(v.id);
@@ -284,11 +298,12 @@ export class SimEc2 implements Ec2Port {
         return;
       }
       if (a.state === "detaching" || a.state === "busy") {
-        if (a.state === "detaching") throw new AwsRejectedError("DetachVolume", "IncorrectState", `${volumeId} is detaching`);
+        if (a.state === "detaching")
+          throw new AwsRejectedError("DetachVolume", "IncorrectState", `${volumeId} is detaching`);
         return;
       }
       if (mayWrite) {
-        this.oracle.violate("volume", `${volumeId} detached from ${instanceId}, which may still write it (running, mount up)`);
+        // A mounted volume does not leave a running instance: the detach waits `busy` until it is unmounted.
         a.state = "busy";
         this.snap(v.id);
         return;
@@ -324,7 +339,10 @@ export class SimEc2 implements Ec2Port {
       if (old !== undefined && old !== instanceId) {
         const oi = this.instances.get(old);
         if (oi && oi.state !== "stopped" && this.machines.mountMayRun(old, volumeId)) {
-          this.oracle.violate("volume", `${volumeId} attached to ${instanceId} while ${old} (${oi.state}, mount may run) may still write it`);
+          this.oracle.violate(
+            "volume",
+            `${volumeId} attached to ${instanceId} while ${old} (${oi.state}, mount may run) may still write it`,
+          );
         }
       }
       this.trace.add(`ec2: AttachVolume ${volumeId} to ${instanceId}`);

@@ -10,7 +10,11 @@
  * Every committed group write is shown to the oracle with the guard item as it stood at that instant.
  */
 import { AwsUnavailableError } from "../../../lib/core/controller/aws-errors.js";
-import { type ClusterLogEntry, type ClusterStateStore, StateConflictError } from "../../../lib/core/controller/ports.js";
+import {
+  type ClusterLogEntry,
+  type ClusterStateStore,
+  StateConflictError,
+} from "../../../lib/core/controller/ports.js";
 import type {
   ClusterSnapshot,
   ControllerLease,
@@ -78,7 +82,7 @@ export class SimTable {
       const groups = new Map<GroupId, GroupRecord>();
       let guard: GuardRecord | null = null;
       let lease: ControllerLease | null = null;
-      for (let i = 0; i < keys.length; ) {
+      for (let i = 0; i < keys.length;) {
         await this.latency();
         const size = this.rng.int(1, 4);
         for (const key of keys.slice(i, i + size)) {
@@ -165,8 +169,14 @@ export class SimTable {
     const desired = Object.entries(next.desired)
       .map(([id, s]) => `${id}=${s}`)
       .join(",");
-    if (previous?.epoch !== next.epoch || previous.status !== next.status || previous.plan?.stepIndex !== next.plan?.stepIndex) {
-      const plan = next.plan ? ` plan ${next.plan.kind} ${next.plan.source ?? "-"}->${next.plan.target}${stepText}` : "";
+    if (
+      previous?.epoch !== next.epoch ||
+      previous.status !== next.status ||
+      previous.plan?.stepIndex !== next.plan?.stepIndex
+    ) {
+      const plan = next.plan
+        ? ` plan ${next.plan.kind} ${next.plan.source ?? "-"}->${next.plan.target}${stepText}`
+        : "";
       this.trace.add(
         `table: group ${next.groupId} v${next.version} epoch ${next.epoch} owner ${next.owner ?? "-"} ${next.status}${plan} [${desired}]`,
       );
@@ -186,17 +196,20 @@ export class SimTable {
             throw new StaleHeartbeatError(`stale heartbeat (${verdict.kind})`);
           }
           const newBoot = verdict.kind === "new-boot";
-          this.nodes.set(heartbeat.nodeId, deepFreeze({
-            nodeId: heartbeat.nodeId,
-            bootId: heartbeat.bootId,
-            seq: heartbeat.seq,
-            receivedAt,
-            bootStartedAt: newBoot || !current ? receivedAt : current.bootStartedAt,
-            resources: { ...heartbeat.resources },
-            retiredBoots: newBoot ? verdict.retiredBoots : (current?.retiredBoots ?? []),
-            leaving: heartbeat.leaving === true,
-            epochs: { ...(heartbeat.epochs ?? {}) },
-          }));
+          this.nodes.set(
+            heartbeat.nodeId,
+            deepFreeze({
+              nodeId: heartbeat.nodeId,
+              bootId: heartbeat.bootId,
+              seq: heartbeat.seq,
+              receivedAt,
+              bootStartedAt: newBoot || !current ? receivedAt : current.bootStartedAt,
+              resources: { ...heartbeat.resources },
+              retiredBoots: newBoot ? verdict.retiredBoots : (current?.retiredBoots ?? []),
+              leaving: heartbeat.leaving === true,
+              epochs: { ...(heartbeat.epochs ?? {}) },
+            }),
+          );
         },
         (m) => new StoreUnavailableError(m),
       ),
