@@ -50,7 +50,8 @@ export type Fault =
       readonly kind: "strike-plan";
       readonly nth: number;
       readonly who: "target" | "source";
-      readonly how: "dies" | "to-aws" | "from-aws" | "both" | "agent-restart" | "agent-crash";
+      /** agent-pause: only on a node whose every group is fenced (ClusterShape.pausable). */
+      readonly how: "dies" | "to-aws" | "from-aws" | "both" | "agent-restart" | "agent-crash" | "agent-pause";
       readonly delayMs: number;
       readonly healMs: number;
     };
@@ -155,7 +156,7 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
           kind: "strike-plan",
           nth: rng.int(1, 3),
           who: rng.pick(["target", "source"] as const),
-          how: rng.pick(["dies", "to-aws", "from-aws", "both", "agent-restart", "agent-crash"] as const),
+          how: rng.pick(["dies", "to-aws", "from-aws", "both", "agent-restart", "agent-crash", "agent-pause"] as const),
           delayMs: rng.chance(0.3) ? 0 : rng.int(0, 15_000),
           healMs: rng.int(5_000, 40_000),
         });

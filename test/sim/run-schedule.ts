@@ -12,6 +12,7 @@ import { Controllers, type InvocationFaults } from "./controllers.js";
 import { simDefinitions } from "./definitions.js";
 import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
 import { livenessBoundMs } from "./liveness.js";
+import { clusterShape } from "./schedules.js";
 import { Machine } from "./machine.js";
 import { Oracle, type Violation } from "./oracle.js";
 import { Prng } from "./prng.js";
@@ -169,6 +170,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   const powerOn = (m: Machine): void => (m.instanceId ? ec2.powerOn(m.instanceId) : m.powerOn());
 
   const strikes = schedule.faults.filter((f) => f.kind === "strike-plan");
+  const pausable = clusterShape().pausable;
   let moves = 0;
   table.onGroupWrite = (previous, next) => {
     // Only moves of phase one are struck: the final fault's own move is what liveness is checked on.
@@ -191,6 +193,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
             break;
           case "agent-crash":
             m.crashAgent();
+            break;
+          case "agent-pause":
+            if (pausable.includes(m.id)) m.pauseAgent(f.healMs);
             break;
           default: {
             const window: [number, number] = [sched.now, sched.now + f.healMs];

@@ -302,8 +302,9 @@ export class SimEc2 implements Ec2Port {
           throw new AwsRejectedError("DetachVolume", "IncorrectState", `${volumeId} is detaching`);
         return;
       }
-      if (mayWrite) {
-        // A mounted volume does not leave a running instance: the detach waits `busy` until it is unmounted.
+      if (mayWrite && this.rng.chance(0.5)) {
+        // A mounted volume may stay `busy` until it is unmounted (Xen); on Nitro the detach can go through,
+        // under the running system's feet: judged when it completes (finishDetach).
         a.state = "busy";
         this.snap(v.id);
         return;
@@ -317,6 +318,10 @@ export class SimEc2 implements Ec2Port {
 
   private finishDetach(v: Volume): void {
     if (!v.attachment) return;
+    const holder = this.instances.get(v.attachment.instanceId);
+    if (holder && holder.state !== "stopped" && this.machines.mountMayRun(holder.id, v.id)) {
+      this.oracle.violate("volume", `${v.id} detached from ${holder.id}, which is ${holder.state} and still has it mounted`);
+    }
     this.trace.add(`ec2: ${v.id} detached from ${v.attachment.instanceId}`);
     v.attachment.timer?.cancel();
     v.attachment = undefined;
