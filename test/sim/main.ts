@@ -185,7 +185,11 @@ async function main(): Promise<number> {
     for (const k of new Set(f.violations.map((v) => v.kind))) byKind.set(k, (byKind.get(k) ?? 0) + 1);
   if (found.length > 0)
     console.log(`violating schedules by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
-  for (const f of found.slice(0, options.explain)) await explain(options.seed, f.index, options);
+  // Shrink and print the first schedule of each kind of violation, then more of the first kinds, up to --explain.
+  const firstOfKind = new Map<string | undefined, Found>();
+  for (const f of found) if (!firstOfKind.has(f.violations[0]?.kind)) firstOfKind.set(f.violations[0]?.kind, f);
+  const chosen = [...new Set([...firstOfKind.values(), ...found])].slice(0, options.explain);
+  for (const f of chosen) await explain(options.seed, f.index, options);
   console.log(
     `sim: ${options.stopAtFirst ? ran : options.schedules} schedules, ${found.length} violations, seed ${options.seed}`,
   );

@@ -320,7 +320,10 @@ export class SimEc2 implements Ec2Port {
     if (!v.attachment) return;
     const holder = this.instances.get(v.attachment.instanceId);
     if (holder && holder.state !== "stopped" && this.machines.mountMayRun(holder.id, v.id)) {
-      this.oracle.violate("volume", `${v.id} detached from ${holder.id}, which is ${holder.state} and still has it mounted`);
+      this.oracle.violate(
+        "volume",
+        `${v.id} detached from ${holder.id}, which is ${holder.state} and still has it mounted`,
+      );
     }
     this.trace.add(`ec2: ${v.id} detached from ${v.attachment.instanceId}`);
     v.attachment.timer?.cancel();
