@@ -156,7 +156,14 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     rng.fork("controllers"),
     invocationFaults,
   );
-  controllers.schedule(SIM_START + rng.int(4000, 8000), SIM_START + schedule.durationMs);
+  // The one-minute schedule at a random phase: the invocation in flight when the schedule begins (its last
+  // passes, as a `{"passes": N}` one), then scheduled ones. A deploy is then followed by an invocation that uses
+  // it at any point of the schedule, not only a minute in.
+  const phase = rng.int(10_000, 60_000);
+  sched.at(SIM_START + rng.int(4000, 8000), () =>
+    controllers.extra(Math.max(1, Math.floor((phase - 8_000) / base.timing.controllerTickMs))),
+  );
+  controllers.schedule(SIM_START + phase, SIM_START + schedule.durationMs);
 
   const machine = (id: string): Machine => {
     const m = machines.get(id);
