@@ -67,6 +67,8 @@ export interface MachineWorld {
   /** Whether the volume is attached (state attached) to the instance. */
   volumeAttached(volumeId: string, instanceId: string): boolean;
   unmounted(instanceId: string, volumeId: string): void;
+  /** Absolute time phase one ends. */
+  readonly phaseOneEnd: number;
 }
 
 export class Machine {
@@ -342,13 +344,18 @@ export class Machine {
           const op: StartOp = { killed: false };
           p.starts.add(op);
           this.update(p);
+          // A start sometimes hangs for a while (a slow disk, a lock): by fault, or 3 % of the starts that
+          // begin in phase one (10..20 s, so that it is over before liveness is judged).
           const hang = this.hangNext.start.delete(spec.id);
+          const stall = !hang && this.sched.now < this.world.phaseOneEnd && this.rng.chance(0.03);
           const ms = hang
             ? this.rng.int(20_000, 90_000)
-            : this.rng.chance(0.15)
-              ? this.rng.int(1500, WORLD_LIMITS.startMs)
-              : this.rng.int(100, 1500);
-          this.trace(`${spec.id} start begins${hang ? " (will hang)" : ""}`);
+            : stall
+              ? this.rng.int(10_000, 20_000)
+              : this.rng.chance(0.15)
+                ? this.rng.int(1500, WORLD_LIMITS.startMs)
+                : this.rng.int(100, 1500);
+          this.trace(`${spec.id} start begins${hang || stall ? ` (will take ${ms} ms)` : ""}`);
           signal?.addEventListener("abort", () => {
             this.sched.after(this.rng.int(5, 50), () => {
               if (!p.starts.has(op)) return;

@@ -104,6 +104,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           return a?.instanceId === instanceId && a.state === "attached";
         },
         unmounted: (instanceId, volumeId) => ec2.unmounted(instanceId, volumeId),
+        phaseOneEnd: SIM_START + PHASE_ONE_END,
       },
       rng.fork(`machine-${node.id}`),
       (id) => groupOf.get(id) ?? "?",
@@ -180,14 +181,17 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   const pausable = clusterShape().pausable;
   let moves = 0;
   table.onGroupWrite = (previous, next) => {
-    // Only moves of phase one are struck: the final fault's own move is what liveness is checked on.
-    if (!next.plan || previous?.epoch === next.epoch || sched.now >= SIM_START + PHASE_ONE_END) return;
+    // Only moves that start before the final fault are struck: the final fault's own move is what liveness is
+    // checked on (and a node struck near it is not counted healthy then).
+    const until = SIM_START + (schedule.final?.at ?? schedule.durationMs);
+    if (!next.plan || previous?.epoch === next.epoch || sched.now >= until) return;
     moves++;
     for (const f of strikes) {
       if (f.nth !== moves) continue;
       const id = f.who === "target" ? next.plan.target : next.plan.source;
       if (id === null) continue;
       sched.after(f.delayMs, () => {
+        if (sched.now >= until) return;
         trace.add(`FAULT ${describeFault(f)}: ${id}`);
         const m = machine(id);
         switch (f.how) {
