@@ -344,10 +344,10 @@ export class Machine {
           const op: StartOp = { killed: false };
           p.starts.add(op);
           this.update(p);
-          // A start sometimes hangs for a while (a slow disk, a lock): by fault, or 3 % of the starts that
+          // A start sometimes hangs for a while (a slow disk, a lock): by fault, or 8 % of the starts that
           // begin in phase one (10..20 s, so that it is over before liveness is judged).
           const hang = this.hangNext.start.delete(spec.id);
-          const stall = !hang && this.sched.now < this.world.phaseOneEnd && this.rng.chance(0.03);
+          const stall = !hang && this.sched.now < this.world.phaseOneEnd && this.rng.chance(0.08);
           const ms = hang
             ? this.rng.int(20_000, 90_000)
             : stall
