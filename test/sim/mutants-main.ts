@@ -93,6 +93,7 @@ async function main(): Promise<number> {
       String(seed),
       "--explain",
       "0",
+      ...extra,
     ]);
     const known = [...new Set(baseline.failing)].sort((a, b) => a - b);
     console.log(`baseline (unmutated): ${baseline.lastLine}`);
