@@ -1,5 +1,5 @@
 /**
- * `npm run sim:mutants -- [--schedules K] [--seed S] [--no-liveness]`: bundles the simulation once as it is (the baseline)
+ * `npm run sim:mutants -- [--schedules K] [--seed S] [--no-liveness] [--mutant NAME]`: bundles the simulation once as it is (the baseline)
  * and once per mutant (test/sim/mutants.ts) with esbuild, the mutant applied as a literal search/replace
  * when its file is loaded; runs the baseline over K schedules, then each mutant over the same schedules,
  * leaving out those the baseline already fails, until its first violation. A mutant is caught when it
@@ -82,6 +82,10 @@ async function main(): Promise<number> {
   const schedules = option("--schedules", 3000);
   // --no-liveness: judge safety only (while known liveness bugs make the baseline and the mutants fail alike).
   const extra = argv.includes("--no-liveness") ? ["--no-liveness"] : [];
+  // --mutant NAME: that one only.
+  const only = argv.includes("--mutant") ? argv[argv.indexOf("--mutant") + 1] : undefined;
+  const mutants = MUTANTS.filter((m) => only === undefined || m.name === only);
+  if (mutants.length === 0) throw new Error(`no mutant named ${only}; see test/sim/mutants.ts`);
   const seed = option("--seed", randomInt(0, 2 ** 31));
   const dir = mkdtempSync(join(tmpdir(), "baton-mutants-"));
   try {
@@ -99,7 +103,7 @@ async function main(): Promise<number> {
     console.log(`baseline (unmutated): ${baseline.lastLine}`);
     if (known.length > 0) console.log(`  left out of the mutant runs (the baseline fails them): ${known.join(", ")}`);
     let caught = 0;
-    for (const mutant of MUTANTS) {
+    for (const mutant of mutants) {
       let path: string;
       try {
         path = await bundle(dir, mutant.name, mutant);
@@ -129,8 +133,8 @@ async function main(): Promise<number> {
         console.log(`- ${mutant.name}: NOT CAUGHT in ${schedules} schedules (${seconds} s): ${mutant.breaks}`);
       }
     }
-    console.log(`mutants: ${caught} of ${MUTANTS.length} caught`);
-    return caught === MUTANTS.length ? 0 : 1;
+    console.log(`mutants: ${caught} of ${mutants.length} caught`);
+    return caught === mutants.length ? 0 : 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
