@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     const i = argv.indexOf(name);
     return i >= 0 ? Number(argv[i + 1]) : fallback;
   };
-  const schedules = option("--schedules", 3000);
+  const schedules = option("--schedules", 10_000);
   // --no-liveness: judge safety only (while known liveness bugs make the baseline and the mutants fail alike).
   const extra = argv.includes("--no-liveness") ? ["--no-liveness"] : [];
   // --mutant NAME: that one only.
