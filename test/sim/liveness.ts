@@ -1,0 +1,50 @@
+/**
+ * The liveness bound, written out here from the definition's numbers and the simulated world's own limits,
+ * with the simulation's own formula (docs/safety.md, docs/simulation.md): it imports nothing of the core's
+ * timing functions. When the owner of a settled group is lost for good at T, and every other node and AWS
+ * are healthy, the group's agent resources must run on another preferred owner (its table owner) by T + bound.
+ */
+import type { GroupDefinition, Timing } from "../../lib/core/definition/types.js";
+
+/** Limits of the simulated world (world/ec2.ts, machine.ts). */
+export const WORLD_LIMITS = {
+  /** A StopInstances takes up to 15 s to show `stopped` (a powered-off machine: 3 s). */
+  stopMs: 15_000,
+  detachMs: 8_000,
+  attachMs: 5_000,
+  /** A describe may show the state of up to 2 s ago; an API call takes up to ~0.3 s. */
+  describeLagMs: 2_300,
+  /** Most starts take up to 1.5 s, some up to 6 s. */
+  startMs: 6_000,
+  /** Heartbeat legs, both ways. */
+  heartbeatTripMs: 200,
+  /** A scheduled invocation stops starting passes tick + 2 s before the next, which may start 1.5 s late. */
+  invocationGapMs: 5_500,
+  /** Clock offsets between Lambda hosts (±50 ms each) and rounding. */
+  clockMs: 200,
+} as const;
+
+export function livenessBoundMs(timings: readonly Timing[], group: GroupDefinition): number {
+  const lease = Math.max(...timings.map((t) => t.leaseDurationMs));
+  const interval = Math.max(...timings.map((t) => t.heartbeatIntervalMs));
+  const tick = Math.max(...timings.map((t) => t.controllerTickMs));
+  const grace = Math.max(2_000, lease / 5);
+  const W = WORLD_LIMITS;
+  // Detection: a silent owner is down lease + grace after its last heartbeat was received; a one-way cut
+  // owner (answers lost) has stopped and says so by lease + two intervals. Then the next pass, which may
+  // fall in the gap between two invocations.
+  const detect =
+    Math.max(lease + grace, lease + 2 * interval + W.heartbeatTripMs) + tick + W.invocationGapMs + W.clockMs;
+  const step = tick + W.describeLagMs;
+  let plan = 0;
+  const volumes = group.resources.filter((r) => r.type === "ebs-volume").length;
+  if (volumes > 0) plan += step; // volume zone check
+  if (group.fencing === "stop-instance") plan += W.stopMs + step; // fence
+  plan += volumes * (W.detachMs + step + W.attachMs + step);
+  // Each agent resource: the answer tells the owner (one interval), it starts, it reports (one interval), a pass sees it.
+  const agentResources = group.resources.filter(
+    (r) => r.type === "mount" || r.type === "systemd" || r.type === "command",
+  );
+  plan += agentResources.length * (2 * interval + 2 * W.heartbeatTripMs + W.startMs + tick);
+  return detect + plan;
+}

@@ -1,0 +1,355 @@
+/**
+ * Runs one schedule: builds the world (table, EC2, Route 53, machines with real agents, the real heartbeat
+ * handler, the real controller handler), applies the faults at their times, and lets the oracle judge.
+ */
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
+import { indexCluster } from "../../lib/core/cluster-index.js";
+import type { ClusterDefinition, Timing } from "../../lib/core/definition/types.js";
+import { isAgentResource } from "../../lib/core/definition/types.js";
+import { agentResourceSpecs } from "../../lib/core/heartbeat/agent-resources.js";
+import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handlers/heartbeat.js";
+import { Controllers, type InvocationFaults } from "./controllers.js";
+import { simDefinitions } from "./definitions.js";
+import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
+import { livenessBoundMs } from "./liveness.js";
+import { clusterShape } from "./schedules.js";
+import { Machine } from "./machine.js";
+import { Oracle, type Violation } from "./oracle.js";
+import { Prng } from "./prng.js";
+import { Scheduler } from "./scheduler.js";
+import { Trace } from "./trace.js";
+import { SimDns } from "./world/dns.js";
+import { SimEc2, type Windows } from "./world/ec2.js";
+import { SimTable } from "./world/table.js";
+
+/** 02:00 UTC: inside postgres's failback window (01:00-05:00), so failbacks happen too. */
+export const SIM_START = Date.UTC(2026, 10, 22, 2, 0, 0);
+
+export interface ScheduleResult {
+  readonly violations: readonly Violation[];
+  readonly trace: Trace;
+  readonly events: number;
+}
+
+export interface RunOptions {
+  /** Check the liveness bound after the final fault (default true). */
+  readonly liveness?: boolean;
+}
+
+export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<ScheduleResult> {
+  const definitions = simDefinitions();
+  const base = definitions[0]!;
+  const sched = new Scheduler(SIM_START);
+  const rng = new Prng(schedule.seed);
+  const trace = new Trace(() => sched.now, SIM_START);
+  const oracle = new Oracle(() => sched.now, trace);
+  const windows: Windows = { throttleStorm: [], stickyStop: [], stickyDetach: [], lostAnswers: [] };
+  let definition: ClusterDefinition = base;
+  const timings: Timing[] = [base.timing];
+
+  const table = new SimTable(sched, rng.fork("table"), oracle, trace);
+  const machines = new Map<string, Machine>();
+  const byInstance = (id: string): Machine | undefined => [...machines.values()].find((m) => m.instanceId === id);
+  const ec2 = new SimEc2(
+    sched,
+    rng.fork("ec2"),
+    oracle,
+    trace,
+    {
+      mountMayRun: (instanceId, volumeId) => byInstance(instanceId)?.mountMayRun(volumeId) ?? false,
+      instanceStopped: (instanceId) => byInstance(instanceId)?.powerOff(),
+      instanceRunning: (instanceId) => byInstance(instanceId)?.powerOn(),
+    },
+    windows,
+  );
+  const dns = new SimDns(sched, rng.fork("dns"), windows);
+
+  let hbHandler: HeartbeatHandler;
+  const deployHeartbeat = (): void => {
+    const hbRng = rng.fork(`hb-${timings.length}`);
+    hbHandler = createHeartbeatHandler({
+      index: indexCluster(definition),
+      store: table.heartbeats,
+      // Each invocation may land on another Lambda host: its clock is off by up to ±50 ms.
+      clock: { now: () => sched.now + hbRng.int(-50, 50) },
+      logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+  };
+  deployHeartbeat();
+
+  const groupOf = new Map<string, string>();
+  for (const g of base.groups) for (const r of g.resources) groupOf.set(r.id, g.id);
+  let n = 0;
+  for (const node of base.nodes) {
+    if (node.kind === "ec2") ec2.addInstance(node.instanceId, node.availabilityZone, ++n);
+    const machine = new Machine(
+      node,
+      {
+        sched,
+        oracle,
+        trace,
+        invokeHeartbeat: async (body, callerArn) => {
+          const event = {
+            body,
+            isBase64Encoded: false,
+            requestContext: { authorizer: { iam: { userArn: callerArn } } },
+          } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer;
+          const result = await hbHandler(event, {
+            invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:hb",
+          });
+          return { status: result.statusCode ?? 500, body: JSON.parse(result.body ?? "null") as unknown };
+        },
+        volumeAttached: (volumeId, instanceId) => {
+          const a = ec2.volumes.get(volumeId)?.attachment;
+          return a?.instanceId === instanceId && a.state === "attached";
+        },
+        unmounted: (instanceId, volumeId) => ec2.unmounted(instanceId, volumeId),
+        phaseOneEnd: SIM_START + PHASE_ONE_END,
+      },
+      rng.fork(`machine-${node.id}`),
+      (id) => groupOf.get(id) ?? "?",
+    );
+    machines.set(node.id, machine);
+    sched.at(SIM_START + rng.int(0, 2000), () => machine.bootAgent());
+  }
+  // A settled cluster to begin with: each group online on its first preferred owner, epoch 1.
+  for (const g of base.groups) {
+    const owner = g.preferredOwners[0]!;
+    const m = machines.get(owner)!;
+    table.groups.set(g.id, {
+      groupId: g.id,
+      version: 1,
+      owner,
+      epoch: 1,
+      status: "online",
+      statusReason: "settled before the schedule",
+      since: SIM_START,
+      plan: null,
+      failovers: [],
+      failedOn: {},
+      desired: Object.fromEntries(g.resources.filter(isAgentResource).map((r) => [r.id, "online" as const])),
+    });
+    oracle.groupWritten(g.id, 1, false);
+    for (const spec of agentResourceSpecs(g)) m.seedRunning(spec);
+  }
+  for (const g of base.groups) {
+    for (const r of g.resources) {
+      if (r.type === "ebs-volume") {
+        const zone = base.nodes.find((x) => x.kind === "ec2")?.availabilityZone ?? "us-east-1a";
+        ec2.addVolume(r.volumeId, zone);
+      }
+      if (r.type === "elastic-ip") ec2.addAddress(r.allocationId, "54.1.1.1");
+      const owner = base.nodes.find((x) => x.id === g.preferredOwners[0]);
+      if (r.type === "ebs-volume" && owner?.kind === "ec2") ec2.seedAttachment(r.volumeId, owner.instanceId, r.device);
+      if (r.type === "elastic-ip" && owner?.kind === "ec2") ec2.seedAssociation(r.allocationId, owner.instanceId);
+    }
+  }
+
+  const invocationFaults = new Map<number, InvocationFaults>();
+  for (const f of schedule.faults) {
+    if (f.kind === "controller-crash")
+      invocationFaults.set(f.invocation, { ...invocationFaults.get(f.invocation), crashAtCall: f.call });
+    if (f.kind === "controller-pause")
+      invocationFaults.set(f.invocation, { ...invocationFaults.get(f.invocation), pauseAtCall: f.call, pauseMs: f.ms });
+  }
+  const controllers = new Controllers(
+    { sched, trace, table, ec2, dns, definition: () => definition },
+    rng.fork("controllers"),
+    invocationFaults,
+  );
+  // The one-minute schedule at a random phase: the invocation in flight when the schedule begins (its last
+  // passes, as a `{"passes": N}` one), then scheduled ones. A deploy is then followed by an invocation that uses
+  // it at any point of the schedule, not only a minute in.
+  const phase = rng.int(10_000, 60_000);
+  sched.at(SIM_START + rng.int(4000, 8000), () =>
+    controllers.extra(Math.max(1, Math.floor((phase - 8_000) / base.timing.controllerTickMs))),
+  );
+  controllers.schedule(SIM_START + phase, SIM_START + schedule.durationMs);
+
+  const machine = (id: string): Machine => {
+    const m = machines.get(id);
+    if (!m) throw new Error(`no node ${id}`);
+    return m;
+  };
+  const at = (t: number, fn: () => void): void => void sched.at(SIM_START + t, fn);
+  const abs = (t: number): number => SIM_START + t;
+  // Power off (EC2 through EC2, so it shows `stopped`) and on.
+  const powerOff = (m: Machine): void => (m.instanceId ? ec2.powerOff(m.instanceId) : m.powerOff());
+  const powerOn = (m: Machine): void => (m.instanceId ? ec2.powerOn(m.instanceId) : m.powerOn());
+
+  const strikes = schedule.faults.filter((f) => f.kind === "strike-plan");
+  const pausable = clusterShape().pausable;
+  let moves = 0;
+  table.onGroupWrite = (previous, next) => {
+    // Only moves that start before the final fault are struck: the final fault's own move is what liveness is
+    // checked on (and a node struck near it is not counted healthy then).
+    const until = SIM_START + (schedule.final?.at ?? schedule.durationMs);
+    if (!next.plan || previous?.epoch === next.epoch || sched.now >= until) return;
+    moves++;
+    for (const f of strikes) {
+      if (f.nth !== moves) continue;
+      const id = f.who === "target" ? next.plan.target : next.plan.source;
+      if (id === null) continue;
+      sched.after(f.delayMs, () => {
+        if (sched.now >= until) return;
+        trace.add(`FAULT ${describeFault(f)}: ${id}`);
+        const m = machine(id);
+        switch (f.how) {
+          case "dies":
+            powerOff(m);
+            sched.after(f.healMs, () => powerOn(m));
+            break;
+          case "agent-restart":
+            m.restartAgent();
+            break;
+          case "agent-crash":
+            m.crashAgent();
+            break;
+          case "agent-pause":
+            if (pausable.includes(m.id)) m.pauseAgent(f.healMs);
+            break;
+          default: {
+            const window: [number, number] = [sched.now, sched.now + f.healMs];
+            if (f.how !== "from-aws") m.net.toAws.push(window);
+            if (f.how !== "to-aws") m.net.fromAws.push(window);
+          }
+        }
+      });
+    }
+  };
+
+  for (const f of schedule.faults) {
+    if (!("at" in f)) continue;
+    at(f.at, () => trace.add(`FAULT ${describeFault(f)}`));
+    switch (f.kind) {
+      case "node-dies":
+        at(f.at, () => powerOff(machine(f.node)));
+        break;
+      case "node-returns":
+        at(f.at, () => powerOn(machine(f.node)));
+        break;
+      case "partition": {
+        const net = machine(f.node).net;
+        if (f.direction !== "from-aws") net.toAws.push([abs(f.at), abs(f.until)]);
+        if (f.direction !== "to-aws") net.fromAws.push([abs(f.at), abs(f.until)]);
+        break;
+      }
+      case "slow-heartbeats":
+        machine(f.node).net.slow.push([abs(f.at), abs(f.until)]);
+        break;
+      case "lossy-heartbeats":
+        machine(f.node).net.lossy.push([abs(f.at), abs(f.until)]);
+        break;
+      case "agent-crash":
+        at(f.at, () => machine(f.node).crashAgent());
+        break;
+      case "agent-restart":
+        at(f.at, () => machine(f.node).restartAgent());
+        break;
+      case "agent-pause":
+        at(f.at, () => machine(f.node).pauseAgent(f.ms));
+        break;
+      case "resource-dies":
+        at(f.at, () => machine(f.node).crashResource(f.resource));
+        break;
+      case "hang-next":
+        at(f.at, () => machine(f.node).hangNext[f.op].add(f.resource));
+        break;
+      case "extra-controller":
+        at(f.at, () => controllers.extra(f.passes));
+        break;
+      case "throttle-storm":
+        windows.throttleStorm.push([abs(f.at), abs(f.until)]);
+        break;
+      case "sticky-stop":
+        windows.stickyStop.push([abs(f.at), abs(f.until)]);
+        break;
+      case "sticky-detach":
+        windows.stickyDetach.push([abs(f.at), abs(f.until)]);
+        break;
+      case "lost-answers":
+        windows.lostAnswers.push([abs(f.at), abs(f.until)]);
+        table.lostAnswersFrom = Math.min(table.lostAnswersFrom, abs(f.at));
+        table.lostAnswersUntil = Math.max(table.lostAnswersUntil, abs(f.until));
+        break;
+      case "deploy":
+        at(f.at, () => {
+          definition = definitions[f.variant] ?? base;
+          timings.push(definition.timing);
+          deployHeartbeat();
+        });
+        break;
+    }
+  }
+
+  let endAt = SIM_START + schedule.durationMs;
+  const final = schedule.final;
+  if (final) {
+    at(final.at, () => {
+      trace.add(`FINAL FAULT ${final.node} ${final.how === "dies" ? "dies" : `cut off (${final.how}) for good`}`);
+      const victim = machine(final.node);
+      if (final.how === "dies") powerOff(victim);
+      else {
+        if (final.how !== "from-aws") victim.net.toAws.push([sched.now, Infinity]);
+        if (final.how !== "to-aws") victim.net.fromAws.push([sched.now, Infinity]);
+      }
+      const now = sched.now;
+      const healthy = (m: Machine): boolean =>
+        m !== victim &&
+        m.powered &&
+        m.agentAlive &&
+        m.pausedUntil < now &&
+        ![m.net.toAws, m.net.fromAws, m.net.lossy, m.net.slow].some((w) => w.some(([, b]) => b > now - 5_000));
+      const awsHealthy = ![windows.throttleStorm, windows.stickyStop, windows.stickyDetach, windows.lostAnswers].some(
+        (w) => w.some(([, b]) => b > now - 5_000),
+      );
+      const obligations: { group: string; others: Machine[]; agentIds: string[]; met: boolean }[] = [];
+      for (const group of definition.groups) {
+        const record = table.groups.get(group.id);
+        if (options.liveness === false) continue;
+        if (!record || record.status !== "online" || record.owner !== victim.id || !awsHealthy) continue;
+        const recent = record.failovers.filter((t) => now - t < group.failover.periodMs);
+        if (recent.length >= group.failover.threshold) continue;
+        const others = group.preferredOwners.map(machine).filter(healthy);
+        if (others.length === 0) continue;
+        const bound = livenessBoundMs(timings, group);
+        const obligation = {
+          group: group.id,
+          others,
+          agentIds: group.resources.filter(isAgentResource).map((r) => r.id),
+          met: false,
+        };
+        obligations.push(obligation);
+        trace.add(`liveness: ${group.id} must run on one of ${others.map((m) => m.id).join(", ")} by +${bound} ms`);
+        sched.after(bound, () => {
+          if (obligation.met) return;
+          const owner = table.groups.get(group.id)?.owner;
+          oracle.violate(
+            "liveness",
+            `group ${group.id} is not running on another preferred owner ${bound} ms after ${victim.id} was lost (table owner ${owner ?? "-"}, status ${table.groups.get(group.id)?.status ?? "-"})`,
+          );
+        });
+      }
+      // The schedule ends a few seconds after every obligation is met (or 30 s after the fault when there is none).
+      endAt = Math.min(endAt, now + 30_000);
+      const poll = (): void => {
+        for (const o of obligations) {
+          const owner = table.groups.get(o.group)?.owner;
+          if (!o.met && o.others.some((m) => m.id === owner && m.powered && m.runs(o.agentIds))) {
+            o.met = true;
+            trace.add(`liveness: ${o.group} runs on ${owner}`);
+          }
+        }
+        if (obligations.every((o) => o.met)) endAt = Math.min(endAt, Math.max(now + 30_000, sched.now + 5_000));
+        else {
+          endAt = SIM_START + schedule.durationMs;
+          sched.after(500, poll);
+        }
+      };
+      poll();
+    });
+  }
+
+  await sched.run(SIM_START + schedule.durationMs, () => oracle.violations.length > 0 || sched.now >= endAt);
+  return { violations: oracle.violations, trace, events: sched.events };
+}

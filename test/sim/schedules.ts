@@ -1,0 +1,40 @@
+/** The schedules of one run: schedule i of seed S is drawn from its own stream, so any one replays alone. */
+import { isAgentResource } from "../../lib/core/definition/types.js";
+import { simDefinitions } from "./definitions.js";
+import { generateSchedule, type ClusterShape, type Schedule } from "./faults.js";
+import { livenessBoundMs } from "./liveness.js";
+import { Prng, mix } from "./prng.js";
+
+export function clusterShape(): ClusterShape {
+  const [base] = simDefinitions();
+  if (!base) throw new Error("no definition");
+  const fencedOnly = base.nodes
+    .map((n) => n.id)
+    .filter((id) => base.groups.every((g) => !g.preferredOwners.includes(id) || g.fencing === "stop-instance"));
+  return {
+    nodes: base.nodes.map((n) => n.id),
+    pausable: fencedOnly,
+    resources: base.groups.flatMap((g) => g.resources.filter(isAgentResource).map((r) => r.id)),
+    fencedResources: base.groups
+      .filter((g) => g.fencing === "stop-instance")
+      .flatMap((g) => g.resources.filter(isAgentResource).map((r) => r.id)),
+    variants: simDefinitions().length,
+  };
+}
+
+/** The longest liveness bound over every timing variant and group: how long a schedule with a final fault runs. */
+function longestBound(): number {
+  const definitions = simDefinitions();
+  const timings = definitions.map((d) => d.timing);
+  return Math.max(...definitions[0]!.groups.map((g) => livenessBoundMs(timings, g)));
+}
+
+/** Schedule `index` of `seed`; `without` leaves out faults of those kinds (to look past a known violation). */
+export function scheduleFor(seed: number, index: number, without: readonly string[] = []): Schedule {
+  const bound = longestBound();
+  const schedule = generateSchedule(new Prng(mix(seed, `schedule-${index}`)), clusterShape(), () => bound);
+  if (without.length === 0) return schedule;
+  const faults = schedule.faults.filter((f) => !without.includes(f.kind));
+  const final = schedule.final && !without.includes("final") ? schedule.final : undefined;
+  return { ...schedule, faults, ...(final ? { final } : { final: undefined }) };
+}
