@@ -31,7 +31,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: "no-fence-before-forced-detach",
     file: "lib/core/controller/steps.ts",
-    search: "const force = plan.fenced && elapsed > STEP_LIMITS.detachForceAfterMs;",
+    search: "const force = isFenced(plan, step.instanceId) && elapsed > STEP_LIMITS.detachForceAfterMs;",
     replace: "const force = elapsed > STEP_LIMITS.detachForceAfterMs;",
     breaks: "a detach that hangs is forced although the source instance was never stopped",
   },
@@ -44,32 +44,30 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "a source that falls silent during await-offline is taken as having stopped (no fence)",
   },
   {
-    // Today's main: a replacement plan keeps the interrupted target as its source (and fences it); this drops
-    // it. After the fix of issue 8 item 1.1 (inherit every unconfirmed source), point this at the inheritance.
+    // A plan that replaces another (its target fell silent) or follows a failed one inherits the sources they
+    // had not freed (issue 8 item 1.1); this forgets them.
     name: "replacement-plan-drops-sources",
-    file: "lib/core/controller/group-decision.ts",
-    search:
-      "return failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`);",
-    replace:
-      'return start(ctx, "failover", null, false, chooseTarget(group, health, record.plan.target) ?? record.plan.target, "replaced", [...record.failovers, ctx.now]);',
+    file: "lib/core/controller/plan-builder.ts",
+    search: "for (const { nodeId, confirmable } of record.plan ? unfreedSources(record.plan) : []) {",
+    replace: "for (const { nodeId, confirmable } of [] as PlanSource[]) {",
     breaks: "a plan replacing an interrupted move neither waits for nor fences anyone who may still run the group",
   },
   {
-    // Today's main: an overridden start that ends well after the stop is stopped again. After the agent's fix
-    // of item 1.2 (a stop aborts a start under way), point this at the abort instead.
+    // A stop names the start or stop under way in `aborts`, so the loop kills it and waits for it to end
+    // before stopping (issue 8 item 1.2); this issues the stop without aborting anything.
     name: "start-not-cancelled-on-self-fence",
-    file: "lib/core/agent/state.ts",
-    search: 'if (r.op?.kind === "stop") return { resource: { ...ended, stopAgain: true }, notices: [again] };',
-    replace: 'if (r.op?.kind === "stop") return { resource: ended, notices: [] };',
+    file: "lib/core/agent/supervisor.ts",
+    search: "const aborts = r.op === undefined ? r.aborted : [...r.aborted, r.op.token];",
+    replace: "const aborts: number[] = [];",
     breaks: "a start that a self-fencing stop overrode comes up after the stop and is left running",
   },
   {
-    // Today's main: await-offline accepts an offline report received after the step began. After item 1.4
-    // (offline counts only at or above the plan's epoch), point this at the epoch comparison.
+    // An offline report confirms a stop only under the move's epoch (issue 8 item 1.4); this takes any
+    // offline report received after the step began, as before the fix.
     name: "stale-offline-accepted",
     file: "lib/core/controller/steps.ts",
-    search: 'if (seen.liveness && seen.liveness.receivedAt > plan.stepStartedAt && reported === "offline") {',
-    replace: 'if (seen.liveness && reported === "offline") {',
+    search: 'if (reported === "offline" && obeyed !== undefined && obeyed >= plan.epoch) {',
+    replace: 'if (reported === "offline") {',
     breaks: "an offline report from before the move confirms the move's stop",
   },
 ];
