@@ -363,6 +363,9 @@ export class Machine {
               p.starts.delete(op);
               this.trace(`${spec.id} start aborted (killed)`);
               this.update(p);
+              // The real drivers' call ends once its process group is killed (lib/agent/drivers/action.ts):
+              // the agent waits for that before it stops the resource.
+              finish(false, "killed");
             });
           });
           this.sched.after(ms, () => {
