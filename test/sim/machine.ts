@@ -363,6 +363,9 @@ export class Machine {
               p.starts.delete(op);
               this.trace(`${spec.id} start aborted (killed)`);
               this.update(p);
+              // The real drivers' call ends once its process group is killed (lib/agent/drivers/action.ts):
+              // the agent waits for that before it stops the resource.
+              finish(false, "killed");
             });
           });
           this.sched.after(ms, () => {
@@ -374,7 +377,7 @@ export class Machine {
             finish(attached, "device not found");
           });
         }),
-      stop: (timeoutMs: number) =>
+      stop: (timeoutMs: number, signal?: AbortSignal) =>
         call("stop", timeoutMs, (finish) => {
           if (!this.powered) return;
           if (spec.type === "systemd") {
@@ -392,8 +395,24 @@ export class Machine {
               ? this.rng.int(Math.min(700, slow), slow)
               : this.rng.int(50, 700);
           this.trace(`${spec.id} stop begins${hang ? " (will hang)" : ""}`);
+          // As the real command and mount drivers do (lib/agent/drivers), an aborted stop has its program killed
+          // (within 50 ms): the call ends and the resource stays as it was (up if it was). A stop begun with
+          // pendingTimeout (leaving, superseded) is thus replaced by a self-fencing stop bounded by stopTimeout.
+          // systemd is left as it was: killing `systemctl stop` does not cancel the unit's stop job.
+          let killed = false;
+          if (spec.type !== "systemd")
+            signal?.addEventListener("abort", () => {
+              this.sched.after(this.rng.int(5, 50), () => {
+                if (killed || done) return;
+                killed = true;
+                this.trace(`${spec.id} stop aborted (killed)`);
+                finish(false, "killed");
+              });
+            });
+          let done = false;
           this.sched.after(ms, () => {
-            if (!this.powered) return;
+            if (!this.powered || killed) return;
+            done = true;
             const wasUp = p.up;
             p.up = false;
             this.update(p);

@@ -47,8 +47,12 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // A plan continues while its target is up. If the target went silent, it may already hold
     // part of the group: move on from it like from any failed owner. The sources the plan had not
     // yet freed are inherited by the plan that replaces it (see `start`).
-    if (health.get(record.plan.target)?.up === true || ctx.frozen) return NONE;
-    return failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`);
+    const target = health.get(record.plan.target);
+    if (target?.up === true || ctx.frozen) return NONE;
+    return onSilence(
+      failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`),
+      target,
+    );
   }
   if (ctx.frozen) return NONE;
 
@@ -69,7 +73,7 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   }
   if (owner?.up !== true) {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
-    return failOver(ctx, record.owner, false, `node ${record.owner} is silent (${heard})`);
+    return onSilence(failOver(ctx, record.owner, false, `node ${record.owner} is silent (${heard})`), owner);
   }
   const agentIds = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
   const failed = owner.failedResources.filter((id) => agentIds.has(id));
@@ -99,6 +103,18 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       : start(ctx, "place", record.owner, true, target, `placing the group on ${target}`);
   }
   return NONE;
+}
+
+/**
+ * A move taken on a node's silence rests on its last report too: if the node reports again between the pass's
+ * read and its write (it came back just as it was found silent), the heartbeat function has recorded it and
+ * answered it from the ownership it read after that write, so it may hold a fresh lease and have been told to
+ * run the group. The write is then conditioned on that last report still being the node's latest: it fails, and
+ * the next pass judges the node up. A node never heard from has no report to condition on and nothing to run.
+ */
+function onSilence(decision: GroupDecision, node: NodeHealth | undefined): GroupDecision {
+  if (decision.kind !== "write" || !node?.report) return decision;
+  return { ...decision, basedOn: [...(decision.basedOn ?? []), node.report] };
 }
 
 /**

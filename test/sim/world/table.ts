@@ -186,7 +186,7 @@ export class SimTable {
   // ---- the heartbeat function's port ----
 
   readonly heartbeats: HeartbeatStore = {
-    recordHeartbeat: (heartbeat: Heartbeat, receivedAt: number) =>
+    recordHeartbeat: (heartbeat: Heartbeat, receivedAt: number, grantedLeaseMs: number) =>
       this.call(
         `heartbeat ${heartbeat.nodeId}#${heartbeat.seq}`,
         () => {
@@ -196,6 +196,11 @@ export class SimTable {
             throw new StaleHeartbeatError(`stale heartbeat (${verdict.kind})`);
           }
           const newBoot = verdict.kind === "new-boot";
+          // As the real store (lib/aws/heartbeat-store.ts) does: record the lease this answer grants unless an
+          // earlier answer's lasts longer (`leaseUntil` never goes back, across boots). Without it the controller
+          // could not see a longer lease granted before a deploy that shortened it.
+          const until = receivedAt + grantedLeaseMs;
+          const keep = current?.leaseUntil !== undefined && current.leaseUntil > until;
           this.nodes.set(
             heartbeat.nodeId,
             deepFreeze({
@@ -208,6 +213,8 @@ export class SimTable {
               retiredBoots: newBoot ? verdict.retiredBoots : (current?.retiredBoots ?? []),
               leaving: heartbeat.leaving === true,
               epochs: { ...(heartbeat.epochs ?? {}) },
+              leaseMs: keep ? current.leaseMs : grantedLeaseMs,
+              leaseUntil: keep ? current.leaseUntil : until,
             }),
           );
         },

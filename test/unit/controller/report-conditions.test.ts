@@ -58,4 +58,48 @@ describe("writes conditioned on the node report they rest on", () => {
     expect(sim.store.groups.get("postgres")).toMatchObject({ owner: "db-a", epoch: 1, status: "online" });
     expect(sim.ec2.callsOf("detachVolume")).toEqual([]);
   });
+
+  it("does not take a group from a node found silent that reported again before the pass wrote", async () => {
+    // Prepare: office-1 runs `reports` (fencing none: nothing but the agent's own self-fence protects it).
+    // It is cut off: silent for longer than lease + grace (10 s + 2 s = 12 s), so the pass's snapshot finds it down.
+    const sim = new Simulation();
+    await sim.advance(30_000);
+    expect(sim.store.groups.get("reports")).toMatchObject({ owner: "office-1", epoch: 1, status: "online" });
+    sim.silence("office-1");
+    await sim.advance(11_000, { passes: false });
+    sim.now += 3_000; // 14 s since office-1's last heartbeat, past 12 s
+    // The pass reads its snapshot (office-1 silent); office-1's heartbeat then comes through, is recorded and
+    // answered (ownership read after its write: still office-1, epoch 1), before the pass writes. The agent
+    // holds a fresh lease and is told to run report-svc.
+    let answer: ReturnType<typeof acknowledge> | undefined;
+    const store = sim.store;
+    const read = store.readSnapshot.bind(store);
+    store.readSnapshot = async () => {
+      const snapshot = await read();
+      store.heartbeat("office-1", sim.now + 300, { "report-svc": "offline" }, "boot-1", false, { reports: 1 }, 10_000);
+      const ownership = new Map<string, GroupOwnership>(
+        [...store.groups.values()].map((g) => [
+          g.groupId,
+          { owner: g.owner, epoch: g.epoch, desired: g.desired, status: g.status },
+        ]),
+      );
+      answer = acknowledge(
+        sim.index,
+        { nodeId: "office-1", bootId: "boot-1", seq: 99, resources: {} },
+        sim.now + 300,
+        ownership,
+      );
+      store.readSnapshot = read;
+      return snapshot;
+    };
+    // Act
+    await runPass(sim.dependencies("controller"));
+    // Assess: office-1 was told to run reports under epoch 1, so the group was not given to db-b.
+    expect(answer!.groups.find((g) => g.id === "reports")).toMatchObject({
+      owner: "office-1",
+      epoch: 1,
+      resources: { "report-svc": "online" },
+    });
+    expect(sim.store.groups.get("reports")).toMatchObject({ owner: "office-1", epoch: 1, status: "online" });
+  });
 });
