@@ -178,7 +178,7 @@ export class SimTable {
         ? ` plan ${next.plan.kind} ${next.plan.source ?? "-"}->${next.plan.target}${stepText}`
         : "";
       this.trace.add(
-        `table: group ${next.groupId} v${next.version} epoch ${next.epoch} owner ${next.owner ?? "-"} ${next.status}${plan} [${desired}]`,
+        `table: group ${next.groupId} v${next.version} epoch ${next.epoch} owner ${next.owner ?? "-"} ${next.status}${plan} [${desired}]${next.status === "failed" ? ` (${next.statusReason})` : ""}`,
       );
     }
   }
