@@ -309,7 +309,7 @@ export class DynamoClusterStateStore implements ClusterStateStore {
         ConditionCheck: {
           TableName: this.tableName,
           Key: marshall(itemKeys.nodeLiveness(report.nodeId)),
-          ConditionExpression: "#boot = :boot AND #seq = :seq",
+          ConditionExpression: "#boot = :boot AND #seq >= :seq",
           ExpressionAttributeNames: { "#boot": "bootId", "#seq": "seq" },
           ExpressionAttributeValues: marshall({ ":boot": report.bootId, ":seq": report.seq }),
         },
@@ -405,7 +405,7 @@ function transactionError(
   reports.forEach((report, i) => {
     if (codes[i + 1] === "ConditionalCheckFailed") {
       changed.push(
-        `Node ${report.nodeId} has reported again since the report this write relies on (boot ${report.bootId}, seq ${report.seq}).`,
+        `Node ${report.nodeId} has reported again since the report this write relies on (boot ${report.bootId}, seq ${report.seq}): a new boot, or no record.`,
       );
     }
   });

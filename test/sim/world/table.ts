@@ -134,7 +134,7 @@ export class SimTable {
           }
           for (const report of basedOn) {
             const node = this.nodes.get(report.nodeId);
-            if (node?.bootId !== report.bootId || node.seq !== report.seq) {
+            if (node?.bootId !== report.bootId || node.seq < report.seq) {
               throw new StateConflictError(`node ${report.nodeId} has reported again`);
             }
           }
