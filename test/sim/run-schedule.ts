@@ -300,6 +300,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         m !== victim &&
         m.powered &&
         m.agentAlive &&
+        !m.restarting &&
         m.pausedUntil < now &&
         ![m.net.toAws, m.net.fromAws, m.net.lossy, m.net.slow].some((w) => w.some(([, b]) => b > now - 5_000));
       const awsHealthy = ![windows.throttleStorm, windows.stickyStop, windows.stickyDetach, windows.lostAnswers].some(
