@@ -301,6 +301,8 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         m.powered &&
         m.agentAlive &&
         !m.restarting &&
+        // An EC2 node being stopped (a fence under way) is on its way out, not a healthy candidate.
+        (m.instanceId === undefined || ec2.instances.get(m.instanceId)?.state === "running") &&
         m.pausedUntil < now &&
         ![m.net.toAws, m.net.fromAws, m.net.lossy, m.net.slow].some((w) => w.some(([, b]) => b > now - 5_000));
       const awsHealthy = ![windows.throttleStorm, windows.stickyStop, windows.stickyDetach, windows.lostAnswers].some(
