@@ -309,7 +309,7 @@ export class DynamoClusterStateStore implements ClusterStateStore {
         ConditionCheck: {
           TableName: this.tableName,
           Key: marshall(itemKeys.nodeLiveness(report.nodeId)),
-          ConditionExpression: "#boot = :boot AND #seq = :seq",
+          ConditionExpression: report.latest ? "#boot = :boot AND #seq = :seq" : "#boot = :boot AND #seq >= :seq",
           ExpressionAttributeNames: { "#boot": "bootId", "#seq": "seq" },
           ExpressionAttributeValues: marshall({ ":boot": report.bootId, ":seq": report.seq }),
         },
@@ -375,7 +375,10 @@ function distinctReports(basedOn: readonly ReportCondition[], what: string): Rep
   for (const report of basedOn) {
     const seen = byNode.get(report.nodeId);
     if (seen === undefined) byNode.set(report.nodeId, report);
-    else if (seen.bootId !== report.bootId || seen.seq !== report.seq) {
+    else if (seen.bootId === report.bootId && seen.seq === report.seq) {
+      // The same report named twice: checked once, as the stricter of the two asks.
+      if (report.latest && !seen.latest) byNode.set(report.nodeId, report);
+    } else {
       throw new StateConflictError(
         `The write of ${what} relies on two different reports of node ${report.nodeId} (seq ${seen.seq} and ${report.seq}): at most one is its latest.`,
       );
@@ -405,7 +408,7 @@ function transactionError(
   reports.forEach((report, i) => {
     if (codes[i + 1] === "ConditionalCheckFailed") {
       changed.push(
-        `Node ${report.nodeId} has reported again since the report this write relies on (boot ${report.bootId}, seq ${report.seq}).`,
+        `Node ${report.nodeId} has reported again since the report this write relies on (boot ${report.bootId}, seq ${report.seq}): a new boot, or no record.`,
       );
     }
   });

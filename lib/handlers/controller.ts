@@ -66,7 +66,20 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     while (done < passes) {
       const passStart = clock.now();
       if (done > 0 && passes === Infinity && passStart > lastStart) break;
-      summary = await runPass(pass);
+      let passed: PassSummary;
+      try {
+        passed = await runPass(pass);
+      } catch (error) {
+        // A scheduled invocation is the only controller until the next one (not retried): a pass that fails on
+        // an AWS error does not end it. The next tick reads everything again, as a new invocation would.
+        if (passes !== Infinity) throw error;
+        done++;
+        pass.logger.error("controller pass failed; the next tick tries again", { error });
+        if (clock.now() > lastStart) throw error;
+        await deps.sleep(Math.max(0, tick - (clock.now() - passStart)));
+        continue;
+      }
+      summary = passed;
       done++;
       leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
@@ -82,7 +95,8 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
         pass.logger.warn("controller lease not released; it expires on its own", { error });
       }
     }
-    return { ...summary!, events, passes: done };
+    if (summary === undefined) throw new Error(`every one of the ${done} controller passes of this invocation failed`);
+    return { ...summary, events, passes: done };
   };
 }
 

@@ -37,6 +37,10 @@ export interface ControllerWorld {
 
 export class Controllers {
   private count = 0;
+  /** When each scheduled invocation starts (known in advance: the world's own schedule). */
+  readonly scheduledStarts: number[] = [];
+  /** Called when an invocation dies or freezes (a controller fault, AWS's side), with the time it strikes. */
+  onFault: (kind: "crash" | "pause", at: number, ms: number) => void = () => undefined;
 
   constructor(
     private readonly world: ControllerWorld,
@@ -48,7 +52,9 @@ export class Controllers {
   schedule(first: number, end: number): void {
     for (let at = first; at < end; at += 60_000) {
       const scheduledAt = at;
-      this.world.sched.at(at + this.rng.int(0, 1500), () => this.invoke({ time: new Date(scheduledAt).toISOString() }));
+      const startsAt = at + this.rng.int(0, 1500);
+      this.scheduledStarts.push(startsAt);
+      this.world.sched.at(startsAt, () => this.invoke({ time: new Date(scheduledAt).toISOString() }));
     }
   }
 
@@ -61,6 +67,8 @@ export class Controllers {
     const n = this.count++;
     const faults = this.faults.get(n) ?? {};
     const { sched, trace } = this.world;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the proxy's handler has its own `this`
+    const controllers = this;
     const offset = this.rng.int(-50, 50);
     const holder = `inv-${n}`;
     let calls = 0;
@@ -79,10 +87,12 @@ export class Controllers {
             if (call === faults.crashAtCall) {
               dead = true;
               trace.add(`controller ${holder} dies at call ${call} (${name}.${String(property)})`);
+              controllers.onFault("crash", sched.now, 0);
               return Scheduler.never();
             }
             if (call === faults.pauseAtCall && faults.pauseMs) {
               trace.add(`controller ${holder} freezes for ${faults.pauseMs} ms before ${name}.${String(property)}`);
+              controllers.onFault("pause", sched.now, faults.pauseMs);
               await sched.sleep(faults.pauseMs);
               trace.add(`controller ${holder} wakes and goes on with ${name}.${String(property)}`);
             }

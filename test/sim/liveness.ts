@@ -48,3 +48,23 @@ export function livenessBoundMs(timings: readonly Timing[], group: GroupDefiniti
   plan += agentResources.length * (2 * interval + 2 * W.heartbeatTripMs + W.startMs + tick);
   return detect + plan;
 }
+
+/**
+ * A controller fault (an invocation that dies, or freezes, at time `at`) is AWS's side: the bound is judged
+ * without the time the controller was away. A dead invocation holds the controller lease until it runs out
+ * and no other runs until the next scheduled one starts; a frozen one holds it while frozen (it may then
+ * find it taken, or end). So the controller acts again by `max(back, next scheduled start after at) + the
+ * controller lease + a tick`, with `back` = `at` (dies) or `at + ms` (freezes), and the controller lease
+ * `max(15 s, 2·tick + 5 s)` as docs/safety.md §4 defines it. Returns that time.
+ */
+export function controllerBackAt(
+  timings: readonly Timing[],
+  fault: { readonly kind: "crash" | "pause"; readonly at: number; readonly ms: number },
+  scheduledStarts: readonly number[],
+): number {
+  const tick = Math.max(...timings.map((t) => t.controllerTickMs));
+  const controllerLease = Math.max(15_000, 2 * tick + 5_000);
+  const back = fault.kind === "crash" ? fault.at : fault.at + fault.ms;
+  const next = scheduledStarts.find((s) => s > fault.at) ?? Infinity;
+  return Math.max(back, next) + controllerLease + tick;
+}

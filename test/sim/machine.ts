@@ -100,6 +100,9 @@ export class Machine {
     return this.def.kind === "ec2" ? this.def.instanceId : undefined;
   }
 
+  /** Between `systemctl restart`'s SIGTERM and the end of the old agent (it leaves: stops its resources first). */
+  restarting = false;
+
   get agentAlive(): boolean {
     return this.incarnation?.alive === true;
   }
@@ -189,10 +192,12 @@ export class Machine {
     const inc = this.incarnation;
     if (!this.powered || !inc?.alive) return;
     this.trace("systemctl restart baton-agent (SIGTERM)");
+    this.restarting = true;
     let done = false;
     const next = (): void => {
       if (done || this.incarnation !== inc || !inc.alive) return;
       done = true;
+      this.restarting = false;
       this.endAgent();
       this.killChildren();
       this.sched.after(this.rng.int(100, 1000), () => this.bootAgent());

@@ -11,7 +11,7 @@ import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handler
 import { Controllers, type InvocationFaults } from "./controllers.js";
 import { simDefinitions } from "./definitions.js";
 import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
-import { livenessBoundMs } from "./liveness.js";
+import { controllerBackAt, livenessBoundMs } from "./liveness.js";
 import { clusterShape } from "./schedules.js";
 import { Machine } from "./machine.js";
 import { Oracle, type Violation } from "./oracle.js";
@@ -146,6 +146,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   }
 
   const invocationFaults = new Map<number, InvocationFaults>();
+  const controllerFaults: { kind: "crash" | "pause"; at: number; ms: number }[] = [];
   for (const f of schedule.faults) {
     if (f.kind === "controller-crash")
       invocationFaults.set(f.invocation, { ...invocationFaults.get(f.invocation), crashAtCall: f.call });
@@ -157,6 +158,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     rng.fork("controllers"),
     invocationFaults,
   );
+  controllers.onFault = (kind, at, ms) => void controllerFaults.push({ kind, at, ms });
   // The one-minute schedule at a random phase: the invocation in flight when the schedule begins (its last
   // passes, as a `{"passes": N}` one), then scheduled ones. A deploy is then followed by an invocation that uses
   // it at any point of the schedule, not only a minute in.
@@ -298,12 +300,37 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         m !== victim &&
         m.powered &&
         m.agentAlive &&
+        !m.restarting &&
+        // An EC2 node being stopped (a fence under way) is on its way out, not a healthy candidate.
+        (m.instanceId === undefined || ec2.instances.get(m.instanceId)?.state === "running") &&
         m.pausedUntil < now &&
         ![m.net.toAws, m.net.fromAws, m.net.lossy, m.net.slow].some((w) => w.some(([, b]) => b > now - 5_000));
       const awsHealthy = ![windows.throttleStorm, windows.stickyStop, windows.stickyDetach, windows.lostAnswers].some(
         (w) => w.some(([, b]) => b > now - 5_000),
       );
-      const obligations: { group: string; others: Machine[]; agentIds: string[]; met: boolean }[] = [];
+      const obligations: {
+        group: string;
+        owners: readonly string[];
+        agentIds: string[];
+        met: boolean;
+        deadline: number;
+        bound: number;
+      }[] = [];
+      // A controller fault (AWS's side) after the final fault: the time the controller was away is added to
+      // every open obligation's deadline (liveness.ts, controllerBackAt).
+      controllers.onFault = (kind, at, ms) => {
+        const back = controllerBackAt(timings, { kind, at, ms }, controllers.scheduledStarts);
+        for (const o of obligations) {
+          if (o.met || at > o.deadline) continue;
+          o.deadline += back - at;
+          trace.add(`liveness: controller ${kind}: ${o.group}'s deadline moves to +${o.deadline - now} ms`);
+        }
+      };
+      // An earlier controller fault whose outage runs past the final fault counts from the final fault.
+      const pastOutage = Math.max(
+        now,
+        ...controllerFaults.map((f) => controllerBackAt(timings, f, controllers.scheduledStarts)),
+      );
       for (const group of definition.groups) {
         const record = table.groups.get(group.id);
         if (options.liveness === false) continue;
@@ -312,30 +339,54 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         if (recent.length >= group.failover.threshold) continue;
         const others = group.preferredOwners.map(machine).filter(healthy);
         if (others.length === 0) continue;
+        const agentIds = group.resources.filter(isAgentResource).map((r) => r.id);
+        // A phase-one fault still armed (the next start or stop of one of the group's resources on a node
+        // that may take it hangs 20..90 s, past its timeout): the promise does not hold, liveness is not judged.
+        const armed = group.preferredOwners
+          .map(machine)
+          .filter((m) => m !== victim && agentIds.some((id) => m.hangNext.start.has(id) || m.hangNext.stop.has(id)));
+        if (armed.length > 0) {
+          trace.add(`liveness: ${group.id} not judged: a hang is still armed on ${armed.map((m) => m.id).join(", ")}`);
+          continue;
+        }
         const bound = livenessBoundMs(timings, group);
         const obligation = {
           group: group.id,
-          others,
-          agentIds: group.resources.filter(isAgentResource).map((r) => r.id),
+          owners: group.preferredOwners.filter((id) => id !== victim.id),
+          agentIds,
           met: false,
+          deadline: pastOutage + bound,
+          bound,
         };
         obligations.push(obligation);
-        trace.add(`liveness: ${group.id} must run on one of ${others.map((m) => m.id).join(", ")} by +${bound} ms`);
-        sched.after(bound, () => {
+        trace.add(
+          `liveness: ${group.id} must run on another preferred owner (healthy now: ${others.map((m) => m.id).join(", ")}) by +${obligation.deadline - now} ms`,
+        );
+        const judge = (): void => {
           if (obligation.met) return;
+          if (sched.now < obligation.deadline) return void sched.at(obligation.deadline, judge);
           const owner = table.groups.get(group.id)?.owner;
           oracle.violate(
             "liveness",
-            `group ${group.id} is not running on another preferred owner ${bound} ms after ${victim.id} was lost (table owner ${owner ?? "-"}, status ${table.groups.get(group.id)?.status ?? "-"})`,
+            `group ${group.id} is not running on another preferred owner ${sched.now - now} ms after ${victim.id} was lost (bound ${bound} ms; table owner ${owner ?? "-"}, status ${table.groups.get(group.id)?.status ?? "-"})`,
           );
-        });
+        };
+        sched.at(obligation.deadline, judge);
       }
       // The schedule ends a few seconds after every obligation is met (or 30 s after the fault when there is none).
       endAt = Math.min(endAt, now + 30_000);
       const poll = (): void => {
         for (const o of obligations) {
           const owner = table.groups.get(o.group)?.owner;
-          if (!o.met && o.others.some((m) => m.id === owner && m.powered && m.runs(o.agentIds))) {
+          // Any preferred owner but the lost one will do, a node that was not healthy when the final fault
+          // struck (it has come back since) included: the group runs again.
+          if (
+            !o.met &&
+            typeof owner === "string" &&
+            o.owners.includes(owner) &&
+            machine(owner).powered &&
+            machine(owner).runs(o.agentIds)
+          ) {
             o.met = true;
             trace.add(`liveness: ${o.group} runs on ${owner}`);
           }

@@ -114,7 +114,7 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
  */
 function onSilence(decision: GroupDecision, node: NodeHealth | undefined): GroupDecision {
   if (decision.kind !== "write" || !node?.report) return decision;
-  return { ...decision, basedOn: [...(decision.basedOn ?? []), node.report] };
+  return { ...decision, basedOn: [...(decision.basedOn ?? []), { ...node.report, latest: true }] };
 }
 
 /**

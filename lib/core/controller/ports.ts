@@ -106,7 +106,8 @@ export interface ClusterStateStore {
   /**
    * Writes the group record with `version = expectedVersion` (0: the item must not exist);
    * the stored version becomes `record.version`, which must be `expectedVersion + 1`. With `basedOn`, the
-   * write also requires each named node item to still hold that report (one transaction).
+   * write also requires each named node item to still hold that boot, at that report or a later one of it
+   * (one transaction): a later heartbeat of the same boot does not undo a confirmed stop or a leaving mark.
    * @throws StateConflictError when the stored version differs, or a node's report has changed
    */
   writeGroup(record: GroupRecord, expectedVersion: number, basedOn?: readonly ReportCondition[]): Promise<void>;

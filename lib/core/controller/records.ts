@@ -209,14 +209,17 @@ export type NodeReport = Pick<
 >;
 
 /**
- * A node's report that a controller write relies on (a confirmed stop, a leaving mark): the write commits
- * only if the node's item still holds this report (same boot, same sequence number), so a pass never moves
- * a group on a report that a newer heartbeat has already replaced.
+ * A node's report that a controller write relies on. By default (a confirmed stop, a leaving mark) the write
+ * commits only while the node is still in the boot that made the report, at this report or a later one: what
+ * such a report says holds for the rest of the boot, and an exact sequence number would fail every pass longer
+ * than a heartbeat interval. With `latest` (a move made on the node's silence) the write commits only if this
+ * report is still the node's latest: any heartbeat since means the node is not silent.
  */
 export interface ReportCondition {
   readonly nodeId: NodeId;
   readonly bootId: string;
   readonly seq: number;
+  readonly latest?: true;
 }
 
 /** Everything a pass reads, with one paged Query. */

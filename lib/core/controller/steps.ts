@@ -161,6 +161,19 @@ export function decideStep(
       const elsewhere = live.find((a) => a.instanceId !== step.instanceId);
       if (elsewhere?.state === "detaching")
         return wait(`volume ${step.volumeId} is still detaching from ${elsewhere.instanceId}`);
+      // A source this plan's detach step already saw the volume leave: a describe may show an older state
+      // than the one the detach step saw (EC2 is eventually consistent). Wait, bounded by the attach timeout.
+      const freed = plan.steps.some(
+        (s, i) =>
+          i < plan.stepIndex &&
+          s.kind === "detach-volume" &&
+          s.volumeId === step.volumeId &&
+          s.instanceId === elsewhere?.instanceId,
+      );
+      if (elsewhere && freed)
+        return wait(
+          `volume ${step.volumeId} still shows attached to ${elsewhere.instanceId}, which the detach step saw detached: waiting for DescribeVolumes to catch up`,
+        );
       if (elsewhere)
         return fail(`volume ${step.volumeId} is attached to ${elsewhere.instanceId}, not the source of this move`);
       return act(

@@ -134,7 +134,7 @@ export class SimTable {
           }
           for (const report of basedOn) {
             const node = this.nodes.get(report.nodeId);
-            if (node?.bootId !== report.bootId || node.seq !== report.seq) {
+            if (node?.bootId !== report.bootId || (report.latest ? node.seq !== report.seq : node.seq < report.seq)) {
               throw new StateConflictError(`node ${report.nodeId} has reported again`);
             }
           }
@@ -178,7 +178,7 @@ export class SimTable {
         ? ` plan ${next.plan.kind} ${next.plan.source ?? "-"}->${next.plan.target}${stepText}`
         : "";
       this.trace.add(
-        `table: group ${next.groupId} v${next.version} epoch ${next.epoch} owner ${next.owner ?? "-"} ${next.status}${plan} [${desired}]`,
+        `table: group ${next.groupId} v${next.version} epoch ${next.epoch} owner ${next.owner ?? "-"} ${next.status}${plan} [${desired}]${next.status === "failed" ? ` (${next.statusReason})` : ""}`,
       );
     }
   }

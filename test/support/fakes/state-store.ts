@@ -83,7 +83,7 @@ export class InMemoryStateStore implements ClusterStateStore {
     }
     for (const report of basedOn) {
       const node = this.liveness.get(report.nodeId);
-      if (node?.bootId !== report.bootId || node.seq !== report.seq) {
+      if (node?.bootId !== report.bootId || (report.latest ? node.seq !== report.seq : node.seq < report.seq)) {
         return Promise.reject(new StateConflictError(`node ${report.nodeId} has reported again`));
       }
     }

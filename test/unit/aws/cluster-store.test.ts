@@ -93,10 +93,29 @@ describe("DynamoClusterStateStore.writeGroup based on node reports, on DynamoDB'
     expect(input.TransactItems).toHaveLength(2);
     expect(input.TransactItems?.[1]?.ConditionCheck).toMatchObject({
       Key: { pk: { S: "state" }, sk: { S: "node#db-a" } },
-      ConditionExpression: "#boot = :boot AND #seq = :seq",
+      // The same boot, at this report or a later one: a later heartbeat of the same boot does not undo what
+      // the report says (a confirmed stop holds until a group write assigns it again, which the version
+      // check catches), and an exact-seq check fails on every pass longer than a heartbeat interval.
+      ConditionExpression: "#boot = :boot AND #seq >= :seq",
       ExpressionAttributeValues: { ":boot": { S: REPORT.bootId }, ":seq": { N: "3" } },
     });
     await expect(different).rejects.toBeInstanceOf(StateConflictError);
     expect(sent).toHaveLength(1);
+  });
+
+  it("checks the exact report for a move made on a node's silence, the stricter when one report is named both ways", async () => {
+    // Prepare
+    const { store, sent } = cancelling(["None", "None"]);
+    // Act
+    const write = store.writeGroup(record, 4, [REPORT, { ...REPORT, latest: true }]);
+    // Assess
+    await expect(write).rejects.toBeInstanceOf(AwsUnavailableError);
+    const input = (sent[0] as TransactWriteItemsCommand).input;
+    expect(input.TransactItems).toHaveLength(2);
+    expect(input.TransactItems?.[1]?.ConditionCheck).toMatchObject({
+      // Any heartbeat since the pass read this one means the node is not silent.
+      ConditionExpression: "#boot = :boot AND #seq = :seq",
+      ExpressionAttributeValues: { ":boot": { S: REPORT.bootId }, ":seq": { N: "3" } },
+    });
   });
 });

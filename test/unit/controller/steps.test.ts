@@ -299,6 +299,27 @@ describe("decideStep: attach-volume", () => {
     });
   });
 
+  it("waits when a describe still shows the volume on a source this plan's detach step saw it leave (describes lag)", () => {
+    const detach: PlanStep = {
+      kind: "detach-volume",
+      resourceId: "data",
+      volumeId: VOL,
+      instanceId: A,
+      nodeId: "db-a",
+    };
+    const after = { steps: [detach, step], stepIndex: 1 };
+    const stale = seen([{ instanceId: A, device: "/dev/xvdf", state: "attached" }]);
+    expect(decideStep(step, plan(after), postgres, stale, T0 + 1_000)).toEqual({
+      kind: "wait",
+      reason: `volume ${VOL} still shows attached to ${A}, which the detach step saw detached: waiting for DescribeVolumes to catch up`,
+    });
+    // Still bounded by the attach timeout (3 min).
+    expect(decideStep(step, plan(after), postgres, stale, T0 + 180_001)).toEqual({
+      kind: "fail",
+      reason: `volume ${VOL} is not attached to ${B} after 180s`,
+    });
+  });
+
   it("fails on a zone mismatch found mid-plan, and after 3 min", () => {
     expect(decide(step, seen([], "us-east-1b"), T0)).toEqual({
       kind: "fail",

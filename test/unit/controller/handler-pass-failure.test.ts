@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { AwsUnavailableError } from "../../../lib/core/controller/aws-errors.js";
+import { createControllerHandler } from "../../../lib/handlers/controller.js";
+import { Simulation } from "../../support/simulation.js";
+
+// A scheduled invocation is the only controller for up to a minute (the next one starts 60 s later, and
+// scheduled events are not retried). A pass that fails on a transient AWS error (a throttled or lost table
+// answer) must not end it: the next tick reads everything again, as a new invocation would.
+
+function handlerFailingOnce() {
+  const sim = new Simulation();
+  const deps = sim.dependencies("inv-1");
+  let reads = 0;
+  const store = new Proxy(deps.store, {
+    get(target, property, receiver) {
+      if (property === "readSnapshot") {
+        return () => {
+          reads++;
+          if (reads === 1) return Promise.reject(new AwsUnavailableError("DynamoDB Query", "the answer was lost"));
+          return target.readSnapshot();
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+  const errors: string[] = [];
+  const handler = createControllerHandler({
+    passDependencies: () => ({
+      ...deps,
+      store,
+      logger: { ...deps.logger, error: (message: string) => void errors.push(message) },
+    }),
+    metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+    sleep: (ms) => {
+      sim.now += ms;
+      return Promise.resolve();
+    },
+  });
+  return { sim, handler, errors, reads: () => reads };
+}
+
+describe("a scheduled controller invocation whose pass fails", () => {
+  it("logs it and goes on with the next tick until shortly before the next invocation", async () => {
+    // Prepare
+    const { sim, handler, errors, reads } = handlerFailingOnce();
+    // Act
+    const result = await handler({ time: new Date(sim.now).toISOString() }, { awsRequestId: "inv-1" });
+    // Assess: controllerTick 2 s (examples/cluster.yaml): passes at 0, 2, ..., 56 s (60 s - tick - 2 s):
+    // 29 passes, the first of which failed.
+    expect(errors).toEqual(["controller pass failed; the next tick tries again"]);
+    expect(reads()).toBe(29);
+    expect(result).toMatchObject({ passes: 29 });
+  });
+
+  it("still fails a manual invocation (an operator's `passes`) on the error", async () => {
+    // Prepare
+    const { handler } = handlerFailingOnce();
+    // Act
+    const run = handler({ passes: 3 }, { awsRequestId: "inv-1" });
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(AwsUnavailableError);
+  });
+});
