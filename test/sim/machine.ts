@@ -101,6 +101,11 @@ export class Machine {
   }
 
   /** Between `systemctl restart`'s SIGTERM and the end of the old agent (it leaves: stops its resources first). */
+  /**
+   * Whether the current boot of the agent has had an answer delivered (a known liveness gap: a boot that never
+   * had one reports nothing of its groups, neither running nor fenced, and the controller does not notice).
+   */
+  answeredThisBoot = false;
   restarting = false;
 
   get agentAlive(): boolean {
@@ -268,6 +273,7 @@ export class Machine {
     const inc: Incarnation = { n, agent, startedAt, alive: true };
     self.inc = inc;
     this.incarnation = inc;
+    this.answeredThisBoot = false;
     this.trace(`agent boot ${n} (${bootId.slice(0, 8)})`);
     agent.start();
   }
@@ -313,7 +319,10 @@ export class Machine {
           }
           this.sched.after(leg(), () => {
             if (this.sched.now - sentAt > timeoutMs) return;
-            settle(() => resolve(reply));
+            settle(() => {
+              this.answeredThisBoot = true;
+              resolve(reply);
+            });
           });
         });
       });

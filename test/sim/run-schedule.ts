@@ -349,6 +349,14 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           trace.add(`liveness: ${group.id} not judged: a hang is still armed on ${armed.map((m) => m.id).join(", ")}`);
           continue;
         }
+        if (final.how === "from-aws" && (!victim.answeredThisBoot || !victim.agentAlive || victim.restarting)) {
+          // A known liveness gap (issue 8, open): the owner's agent is restarting, or restarted, into a boot that
+          // never has an answer, so it reports none of the group's resources (neither running nor fenced) while
+          // its heartbeats arrive; the controller sees an owner that is up and does not move the group. Safety is
+          // still judged.
+          trace.add(`liveness: ${group.id} not judged: known gap, ${victim.id}'s boot never had an answer`);
+          continue;
+        }
         const bound = livenessBoundMs(timings, group);
         const obligation = {
           group: group.id,
