@@ -64,6 +64,13 @@ export interface Schedule {
     readonly at: number;
     readonly node: string;
     readonly how: "dies" | "to-aws" | "from-aws" | "both";
+    /**
+     * A node cut off from AWS: its agent stalls (a garbage collection, a CPU-starved VM) for `ms` (0.3..2 s),
+     * starting at `atPermille`/1000 of the lease after the final fault, where its self-fencing stops begin. The
+     * design tolerates stalls up to grace + margin (about 2.4 s with a 10 s lease: docs/safety.md §2); this is
+     * what the takeover grace and the agent's margin are for, so their mutants must fail here.
+     */
+    readonly stall?: { readonly atPermille: number; readonly ms: number };
   };
   /** Virtual time the schedule runs for (ms). */
   readonly durationMs: number;
@@ -168,7 +175,12 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
   faults.sort((a, b) => ("at" in a ? a.at : 0) - ("at" in b ? b.at : 0));
   if (rng.chance(0.6)) {
     const at = T(rng, 40_000, 55_000);
-    const final = { at, node: rng.pick(shape.nodes), how: rng.pick(["dies", "to-aws", "from-aws", "both"] as const) };
+    const how = rng.pick(["dies", "to-aws", "from-aws", "both"] as const);
+    const stall =
+      (how === "to-aws" || how === "both") && rng.chance(0.7)
+        ? { atPermille: rng.int(450, 950), ms: rng.int(300, 2_000) }
+        : undefined;
+    const final = { at, node: rng.pick(shape.nodes), how, ...(stall ? { stall } : {}) };
     return { seed: rng.int(0, 2 ** 31), faults, final, durationMs: at + liveBoundMs(true) + 1_000 };
   }
   return { seed: rng.int(0, 2 ** 31), faults, durationMs: 70_000 };

@@ -25,6 +25,8 @@ export const MUTANTS: readonly Mutant[] = [
     search: "return Math.max(2_000, Math.ceil(timing.leaseDurationMs / 5));",
     replace: "return 0;",
     breaks: "the controller takes a silent node's groups as soon as its lease ends, with no grace",
+    notYetCaught:
+      "the agent's margin alone covers the simulated clock errors and stalls, and a takeover lands a tick and a heartbeat after the lease anyway (its catches before came from a fake table that dropped the granted lease); test/unit/controller/detection.test.ts and controller/simulation.test.ts go red",
   },
   {
     name: "agent-deadline-lease-plus-margin",
@@ -32,6 +34,8 @@ export const MUTANTS: readonly Mutant[] = [
     search: "return timing.leaseDurationMs - agentMarginMs(timing);",
     replace: "return timing.leaseDurationMs + agentMarginMs(timing);",
     breaks: "a cut-off agent stops its resources after its lease has ended instead of before",
+    notYetCaught:
+      "the controller's grace alone covers it in the simulated fault model (its catches before came from a fake table that dropped the granted lease); test/unit/agent/lease.test.ts and agent.test.ts go red",
   },
   {
     name: "no-fence-before-forced-detach",
@@ -60,6 +64,8 @@ export const MUTANTS: readonly Mutant[] = [
     search: "for (const { nodeId, confirmable } of record.plan ? unfreedSources(record.plan) : []) {",
     replace: "for (const { nodeId, confirmable } of [] as PlanSource[]) {",
     breaks: "a plan replacing an interrupted move neither waits for nor fences anyone who may still run the group",
+    notYetCaught:
+      "needs a live source whose stop is still running when the replacement plan starts, which 3,000 schedules did not produce; test/unit/controller/replacement-plan.test.ts goes red (4 tests)",
   },
   {
     // A stop names the start or stop under way in `aborts`, so the loop kills it and waits for it to end
@@ -78,5 +84,7 @@ export const MUTANTS: readonly Mutant[] = [
     search: 'if (reported === "offline" && obeyed !== undefined && obeyed >= plan.epoch) {',
     replace: 'if (reported === "offline") {',
     breaks: "an offline report from before the move confirms the move's stop",
+    notYetCaught:
+      "needs an offline report delayed past a move's start, which is rare in the simulated network; test/unit/controller/await-offline.test.ts goes red (3 tests)",
   },
 ];

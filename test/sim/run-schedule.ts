@@ -292,6 +292,11 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       const victim = machine(final.node);
       if (final.how === "dies") powerOff(victim);
       else {
+        const stall = final.stall;
+        if (stall) {
+          const lease = timings[timings.length - 1]!.leaseDurationMs;
+          sched.after(Math.round((lease * stall.atPermille) / 1000), () => victim.pauseAgent(stall.ms));
+        }
         if (final.how !== "from-aws") victim.net.toAws.push([sched.now, Infinity]);
         if (final.how !== "to-aws") victim.net.fromAws.push([sched.now, Infinity]);
       }
