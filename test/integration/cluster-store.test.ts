@@ -434,7 +434,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         );
       }
 
-      it("fails with StateConflictError and changes nothing when a newer heartbeat replaced the report", async () => {
+      it("for a move on a node's silence (latest), fails with StateConflictError and changes nothing when a newer heartbeat replaced the report", async () => {
         // Prepare: the pass reads db-a's report (seq 3, offline); db-a then reports again (seq 4, online).
         const bootId = randomUUID();
         await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1, status: "online" }), 0);
@@ -445,7 +445,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         const nodeBefore = await rawItem(itemKeys.nodeLiveness("db-a"));
         // Act
         const write = store.writeGroup(group("postgres", 2, { owner: "db-b", epoch: 2, status: "moving" }), 1, [
-          { nodeId: "db-a", bootId: report.bootId, seq: report.seq },
+          { nodeId: "db-a", bootId: report.bootId, seq: report.seq, latest: true },
         ]);
         // Assess
         await expect(write).rejects.toBeInstanceOf(StateConflictError);
@@ -454,6 +454,21 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         expect(report).toMatchObject({ bootId, seq: 3 });
         expect(await rawItem(itemKeys.groupState("postgres"))).toEqual(before);
         expect(await rawItem(itemKeys.nodeLiveness("db-a"))).toEqual(nodeBefore);
+      });
+
+      it("for a confirmed stop, commits when the same boot has reported again since (what the report says holds for the boot)", async () => {
+        // Prepare
+        const bootId = randomUUID();
+        await store.writeGroup(group("postgres", 1, { owner: "db-a", epoch: 1, status: "online" }), 0);
+        await heartbeat(bootId, 3, { postgres: "offline" });
+        const report = (await store.readSnapshot()).liveness.get("db-a")!;
+        await heartbeat(bootId, 4, { postgres: "offline" });
+        // Act
+        await store.writeGroup(group("postgres", 2, { owner: "db-b", epoch: 2, status: "moving" }), 1, [
+          { nodeId: "db-a", bootId: report.bootId, seq: report.seq },
+        ]);
+        // Assess
+        expect((await store.readSnapshot()).groups.get("postgres")).toMatchObject({ owner: "db-b", epoch: 2 });
       });
 
       it("fails when the node restarted (new boot, lower seq) since the report", async () => {
