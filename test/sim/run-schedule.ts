@@ -378,6 +378,12 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         const judge = (): void => {
           if (obligation.met) return;
           if (sched.now < obligation.deadline) return void sched.at(obligation.deadline, judge);
+          if (table.lastFrozenAt >= now || table.guard?.frozen === true) {
+            // The mass-failure guard froze after the final fault (several nodes silent at once): nothing moves
+            // while it holds, by design (docs/safety.md §6), so the bound does not apply.
+            trace.add(`liveness: ${group.id} not judged: the mass-failure guard froze after the final fault`);
+            return;
+          }
           const owner = table.groups.get(group.id)?.owner;
           oracle.violate(
             "liveness",

@@ -37,6 +37,8 @@ export class SimTable {
   readonly nodes = new Map<NodeId, NodeLiveness>();
   readonly groups = new Map<GroupId, GroupRecord>();
   guard: GuardRecord | null = null;
+  /** When the guard item last said frozen (virtual time), for the liveness check. */
+  lastFrozenAt = -Infinity;
   lease: ControllerLease | null = null;
   /** Until this time, a write may commit with its answer lost. */
   lostAnswersUntil = -Infinity;
@@ -156,6 +158,7 @@ export class SimTable {
           if (record.frozen !== (this.guard?.frozen ?? false))
             this.trace.add(`table: guard ${record.frozen ? "FROZEN" : "unfrozen"}`);
           this.guard = deepFreeze(structuredClone(record));
+          if (record.frozen) this.lastFrozenAt = this.sched.now;
         },
         this.controllerError,
       ),
