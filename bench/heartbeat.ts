@@ -66,11 +66,16 @@ async function main(): Promise<void> {
     await createStateTableIn(client, TABLE);
     const timed = timedStore(new DynamoHeartbeatStore(client, TABLE));
     const logger = { debug: () => undefined, warn: () => undefined, error: () => undefined };
+    const index = exampleIndex();
+    // Each node heartbeats once per interval, as agents do (faster, the handler refuses it with 429):
+    // the handler's clock moves one interval on after every round of the three nodes.
+    let now = Date.now();
     const handler = createHeartbeatHandler({
-      index: exampleIndex(),
+      index,
       store: timed.store,
-      clock: { now: () => Date.now() },
+      clock: { now: () => now },
       logger,
+      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
     });
     const boots = Object.fromEntries(nodes.map((n) => [n, randomUUID()]));
 
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
       const start = performance.now();
       const response = await handler(event, LAMBDA_CONTEXT);
       const duration = performance.now() - start;
+      if (i % nodes.length === nodes.length - 1) now += index.definition.timing.heartbeatIntervalMs;
       const span = timed.span();
       if (response.statusCode !== 200)
         throw new Error(`heartbeat ${i} answered ${response.statusCode}: ${response.body}`);

@@ -1,5 +1,6 @@
 // POST /v1/heartbeat (docs/protocol.md). Wiring only: the decisions are in lib/core.
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
@@ -14,4 +15,10 @@ export const handler = createHeartbeatHandler({
   store: new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv("TABLE_NAME")),
   clock: { now: () => Date.now() },
   logger: new Logger({ serviceName: "baton-heartbeat" }),
+  // Only refused heartbeats are counted (HeartbeatsThrottled): an answered one adds no metric line.
+  metrics: new Metrics({
+    namespace: "Baton",
+    serviceName: "baton-heartbeat",
+    defaultDimensions: { cluster: definition.cluster },
+  }),
 });

@@ -5,6 +5,8 @@ import { acknowledge, grantedLeaseMs } from "../core/heartbeat/acknowledgement.j
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { admitHeartbeat } from "../core/heartbeat/admit.js";
 import type { HeartbeatStore } from "../core/heartbeat/store.js";
+import type { MetricsSink } from "./controller.js";
+import { HeartbeatFairness } from "./heartbeat-fairness.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
 
 export interface HeartbeatHandlerDependencies {
@@ -13,6 +15,8 @@ export interface HeartbeatHandlerDependencies {
   /** The function's own clock: receipt times are stamped by it, never by the node. */
   readonly clock: Clock;
   readonly logger: HandlerLogger;
+  /** Where refused (throttled) heartbeats are counted: `HeartbeatsThrottled`. */
+  readonly metrics: MetricsSink;
 }
 
 export type HeartbeatHandler = (
@@ -26,9 +30,11 @@ export function createHeartbeatHandler({
   store,
   clock,
   logger,
+  metrics,
 }: HeartbeatHandlerDependencies): HeartbeatHandler {
   // Build every group's agent resource specs now, at the cold start, rather than in a node's request.
   for (const group of index.definition.groups) agentResourceSpecs(group);
+  const fairness = new HeartbeatFairness(index.definition.timing.heartbeatIntervalMs, logger, metrics);
   return async (event, context) => {
     const receivedAt = clock.now();
     try {
@@ -41,6 +47,10 @@ export function createHeartbeatHandler({
         },
         accountOf(context.invokedFunctionArn),
       );
+      // Per-node fairness: a node heartbeating far faster than its interval is answered 429 here, before
+      // the write (the cost), so it cannot crowd the other nodes out of the table or the function.
+      const throttled = fairness.refuse(node.id, receivedAt);
+      if (throttled !== undefined) return throttled;
       const groupIds = index.groupsOwnableBy(node.id).map((g) => g.id);
       // One after the other, never in parallel: a controller write that relies on this node's previous
       // report (a confirmed stop, a leaving mark) is conditioned on that report still being the node's

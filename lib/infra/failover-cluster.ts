@@ -7,7 +7,7 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { ControllerFunction } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
-import { HeartbeatApi } from "./heartbeat-api.js";
+import { HeartbeatApi, heartbeatThrottleFor } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
 import { heartbeatRoute, ids } from "./names.js";
 import { Notifications } from "./notifications.js";
@@ -81,7 +81,11 @@ export class FailoverCluster extends Construct {
     });
     this.heartbeatFunction = heartbeat.function;
 
-    const api = new HeartbeatApi(this, ids.api, { handler: heartbeat.function, logRetention });
+    const api = new HeartbeatApi(this, ids.api, {
+      handler: heartbeat.function,
+      throttle: heartbeatThrottleFor(definition),
+      logRetention,
+    });
     this.api = api.api;
     this.heartbeatRouteArn = api.routeArn;
     this.nodeHeartbeatPolicy = api.nodePolicy;

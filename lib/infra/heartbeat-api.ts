@@ -6,13 +6,21 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import type { ClusterDefinition } from "../core/definition/types.js";
+import { stageThrottle } from "../core/heartbeat/capacity.js";
 import { defaultStageName, heartbeatRoute, ids } from "./names.js";
 
 /**
- * Stage-wide limits. A node sends one heartbeat per interval, so even a large cluster
- * stays far below them; they only bound what a misbehaving (or compromised) caller costs.
+ * The `$default` stage's throttle, from the cluster's node count and heartbeat interval
+ * (`stageThrottle`: rate = 4 x nodes / interval + 250 requests/s, burst = 2 x rate; docs/deployment.md,
+ * "Heartbeat capacity"). It is shared by every caller, so it bounds cost, not fairness: well above
+ * the nodes' own load, with room for one caller flooding at 250 requests/s, which the handler refuses
+ * per node before any write. 3 nodes at 2 s: 256/s, burst 512; the largest definition accepted
+ * (500 heartbeats/s): 2,250/s, burst 4,500, under the account's 10,000/s and burst 5,000.
  */
-export const heartbeatThrottle: apigwv2.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
+export function heartbeatThrottleFor(definition: ClusterDefinition): apigwv2.ThrottleSettings {
+  return stageThrottle(definition.nodes.length, definition.timing.heartbeatIntervalMs);
+}
 
 /** One JSON object per request, with the IAM caller, so a denied or failed heartbeat can be traced to a node. */
 const accessLogFormat = apigw.AccessLogFormat.custom(
@@ -37,6 +45,8 @@ const accessLogFormat = apigw.AccessLogFormat.custom(
 
 export interface HeartbeatApiProps {
   readonly handler: lambda.IFunction;
+  /** The stage's throttle: `heartbeatThrottleFor(definition)`. */
+  readonly throttle: apigwv2.ThrottleSettings;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -77,7 +87,7 @@ export class HeartbeatApi extends Construct {
       httpApi: this.api,
       stageName: defaultStageName,
       autoDeploy: true,
-      throttle: heartbeatThrottle,
+      throttle: props.throttle,
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
         format: accessLogFormat,

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { parse } from "yaml";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { itemKeys } from "../../lib/aws/table-layout.js";
 import { createDynamoDbClient } from "../../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
@@ -51,12 +51,22 @@ beforeAll(async () => {
   process.env.TABLE_NAME = TABLE;
   process.env.BATON_DEFINITION = JSON.stringify(parse(readFileSync("examples/cluster.yaml", "utf8")));
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
-  ({ handler } = await import("../../lambdas/heartbeat.js"));
+  process.env.POWERTOOLS_METRICS_DISABLED = "true";
 });
+
+/**
+ * The deployed function's handler in a fresh execution environment: its per-node allowance
+ * (at most 10 heartbeats of a node at once, docs/protocol.md) is full again.
+ */
+async function freshHandler(): Promise<HeartbeatHandler> {
+  vi.resetModules();
+  return (await import("../../lambdas/heartbeat.js")).handler;
+}
 
 beforeEach(async () => {
   await useFreshMoto();
   dynamo = await createStateTable(TABLE);
+  handler = await freshHandler();
 });
 
 describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
@@ -399,6 +409,9 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     // Prepare
     const bootId = randomUUID();
     for (let seq = 1; seq <= 10; seq++) {
+      // 20 heartbeats of one node within a second are more than it may send: each round lands on a fresh
+      // execution environment, so the per-node allowance does not refuse them before the table decides.
+      handler = await freshHandler();
       const body = heartbeatBody("db-a", { bootId, seq });
       // Act
       const results = await Promise.all([send(body, CALLERS["db-a"]), send(body, CALLERS["db-a"])]);
@@ -430,6 +443,7 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
       store: new DynamoHeartbeatStore(createDynamoDbClient(), "no-such-table"),
       clock: { now: () => Date.now() },
       logger: { debug: () => undefined, warn: () => undefined, error: (_m, attrs) => errors.push(attrs.error) },
+      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
     });
     // Act
     const response = await broken(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);

@@ -73,6 +73,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       // Each invocation may land on another Lambda host: its clock is off by up to ±50 ms.
       clock: { now: () => sched.now + hbRng.int(-50, 50) },
       logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
+      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
     });
   };
   deployHeartbeat();

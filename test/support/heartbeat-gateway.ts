@@ -338,5 +338,6 @@ export function heartbeatHandlerOver(tableName: string, document: unknown): Hear
     store: new DynamoHeartbeatStore(createDynamoDbClient(), tableName),
     clock: { now: () => Date.now() },
     logger: { debug: quiet, warn: quiet, error: quiet },
+    metrics: { addMetric: quiet, publishStoredMetrics: quiet },
   });
 }

@@ -40,3 +40,37 @@ export const DEFAULTS = {
   dnsTtl: 10,
   dnsTarget: "private-ip",
 } as const;
+
+/**
+ * What the heartbeat endpoint carries, and the margins around it (docs/deployment.md, "Heartbeat
+ * capacity"). A cluster's steady heartbeat load is `nodes / heartbeatInterval` requests per second;
+ * `rules/capacity.ts` refuses a definition whose load exceeds `maxHeartbeatsPerSecond`, and
+ * `lib/core/heartbeat/capacity.ts` derives the API stage's throttle from the same numbers.
+ */
+export const HEARTBEAT_CAPACITY = {
+  /**
+   * Most heartbeats per second a cluster may send. Every heartbeat is one write to the table's one
+   * `state` partition (lib/aws/table-layout.ts), and DynamoDB serves at most 1,000 write units per
+   * second on one partition key: half is left for the controller's writes, node items that grow past
+   * 1 KB (2 units) and the throttle's margin below. It is the real ceiling: API Gateway (10,000
+   * requests/s per account and region) and Lambda (1,000 concurrent executions by default, about
+   * 50 ms per heartbeat, so some 25 at this load) carry several times more.
+   */
+  maxHeartbeatsPerSecond: 500,
+  /** The stage admits this many times the steady load: restarts, retries, a faster interval on the way. */
+  stageLoadMargin: 4,
+  /**
+   * Requests per second the stage admits on top of that, so one caller flooding at up to this rate
+   * (refused by the handler, per node, without a write) does not push the other nodes' heartbeats out.
+   */
+  stageFloodReserve: 250,
+  /** The stage's burst (its token bucket's size), in seconds of its rate. */
+  stageBurstSeconds: 2,
+  /**
+   * Per node, in the handler: heartbeats admitted per heartbeat interval on average. A well-behaved
+   * agent sends one; more than this is a node heartbeating far faster than its interval.
+   */
+  nodeHeartbeatsPerInterval: 4,
+  /** Per node: heartbeats admitted back to back (a restarted agent, an interval change, retries). */
+  nodeBurst: 10,
+} as const;

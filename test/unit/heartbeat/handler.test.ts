@@ -22,11 +22,18 @@ class FakeStore implements HeartbeatStore {
 }
 
 const silent = { debug: () => undefined, warn: () => undefined, error: () => undefined };
+const metrics = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
 const NOW = Date.UTC(2026, 10, 22, 3, 0, 0);
 
 function setup() {
   const store = new FakeStore();
-  const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger: silent });
+  const handler = createHeartbeatHandler({
+    index: exampleIndex(),
+    store,
+    clock: { now: () => NOW },
+    logger: silent,
+    metrics,
+  });
   return { store, handler };
 }
 
@@ -71,7 +78,13 @@ describe("heartbeat handler", () => {
         return Promise.resolve(new Map<string, GroupOwnership>());
       },
     };
-    const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger: silent });
+    const handler = createHeartbeatHandler({
+      index: exampleIndex(),
+      store,
+      clock: { now: () => NOW },
+      logger: silent,
+      metrics,
+    });
     // Act
     const response = await handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"]), LAMBDA_CONTEXT);
     // Assess: a pass's write conditioned on the node's previous report then either commits before this

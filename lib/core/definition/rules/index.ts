@@ -1,6 +1,7 @@
 /** The cross-field rules, run on whatever parts of the definition are valid on their own. */
 import type { Salvage } from "../salvage.js";
 import type { DefinitionProblem } from "../types.js";
+import { checkCapacity } from "./capacity.js";
 import { checkIdentity } from "./identity.js";
 import { checkPlacement } from "./placement.js";
 import { checkReferences } from "./references.js";
@@ -10,6 +11,7 @@ import { checkTiming } from "./timing.js";
 export function checkRules(definition: Salvage): DefinitionProblem[] {
   return [
     ...checkTiming(definition),
+    ...checkCapacity(definition),
     ...checkIdentity(definition),
     ...checkReferences(definition),
     ...checkPlacement(definition),
