@@ -7,7 +7,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { ClusterDefinition } from "../core/definition/types.js";
-import { stageThrottle } from "../core/heartbeat/capacity.js";
+import { type StageThrottle, stageThrottle } from "../core/heartbeat/capacity.js";
 import { defaultStageName, heartbeatRoute, ids } from "./names.js";
 
 /**
@@ -18,7 +18,7 @@ import { defaultStageName, heartbeatRoute, ids } from "./names.js";
  * per node before any write. 3 nodes at 2 s: 256/s, burst 512; the largest definition accepted
  * (500 heartbeats/s): 2,250/s, burst 4,500, under the account's 10,000/s and burst 5,000.
  */
-export function heartbeatThrottleFor(definition: ClusterDefinition): apigwv2.ThrottleSettings {
+export function heartbeatThrottleFor(definition: ClusterDefinition): StageThrottle {
   return stageThrottle(definition.nodes.length, definition.timing.heartbeatIntervalMs);
 }
 
