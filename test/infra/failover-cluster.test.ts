@@ -185,6 +185,30 @@ describe("heartbeat API", () => {
     });
   });
 
+  it("derives the stage's throttle from the node count and interval: 200 nodes at 500ms get 1,850/s, burst 3,700", () => {
+    // Prepare: the example with 197 on-premise nodes added and a 500 ms interval: 400 heartbeats/s.
+    const source = variant((document) => {
+      const nodes = document.nodes as unknown[];
+      for (let i = nodes.length; i < 200; i++) {
+        nodes.push({
+          id: `n-${i}`,
+          kind: "onprem",
+          principal: `arn:aws:iam::123456789012:role/baton-node-${i}`,
+          address: "203.0.113.20",
+        });
+      }
+      document.timing = { heartbeatInterval: "500ms", leaseDuration: "5s", controllerTick: "1s" };
+    });
+    // Act
+    const { template: large } = synthesize(source, { bundle: false });
+    // Assess: rate = 4 x 400 + 250 = 1,850 requests/s, burst = 2 x 1,850.
+    const { resource } = single(large, "AWS::ApiGatewayV2::Stage");
+    expect(resource.Properties?.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 1_850,
+      ThrottlingBurstLimit: 3_700,
+    });
+  });
+
   it("serves the $default stage with JSON access logs and throttling", () => {
     // Prepare
     const logGroups = template.findResources("AWS::Logs::LogGroup");
@@ -195,9 +219,8 @@ describe("heartbeat API", () => {
       StageName: "$default",
       AutoDeploy: true,
     });
-    const throttling = resource.Properties?.DefaultRouteSettings as Record<string, unknown>;
-    expect(throttling.ThrottlingRateLimit).toBeGreaterThan(0);
-    expect(throttling.ThrottlingBurstLimit).toBeGreaterThan(0);
+    // 3 nodes at 2 s: rate = ceil(4 x 3 / 2 s) + 250 = 256 requests/s, burst = 2 x 256 (docs/deployment.md).
+    expect(resource.Properties?.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 256, ThrottlingBurstLimit: 512 });
     const settings = resource.Properties?.AccessLogSettings as { DestinationArn: unknown; Format: string };
     const destination = settings.DestinationArn as { "Fn::GetAtt": [string, string] };
     expect(logGroups[destination["Fn::GetAtt"][0]]).toBeDefined();
