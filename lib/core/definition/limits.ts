@@ -52,9 +52,9 @@ export const HEARTBEAT_CAPACITY = {
    * Most heartbeats per second a cluster may send. Every heartbeat is one write to the table's one
    * `state` partition (lib/aws/table-layout.ts), and DynamoDB serves at most 1,000 write units per
    * second on one partition key: half is left for the controller's writes, node items that grow past
-   * 1 KB (2 units) and the throttle's margin below. It is the real ceiling: API Gateway (10,000
-   * requests/s per account and region) and Lambda (1,000 concurrent executions by default, about
-   * 50 ms per heartbeat, so some 25 at this load) carry several times more.
+   * 1 KB (2 units) and bursts. It is the real ceiling: API Gateway (10,000 requests/s per account
+   * and region) and Lambda (1,000 concurrent executions per account and region by default; a few
+   * tens of milliseconds per heartbeat, so some 25 at this load) carry several times more.
    */
   maxHeartbeatsPerSecond: 500,
   /** The stage admits this many times the steady load: restarts, retries, a faster interval on the way. */
@@ -68,7 +68,9 @@ export const HEARTBEAT_CAPACITY = {
   stageBurstSeconds: 2,
   /**
    * Per node, in the handler: heartbeats admitted per heartbeat interval on average. A well-behaved
-   * agent sends one; more than this is a node heartbeating far faster than its interval.
+   * agent sends one (lib/agent/agent.ts: one in flight, the next an interval after the last was sent,
+   * a failed one is not retried early); the rest is room for an agent that heartbeats sooner when
+   * something changes. More than this is a node heartbeating far faster than its interval.
    */
   nodeHeartbeatsPerInterval: 4,
   /** Per node: heartbeats admitted back to back (a restarted agent, an interval change, retries). */
