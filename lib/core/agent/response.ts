@@ -268,7 +268,7 @@ function checkGroups(answer: Answer): AnswerProblem[] {
       }
     }
     for (const resourceId of earlier) {
-      if (!(resourceId in group.resources)) {
+      if (!Object.hasOwn(group.resources, resourceId)) {
         problems.push({ path: at("resources"), message: `has no desired state for ${resourceId}` });
       }
     }
