@@ -55,113 +55,106 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     input: unknown,
     context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
   ): Promise<ControllerResult> => {
-    const event = input ?? {};
+    const event = (input ?? {}) as ControllerInput;
     if (typeof event !== "object" || Array.isArray(event)) {
       return {
         error: `the event must be a JSON object: {"passes": N} for N passes now, or a scheduled event; received ${JSON.stringify(event)}`,
       };
     }
-    return invoke(deps, event as ControllerInput, context);
-  };
-}
-
-async function invoke(
-  deps: ControllerHandlerDependencies,
-  event: ControllerInput,
-  context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
-): Promise<ControllerResult> {
-  const pass = deps.passDependencies(context.awsRequestId);
-  const { clock, definition } = pass;
-  const started = clock.now();
-  // When Lambda kills the function, by the function's own clock.
-  const deadline = started + context.getRemainingTimeInMillis();
-  let longestPassMs = 0;
-  const fitsAt = (at: number) => deadline - at >= Math.max(FIRST_PASS_ESTIMATE_MS, 2 * longestPassMs) + END_MARGIN_MS;
-  let passes: number;
-  if (Object.hasOwn(event, "passes") && event.passes !== undefined) {
-    if (
-      !Number.isInteger(event.passes) ||
-      (event.passes as number) < 1 ||
-      (event.passes as number) > MAX_MANUAL_PASSES
-    ) {
-      return {
-        error: `passes must be a whole number from 1 to ${MAX_MANUAL_PASSES}; received ${JSON.stringify(event.passes)}`,
-      };
+    const pass = deps.passDependencies(context.awsRequestId);
+    const { clock, definition } = pass;
+    const started = clock.now();
+    // When Lambda kills the function, by the function's own clock.
+    const deadline = started + context.getRemainingTimeInMillis();
+    let longestPassMs = 0;
+    const fitsAt = (at: number) => deadline - at >= Math.max(FIRST_PASS_ESTIMATE_MS, 2 * longestPassMs) + END_MARGIN_MS;
+    let passes: number;
+    if (Object.hasOwn(event, "passes") && event.passes !== undefined) {
+      if (
+        !Number.isInteger(event.passes) ||
+        (event.passes as number) < 1 ||
+        (event.passes as number) > MAX_MANUAL_PASSES
+      ) {
+        return {
+          error: `passes must be a whole number from 1 to ${MAX_MANUAL_PASSES}; received ${JSON.stringify(event.passes)}`,
+        };
+      }
+      passes = event.passes as number;
+    } else {
+      const scheduledAt = typeof event.time === "string" ? Date.parse(event.time) : NaN;
+      if (Number.isFinite(scheduledAt) && started - scheduledAt > STALE_SCHEDULE_MS) {
+        pass.logger.warn("stale scheduled invocation dropped", { scheduledAt: event.time });
+        return { skipped: `scheduled at ${String(event.time)}, more than ${STALE_SCHEDULE_MS / 1000}s ago` };
+      }
+      passes = Infinity;
     }
-    passes = event.passes as number;
-  } else {
-    const scheduledAt = typeof event.time === "string" ? Date.parse(event.time) : NaN;
-    if (Number.isFinite(scheduledAt) && started - scheduledAt > STALE_SCHEDULE_MS) {
-      pass.logger.warn("stale scheduled invocation dropped", { scheduledAt: event.time });
-      return { skipped: `scheduled at ${String(event.time)}, more than ${STALE_SCHEDULE_MS / 1000}s ago` };
+    if (!fitsAt(started)) {
+      const left = deadline - started;
+      pass.logger.warn("controller invocation too short for a pass", { remainingMs: left });
+      return { skipped: `the function had ${left} ms left, too little to finish a pass` };
     }
-    passes = Infinity;
-  }
-  if (!fitsAt(started)) {
-    const left = deadline - started;
-    pass.logger.warn("controller invocation too short for a pass", { remainingMs: left });
-    return { skipped: `the function had ${left} ms left, too little to finish a pass` };
-  }
-  const tick = definition.timing.controllerTickMs;
-  const lastStart = started + SCHEDULE_MS - tick - 2_000;
-  const events: ControllerEvent[] = [];
-  let summary: PassSummary | undefined;
-  let done = 0;
-  let leaseHeld = false;
-  let outOfTime = false;
-  /** Sleeps until the next tick, unless the pass after it would not fit: then the invocation ends. */
-  const awaitTick = async (passStart: number): Promise<boolean> => {
-    const wait = Math.max(0, tick - (clock.now() - passStart));
-    if (!fitsAt(clock.now() + wait)) {
-      outOfTime = true;
-      return false;
-    }
-    await deps.sleep(wait);
-    return true;
-  };
-  while (done < passes) {
-    const passStart = clock.now();
-    if (done > 0 && passes === Infinity && passStart > lastStart) break;
-    let passed: PassSummary;
-    try {
-      passed = await runPass(pass);
-    } catch (error) {
-      // A scheduled invocation is the only controller until the next one (not retried): a pass that fails on
-      // an AWS error does not end it. The next tick reads everything again, as a new invocation would.
-      if (passes !== Infinity) throw error;
+    const tick = definition.timing.controllerTickMs;
+    const lastStart = started + SCHEDULE_MS - tick - 2_000;
+    const events: ControllerEvent[] = [];
+    let summary: PassSummary | undefined;
+    let done = 0;
+    let leaseHeld = false;
+    let outOfTime = false;
+    /** Sleeps until the next tick, unless the pass after it would not fit: then the invocation ends. */
+    const awaitTick = async (passStart: number): Promise<boolean> => {
+      const wait = Math.max(0, tick - (clock.now() - passStart));
+      if (!fitsAt(clock.now() + wait)) {
+        outOfTime = true;
+        return false;
+      }
+      await deps.sleep(wait);
+      return true;
+    };
+    while (done < passes) {
+      const passStart = clock.now();
+      if (done > 0 && passes === Infinity && passStart > lastStart) break;
+      let passed: PassSummary;
+      try {
+        passed = await runPass(pass);
+      } catch (error) {
+        // A scheduled invocation is the only controller until the next one (not retried): a pass that fails on
+        // an AWS error does not end it. The next tick reads everything again, as a new invocation would.
+        if (passes !== Infinity) throw error;
+        done++;
+        longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
+        pass.logger.error("controller pass failed; the next tick tries again", { error });
+        if (clock.now() > lastStart) throw error;
+        if (!(await awaitTick(passStart))) break;
+        continue;
+      }
+      summary = passed;
       done++;
       longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
-      pass.logger.error("controller pass failed; the next tick tries again", { error });
-      if (clock.now() > lastStart) throw error;
-      if (!(await awaitTick(passStart))) break;
-      continue;
+      leaseHeld ||= summary.leaseHeld;
+      events.push(...summary.events);
+      record(deps.metrics, summary);
+      if (done < passes && !(await awaitTick(passStart))) break;
     }
-    summary = passed;
-    done++;
-    longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
-    leaseHeld ||= summary.leaseHeld;
-    events.push(...summary.events);
-    record(deps.metrics, summary);
-    if (done < passes && !(await awaitTick(passStart))) break;
-  }
-  deps.metrics.publishStoredMetrics();
-  // Idle passes never take the lease; an invocation that took it gives it back so the next one need not wait.
-  if (leaseHeld) {
-    try {
-      await pass.store.releaseLease(context.awsRequestId, clock.now());
-    } catch (error) {
-      pass.logger.warn("controller lease not released; it expires on its own", { error });
+    deps.metrics.publishStoredMetrics();
+    // Idle passes never take the lease; an invocation that took it gives it back so the next one need not wait.
+    if (leaseHeld) {
+      try {
+        await pass.store.releaseLease(context.awsRequestId, clock.now());
+      } catch (error) {
+        pass.logger.warn("controller lease not released; it expires on its own", { error });
+      }
     }
-  }
-  if (summary === undefined) throw new Error(`every one of the ${done} controller passes of this invocation failed`);
-  if (outOfTime && passes !== Infinity) {
-    const cutShort = `made ${done} of the ${passes} passes asked: the function's time (${deadline - started} ms) would have run out during the next`;
-    pass.logger.warn("controller passes cut short by the function's timeout", { asked: passes, made: done });
-    return { ...summary, events, passes: done, cutShort };
-  }
-  if (outOfTime)
-    pass.logger.warn("scheduled controller invocation ended early: the function's timeout is near", { passes: done });
-  return { ...summary, events, passes: done };
+    if (summary === undefined) throw new Error(`every one of the ${done} controller passes of this invocation failed`);
+    if (outOfTime && passes !== Infinity) {
+      const cutShort = `made ${done} of the ${passes} passes asked: the function's time (${deadline - started} ms) would have run out during the next`;
+      pass.logger.warn("controller passes cut short by the function's timeout", { asked: passes, made: done });
+      return { ...summary, events, passes: done, cutShort };
+    }
+    if (outOfTime) {
+      pass.logger.warn("scheduled controller invocation ended early: the function's timeout is near", { passes: done });
+    }
+    return { ...summary, events, passes: done };
+  };
 }
 
 function record(metrics: MetricsSink, summary: PassSummary): void {
