@@ -30,6 +30,7 @@ import {
 } from "../core/agent/state.js";
 import { plan, type Action } from "../core/agent/supervisor.js";
 import type { GroupId, NodeId, ResourceId } from "../core/definition/types.js";
+import { dictionary } from "../core/dictionary.js";
 import type { ResourceState } from "../core/heartbeat/message.js";
 import type {
   AgentLog,
@@ -92,8 +93,8 @@ export class Agent {
 
   private readonly ports: AgentPorts;
   private state: AgentState;
-  private report: Readonly<Record<ResourceId, ResourceState>> = {};
-  private epochs: Readonly<Record<GroupId, number>> = {};
+  private report: Readonly<Record<ResourceId, ResourceState>> = dictionary();
+  private epochs: Readonly<Record<GroupId, number>> = dictionary();
   /** The watchdog is not fed: resources may run past the self-fence deadline. */
   private starving = false;
   private stage: "new" | "running" | "finishing" | "done" = "new";
@@ -368,7 +369,7 @@ export class Agent {
     this.clearTimer("heartbeat");
     await this.exchange;
     const resources = allOffline
-      ? Object.fromEntries(Object.keys(this.report).map((id) => [id, "offline" as const]))
+      ? dictionary(Object.keys(this.report).map((id) => [id, "offline" as const]))
       : this.report;
     for (let attempt = 1; attempt <= FINAL_HEARTBEAT_TRIES; attempt++) {
       const body: HeartbeatBody = {

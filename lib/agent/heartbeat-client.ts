@@ -6,6 +6,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { HttpsProxyAgent } from "https-proxy-agent";
 import { getProxyForUrl } from "proxy-from-env";
+import { ownValue } from "../core/dictionary.js";
 import { type HeartbeatReply, type HeartbeatTransport, HeartbeatTransportError } from "./ports.js";
 
 export interface HeartbeatClientOptions {
@@ -293,7 +294,7 @@ function explain(error: unknown, target: string, timedOutAfterMs: number | undef
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
   const what =
-    TRANSPORT_PROBLEMS[code ?? ""] ??
+    (code === undefined ? undefined : ownValue(TRANSPORT_PROBLEMS, code)) ??
     (code?.startsWith("ERR_TLS") || /certificate/i.test(message) ? "TLS failed" : "failed");
   return new HeartbeatTransportError(`heartbeat to ${target}: ${what} (${message})`, { cause });
 }

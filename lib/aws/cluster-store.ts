@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { GroupId, NodeId, ResourceId } from "../core/definition/types.js";
+import { dictionary } from "../core/dictionary.js";
 import { AwsThrottledError, AwsUnavailableError } from "../core/controller/aws-errors.js";
 import { type ClusterLogEntry, type ClusterStateStore, StateConflictError } from "../core/controller/ports.js";
 import type {
@@ -470,19 +471,19 @@ function isObject(value: unknown): value is Item {
 }
 
 function toNodeReport(nodeIdFromKey: string, raw: Record<string, AttributeValue>): NodeReport {
-  const resources: Record<ResourceId, ResourceState> = {};
+  const resources = dictionary<ResourceState>();
   const reported = raw.resources?.M;
   if (reported) {
-    for (const id in reported) {
-      const state = reported[id]?.S;
+    for (const [id, value] of Object.entries(reported)) {
+      const state = value.S;
       if (state !== undefined && KNOWN_RESOURCE_STATES.has(state)) resources[id] = state as ResourceState;
     }
   }
-  const epochs: Record<GroupId, number> = {};
+  const epochs = dictionary<number>();
   const obeyed = raw.epochs?.M;
   if (obeyed) {
-    for (const id in obeyed) {
-      const epoch = numberOf(obeyed[id], NaN);
+    for (const [id, value] of Object.entries(obeyed)) {
+      const epoch = numberOf(value, NaN);
       if (Number.isFinite(epoch)) epochs[id] = epoch;
     }
   }
@@ -547,8 +548,8 @@ function toUnconfirmedSources(value: unknown): Pick<GroupRecord, "unconfirmedSou
 }
 
 function toFailedOn(value: unknown): Record<NodeId, number> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
-  return Object.fromEntries(
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return dictionary();
+  return dictionary(
     Object.entries(value).filter(
       (entry): entry is [string, number] => typeof entry[1] === "number" && Number.isFinite(entry[1]),
     ),
@@ -556,7 +557,7 @@ function toFailedOn(value: unknown): Record<NodeId, number> {
 }
 
 function toDesired(value: unknown): Record<ResourceId, "online" | "offline"> {
-  const desired: Record<ResourceId, "online" | "offline"> = {};
+  const desired = dictionary<"online" | "offline">();
   if (!isObject(value)) return desired;
   for (const [id, state] of Object.entries(value)) {
     if (state === "online" || state === "offline") desired[id] = state;
@@ -591,7 +592,7 @@ function toPlan(value: unknown): Plan | null {
 }
 
 function toGuardRecord(item: Item): GuardRecord {
-  const voters: Record<NodeId, { removedAt: number | null }> = {};
+  const voters = dictionary<{ removedAt: number | null }>();
   for (const [nodeId, removedAt] of Object.entries(parseVoters(item.voters))) {
     voters[nodeId] = { removedAt: typeof removedAt === "number" && Number.isFinite(removedAt) ? removedAt : null };
   }

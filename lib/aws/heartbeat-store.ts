@@ -12,6 +12,8 @@ import { StaleHeartbeatError, StoreUnavailableError } from "../core/heartbeat/er
 import type { Heartbeat } from "../core/heartbeat/message.js";
 import { judgeSequence, type SequencePosition } from "../core/heartbeat/sequence.js";
 import type { GroupOwnership, HeartbeatStore } from "../core/heartbeat/store.js";
+import { dictionary } from "../core/dictionary.js";
+import { fromItem } from "./attribute-json.js";
 import { itemKeys } from "./table-layout.js";
 
 /** Attempts at one heartbeat when concurrent writers keep changing the record under it. */
@@ -219,7 +221,8 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
           }),
         );
         for (const raw of out.Responses?.[this.tableName] ?? []) {
-          const item = unmarshall(raw);
+          // Baton's reader, not unmarshall: a desired state keyed __proto__ stays a key (unmarshall drops it).
+          const item = fromItem(raw);
           const id = idBySortKey.get(String(item.sk));
           if (id === undefined) continue;
           result.set(id, {
@@ -240,7 +243,7 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
 
 /** The stored desired map, keeping only well-formed entries (a bad one reads as absent: "offline"). */
 function desiredOf(value: unknown): Record<string, "online" | "offline"> {
-  const desired: Record<string, "online" | "offline"> = {};
+  const desired = dictionary<"online" | "offline">();
   if (typeof value !== "object" || value === null || Array.isArray(value)) return desired;
   for (const [id, state] of Object.entries(value as Record<string, unknown>)) {
     if (state === "online" || state === "offline") desired[id] = state;

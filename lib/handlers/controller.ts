@@ -22,23 +22,54 @@ export const STALE_SCHEDULE_MS = 30_000;
 /** The schedule's period: an invocation stops starting passes before the next one begins. */
 const SCHEDULE_MS = 60_000;
 const MAX_MANUAL_PASSES = 100;
+/**
+ * A pass starts only when the function has left at least twice the longest pass of this invocation (this
+ * before the first: a pass reads one partition and makes a few AWS calls), plus {@link END_MARGIN_MS}.
+ * Lambda kills the function at its timeout, mid-pass and holding the controller lease, which the next
+ * invocation then waits out.
+ */
+export const FIRST_PASS_ESTIMATE_MS = 5_000;
+/** Kept free after the last pass: the lease release, the metrics, the answer. */
+export const END_MARGIN_MS = 2_000;
 
 export type ControllerInput = { readonly passes?: unknown; readonly time?: unknown; readonly [key: string]: unknown };
 
 export type ControllerResult =
-  (PassSummary & { readonly passes: number }) | { readonly skipped: string } | { readonly error: string };
+  | (PassSummary & {
+      readonly passes: number;
+      /** Why fewer passes were made than `passes` asked: the function's time ran short. */
+      readonly cutShort?: string;
+    })
+  | { readonly skipped: string }
+  | { readonly error: string };
 
 /**
- * The controller function: `{"passes": N}` makes exactly N passes (operators and tests); a scheduled
- * event makes a pass every controllerTick until shortly before the next scheduled invocation.
+ * The controller function: `{"passes": N}` makes N passes (operators and tests); a scheduled event makes
+ * a pass every controllerTick until shortly before the next scheduled invocation. A null event (an
+ * invocation with no payload) is taken as a scheduled one, as `{}` is; any other event that is not a JSON
+ * object is refused. Either way, a pass starts only if it fits, with margin, in the time Lambda has left
+ * (`getRemainingTimeInMillis`): an invocation asked for more than fits makes fewer and says so.
  */
 export function createControllerHandler(deps: ControllerHandlerDependencies) {
-  return async (event: ControllerInput, context: Pick<Context, "awsRequestId">): Promise<ControllerResult> => {
+  return async (
+    input: unknown,
+    context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
+  ): Promise<ControllerResult> => {
+    const event = (input ?? {}) as ControllerInput;
+    if (typeof event !== "object" || Array.isArray(event)) {
+      return {
+        error: `the event must be a JSON object: {"passes": N} for N passes now, or a scheduled event; received ${JSON.stringify(event)}`,
+      };
+    }
     const pass = deps.passDependencies(context.awsRequestId);
     const { clock, definition } = pass;
     const started = clock.now();
+    // When Lambda kills the function, by the function's own clock.
+    const deadline = started + context.getRemainingTimeInMillis();
+    let longestPassMs = 0;
+    const fitsAt = (at: number) => deadline - at >= Math.max(FIRST_PASS_ESTIMATE_MS, 2 * longestPassMs) + END_MARGIN_MS;
     let passes: number;
-    if (event.passes !== undefined) {
+    if (Object.hasOwn(event, "passes") && event.passes !== undefined) {
       if (
         !Number.isInteger(event.passes) ||
         (event.passes as number) < 1 ||
@@ -57,12 +88,28 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       }
       passes = Infinity;
     }
+    if (!fitsAt(started)) {
+      const left = deadline - started;
+      pass.logger.warn("controller invocation too short for a pass", { remainingMs: left });
+      return { skipped: `the function had ${left} ms left, too little to finish a pass` };
+    }
     const tick = definition.timing.controllerTickMs;
     const lastStart = started + SCHEDULE_MS - tick - 2_000;
     const events: ControllerEvent[] = [];
     let summary: PassSummary | undefined;
     let done = 0;
     let leaseHeld = false;
+    let outOfTime = false;
+    /** Sleeps until the next tick, unless the pass after it would not fit: then the invocation ends. */
+    const awaitTick = async (passStart: number): Promise<boolean> => {
+      const wait = Math.max(0, tick - (clock.now() - passStart));
+      if (!fitsAt(clock.now() + wait)) {
+        outOfTime = true;
+        return false;
+      }
+      await deps.sleep(wait);
+      return true;
+    };
     while (done < passes) {
       const passStart = clock.now();
       if (done > 0 && passes === Infinity && passStart > lastStart) break;
@@ -74,17 +121,19 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
         // an AWS error does not end it. The next tick reads everything again, as a new invocation would.
         if (passes !== Infinity) throw error;
         done++;
+        longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
         pass.logger.error("controller pass failed; the next tick tries again", { error });
         if (clock.now() > lastStart) throw error;
-        await deps.sleep(Math.max(0, tick - (clock.now() - passStart)));
+        if (!(await awaitTick(passStart))) break;
         continue;
       }
       summary = passed;
       done++;
+      longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
       leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
       record(deps.metrics, summary);
-      if (done < passes) await deps.sleep(Math.max(0, tick - (clock.now() - passStart)));
+      if (done < passes && !(await awaitTick(passStart))) break;
     }
     deps.metrics.publishStoredMetrics();
     // Idle passes never take the lease; an invocation that took it gives it back so the next one need not wait.
@@ -96,6 +145,14 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       }
     }
     if (summary === undefined) throw new Error(`every one of the ${done} controller passes of this invocation failed`);
+    if (outOfTime && passes !== Infinity) {
+      const cutShort = `made ${done} of the ${passes} passes asked: the function's time (${deadline - started} ms) would have run out during the next`;
+      pass.logger.warn("controller passes cut short by the function's timeout", { asked: passes, made: done });
+      return { ...summary, events, passes: done, cutShort };
+    }
+    if (outOfTime) {
+      pass.logger.warn("scheduled controller invocation ended early: the function's timeout is near", { passes: done });
+    }
     return { ...summary, events, passes: done };
   };
 }

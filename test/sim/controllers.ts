@@ -116,7 +116,9 @@ export class Controllers {
       metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
       sleep: (ms) => (dead ? Scheduler.never() : sched.sleep(ms)),
     });
-    handler(event, { awsRequestId: holder }).then(
+    // Lambda's clock for the function's 70 s timeout (lib/infra/controller-function.ts), not the controller's.
+    const deadline = sched.now + 70_000;
+    handler(event, { awsRequestId: holder, getRemainingTimeInMillis: () => deadline - sched.now }).then(
       () => trace.add(`controller ${holder} ends`),
       (error: unknown) =>
         trace.add(`controller ${holder} fails: ${error instanceof Error ? error.message : String(error)}`),

@@ -1,5 +1,6 @@
 /** The supervisor's log lines, worded in one place (docs/agent.md lists them). */
 import type { GroupId, NodeId } from "../definition/types.js";
+import { ownValue } from "../dictionary.js";
 import { formatDuration } from "../duration.js";
 import { selfFenceDeadlineAt, type Lease } from "./lease.js";
 import type { GroupView } from "./response.js";
@@ -17,9 +18,10 @@ export function stopReason(state: AgentState, r: ResourceRuntime): string {
   if (r.failure !== undefined) return `it failed (${r.failure.reason})`;
   if (r.restartPending) return "restarting it";
   const view = state.answer?.groups.find((group) => group.id === r.groupId);
-  if (view === undefined || !(r.id in view.resources)) return "the cluster no longer lists it for this node";
+  const desired = view === undefined ? undefined : ownValue(view.resources, r.id);
+  if (view === undefined || desired === undefined) return "the cluster no longer lists it for this node";
   if (view.owner !== state.nodeId) return `group ${r.groupId} is owned by ${view.owner ?? "nobody"}`;
-  if (view.resources[r.id] !== "online") return "the controller wants it offline";
+  if (desired !== "online") return "the controller wants it offline";
   return "a resource it depends on is stopping or failed";
 }
 

@@ -121,6 +121,8 @@ const GroupSchema = z.object(
       .int("must be a whole number")
       .min(0, "must not be negative")
       .max(Number.MAX_SAFE_INTEGER, "is too large"),
+    // zod drops a key __proto__ here without a word; `id` refuses every other reserved name (formats.ts). Either
+    // way such a name is never among `agentResources`, whose ids `id` checks, so nothing it says is acted on.
     resources: z.record(id, z.enum(["online", "offline"], { error: "must be online or offline" }), {
       error: "must map resource ids to online or offline",
     }),
@@ -268,7 +270,7 @@ function checkGroups(answer: Answer): AnswerProblem[] {
       }
     }
     for (const resourceId of earlier) {
-      if (!(resourceId in group.resources)) {
+      if (!Object.hasOwn(group.resources, resourceId)) {
         problems.push({ path: at("resources"), message: `has no desired state for ${resourceId}` });
       }
     }

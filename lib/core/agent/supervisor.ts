@@ -20,6 +20,7 @@
  */
 import type { ResourceState } from "../heartbeat/message.js";
 import type { GroupId, ResourceId } from "../definition/types.js";
+import { dictionary, ownValue } from "../dictionary.js";
 import { groupFenceStartAt, isGroupFenced, selfFenceDeadlineAt } from "./lease.js";
 import { modeChangeNotices, modeFinishedNotice, stopReason, URGENT_STOP_REASONS } from "./notices.js";
 import type { GroupView } from "./response.js";
@@ -86,8 +87,8 @@ class Planner {
   private readonly groups = new Map<GroupId, GroupRuntime>();
   private readonly actions: Action[] = [];
   private readonly notices: Notice[] = [];
-  private readonly report: Record<ResourceId, ResourceState> = {};
-  private readonly epochs: Record<GroupId, number> = {};
+  private readonly report = dictionary<ResourceState>();
+  private readonly epochs = dictionary<number>();
   private nextToken: number;
   private wakeAt = Infinity;
 
@@ -115,7 +116,7 @@ class Planner {
     for (const spec of runtime.specs) {
       const r = this.get(spec.id);
       if (r?.failure === undefined || r.phase !== "offline" || r.op !== undefined) continue;
-      if (view?.resources[spec.id] !== "online" || !owned || epoch > r.failure.epoch) {
+      if (desiredOf(view, spec.id) !== "online" || !owned || epoch > r.failure.epoch) {
         this.resources.set(r.id, { ...r, failure: undefined });
       }
     }
@@ -163,7 +164,7 @@ class Planner {
       if (
         runnable &&
         r !== undefined &&
-        view?.resources[spec.id] === "online" &&
+        desiredOf(view, spec.id) === "online" &&
         r.failure === undefined &&
         !r.restartPending &&
         spec.dependsOn.every((dependency) => wanted.has(dependency))
@@ -367,4 +368,9 @@ class Planner {
   private wake(at: number): void {
     if (at > this.now && at < this.wakeAt) this.wakeAt = at;
   }
+}
+
+/** What the answer wants of a resource; undefined when it does not name it. */
+function desiredOf(view: GroupView | undefined, resourceId: ResourceId): "online" | "offline" | undefined {
+  return view === undefined ? undefined : ownValue(view.resources, resourceId);
 }

@@ -1,4 +1,5 @@
 import type { ClusterDefinition, GroupDefinition, NodeId } from "../definition/types.js";
+import { ownValue } from "../dictionary.js";
 import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
@@ -155,7 +156,7 @@ function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   const preferred = chooseTarget(group, health, null);
   if (preferred === null || preferred === ownerId) return NONE;
   if (group.preferredOwners.indexOf(preferred) > group.preferredOwners.indexOf(ownerId)) return NONE;
-  const failedAt = ctx.record.failedOn[preferred];
+  const failedAt = ownValue(ctx.record.failedOn, preferred);
   if (failedAt !== undefined && now - failedAt < group.failover.periodMs) return NONE;
   const upSince = health.get(preferred)?.upSince ?? now;
   if (now - upSince < failbackSettleMs(definition.timing)) return NONE;

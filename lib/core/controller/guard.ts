@@ -1,4 +1,5 @@
 import type { NodeId } from "../definition/types.js";
+import { dictionary, ownValue } from "../dictionary.js";
 import type { NodeHealth } from "./detection.js";
 import type { GuardRecord } from "./records.js";
 
@@ -29,7 +30,7 @@ export function evaluateGuard(
   now: number,
   leaseDurationMs: number,
 ): GuardDecision {
-  const voters: Record<NodeId, { removedAt: number | null }> = {};
+  const voters = dictionary<{ removedAt: number | null }>();
   for (const [nodeId, vote] of Object.entries(previous?.voters ?? {})) {
     if (!health.has(nodeId)) continue; // no longer in the definition
     if (health.get(nodeId)?.leaving === true) continue; // left on purpose: counted out at once
@@ -43,7 +44,7 @@ export function evaluateGuard(
   const frozen = ids.length >= 2 && silent.length * 2 > ids.length;
   if (!frozen) {
     for (const id of silent) {
-      const vote = voters[id];
+      const vote = ownValue(voters, id);
       if (vote && vote.removedAt === null) vote.removedAt = now;
     }
   }
@@ -68,5 +69,8 @@ export function evaluateGuard(
 function sameVoters(a: GuardRecord["voters"], b: GuardRecord["voters"]): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((id) => b[id] !== undefined && b[id].removedAt === a[id]?.removedAt);
+  return keys.every((id) => {
+    const vote = ownValue(b, id);
+    return vote !== undefined && vote.removedAt === ownValue(a, id)?.removedAt;
+  });
 }

@@ -1,4 +1,5 @@
 import { DEFAULTS } from "../definition/limits.js";
+import { ownValue } from "../dictionary.js";
 import type { GroupDefinition } from "../definition/types.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
 import { isFenced, isUnconfirmed, type NodeReport, type Plan, type PlanStep } from "./records.js";
@@ -70,7 +71,7 @@ export function decideStep(
       return done(`volume and target both in ${seen.volume.availabilityZone}`);
     }
     case "await-offline": {
-      const reported = seen.liveness?.resources[step.resourceId];
+      const reported = seen.liveness === undefined ? undefined : ownValue(seen.liveness.resources, step.resourceId);
       if (seen.liveness?.leaving === true && (reported === "offline" || reported === "fenced")) {
         // A leaving heartbeat is the boot's last word, sent after its resources stopped.
         return done(`${step.nodeId} left with ${step.resourceId} ${reported}`);
@@ -182,7 +183,7 @@ export function decideStep(
       );
     }
     case "await-online": {
-      const reported = seen.liveness?.resources[step.resourceId];
+      const reported = seen.liveness === undefined ? undefined : ownValue(seen.liveness.resources, step.resourceId);
       const fresh = seen.liveness !== undefined && seen.liveness.receivedAt > plan.stepStartedAt;
       if (fresh && reported === "online") return done(`${step.nodeId} reports ${step.resourceId} online`);
       if (fresh && reported === "failed") return fail(`${step.nodeId} reports ${step.resourceId} failed`);
@@ -245,9 +246,9 @@ function stopConfirmation(
   plan: Plan,
 ): string | null {
   if (liveness === undefined || liveness.receivedAt <= plan.stepStartedAt) return null;
-  const reported = liveness.resources[resourceId];
+  const reported = ownValue(liveness.resources, resourceId);
   if (reported === "fenced") return `reports ${resourceId} fenced (stopped on losing its lease)`;
-  const obeyed = liveness.epochs[groupId];
+  const obeyed = ownValue(liveness.epochs, groupId);
   if (reported === "offline" && obeyed !== undefined && obeyed >= plan.epoch) {
     return `reports ${resourceId} offline under epoch ${obeyed}`;
   }

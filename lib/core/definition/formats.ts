@@ -13,6 +13,39 @@ function pattern(re: RegExp, describe: string): Format {
   return { test: (text) => re.test(text), describe };
 }
 
+/**
+ * The names of the properties every JavaScript object has (those of `Object.prototype`). They are never
+ * ids: a node, group or resource id is a key in lookups, in the table and in heartbeats, and a lookup of
+ * such a name in a plain object finds the property instead (`__proto__` even vanishes from parsed JSON).
+ * Written out rather than read from the runtime, so the functions and every agent refuse the same names
+ * whatever their Node version.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  "__proto__",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+  "constructor",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+]);
+
+/** Whether `name` is one of the {@link RESERVED_NAMES}, which no id may be. */
+export function isReservedName(name: string): boolean {
+  return RESERVED_NAMES.has(name);
+}
+
+/** Why a reserved name cannot be an id, for the messages that refuse one. */
+export const RESERVED_NAME_REASON =
+  "every JavaScript object has a property of that name, which a lookup by id could find instead";
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 const HEX_8_OR_17 = "(?:[0-9a-f]{8}|[0-9a-f]{17})";
 
 const DNS_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
@@ -24,7 +57,11 @@ export const FORMATS = {
     /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
     "a cluster name: 1 to 32 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (it is used in AWS resource names), such as orders-db",
   ),
-  id: pattern(/^[A-Za-z0-9_-]{1,64}$/, "an id: 1 to 64 letters, digits, '-' or '_', such as db-a"),
+  // Reserved names have the form of an id but are not ids; the definition's schema refuses them with their own message.
+  id: {
+    test: (text) => ID.test(text) && !isReservedName(text),
+    describe: "an id: 1 to 64 letters, digits, '-' or '_', such as db-a",
+  },
   region: pattern(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, "an AWS region name such as us-east-1"),
   availabilityZone: pattern(
     /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}[a-z]$/,

@@ -7,7 +7,14 @@
  */
 import * as z from "zod";
 import { DURATION_FORMS, parseDuration } from "../duration.js";
-import { canonicalTimeZone, FORMATS, normalizeRecordName, type Format } from "./formats.js";
+import {
+  canonicalTimeZone,
+  FORMATS,
+  isReservedName,
+  normalizeRecordName,
+  RESERVED_NAME_REASON,
+  type Format,
+} from "./formats.js";
 import { choices, expected, show } from "./messages.js";
 
 /** Zod error option: the message for a value of the wrong type or form. */
@@ -86,7 +93,15 @@ function wholeNumber(min: number, max: number, what: string) {
     .max(max, expecting(describe));
 }
 
-const id = text(FORMATS.id);
+/** An id, and every reference to one. A reserved name (`constructor`, `__proto__`: formats.ts) is refused for what it is. */
+const id = custom((input): Read<string> => {
+  if (typeof input === "string" && isReservedName(input)) {
+    return { ok: false, message: `${show(input)} is reserved: ${RESERVED_NAME_REASON}; pick another name.` };
+  }
+  if (typeof input !== "string" || !FORMATS.id.test(input))
+    return { ok: false, message: expected(input, FORMATS.id.describe) };
+  return { ok: true, value: input };
+});
 
 function idList(what: string) {
   return z.array(id, expecting(`a list of ${what}, such as [a, b]`));

@@ -1,5 +1,6 @@
 import type { AgentResourceSpec } from "../agent/spec.js";
 import type { ClusterIndex } from "../cluster-index.js";
+import { dictionary, ownValue } from "../dictionary.js";
 import {
   type ClusterDefinition,
   isAgentResource,
@@ -70,10 +71,11 @@ export function acknowledge(
       const owner = state?.owner ?? null;
       // A leaving node has stopped everything and is shutting down: it is never asked to start anything.
       const runs = owner === heartbeat.nodeId && heartbeat.leaving !== true;
-      const resources: Record<ResourceId, "online" | "offline"> = {};
+      const resources = dictionary<"online" | "offline">();
       for (const resource of group.resources) {
         if (!isAgentResource(resource)) continue;
-        resources[resource.id] = runs ? (state?.desired[resource.id] ?? "offline") : "offline";
+        resources[resource.id] =
+          runs && state !== undefined ? (ownValue(state.desired, resource.id) ?? "offline") : "offline";
       }
       return { id: group.id, owner, epoch: state?.epoch ?? 0, resources, agentResources: agentResourceSpecs(group) };
     }),

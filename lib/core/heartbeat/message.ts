@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { isReservedName, RESERVED_NAME_REASON } from "../definition/formats.js";
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { BodyTooLargeError, type FieldProblem, MalformedHeartbeatError } from "./errors.js";
 
@@ -47,8 +48,8 @@ const heartbeatSchema = z.object({
     .string({ error: "must be a string: a UUID the agent draws at each start" })
     .regex(UUID, "must be a UUID (8-4-4-4-12 hex digits) that the agent draws at each start"),
   seq: z
-    .number({ error: "must be a number: an integer that grows with each heartbeat of one bootId" })
-    .int("must be a whole number")
+    .number({ error: "must be a number: a whole number, 0 or more, that grows with each heartbeat of one bootId" })
+    .int("must be a whole number, 0 or more, that grows with each heartbeat of one bootId")
     .min(0, "must not be negative")
     .max(Number.MAX_SAFE_INTEGER, "must be at most 2^53 - 1"),
   resources: z.record(z.string(), z.enum(RESOURCE_STATES, { error: `must be one of ${RESOURCE_STATES.join(", ")}` }), {
@@ -103,17 +104,58 @@ export function parseHeartbeat(body: string | undefined, isBase64Encoded: boolea
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new MalformedHeartbeatError("The body must be a JSON object with nodeId, bootId, seq and resources.");
   }
+  const fields = json as Record<string, unknown>;
+  const reserved = reservedNames(fields);
   const parsed = heartbeatSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems: FieldProblem[] = parsed.error.issues.map((issue) => ({
-      path: issue.path.map(String).join(".") || "(body)",
-      message: issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message,
-    }));
+  if (!parsed.success || reserved.length > 0) {
+    const problems: FieldProblem[] = (parsed.error?.issues ?? [])
+      .map((issue) => ({
+        path: issue.path.map(String).join(".") || "(body)",
+        message: absent(fields, issue.path) ? "is required" : issue.message,
+      }))
+      // A reserved name is refused for what it is, not also for its value.
+      .filter((problem) => !reserved.some((r) => r.path === problem.path))
+      .concat(reserved);
     throw new MalformedHeartbeatError(describe(problems), problems);
   }
   const heartbeat = { ...parsed.data, bootId: parsed.data.bootId.toLowerCase(), leaving: parsed.data.leaving ?? false };
   if (heartbeat.leaving) checkLeaving(heartbeat);
   return heartbeat;
+}
+
+/** Whether the body lacks the field at `path` (an own key at every step; a field present but wrong is not absent). */
+function absent(body: Record<string, unknown>, path: readonly PropertyKey[]): boolean {
+  let value: unknown = body;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return true;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return false;
+}
+
+/**
+ * The reserved names (`__proto__`, `constructor`, ...: formats.ts) the body uses as ids. None is ever an id
+ * of the definition, and read into a plain object `__proto__` would vanish: the message would be taken for
+ * another. Checked on the parsed JSON itself, where every key is an own key, before anything reads it.
+ */
+function reservedNames(body: Record<string, unknown>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const reason = `is a reserved name, never an id: ${RESERVED_NAME_REASON}`;
+  const nodeId = Object.hasOwn(body, "nodeId") ? body.nodeId : undefined;
+  if (typeof nodeId === "string" && isReservedName(nodeId)) {
+    problems.push({ path: "nodeId", message: `${reason}; send the node's id from the cluster definition` });
+  }
+  for (const [field, what] of [
+    ["resources", "report only the resources of the groups in the last answer"],
+    ["epochs", "send only the ids of the groups in the last answer"],
+  ] as const) {
+    const map = Object.hasOwn(body, field) ? body[field] : undefined;
+    if (typeof map !== "object" || map === null || Array.isArray(map)) continue;
+    for (const key of Object.keys(map)) {
+      if (isReservedName(key)) problems.push({ path: `${field}.${key}`, message: `${reason}; ${what}` });
+    }
+  }
+  return problems;
 }
 
 /**

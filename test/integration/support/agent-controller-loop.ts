@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ControllerEvent } from "../../../lib/core/controller/events.js";
 import type { ControllerResult } from "../../../lib/handlers/controller.js";
-import type { Controller } from "./controller-harness.js";
+import { type Controller, invocationContext } from "./controller-harness.js";
 
 /** One pass and when it ran (wall clock, ms): its decisions were made between the two times. */
 export interface PassRecord {
@@ -47,7 +47,7 @@ export function startControllerLoop(controller: Controller, tickMs: number): Con
       let result: ControllerResult | undefined;
       let error: string | undefined;
       try {
-        result = await controller({ passes: 1 }, { awsRequestId: `agent-it-${++count}` });
+        result = await controller({ passes: 1 }, invocationContext(`agent-it-${++count}`));
         if ("error" in result) error = result.error;
       } catch (thrown) {
         error = thrown instanceof Error ? thrown.message : String(thrown);

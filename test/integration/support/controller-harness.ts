@@ -11,7 +11,16 @@ import { buildClusterWorld, type ClusterWorld, ObedientAgents } from "./cluster-
 import { useFreshMoto } from "./aws.js";
 import { worldState } from "./world-state.js";
 
-export type Controller = (event: { passes: number }, context: { awsRequestId: string }) => Promise<ControllerResult>;
+export type Controller = (
+  event: { passes: number },
+  context: { awsRequestId: string; getRemainingTimeInMillis(): number },
+) => Promise<ControllerResult>;
+
+/** Lambda's context for one invocation: the function's 70 s timeout (lib/infra/controller-function.ts) from now. */
+export function invocationContext(awsRequestId: string): { awsRequestId: string; getRemainingTimeInMillis(): number } {
+  const deadline = Date.now() + 70_000;
+  return { awsRequestId, getRemainingTimeInMillis: () => deadline - Date.now() };
+}
 
 export interface Harness {
   readonly world: ClusterWorld;
@@ -44,7 +53,7 @@ export async function startHarness(): Promise<Harness> {
   const controller = (await import("../../../lambdas/controller.js")).handler as Controller;
   const agents = new ObedientAgents(world, heartbeat);
   let request = 0;
-  const pass = (requestId = `it-${++request}`) => controller({ passes: 1 }, { awsRequestId: requestId });
+  const pass = (requestId = `it-${++request}`) => controller({ passes: 1 }, invocationContext(requestId));
   return {
     world,
     agents,

@@ -36,15 +36,20 @@ function handlerFailingOnce() {
       return Promise.resolve();
     },
   });
-  return { sim, handler, errors, reads: () => reads };
+  /** Lambda's context: the function's 70 s timeout (lib/infra/controller-function.ts) from now. */
+  const context = () => {
+    const deadline = sim.now + 70_000;
+    return { awsRequestId: "inv-1", getRemainingTimeInMillis: () => deadline - sim.now };
+  };
+  return { sim, handler, errors, reads: () => reads, context };
 }
 
 describe("a scheduled controller invocation whose pass fails", () => {
   it("logs it and goes on with the next tick until shortly before the next invocation", async () => {
     // Prepare
-    const { sim, handler, errors, reads } = handlerFailingOnce();
+    const { sim, handler, errors, reads, context } = handlerFailingOnce();
     // Act
-    const result = await handler({ time: new Date(sim.now).toISOString() }, { awsRequestId: "inv-1" });
+    const result = await handler({ time: new Date(sim.now).toISOString() }, context());
     // Assess: controllerTick 2 s (examples/cluster.yaml): passes at 0, 2, ..., 56 s (60 s - tick - 2 s):
     // 29 passes, the first of which failed.
     expect(errors).toEqual(["controller pass failed; the next tick tries again"]);
@@ -54,9 +59,9 @@ describe("a scheduled controller invocation whose pass fails", () => {
 
   it("still fails a manual invocation (an operator's `passes`) on the error", async () => {
     // Prepare
-    const { handler } = handlerFailingOnce();
+    const { handler, context } = handlerFailingOnce();
     // Act
-    const run = handler({ passes: 3 }, { awsRequestId: "inv-1" });
+    const run = handler({ passes: 3 }, context());
     // Assess
     await expect(run).rejects.toBeInstanceOf(AwsUnavailableError);
   });

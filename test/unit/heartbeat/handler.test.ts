@@ -234,6 +234,27 @@ describe("heartbeat handler", () => {
     expect(store.recorded).toEqual([]);
   });
 
+  it("answers 400 to a heartbeat reporting a resource __proto__, naming the field, without touching the table", async () => {
+    // Prepare: as text, so that JSON.parse makes __proto__ a key of the body (a literal would set a prototype).
+    const { store, handler } = setup();
+    const body = JSON.stringify(heartbeatBody("db-a", { resources: { "pg-mount": "online" } })).replace(
+      '"pg-mount":"online"',
+      '"pg-mount":"online","__proto__":"online"',
+    );
+    // Act
+    const response = await handler(heartbeatEvent(body, CALLERS["db-a"], { raw: true }), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(400);
+    const answer = JSON.parse(response.body!) as {
+      error: { code: string; message: string; problems: { path: string; message: string }[] };
+    };
+    expect(answer.error.code).toBe("MalformedHeartbeat");
+    expect(answer.error.problems.map((p) => p.path)).toEqual(["resources.__proto__"]);
+    expect(answer.error.problems[0]?.message).toContain("reserved");
+    expect(answer.error.message).toContain("resources.__proto__ is a reserved name");
+    expect(store.recorded).toEqual([]);
+  });
+
   it.each([
     ["413", heartbeatEvent({ ...heartbeatBody("db-a"), pad: "x".repeat(17_000) }, CALLERS["db-a"]), 413],
     ["400", heartbeatEvent("{", CALLERS["db-a"], { raw: true }), 400],

@@ -4,6 +4,16 @@ import { MAX_HEARTBEAT_BYTES, parseHeartbeat } from "../../../lib/core/heartbeat
 
 const BOOT = "0f8b3a52-6f1e-4c4e-9a51-3b9d1c2e7a10";
 
+function refusalOf(act: () => unknown): MalformedHeartbeatError {
+  try {
+    act();
+  } catch (error) {
+    if (error instanceof MalformedHeartbeatError) return error;
+    throw error;
+  }
+  throw new Error("expected a MalformedHeartbeatError");
+}
+
 function problemsOf(act: () => unknown): string[] {
   try {
     act();
@@ -126,6 +136,81 @@ describe("parseHeartbeat", () => {
       const explicit = parseHeartbeat(body({ leaving: false, resources: { a: "online" } }), false);
       // Assess
       expect([omitted.leaving, explicit.leaving]).toEqual([false, false]);
+    });
+  });
+
+  describe("field messages", () => {
+    const body = (fields: Record<string, unknown>) =>
+      JSON.stringify({ nodeId: "db-a", bootId: BOOT, seq: 9, resources: {}, ...fields });
+
+    it.each([
+      [1.5, "must be a whole number"],
+      [-0.5, "must be a whole number"],
+      ["7", "must be a number"],
+      [null, "must be a number"],
+      [-1, "must not be negative"],
+    ])("says what is wrong with seq %j, never that it is required", (seq, fragment) => {
+      // Act
+      const error = refusalOf(() => parseHeartbeat(body({ seq }), false));
+      // Assess
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]?.path).toBe("seq");
+      expect(error.problems[0]?.message).toContain(fragment);
+      expect(error.message).not.toContain("required");
+    });
+
+    it("says what is wrong with an epoch that is not a whole number", () => {
+      // Act
+      const error = refusalOf(() => parseHeartbeat(body({ epochs: { postgres: 2.5 } }), false));
+      // Assess
+      expect(error.problems).toEqual([{ path: "epochs.postgres", message: "must be a whole number" }]);
+    });
+  });
+
+  describe("reserved names", () => {
+    const body = (fields: Record<string, unknown>) =>
+      `{"nodeId": "db-a", "bootId": "${BOOT}", "seq": 9, ${Object.entries(fields)
+        .map(([key, value]) => `"${key}": ${typeof value === "string" ? value : JSON.stringify(value)}`)
+        .join(", ")}}`;
+
+    it.each(["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"])(
+      "refuses a resource reported as %s, naming the field and saying the name is reserved",
+      (name) => {
+        // Prepare: written as text, so that __proto__ is a key of the body as JSON.parse reads it.
+        const text = body({ resources: `{"pg": "online", "${name}": "online"}` });
+        // Act
+        const error = refusalOf(() => parseHeartbeat(text, false));
+        // Assess
+        expect(error.problems).toHaveLength(1);
+        expect(error.problems[0]?.path).toBe(`resources.${name}`);
+        expect(error.problems[0]?.message).toContain("reserved");
+        expect(error.message).toContain(`resources.${name}`);
+      },
+    );
+
+    it("refuses a reserved group name in epochs", () => {
+      // Act
+      const error = refusalOf(() => parseHeartbeat(body({ resources: "{}", epochs: '{"__proto__": 3}' }), false));
+      // Assess
+      expect(error.problems.map((p) => p.path)).toEqual(["epochs.__proto__"]);
+      expect(error.problems[0]?.message).toContain("reserved");
+    });
+
+    it("refuses a reserved node id", () => {
+      // Act
+      const error = refusalOf(() =>
+        parseHeartbeat(JSON.stringify({ nodeId: "constructor", bootId: BOOT, seq: 1, resources: {} }), false),
+      );
+      // Assess
+      expect(error.problems.map((p) => p.path)).toEqual(["nodeId"]);
+      expect(error.problems[0]?.message).toContain("reserved");
+    });
+
+    it("names the reserved key once, even when its state is also wrong", () => {
+      // Act
+      const error = refusalOf(() => parseHeartbeat(body({ resources: '{"toString": 5}' }), false));
+      // Assess
+      expect(error.problems.map((p) => p.path)).toEqual(["resources.toString"]);
     });
   });
 });
