@@ -146,13 +146,13 @@ function checkPrincipals(
         if (!sameText) {
           problems.push({
             path: formatPath([...at, "principal"]),
-            message: `${show(claim.principal)} is the role of ${firstWhere} written differently${written}; EC2 nodes may share an instance role, but write its ARN the same way for each.`,
+            message: `${show(claim.principal)} names the role of ${firstWhere}, written differently${written}; EC2 nodes may share an instance role, but write its ARN the same way for each.`,
           });
         }
       } else {
         problems.push({
           path: formatPath([...at, "principal"]),
-          message: `${show(claim.principal)} is already the principal of ${firstWhere}${written}. An on-premise node accepts any session of its role, so one node could heartbeat for another: give each on-premise node its own IAM ${claim.type}, not shared with any other node.`,
+          message: `${show(claim.principal)} names the same IAM ${claim.type} as ${firstWhere}${written}. An on-premise node accepts any session of its role, so one node could heartbeat for another: give each on-premise node its own IAM ${claim.type}, not shared with any other node.`,
         });
       }
     }
