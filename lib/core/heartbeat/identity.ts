@@ -23,7 +23,8 @@ const SESSION_ARN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/([^/
  *   instance id, which is how EC2 names instance-profile sessions. Anyone who may assume some role can
  *   pick `i-…` as a session name, so the session name alone proves nothing.
  * - On-premise node with a role principal: any session of exactly that role.
- * - On-premise node with a user principal: exactly that user.
+ * - On-premise node with a user principal: exactly that user (partition, account and name; IAM allows one
+ *   user of a name per account, whatever its path).
  * - With `principalId`, the unique id must match too (`userId` is `AROA…:SESSION` or `AIDA…`): a role
  *   or user deleted and recreated under the same name has a new unique id and is not trusted.
  *
@@ -36,7 +37,16 @@ export function whyCallerIsNotNode(node: NodeDefinition, caller: Caller, ownAcco
   if (principal === undefined) return `the node's principal ${node.principal} is not an IAM role or user ARN`;
   let session: string | undefined;
   if (principal.type === "user") {
-    if (arn !== node.principal) return "the caller is not the node's IAM user";
+    // A user's ARN shows its path, but IAM allows one user of a name per account whatever the path.
+    const user = parsePrincipal(arn);
+    if (
+      user?.type !== "user" ||
+      user.partition !== principal.partition ||
+      user.account !== principal.account ||
+      user.name !== principal.name
+    ) {
+      return "the caller is not the node's IAM user";
+    }
   } else {
     const match = SESSION_ARN.exec(arn);
     if (match === null) return "the caller is not a session of an IAM role";

@@ -48,6 +48,11 @@ describe("callerIsNode", () => {
     ],
     ["user: exactly the user", onpremUser, `arn:aws:iam::${ACCOUNT}:user/office-1`],
     [
+      "user: the user under a path the definition left out (one user of a name per account)",
+      onpremUser,
+      `arn:aws:iam::${ACCOUNT}:user/site/office-1`,
+    ],
+    [
       "user pinned: exactly the user with that unique id",
       onpremUserPinned,
       `arn:aws:iam::${ACCOUNT}:user/office-1`,
@@ -98,7 +103,8 @@ describe("callerIsNode", () => {
       "AROA3XFRBF23NEWROLE2:x",
     ],
     ["user: another user", onpremUser, `arn:aws:iam::${ACCOUNT}:user/office-2`],
-    ["user: the user's name under a path", onpremUser, `arn:aws:iam::${ACCOUNT}:user/other/office-1`],
+    ["user: the user's name in another account", onpremUser, `arn:aws:iam::999999999999:user/office-1`],
+    ["user: a role's session named after the user", onpremUser, session("office-1", "office-1")],
     [
       "user pinned: a recreated user of the same name",
       onpremUserPinned,
