@@ -18,8 +18,8 @@ const SESSION_ARN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/([^/
  * Why the caller is not the node the definition describes, or undefined when it is. Decided from the
  * request and the definition alone (no IAM or STS call):
  *
- * - EC2 node: the session of exactly its `principal` role (partition, account and role name; a
- *   session's ARN does not show the role's path) in this account, whose session name is the node's
+ * - EC2 node: the session of exactly its `principal` role (partition, account and role name, which IAM
+ *   compares without case; a session's ARN does not show the role's path) in this account, whose session name is the node's
  *   instance id, which is how EC2 names instance-profile sessions. Anyone who may assume some role can
  *   pick `i-…` as a session name, so the session name alone proves nothing.
  * - On-premise node with a role principal: any session of exactly that role.
@@ -43,7 +43,7 @@ export function whyCallerIsNotNode(node: NodeDefinition, caller: Caller, ownAcco
       user?.type !== "user" ||
       user.partition !== principal.partition ||
       user.account !== principal.account ||
-      user.name !== principal.name
+      !sameName(user.name, principal.name)
     ) {
       return "the caller is not the node's IAM user";
     }
@@ -51,7 +51,7 @@ export function whyCallerIsNotNode(node: NodeDefinition, caller: Caller, ownAcco
     const match = SESSION_ARN.exec(arn);
     if (match === null) return "the caller is not a session of an IAM role";
     const [, partition, account, role, name] = match;
-    if (partition !== principal.partition || account !== principal.account || role !== principal.name) {
+    if (partition !== principal.partition || account !== principal.account || !sameName(role ?? "", principal.name)) {
       return "the caller is a session of another role";
     }
     if (node.kind === "ec2") {
@@ -65,6 +65,11 @@ export function whyCallerIsNotNode(node: NodeDefinition, caller: Caller, ownAcco
     if (caller.userId !== expected) return "the caller's unique id is not the node's principalId";
   }
   return undefined;
+}
+
+/** IAM names are unique per account without regard to case ("PRODROLE" and "prodrole" cannot both exist). */
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 /** Whether the IAM identity that signed the request is the one the definition gives the node. */

@@ -40,6 +40,8 @@ describe("callerIsNode", () => {
       `AROA3XFRBF23EXAMPLE1:${INSTANCE}`,
     ],
     ["role: any session of the role (path dropped)", onpremRole, session("baton-node-office-1", "x")],
+    // IAM allows one role of a name per account whatever the case, so the case written does not matter.
+    ["EC2: the role's name as IAM shows it, in another case than written", ec2, session("Baton-Node", INSTANCE)],
     [
       "role pinned: any session of the role with that unique id",
       onpremRolePinned,
@@ -76,7 +78,6 @@ describe("callerIsNode", () => {
       ec2,
       session("baton-node", INSTANCE, ACCOUNT, "aws-cn"),
     ],
-    ["EC2: a role name that differs only by case", ec2, session("Baton-Node", INSTANCE)],
     ["EC2: an IAM user named after the instance", ec2, `arn:aws:iam::${ACCOUNT}:user/${INSTANCE}`],
     ["EC2: a role whose name ends with the role's name", ec2, session("x-baton-node", INSTANCE)],
     // A role deleted and recreated under the same name has a new unique id.
