@@ -35,6 +35,7 @@ function syntheticCluster(size: number): ClusterDefinition {
       kind: "ec2",
       instanceId: `i-${hex(i)}`,
       availabilityZone: "us-east-1a",
+      principal: "arn:aws:iam::123456789012:role/baton-node",
     })),
     groups: Array.from({ length: size }, (_, i) => ({
       id: `g-${i}`,

@@ -4,11 +4,15 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
-import { loadEmbeddedDefinition, requireEnv } from "../lib/handlers/embedded-definition.js";
+import { loadEmbeddedDefinition, pinPrincipalIds, requireEnv } from "../lib/handlers/embedded-definition.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
 
 // Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
-const definition = loadEmbeddedDefinition(process.env.BATON_DEFINITION);
+// The unique ids of node roles the app creates are known only at deploy: they come from the environment.
+const definition = pinPrincipalIds(
+  loadEmbeddedDefinition(process.env.BATON_DEFINITION),
+  process.env.BATON_PRINCIPAL_IDS,
+);
 
 export const handler = createHeartbeatHandler({
   index: indexCluster(definition),

@@ -1,4 +1,6 @@
+import { FORMATS } from "../core/definition/formats.js";
 import { parseDefinition } from "../core/definition/parse.js";
+import { parsePrincipal } from "../core/definition/principal.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
 
 /**
@@ -19,6 +21,36 @@ export function loadEmbeddedDefinition(json: string | undefined): ClusterDefinit
     throw new Error(`The embedded cluster definition is invalid: ${list}`);
   }
   return result.definition;
+}
+
+/**
+ * The definition with the unique ids the deployment pinned (`BATON_PRINCIPAL_IDS`: JSON `{ nodeId: "AROA…" }`,
+ * the ids of node roles the CDK app creates, known only at deploy) set as those nodes' `principalId`. A node
+ * whose definition already gives one keeps it. Anything malformed fails the cold start loudly, as a corrupt
+ * definition does, rather than trusting less than the deployment asked for.
+ */
+export function pinPrincipalIds(definition: ClusterDefinition, json: string | undefined): ClusterDefinition {
+  if (json === undefined || json === "") return definition;
+  const pinned = JSON.parse(json) as unknown;
+  if (typeof pinned !== "object" || pinned === null || Array.isArray(pinned)) {
+    throw new Error("The pinned principal ids are not a JSON object of node ids and unique ids.");
+  }
+  const ids = new Map<string, unknown>(Object.entries(pinned));
+  for (const [nodeId, id] of ids) {
+    const node = definition.nodes.find((candidate) => candidate.id === nodeId);
+    if (node === undefined) throw new Error(`A principal id is pinned for "${nodeId}", which is not a node.`);
+    const expected = parsePrincipal(node.principal)?.type === "user" ? "AIDA" : "AROA";
+    if (typeof id !== "string" || !FORMATS.principalId.test(id) || !id.startsWith(expected)) {
+      throw new Error(`The principal id pinned for node "${nodeId}" is not ${FORMATS.principalId.describe}.`);
+    }
+  }
+  return {
+    ...definition,
+    nodes: definition.nodes.map((node) => {
+      const id = ids.get(node.id);
+      return node.principalId === undefined && typeof id === "string" ? { ...node, principalId: id } : node;
+    }),
+  };
 }
 
 /** An environment variable the deployment always sets. */

@@ -44,6 +44,7 @@ export function createHeartbeatHandler({
           body: event.body,
           isBase64Encoded: event.isBase64Encoded,
           callerArn: event.requestContext.authorizer?.iam?.userArn,
+          callerUserId: event.requestContext.authorizer?.iam?.userId,
         },
         accountOf(context.invokedFunctionArn),
       );

@@ -37,7 +37,7 @@ export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxy
 export function errorResponse(error: unknown, logger: HandlerLogger): APIGatewayProxyStructuredResultV2 {
   if (error instanceof HeartbeatRejectedError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 400;
-    logger.warn("heartbeat refused", { status, code: error.code, reason: error.message });
+    logger.warn("heartbeat refused", { status, code: error.code, reason: error.message, ...error.logDetails });
     const problems = error.problems.length > 0 ? { problems: error.problems } : {};
     return jsonResponse(status, { error: { code: error.code, message: error.message, ...problems } });
   }

@@ -4,7 +4,10 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
+import { Token } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { parsePrincipal, principalKey } from "../core/definition/principal.js";
+import type { ClusterDefinition } from "../core/definition/types.js";
 import { ControllerFunction } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi, heartbeatThrottleFor } from "./heartbeat-api.js";
@@ -22,6 +25,11 @@ export interface FailoverClusterProps {
    * (for example the instance roles of EC2 nodes defined in the same app). Every key must
    * be a node id of the definition. Nodes left out need the policy attached some other
    * way: see `nodeHeartbeatPolicy` and `grantHeartbeat`.
+   *
+   * A role created in the app (`new iam.Role`) with a `roleName` must be the node's `principal`
+   * (same name). Its unique id is then pinned for every node with that principal, as a
+   * definition's `principalId` would be: a role deleted and recreated under the same name
+   * outside the stack is not trusted. An imported role, or one without a `roleName`, is not pinned.
    *
    * @default - no role is given the policy by this construct
    */
@@ -69,6 +77,7 @@ export class FailoverCluster extends Construct {
     const { definition } = props.definition;
     const nodeRoles = Object.entries(props.nodeRoles ?? {});
     checkNodeRoles(definition.cluster, new Set(definition.nodes.map((node) => node.id)), nodeRoles);
+    const pinnedPrincipalIds = pinnedRoleIds(definition, nodeRoles);
     super(scope, id);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
@@ -78,6 +87,7 @@ export class FailoverCluster extends Construct {
       source: props.definition,
       table: this.table,
       logRetention,
+      pinnedPrincipalIds,
     });
     this.heartbeatFunction = heartbeat.function;
 
@@ -125,4 +135,36 @@ function checkNodeRoles(cluster: string, nodeIds: ReadonlySet<string>, roles: re
     `FailoverCluster nodeRoles: ${unknown.map((nodeId) => JSON.stringify(nodeId)).join(", ")} ` +
       `${unknown.length === 1 ? "is not a node" : "are not nodes"} of cluster "${cluster}" (its nodes: ${known}).`,
   );
+}
+
+/**
+ * The unique ids of the node roles the app creates, for every node whose principal is such a role
+ * (EC2 nodes may share one). A role's unique id is known only at deploy (a token), and only for a role
+ * created in the app; an imported role's is not known, and neither is the name of a role without
+ * `roleName`, so neither is pinned. A node whose definition gives `principalId` keeps it.
+ */
+function pinnedRoleIds(definition: ClusterDefinition, roles: readonly [string, iam.IRole][]): Record<string, string> {
+  const pinned: Record<string, string> = {};
+  for (const [nodeId, role] of roles) {
+    const node = definition.nodes.find((candidate) => candidate.id === nodeId);
+    if (node === undefined || !(role instanceof iam.Role)) continue;
+    // The name written in the role's template (`role.roleName` is a token even when `roleName` was given).
+    const name = (role.node.defaultChild as iam.CfnRole).roleName;
+    if (name === undefined || Token.isUnresolved(name)) continue;
+    const principal = parsePrincipal(node.principal);
+    if (principal?.type !== "role" || principal.name.toLowerCase() !== name.toLowerCase()) {
+      throw new Error(
+        `FailoverCluster nodeRoles: the role given for node "${nodeId}", "${name}", is not its principal ` +
+          `${node.principal}: its heartbeats would be refused. Give the node's own role, or correct its principal.`,
+      );
+    }
+    const key = principalKey(principal);
+    for (const other of definition.nodes) {
+      const otherPrincipal = parsePrincipal(other.principal);
+      if (other.principalId === undefined && otherPrincipal !== undefined && principalKey(otherPrincipal) === key) {
+        pinned[other.id] = role.roleId;
+      }
+    }
+  }
+  return pinned;
 }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, Stack, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as iam from "aws-cdk-lib/aws-iam";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
@@ -33,6 +33,13 @@ export interface HeartbeatFunctionProps {
   readonly source: ClusterDefinitionSource;
   readonly table: dynamodb.ITable;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Unique ids (tokens resolved at deploy) of node roles the app creates, by node id: the handler
+   * checks them as it checks a definition's `principalId`.
+   *
+   * @default - none
+   */
+  readonly pinnedPrincipalIds?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -69,6 +76,9 @@ export class HeartbeatFunction extends Construct {
       environment: {
         [env.tableName]: props.table.tableName,
         [env.serviceName]: heartbeatServiceName,
+        ...(Object.keys(props.pinnedPrincipalIds ?? {}).length === 0
+          ? {}
+          : { [env.principalIds]: Stack.of(this).toJsonString(props.pinnedPrincipalIds) }),
       },
       bundling: bundlingFor(props.source),
     });

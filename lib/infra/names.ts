@@ -72,6 +72,11 @@ export const env = {
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
   /** Not an environment variable at run time: replaced in the code by esbuild `define`. */
   definition: "process.env.BATON_DEFINITION",
+  /**
+   * JSON `{ nodeId: uniqueId }`: the unique ids of node roles the app creates, pinned like a definition's
+   * `principalId` (known only at deploy, so not compiled into the code with the definition).
+   */
+  principalIds: "BATON_PRINCIPAL_IDS",
 } as const;
 
 /** CloudFormation output ids of BatonStack (also the keys in `cdk deploy --outputs-file`). */

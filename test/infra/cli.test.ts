@@ -11,7 +11,7 @@ region: us-east-1
 notifications:
   email: [ops@example.com]
 nodes:
-  - { id: a, kind: ec2, instanceId: i-0a1b2c3d4e5f60001, availabilityZone: us-east-1a }
+  - { id: a, kind: ec2, instanceId: i-0a1b2c3d4e5f60001, availabilityZone: us-east-1a, principal: "arn:aws:iam::123456789012:role/n" }
   - { id: b, kind: vm }
 groups:
   - id: g

@@ -358,6 +358,64 @@ describe("nodeRoles", () => {
     ]);
   });
 
+  /** The heartbeat function's environment variables in the synthesized template. */
+  function heartbeatEnvironment(stack: Stack): Record<string, unknown> {
+    const functions = Template.fromStack(stack).findResources("AWS::Lambda::Function", {
+      Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: HEARTBEAT } } },
+    });
+    const [heartbeat] = Object.values(functions) as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    }[];
+    return heartbeat?.Properties.Environment.Variables ?? {};
+  }
+
+  it("pins the unique id of a node role the app creates to every node whose principal it is", () => {
+    // Prepare: db-a and db-b share the instance role baton-node (examples/cluster.yaml).
+    const stack = app();
+    const role = new iam.Role(stack, "Nodes", {
+      roleName: "baton-node",
+      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+    });
+    // Act
+    new FailoverCluster(stack, "Cluster", { definition: example.source, nodeRoles: { "db-a": role } });
+    // Assess: the role's RoleId, resolved at deploy, for both nodes; none for office-1.
+    const roleId = { "Fn::GetAtt": [stack.getLogicalId(role.node.defaultChild as iam.CfnRole), "RoleId"] };
+    expect(heartbeatEnvironment(stack).BATON_PRINCIPAL_IDS).toEqual({
+      "Fn::Join": ["", ['{"db-a":"', roleId, '","db-b":"', roleId, '"}']],
+    });
+  });
+
+  it("pins nothing for an imported role or one without a roleName, whose unique id or name the app does not know", () => {
+    // Prepare
+    const stack = app();
+    const unnamed = new iam.Role(stack, "DbA", { assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com") });
+    const imported = iam.Role.fromRoleName(stack, "Office", "baton-node-office-1");
+    // Act
+    new FailoverCluster(stack, "Cluster", {
+      definition: example.source,
+      nodeRoles: { "db-a": unnamed, "office-1": imported },
+    });
+    // Assess
+    expect(heartbeatEnvironment(stack)).not.toHaveProperty("BATON_PRINCIPAL_IDS");
+  });
+
+  it("rejects a role the app creates that is not the node's principal, naming both", () => {
+    // Prepare
+    const stack = app();
+    const role = new iam.Role(stack, "Other", {
+      roleName: "orders-db-a-instance",
+      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+    });
+    // Act
+    const build = () =>
+      new FailoverCluster(stack, "Cluster", { definition: example.source, nodeRoles: { "db-a": role } });
+    // Assess
+    expect(build).toThrow(
+      /node "db-a", "orders-db-a-instance", is not its principal arn:aws:iam::123456789012:role\/baton-node/,
+    );
+    expect(stack.node.tryFindChild("Cluster")).toBeUndefined();
+  });
+
   it("rejects a key that is not a node of the definition, naming it", () => {
     // Prepare
     const stack = app();

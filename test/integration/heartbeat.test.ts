@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { parse } from "yaml";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -26,6 +26,14 @@ async function liveness(nodeId: string): Promise<Record<string, unknown> | undef
     new GetItemCommand({ TableName: TABLE, Key: marshall(itemKeys.nodeLiveness(nodeId)), ConsistentRead: true }),
   );
   return out.Item ? unmarshall(out.Item) : undefined;
+}
+
+/** Every item of the table, in key order. */
+async function wholeTable(): Promise<Record<string, unknown>[]> {
+  const out = await dynamo.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }));
+  return (out.Items ?? [])
+    .map((item) => unmarshall(item))
+    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
 /** The answer's body, as the protocol gives it (docs/protocol.md). */
@@ -290,7 +298,19 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
   });
 
   it.each([
-    ["another EC2 node's instance session", "db-a", CALLERS["db-b"]],
+    // Issue 9: any role that may invoke the API can name its session after the node's instance.
+    [
+      "a session of another role named after the node's instance id",
+      "db-a",
+      "arn:aws:sts::123456789012:assumed-role/some-other-role/i-0a1b2c3d4e5f60001",
+    ],
+    ["a session of the node's role with another instance id", "db-a", CALLERS["db-b"]],
+    [
+      "a session of the node's role named at will",
+      "db-a",
+      "arn:aws:sts::123456789012:assumed-role/baton-node/operator",
+    ],
+    ["an EC2 node's session for the on-premise node", "office-1", CALLERS["db-a"]],
     [
       "a session of the right instance id in another account",
       "db-a",
@@ -307,13 +327,50 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     expect(await liveness(nodeId)).toBeUndefined();
   });
 
+  it("leaves the table as it was when another role's session named after db-a's instance says db-a is leaving", async () => {
+    // Prepare: db-a is alive and owns postgres.
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: marshall({
+          ...itemKeys.groupState("postgres"),
+          owner: "db-a",
+          epoch: 3,
+          status: "online",
+          desired: { "pg-mount": "online", postgres: "online" },
+        }),
+      }),
+    );
+    const bootId = randomUUID();
+    const running = { "pg-mount": "online", postgres: "online" };
+    expect((await send(heartbeatBody("db-a", { bootId, seq: 1, resources: running }), CALLERS["db-a"])).status).toBe(
+      200,
+    );
+    const before = await wholeTable();
+    const forged = "arn:aws:sts::123456789012:assumed-role/some-other-role/i-0a1b2c3d4e5f60001";
+    const stopped = { "pg-mount": "offline", postgres: "offline" };
+    // Act: the same boot, a later seq, everything stopped and leaving; then a new boot.
+    const leaving = await send(
+      { ...heartbeatBody("db-a", { bootId, seq: 2, resources: stopped }), leaving: true },
+      forged,
+    );
+    const newBoot = await send(heartbeatBody("db-a", { seq: 1, resources: stopped }), forged);
+    // Assess
+    expect([leaving.status, newBoot.status]).toEqual([403, 403]);
+    for (const answer of [leaving, newBoot]) {
+      expect(JSON.stringify(answer.body)).not.toMatch(/db-a|db-b|office-1|i-0a1b2c3d4e5f6000|baton-node|arn:aws:iam/);
+    }
+    expect(await wholeTable()).toEqual(before);
+  });
+
   it("answers 404 for a node the definition does not hold", async () => {
     // Act
     const response = await send(heartbeatBody("db-z"), CALLERS["db-a"]);
     // Assess
     expect(response.status).toBe(404);
     expect(response.body.error).toMatchObject({ code: "UnknownNode", problems: [{ path: "nodeId" }] });
-    expect(response.body.error.message).toContain("db-a, db-b, office-1");
+    // The answer does not list the cluster's nodes (the log does).
+    expect(JSON.stringify(response.body)).not.toMatch(/db-a|db-b|office-1/);
     expect(await liveness("db-z")).toBeUndefined();
   });
 

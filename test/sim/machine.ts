@@ -121,9 +121,9 @@ export class Machine {
   }
 
   private callerArn(): string {
-    return this.def.kind === "ec2"
-      ? `arn:aws:sts::123456789012:assumed-role/baton-node/${this.def.instanceId}`
-      : `arn:aws:sts::123456789012:assumed-role/${this.def.principal.split("/").pop()}/agent`;
+    // How API Gateway shows a session of the node's role (the definition's principal; no path in a session's ARN).
+    const role = this.def.principal.split("/").pop() ?? "";
+    return `arn:aws:sts::123456789012:assumed-role/${role}/${this.def.kind === "ec2" ? this.def.instanceId : "agent"}`;
   }
 
   // ---- processes, as the oracle sees them ----

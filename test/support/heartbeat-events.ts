@@ -7,8 +7,8 @@ export const LAMBDA_CONTEXT = { invokedFunctionArn: `arn:aws:lambda:us-east-1:${
 
 /** The identities the example cluster's nodes sign with (examples/cluster.yaml). */
 export const CALLERS = {
-  "db-a": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-ec2-node/i-0a1b2c3d4e5f60001`,
-  "db-b": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-ec2-node/i-0a1b2c3d4e5f60002`,
+  "db-a": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node/i-0a1b2c3d4e5f60001`,
+  "db-b": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node/i-0a1b2c3d4e5f60002`,
   "office-1": `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node-office-1/roles-anywhere-office-1`,
 } as const;
 
@@ -27,7 +27,7 @@ export function heartbeatBody(nodeId: string, overrides: Partial<HeartbeatBody> 
 export function heartbeatEvent(
   body: unknown,
   callerArn: string | undefined,
-  options: { raw?: boolean; base64?: boolean } = {},
+  options: { raw?: boolean; base64?: boolean; userId?: string } = {},
 ): APIGatewayProxyEventV2WithIAMAuthorizer {
   const text = options.raw ? String(body) : JSON.stringify(body);
   return {
@@ -59,11 +59,11 @@ export function heartbeatEvent(
         iam: {
           accessKey: "ASIAEXAMPLE",
           accountId: ACCOUNT,
-          callerId: "AROAEXAMPLE:session",
+          callerId: options.userId ?? "AROAEXAMPLE:session",
           cognitoIdentity: null,
           principalOrgId: "",
           userArn: callerArn ?? "",
-          userId: "AROAEXAMPLE:session",
+          userId: options.userId ?? "AROAEXAMPLE:session",
         },
       },
     },

@@ -93,6 +93,14 @@ export const FORMATS = {
     new RegExp(`^arn:aws(?:-[a-z]+)*:iam::\\d{12}:(?:role|user)/(?:${IAM_NAME_CHARS}+/)*${IAM_NAME_CHARS}{1,64}$`),
     "an IAM role or user ARN such as arn:aws:iam::123456789012:role/baton-node-office-1",
   ),
+  rolePrincipal: pattern(
+    new RegExp(`^arn:aws(?:-[a-z]+)*:iam::\\d{12}:role/(?:${IAM_NAME_CHARS}+/)*${IAM_NAME_CHARS}{1,64}$`),
+    "the ARN of the IAM role of the instance's instance profile (heartbeats are accepted only from that role's session of this instance), such as arn:aws:iam::123456789012:role/baton-node",
+  ),
+  principalId: pattern(
+    /^(?:AROA|AIDA)[A-Z0-9]{12,124}$/,
+    "an IAM unique id: AROA (a role) or AIDA (a user) followed by uppercase letters and digits, such as AROA3XFRBF23EXAMPLE1 (aws iam get-role --role-name NAME --query Role.RoleId)",
+  ),
   ipv4: pattern(
     new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`),
     "an IPv4 address in dotted decimal, such as 203.0.113.10",

@@ -16,6 +16,7 @@ export interface SalvagedNode {
   readonly instanceId?: string;
   readonly availabilityZone?: string;
   readonly principal?: string;
+  readonly principalId?: string;
 }
 
 export interface SalvagedResource {

@@ -135,12 +135,20 @@ const Ec2NodeSchema = strict(
     kind: z.literal("ec2"),
     instanceId: text(FORMATS.instanceId),
     availabilityZone: text(FORMATS.availabilityZone),
+    principal: text(FORMATS.rolePrincipal),
+    principalId: text(FORMATS.principalId).optional(),
   },
   "an ec2 node",
 );
 
 const OnpremNodeSchema = strict(
-  { id, kind: z.literal("onprem"), principal: text(FORMATS.principal), address: text(FORMATS.ipv4) },
+  {
+    id,
+    kind: z.literal("onprem"),
+    principal: text(FORMATS.principal),
+    principalId: text(FORMATS.principalId).optional(),
+    address: text(FORMATS.ipv4),
+  },
   "an onprem node",
 );
 

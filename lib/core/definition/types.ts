@@ -23,6 +23,13 @@ export interface Ec2Node {
   readonly kind: "ec2";
   readonly instanceId: string;
   readonly availabilityZone: string;
+  /**
+   * ARN of the IAM role of the instance profile, `arn:aws:iam::ACCOUNT:role/[PATH/]NAME`: heartbeats are
+   * accepted only from that role's session named after `instanceId` (lib/core/heartbeat/identity.ts).
+   */
+  readonly principal: string;
+  /** The role's unique id (`AROA…`), when the definition pins it: a recreated role of the same name is refused. */
+  readonly principalId?: string;
 }
 
 export interface OnpremNode {
@@ -30,6 +37,8 @@ export interface OnpremNode {
   readonly kind: "onprem";
   /** IAM role or user ARN whose credentials the node's agent signs with. */
   readonly principal: string;
+  /** The role's (`AROA…`) or user's (`AIDA…`) unique id, when the definition pins it. */
+  readonly principalId?: string;
   /** IPv4 address that dns-record resources point at when this node owns the group. */
   readonly address: string;
 }

@@ -1,14 +1,21 @@
 import type { ClusterIndex } from "../cluster-index.js";
 import type { NodeDefinition } from "../definition/types.js";
 import { CallerNotNodeError, type FieldProblem, MalformedHeartbeatError, UnknownNodeError } from "./errors.js";
-import { expectedIdentity, callerIsNode } from "./identity.js";
+import { expectedIdentity, whyCallerIsNotNode } from "./identity.js";
 import { describe, type Heartbeat, parseHeartbeat } from "./message.js";
+
+/** The one answer to a caller that is not the node it claims to be, whichever node it claims. */
+const NOT_SIGNED_BY_NODE =
+  "The request was not signed by the IAM identity the definition gives this node: sign heartbeats with the " +
+  "node's own credentials (the heartbeat function's log says which identity was expected).";
 
 export interface HeartbeatRequest {
   readonly body: string | undefined;
   readonly isBase64Encoded: boolean;
   /** `userArn` from API Gateway's IAM authorizer: who signed the request. */
   readonly callerArn: string | undefined;
+  /** `userId` from API Gateway's IAM authorizer (`AROA…:SESSION`, `AIDA…`), checked against a node's `principalId`. */
+  readonly callerUserId?: string | undefined;
 }
 
 export interface AdmittedHeartbeat {
@@ -18,8 +25,9 @@ export interface AdmittedHeartbeat {
 
 /**
  * Decides whether a heartbeat may be recorded, before anything is written:
- * size and shape (413/400), a known node (404), signed by that node (403),
- * reporting only resources of groups the node may own (400).
+ * size and shape (413/400), a known node (404, told only to a caller that is one of the cluster's
+ * nodes; anyone else gets 403), signed by that node (403), reporting only resources of groups the
+ * node may own (400).
  */
 export function admitHeartbeat(
   index: ClusterIndex,
@@ -28,18 +36,43 @@ export function admitHeartbeat(
 ): AdmittedHeartbeat {
   const heartbeat = parseHeartbeat(request.body, request.isBase64Encoded);
   const node = index.node(heartbeat.nodeId);
+  const caller = { arn: request.callerArn, userId: request.callerUserId };
+  // Neither answer names the cluster's nodes or the identity a node must sign with: anyone who may
+  // invoke the API would learn them. The log holds the details. Only a caller that is one of the
+  // cluster's nodes is told that a node id is unknown; anyone else gets the same 403 whether or not
+  // the id exists, so node ids cannot be probed.
   if (!node) {
+    const logDetails = {
+      nodeId: heartbeat.nodeId,
+      callerArn: caller.arn,
+      callerUserId: caller.userId,
+      knownNodes: index.definition.nodes.map((n) => n.id).join(", "),
+    };
+    if (!index.definition.nodes.some((n) => whyCallerIsNotNode(n, caller, ownAccountId) === undefined)) {
+      throw new CallerNotNodeError(NOT_SIGNED_BY_NODE, [], {
+        logDetails: {
+          ...logDetails,
+          mismatch: "nodeId is not a node of the cluster, and the caller is none of its nodes",
+        },
+      });
+    }
     throw new UnknownNodeError(
-      `nodeId "${heartbeat.nodeId}" is not a node of cluster "${index.definition.cluster}": ` +
-        `use one of ${index.definition.nodes.map((n) => n.id).join(", ")}, or add the node to the definition and deploy.`,
+      "nodeId is not a node of this cluster: check the agent's nodeId, or add the node to the definition and deploy.",
       [{ path: "nodeId", message: "is not a node of the cluster" }],
+      { logDetails },
     );
   }
-  if (!callerIsNode(node, request.callerArn, ownAccountId)) {
-    throw new CallerNotNodeError(
-      `The request for node "${node.id}" was not signed by ${expectedIdentity(node)}; ` +
-        `sign heartbeats with the node's own credentials.`,
-    );
+  const mismatch = whyCallerIsNotNode(node, caller, ownAccountId);
+  if (mismatch !== undefined) {
+    throw new CallerNotNodeError(NOT_SIGNED_BY_NODE, [], {
+      logDetails: {
+        nodeId: node.id,
+        callerArn: caller.arn,
+        callerUserId: caller.userId,
+        expected: expectedIdentity(node),
+        mismatch,
+      },
+    });
   }
   const reportable = index.resourcesReportableBy(node.id);
   const unknown: FieldProblem[] = Object.keys(heartbeat.resources)

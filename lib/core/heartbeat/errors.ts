@@ -10,13 +10,23 @@ export interface FieldProblem {
   readonly message: string;
 }
 
+export interface RejectionOptions extends ErrorOptions {
+  /**
+   * What the log may hold but the caller must not be told, such as the node the request claimed and the
+   * identity the definition expects (a refusal does not reveal the cluster's nodes or principals).
+   */
+  readonly logDetails?: Readonly<Record<string, unknown>>;
+}
+
 export abstract class HeartbeatRejectedError extends Error {
   abstract readonly code: string;
   readonly problems: readonly FieldProblem[];
-  constructor(message: string, problems: readonly FieldProblem[] = [], options?: ErrorOptions) {
+  readonly logDetails: Readonly<Record<string, unknown>>;
+  constructor(message: string, problems: readonly FieldProblem[] = [], options?: RejectionOptions) {
     super(message, options);
     this.name = new.target.name;
     this.problems = problems;
+    this.logDetails = options?.logDetails ?? {};
   }
 }
 

@@ -87,7 +87,7 @@ export async function buildClusterWorld(): Promise<ClusterWorld> {
 /** The identity each node signs with, given moto's instance ids. */
 export function callerOf(world: ClusterWorld, nodeId: string): string {
   if (nodeId === "db-a" || nodeId === "db-b") {
-    return `arn:aws:sts::${ACCOUNT}:assumed-role/baton-ec2-node/${world.instances[nodeId]}`;
+    return `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node/${world.instances[nodeId]}`;
   }
   return `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node-office-1/roles-anywhere-office-1`;
 }

@@ -174,9 +174,9 @@ describe("a plan whose target falls silent while it fences a silent source (EC2 
 cluster: db
 region: us-east-1
 nodes:
-  - { id: e1, kind: ec2, instanceId: i-00000000000000001, availabilityZone: us-east-1a }
-  - { id: e2, kind: ec2, instanceId: i-00000000000000002, availabilityZone: us-east-1a }
-  - { id: e3, kind: ec2, instanceId: i-00000000000000003, availabilityZone: us-east-1a }
+  - { id: e1, kind: ec2, instanceId: i-00000000000000001, availabilityZone: us-east-1a, principal: "arn:aws:iam::123456789012:role/baton-node" }
+  - { id: e2, kind: ec2, instanceId: i-00000000000000002, availabilityZone: us-east-1a, principal: "arn:aws:iam::123456789012:role/baton-node" }
+  - { id: e3, kind: ec2, instanceId: i-00000000000000003, availabilityZone: us-east-1a, principal: "arn:aws:iam::123456789012:role/baton-node" }
 groups:
   - id: pg
     preferredOwners: [e1, e2, e3]

@@ -54,7 +54,18 @@ describe("defaults", () => {
   it("keeps the failover threshold at least 1 in a one-node cluster", () => {
     // Prepare and Act
     const definition = resolved([
-      [["nodes"], [{ id: "db-a", kind: "ec2", instanceId: "i-0a1b2c3d4e5f60001", availabilityZone: "us-east-1a" }]],
+      [
+        ["nodes"],
+        [
+          {
+            id: "db-a",
+            kind: "ec2",
+            instanceId: "i-0a1b2c3d4e5f60001",
+            availabilityZone: "us-east-1a",
+            principal: "arn:aws:iam::123456789012:role/baton-node",
+          },
+        ],
+      ],
       [["groups", 0, "preferredOwners"], ["db-a"]],
       [["groups", 1, "preferredOwners"], ["db-a"]],
     ]);

@@ -47,6 +47,29 @@ describe("admitHeartbeat", () => {
     }
   });
 
+  it("answers an outsider the same 403 whether or not the node it names exists, so node ids cannot be probed", () => {
+    // Prepare
+    const outsider = "arn:aws:sts::123456789012:assumed-role/some-other-role/i-0a1b2c3d4e5f60001";
+    const refusal = (nodeId: string, callerArn: string) => {
+      try {
+        admitHeartbeat(index, request(heartbeatBody(nodeId), callerArn), ACCOUNT);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    // Act
+    const unknown = refusal("db-z", outsider);
+    const known = refusal("db-a", outsider);
+    const unknownToANode = refusal("db-z", CALLERS["db-b"]);
+    // Assess
+    expect(unknown).toBeInstanceOf(CallerNotNodeError);
+    expect(known).toBeInstanceOf(CallerNotNodeError);
+    expect((unknown as Error).message).toBe((known as Error).message);
+    // One of the cluster's own nodes, misconfigured, is told the id is unknown.
+    expect(unknownToANode).toBeInstanceOf(UnknownNodeError);
+  });
+
   it("names every resource the node may not report on", () => {
     // Prepare
     const body = heartbeatBody("db-a", { resources: { postgres: "online", "report-svc": "online", ghost: "failed" } });

@@ -8,7 +8,15 @@ function groupOf(resources: readonly Record<string, unknown>[]): GroupDefinition
   const result = parseDefinition({
     cluster: "t",
     region: "us-east-1",
-    nodes: [{ id: "n", kind: "ec2", instanceId: "i-0a1b2c3d4e5f60001", availabilityZone: "us-east-1a" }],
+    nodes: [
+      {
+        id: "n",
+        kind: "ec2",
+        instanceId: "i-0a1b2c3d4e5f60001",
+        availabilityZone: "us-east-1a",
+        principal: "arn:aws:iam::123456789012:role/baton-node",
+      },
+    ],
     groups: [{ id: "g", preferredOwners: ["n"], resources }],
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));

@@ -4,7 +4,8 @@ import type { Heartbeat } from "../../../lib/core/heartbeat/message.js";
 import type { GroupOwnership, HeartbeatStore } from "../../../lib/core/heartbeat/store.js";
 import { createHeartbeatHandler } from "../../../lib/handlers/heartbeat.js";
 import { CALLERS, heartbeatBody, heartbeatEvent, LAMBDA_CONTEXT } from "../../support/heartbeat-events.js";
-import { exampleIndex } from "../../support/example-cluster.js";
+import { indexCluster } from "../../../lib/core/cluster-index.js";
+import { exampleDefinition, exampleIndex } from "../../support/example-cluster.js";
 
 /** A stateful stand-in for the table: records what was written, or fails as told. */
 class FakeStore implements HeartbeatStore {
@@ -313,5 +314,97 @@ describe("heartbeat handler", () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain("secret");
     expect(response.body).not.toMatch(/\bat /);
+  });
+});
+
+describe("heartbeat handler: who may speak for a node (issue 9)", () => {
+  /** Everything a refusal must not tell a caller: the cluster's node ids, instance ids and principals. */
+  const SECRETS = [
+    "db-a",
+    "db-b",
+    "office-1",
+    "i-0a1b2c3d4e5f60001",
+    "i-0a1b2c3d4e5f60002",
+    "baton-node",
+    "arn:aws:iam::",
+  ];
+
+  /** A logger that keeps what it was told, so the details a body leaves out can be found in the log. */
+  function recordingLogger() {
+    const lines: { message: string; attributes: Record<string, unknown> }[] = [];
+    const keep = (message: string, attributes: Record<string, unknown>) => void lines.push({ message, attributes });
+    return { lines, logger: { debug: keep, warn: keep, error: keep } };
+  }
+
+  it.each([
+    // Any role that may invoke the API can pick the instance id as its session name.
+    ["a session of another role named after db-a's instance", "db-a", "some-other-role/i-0a1b2c3d4e5f60001"],
+    ["db-b's own session (the right role, another instance id)", "db-a", "baton-node/i-0a1b2c3d4e5f60002"],
+    ["a session of the right role named at will", "db-a", "baton-node/operator"],
+    ["a session of db-a's role claiming the on-premise node", "office-1", "baton-node/i-0a1b2c3d4e5f60001"],
+  ])("answers 403 to %s and changes nothing", async (_case, nodeId, roleAndSession) => {
+    // Prepare
+    const { lines, logger } = recordingLogger();
+    const store = new FakeStore();
+    const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger });
+    const caller = `arn:aws:sts::123456789012:assumed-role/${roleAndSession}`;
+    const body = { ...heartbeatBody(nodeId, { seq: 99 }), leaving: true };
+    // Act
+    const response = await handler(heartbeatEvent(body, caller), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect(JSON.parse(response.body!)).toMatchObject({ error: { code: "CallerNotNode" } });
+    expect(store.recorded).toEqual([]);
+    for (const secret of SECRETS) expect(response.body).not.toContain(secret);
+    // The log names the node, the caller and the identity the definition expects.
+    const refusal = lines.find((line) => line.message === "heartbeat refused");
+    expect(refusal?.attributes).toMatchObject({ status: 403, nodeId, callerArn: caller });
+    expect(JSON.stringify(refusal?.attributes)).toContain("role/baton-node");
+  });
+
+  it("pins a node's role by its unique id when the definition gives principalId", async () => {
+    // Prepare: db-a's role pinned; the role deleted and recreated under the same name has a new unique id.
+    const definition = exampleDefinition();
+    const pinned = {
+      ...definition,
+      nodes: definition.nodes.map((node) =>
+        node.id === "db-a" ? { ...node, principalId: "AROA3XFRBF23EXAMPLE1" } : node,
+      ),
+    };
+    const store = new FakeStore();
+    const handler = createHeartbeatHandler({
+      index: indexCluster(pinned),
+      store,
+      clock: { now: () => NOW },
+      logger: silent,
+    });
+    const send = (userId: string) =>
+      handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"], { userId }), LAMBDA_CONTEXT);
+    // Act
+    const recreated = await send("AROA3XFRBF23NEWROLE1:i-0a1b2c3d4e5f60001");
+    const original = await send("AROA3XFRBF23EXAMPLE1:i-0a1b2c3d4e5f60001");
+    // Assess
+    expect(recreated.statusCode).toBe(403);
+    expect(recreated.body).not.toContain("AROA");
+    expect(original.statusCode).toBe(200);
+    expect(store.recorded).toHaveLength(1);
+  });
+
+  it("answers 404 without listing the cluster's nodes, and logs them", async () => {
+    // Prepare
+    const { lines, logger } = recordingLogger();
+    const store = new FakeStore();
+    const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger });
+    // Act
+    const response = await handler(heartbeatEvent(heartbeatBody("db-q"), CALLERS["db-a"]), LAMBDA_CONTEXT);
+    // Assess
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body!)).toMatchObject({
+      error: { code: "UnknownNode", problems: [{ path: "nodeId" }] },
+    });
+    for (const secret of SECRETS) expect(response.body).not.toContain(secret);
+    expect(store.recorded).toEqual([]);
+    const refusal = lines.find((line) => line.message === "heartbeat refused");
+    expect(JSON.stringify(refusal?.attributes)).toContain("db-a, db-b, office-1");
   });
 });

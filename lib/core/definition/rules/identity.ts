@@ -1,7 +1,8 @@
 /** Things that must be unique: ids, and the AWS resources that only one owner may hold. */
 import { show } from "../messages.js";
 import { formatPath } from "../path.js";
-import type { Salvage, SalvagedResource } from "../salvage.js";
+import { parsePrincipal, principalKey } from "../principal.js";
+import type { Salvage, SalvagedNode, SalvagedResource } from "../salvage.js";
 import type { DefinitionProblem } from "../types.js";
 
 interface Claim {
@@ -82,13 +83,7 @@ export function checkIdentity(definition: Salvage): DefinitionProblem[] {
         .map(({ node, at }) => ({ key: node.instanceId, at: [...at, "instanceId"], owner: named(at, node.id) })),
       (value, first) => `${show(value)} is already the instance of ${first.owner}; each EC2 node is its own instance.`,
     ),
-    ...duplicates(
-      nodes
-        .filter(({ node }) => node.kind === "onprem")
-        .map(({ node, at }) => ({ key: node.principal, at: [...at, "principal"], owner: named(at, node.id) })),
-      (value, first) =>
-        `${show(value)} is already the principal of ${first.owner}; give each on-premise node its own IAM identity, or one node could heartbeat for another.`,
-    ),
+    ...checkPrincipals(nodes),
     ...duplicates(
       resourceClaims(resources, "ebs-volume", "volumeId"),
       (value, first) => `${show(value)} is already managed by ${first.owner}; name each volume once, or ${taken}.`,
@@ -112,4 +107,80 @@ export function checkIdentity(definition: Salvage): DefinitionProblem[] {
       ),
     ),
   ];
+}
+
+interface PrincipalClaim {
+  readonly node: SalvagedNode;
+  readonly at: readonly (string | number)[];
+  readonly principal: string;
+  readonly key: string;
+  readonly type: "role" | "user";
+}
+
+/**
+ * Each node's principal is its own IAM identity, compared as IAM compares them (by name, without path
+ * or case; lib/core/definition/principal.ts). EC2 nodes may share one instance role, as its sessions
+ * are told apart by instance id, but must write it the same way; an on-premise node accepts any session
+ * of its role, so it shares its principal with no other node. A pinned unique id belongs to one principal.
+ */
+function checkPrincipals(
+  nodes: readonly { node: SalvagedNode; at: readonly (string | number)[] }[],
+): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  const byKey = new Map<string, PrincipalClaim>();
+  const byId = new Map<string, PrincipalClaim>();
+  const idOf = new Map<string, { id: string; claim: PrincipalClaim }>();
+  for (const { node, at } of nodes) {
+    const parsed = node.principal === undefined ? undefined : parsePrincipal(node.principal);
+    if (node.principal === undefined || parsed === undefined) continue;
+    const claim: PrincipalClaim = { node, at, principal: node.principal, key: principalKey(parsed), type: parsed.type };
+    const earlier = byKey.get(claim.key);
+    if (earlier === undefined) byKey.set(claim.key, claim);
+    else {
+      const firstWhere = `${formatPath([...earlier.at, "principal"])} (${earlier.node.id ?? "?"})`;
+      const sameText = earlier.principal === claim.principal;
+      const written = sameText
+        ? ""
+        : ` (${show(earlier.principal)} there): IAM tells ${claim.type}s of an account apart by name alone, whatever their path or case, so both name one ${claim.type}`;
+      if (node.kind === "ec2" && earlier.node.kind === "ec2") {
+        if (!sameText) {
+          problems.push({
+            path: formatPath([...at, "principal"]),
+            message: `${show(claim.principal)} names the role of ${firstWhere}, written differently${written}; EC2 nodes may share an instance role, but write its ARN the same way for each.`,
+          });
+        }
+      } else {
+        problems.push({
+          path: formatPath([...at, "principal"]),
+          message: `${show(claim.principal)} names the same IAM ${claim.type} as ${firstWhere}${written}. An on-premise node accepts any session of its role, so one node could heartbeat for another: give each on-premise node its own IAM ${claim.type}, not shared with any other node.`,
+        });
+      }
+    }
+    if (node.principalId === undefined) continue;
+    const idAt = formatPath([...at, "principalId"]);
+    const kindOfId = node.principalId.startsWith("AROA") ? "role" : "user";
+    if (kindOfId !== claim.type) {
+      problems.push({
+        path: idAt,
+        message: `${show(node.principalId)} is ${kindOfId === "role" ? "a role's unique id (AROA…)" : "a user's unique id (AIDA…)"}, but principal names a ${claim.type}; give the ${claim.type}'s own id (${claim.type === "role" ? "aws iam get-role --role-name NAME --query Role.RoleId" : "aws iam get-user --user-name NAME --query User.UserId"}), or remove principalId.`,
+      });
+      continue;
+    }
+    const sameId = byId.get(node.principalId);
+    const pinned = idOf.get(claim.key);
+    if (sameId !== undefined && sameId.key !== claim.key) {
+      problems.push({
+        path: idAt,
+        message: `${show(node.principalId)} is already the principalId of ${formatPath([...sameId.at, "principalId"])} (${sameId.node.id ?? "?"}), whose principal is another ${claim.type}; a unique id names one ${claim.type}: check which one is wrong.`,
+      });
+    } else if (pinned !== undefined && pinned.id !== node.principalId) {
+      problems.push({
+        path: idAt,
+        message: `${show(node.principalId)} differs from the principalId ${show(pinned.id)} of ${formatPath([...pinned.claim.at, "principalId"])} (${pinned.claim.node.id ?? "?"}) for the same ${claim.type}; one ${claim.type} has one unique id: check which one is wrong.`,
+      });
+    }
+    if (sameId === undefined) byId.set(node.principalId, claim);
+    if (pinned === undefined) idOf.set(claim.key, { id: node.principalId, claim });
+  }
+  return problems;
 }
