@@ -17,6 +17,8 @@ export function systemd(id: string, dependsOn: readonly string[] = []): SystemdR
   };
 }
 
+const NODE_ROLE = "arn:aws:iam::123456789012:role/baton-node";
+
 /** Nodes `__proto__`, `constructor` and db-a; group `__proto__` runs `__proto__` -> `constructor` -> `toString`. */
 export function reservedDefinition(): ClusterDefinition {
   return {
@@ -25,9 +27,27 @@ export function reservedDefinition(): ClusterDefinition {
     timing: { heartbeatIntervalMs: 2_000, leaseDurationMs: 10_000, controllerTickMs: 5_000 },
     notifications: { email: [] },
     nodes: [
-      { id: "__proto__", kind: "ec2", instanceId: "i-0a1b2c3d4e5f60001", availabilityZone: "us-east-1a" },
-      { id: "constructor", kind: "ec2", instanceId: "i-0a1b2c3d4e5f60002", availabilityZone: "us-east-1a" },
-      { id: "db-a", kind: "ec2", instanceId: "i-0a1b2c3d4e5f60003", availabilityZone: "us-east-1a" },
+      {
+        id: "__proto__",
+        kind: "ec2",
+        instanceId: "i-0a1b2c3d4e5f60001",
+        availabilityZone: "us-east-1a",
+        principal: NODE_ROLE,
+      },
+      {
+        id: "constructor",
+        kind: "ec2",
+        instanceId: "i-0a1b2c3d4e5f60002",
+        availabilityZone: "us-east-1a",
+        principal: NODE_ROLE,
+      },
+      {
+        id: "db-a",
+        kind: "ec2",
+        instanceId: "i-0a1b2c3d4e5f60003",
+        availabilityZone: "us-east-1a",
+        principal: NODE_ROLE,
+      },
     ],
     groups: [
       {

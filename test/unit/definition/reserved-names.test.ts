@@ -102,7 +102,7 @@ describe("reserved names", () => {
       "cluster: orders-db",
       "region: us-east-1",
       "nodes:",
-      "  - { id: db-a, kind: ec2, instanceId: i-0a1b2c3d4e5f60001, availabilityZone: us-east-1a }",
+      '  - { id: db-a, kind: ec2, instanceId: i-0a1b2c3d4e5f60001, availabilityZone: us-east-1a, principal: "arn:aws:iam::123456789012:role/baton-node" }',
       "groups:",
       "  - id: web",
       "    preferredOwners: [db-a]",

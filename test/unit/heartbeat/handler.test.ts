@@ -346,7 +346,13 @@ describe("heartbeat handler: who may speak for a node (issue 9)", () => {
     // Prepare
     const { lines, logger } = recordingLogger();
     const store = new FakeStore();
-    const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger });
+    const handler = createHeartbeatHandler({
+      index: exampleIndex(),
+      store,
+      clock: { now: () => NOW },
+      logger,
+      metrics,
+    });
     const caller = `arn:aws:sts::123456789012:assumed-role/${roleAndSession}`;
     const body = { ...heartbeatBody(nodeId, { seq: 99 }), leaving: true };
     // Act
@@ -377,6 +383,7 @@ describe("heartbeat handler: who may speak for a node (issue 9)", () => {
       store,
       clock: { now: () => NOW },
       logger: silent,
+      metrics,
     });
     const send = (userId: string) =>
       handler(heartbeatEvent(heartbeatBody("db-a"), CALLERS["db-a"], { userId }), LAMBDA_CONTEXT);
@@ -394,7 +401,13 @@ describe("heartbeat handler: who may speak for a node (issue 9)", () => {
     // Prepare
     const { lines, logger } = recordingLogger();
     const store = new FakeStore();
-    const handler = createHeartbeatHandler({ index: exampleIndex(), store, clock: { now: () => NOW }, logger });
+    const handler = createHeartbeatHandler({
+      index: exampleIndex(),
+      store,
+      clock: { now: () => NOW },
+      logger,
+      metrics,
+    });
     // Act
     const response = await handler(heartbeatEvent(heartbeatBody("db-q"), CALLERS["db-a"]), LAMBDA_CONTEXT);
     // Assess
