@@ -77,7 +77,7 @@ export class ControllerFunction extends Construct {
 
     this.role = functionRole(this, ids.controllerRole, {
       description: "Baton controller: detects failed nodes and moves their groups' resources.",
-      tableActions: controllerTableActions,
+      tableGrants: [{ actions: controllerTableActions }],
       table: props.table,
       logGroup: this.logGroup,
       policies: {

@@ -3,10 +3,16 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 
+/** Table actions a function calls, listed one by one, and the conditions (if any) they are allowed under. */
+export interface TableGrant {
+  readonly actions: readonly string[];
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
 export interface FunctionRoleProps {
   readonly description: string;
-  /** The table actions the function calls, listed one by one. */
-  readonly tableActions: readonly string[];
+  /** One statement on the table per grant. */
+  readonly tableGrants: readonly TableGrant[];
   readonly table: dynamodb.ITable;
   /** The function's own log group: the only one it may write to. */
   readonly logGroup: logs.ILogGroup;
@@ -24,7 +30,14 @@ export function functionRole(scope: Construct, id: string, props: FunctionRolePr
     description: props.description,
     inlinePolicies: {
       State: new iam.PolicyDocument({
-        statements: [new iam.PolicyStatement({ actions: [...props.tableActions], resources: [props.table.tableArn] })],
+        statements: props.tableGrants.map(
+          ({ actions, conditions }) =>
+            new iam.PolicyStatement({
+              actions: [...actions],
+              resources: [props.table.tableArn],
+              ...(conditions === undefined ? {} : { conditions: { ...conditions } }),
+            }),
+        ),
       }),
       Logs: new iam.PolicyDocument({
         statements: [
