@@ -16,7 +16,7 @@ import {
   type ControllerScope,
 } from "./controller-permissions.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
-import { functionRole } from "./function-role.js";
+import { dropRedundantRoleDependency, functionRole } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { controllerServiceName, env, ids, metricsNamespace } from "./names.js";
 
@@ -107,6 +107,7 @@ export class ControllerFunction extends Construct {
       },
       bundling: bundlingFor(props.source),
     });
+    dropRedundantRoleDependency(this.function, this.role);
     this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: controllerMaxEventAge });
 
     this.schedule = new events.Rule(this, ids.controllerSchedule, {

@@ -1,5 +1,7 @@
+import { CfnResource, Lazy } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 
@@ -50,4 +52,30 @@ export function functionRole(scope: Construct, id: string, props: FunctionRolePr
       ...props.policies,
     },
   });
+}
+
+/**
+ * Drops the function's DependsOn on its role, which its `Role` property's GetAtt already enforces (cfn-lint
+ * W3005), and keeps every other dependency (the role's default policy: the function must not run before its
+ * permissions exist). Lambda's Function adds both; construct dependencies become DependsOn only when the app is
+ * synthesized, hence the list is computed then.
+ */
+export function dropRedundantRoleDependency(fn: lambda.Function, role: iam.Role): void {
+  const cfnFunction = fn.node.defaultChild as CfnResource;
+  const cfnRole = role.node.defaultChild as CfnResource;
+  cfnFunction.addOverride(
+    "DependsOn",
+    Lazy.list(
+      {
+        produce: () =>
+          cfnFunction
+            .obtainDependencies()
+            .filter((dependency): dependency is CfnResource => dependency instanceof CfnResource)
+            .filter((dependency) => dependency !== cfnRole)
+            .map((dependency) => dependency.logicalId)
+            .sort(),
+      },
+      { omitEmpty: true },
+    ),
+  );
 }

@@ -7,7 +7,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { NODE_ATTRIBUTES, STATE_PARTITION, TABLE_KEYS } from "../aws/table-layout.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
-import { functionRole, type TableGrant } from "./function-role.js";
+import { dropRedundantRoleDependency, functionRole, type TableGrant } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { env, heartbeatServiceName, ids } from "./names.js";
 
@@ -93,6 +93,7 @@ export class HeartbeatFunction extends Construct {
       },
       bundling: bundlingFor(props.source),
     });
+    dropRedundantRoleDependency(this.function, this.role);
 
     Validations.of(this.function).acknowledge({
       id: "Serverless-LambdaDLQ",

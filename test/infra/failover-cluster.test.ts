@@ -198,6 +198,25 @@ describe("heartbeat function", () => {
   });
 });
 
+describe("both functions", () => {
+  it("wait for their role's default policy before they are created, and name their role only in Role", () => {
+    // Prepare
+    const policies = template.findResources("AWS::IAM::Policy") as Record<string, { Properties: { Roles: unknown } }>;
+    for (const service of [HEARTBEAT, "baton-controller"]) {
+      // Act
+      const { resource } = lambdaFunction(template, service);
+      // Assess: the default policy (X-Ray, and the controller's SNS/KMS grants) must exist before the function
+      // runs; the role itself is already a dependency through the GetAtt (a DependsOn on it is cfn-lint W3005).
+      const roleId = (resource.Properties?.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+      const defaultPolicies = Object.entries(policies)
+        .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .map(([id]) => id);
+      expect(defaultPolicies).toHaveLength(1);
+      expect((resource as { DependsOn?: unknown }).DependsOn).toEqual(defaultPolicies);
+    }
+  });
+});
+
 describe("heartbeat API", () => {
   it("has exactly one route, POST /v1/heartbeat, with IAM authorization and a 2.0 Lambda proxy", () => {
     // Prepare
