@@ -140,8 +140,8 @@ export class ControllerFunction extends Construct {
         id: "Serverless-LambdaStarPermissions",
         reason:
           "The only statement on '*' allows EC2 DescribeInstances, DescribeVolumes and DescribeAddresses, which " +
-          "do not support resource-level permissions; every EC2 and Route 53 change is limited to the ARNs the " +
-          "definition names.",
+          "do not support resource-level permissions, in the definition's region only (aws:RequestedRegion); " +
+          "every EC2 and Route 53 change is limited to the ARNs the definition names.",
       });
     }
 
@@ -183,7 +183,14 @@ class ControllerPermissions {
   }
 
   ec2Statements(): iam.PolicyStatement[] {
-    const { stopInstanceIds, volumeIds, volumeOwnerInstanceIds, allocationIds, addressOwnerInstanceIds } = this.scope;
+    const {
+      stopInstanceIds,
+      volumeIds,
+      volumeOwnerInstanceIds,
+      allocationIds,
+      addressOwnerInstanceIds,
+      addressOwnerZones,
+    } = this.scope;
     const statements = [
       new iam.PolicyStatement({
         actions: [...controllerEc2ReadActions],
@@ -191,9 +198,13 @@ class ControllerPermissions {
           this.wildcard(
             "*",
             "EC2 DescribeInstances, DescribeVolumes and DescribeAddresses do not support resource-level " +
-              "permissions; the service authorization reference lists '*' as their only resource.",
+              "permissions; the service authorization reference lists '*' as their only resource. They are " +
+              "limited to the definition's region by aws:RequestedRegion.",
           ),
         ],
+        // The controller's EC2 client calls the function's region, which is the definition's (bin/app.ts deploys
+        // the stack there; the EC2 ARNs below are in that region too).
+        conditions: { StringEquals: { "aws:RequestedRegion": this.region } },
       }),
     ];
     if (stopInstanceIds.length > 0) {
@@ -203,7 +214,9 @@ class ControllerPermissions {
       );
     }
     if (volumeIds.length > 0) {
-      // Both the volume and the instance are resources of AttachVolume and DetachVolume.
+      // Both the volume and the instance are resources of AttachVolume and DetachVolume. IAM authorizes each
+      // resource of a request on its own (no condition key of one names the other), so no policy can pair a
+      // volume with the owners of its own group: one statement per volume would allow exactly what this one does.
       statements.push(
         new iam.PolicyStatement({
           actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
@@ -215,12 +228,14 @@ class ControllerPermissions {
       );
     }
     if (allocationIds.length > 0) {
-      // AssociateAddress is evaluated on the Elastic IP, the instance and the instance's network interface.
+      // AssociateAddress is evaluated on the Elastic IP, the instance and the instance's network interface, each
+      // on its own. The controller names the instance (lib/aws/ec2.ts); a call naming a network interface instead
+      // is evaluated on the address and that interface only, so interfaces are kept to the owners' zones.
       const networkInterfaces = this.wildcard(
         this.ec2Arn("network-interface", "*"),
         "AssociateAddress is also authorized on the network interface of the instance, whose id is not known " +
-          "before deployment; the statement names the Elastic IPs and instances of the definition, and an " +
-          "address can only be associated with the one instance the call names.",
+          "before deployment; the interfaces are limited to the zones of the instances that may receive the " +
+          "addresses (ec2:AvailabilityZone), and the addresses and instances are named one by one.",
       );
       statements.push(
         new iam.PolicyStatement({
@@ -228,8 +243,13 @@ class ControllerPermissions {
           resources: [
             ...allocationIds.map((allocationId) => this.ec2Arn("elastic-ip", allocationId)),
             ...addressOwnerInstanceIds.map(this.instanceArn),
-            networkInterfaces,
           ],
+        }),
+        // Its own statement: the condition key exists on the network interface only, and would refuse the others.
+        new iam.PolicyStatement({
+          actions: ["ec2:AssociateAddress"],
+          resources: [networkInterfaces],
+          conditions: { StringEquals: { "ec2:AvailabilityZone": [...addressOwnerZones] } },
         }),
       );
     }
