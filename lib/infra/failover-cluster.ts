@@ -1,3 +1,4 @@
+import { Stack, Token } from "aws-cdk-lib";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -69,6 +70,7 @@ export class FailoverCluster extends Construct {
     const { definition } = props.definition;
     const nodeRoles = Object.entries(props.nodeRoles ?? {});
     checkNodeRoles(definition.cluster, new Set(definition.nodes.map((node) => node.id)), nodeRoles);
+    checkRegion(definition.cluster, definition.region, Stack.of(scope).region);
     super(scope, id);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
@@ -111,6 +113,19 @@ export class FailoverCluster extends Construct {
       resourceArns: [this.heartbeatRouteArn],
     });
   }
+}
+
+/**
+ * The controller's EC2 permissions name the definition's region (ARNs, aws:RequestedRegion) and its EC2 client calls
+ * the function's own region: a stack elsewhere would deploy a controller that may not touch the cluster's instances.
+ * An environment-agnostic stack (region unknown until deployment) must be deployed to the definition's region.
+ */
+function checkRegion(cluster: string, definitionRegion: string, stackRegion: string): void {
+  if (Token.isUnresolved(stackRegion) || stackRegion === definitionRegion) return;
+  throw new Error(
+    `FailoverCluster: the stack is in region ${stackRegion}, but cluster "${cluster}" is in ${definitionRegion} ` +
+      "(its definition's region); deploy the stack to that region.",
+  );
 }
 
 function checkNodeRoles(cluster: string, nodeIds: ReadonlySet<string>, roles: readonly [string, iam.IRole][]): void {

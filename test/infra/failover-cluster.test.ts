@@ -404,6 +404,22 @@ describe("nodeRoles", () => {
   });
 });
 
+describe("the stack's region", () => {
+  it("must be the definition's region when it is known: the controller's EC2 permissions are for that region", () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Test", {
+      env: { region: "eu-west-1" },
+    });
+    // Act
+    const build = () => new FailoverCluster(stack, "Cluster", { definition: example.source });
+    // Assess
+    expect(build).toThrow(
+      /FailoverCluster: the stack is in region eu-west-1, but cluster "orders-db" is in us-east-1 \(its definition's region\)/,
+    );
+    expect(stack.node.tryFindChild("Cluster")).toBeUndefined();
+  });
+});
+
 describe("grantHeartbeat", () => {
   it("adds execute-api:Invoke on the heartbeat route to the grantee's policy", () => {
     // Prepare
