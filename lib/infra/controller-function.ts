@@ -42,11 +42,19 @@ export const controllerMemoryMb = 512;
  */
 export const controllerMaxEventAge = Duration.seconds(60);
 
+/** A tag (key and value) on EC2 network interfaces. */
+export interface NetworkInterfaceTag {
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface ControllerFunctionProps {
   readonly source: ClusterDefinitionSource;
   readonly table: dynamodb.ITable;
   readonly topic: sns.ITopic;
   readonly logRetention: logs.RetentionDays;
+  /** @see FailoverClusterProps.networkInterfaceTag */
+  readonly networkInterfaceTag?: NetworkInterfaceTag;
 }
 
 /**
@@ -69,7 +77,7 @@ export class ControllerFunction extends Construct {
   constructor(scope: Construct, id: string, props: ControllerFunctionProps) {
     super(scope, id);
     const { definition } = props.source;
-    const permissions = new ControllerPermissions(this, definition);
+    const permissions = new ControllerPermissions(this, definition, props.networkInterfaceTag);
     const ec2Statements = permissions.ec2Statements();
     const route53Statements = permissions.route53Statements();
 
@@ -175,9 +183,15 @@ class ControllerPermissions {
   private readonly construct: IConstruct;
   private readonly region: string;
   private readonly scope: ControllerScope;
+  private readonly networkInterfaceTag: NetworkInterfaceTag | undefined;
 
-  constructor(construct: IConstruct, definition: ClusterDefinition) {
+  constructor(
+    construct: IConstruct,
+    definition: ClusterDefinition,
+    networkInterfaceTag: NetworkInterfaceTag | undefined,
+  ) {
     this.construct = construct;
+    this.networkInterfaceTag = networkInterfaceTag;
     this.region = definition.region;
     this.scope = controllerScope(definition);
   }
@@ -235,7 +249,8 @@ class ControllerPermissions {
         this.ec2Arn("network-interface", "*"),
         "AssociateAddress is also authorized on the network interface of the instance, whose id is not known " +
           "before deployment; the interfaces are limited to the zones of the instances that may receive the " +
-          "addresses (ec2:AvailabilityZone), and the addresses and instances are named one by one.",
+          "addresses (ec2:AvailabilityZone) and, with networkInterfaceTag, to the interfaces that carry that tag; " +
+          "the addresses and instances are named one by one.",
       );
       statements.push(
         new iam.PolicyStatement({
@@ -249,7 +264,14 @@ class ControllerPermissions {
         new iam.PolicyStatement({
           actions: ["ec2:AssociateAddress"],
           resources: [networkInterfaces],
-          conditions: { StringEquals: { "ec2:AvailabilityZone": [...addressOwnerZones] } },
+          conditions: {
+            StringEquals: {
+              "ec2:AvailabilityZone": [...addressOwnerZones],
+              ...(this.networkInterfaceTag === undefined
+                ? {}
+                : { [`aws:ResourceTag/${this.networkInterfaceTag.key}`]: this.networkInterfaceTag.value }),
+            },
+          },
         }),
       );
     }

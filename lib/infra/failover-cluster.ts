@@ -6,7 +6,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { ControllerFunction } from "./controller-function.js";
+import { ControllerFunction, type NetworkInterfaceTag } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
@@ -27,6 +27,16 @@ export interface FailoverClusterProps {
    * @default - no role is given the policy by this construct
    */
   readonly nodeRoles?: Readonly<Record<string, iam.IRole>>;
+
+  /**
+   * A tag that the network interface of every EC2 node that may receive an Elastic IP carries, for example
+   * `{ key: "baton:cluster", value: "orders-db" }`. When given, the controller may associate the cluster's
+   * addresses only with network interfaces that carry it (and are in their owners' zones), so not with any other
+   * interface of the account. Tag the interfaces before deploying: an untagged one makes the address's move fail.
+   *
+   * @default - any network interface in the availability zones of the addresses' owners
+   */
+  readonly networkInterfaceTag?: NetworkInterfaceTag;
 
   /**
    * How long the functions' logs and the API access logs are kept. The log
@@ -71,6 +81,7 @@ export class FailoverCluster extends Construct {
     const nodeRoles = Object.entries(props.nodeRoles ?? {});
     checkNodeRoles(definition.cluster, new Set(definition.nodes.map((node) => node.id)), nodeRoles);
     checkRegion(definition.cluster, definition.region, Stack.of(scope).region);
+    if (props.networkInterfaceTag !== undefined) checkNetworkInterfaceTag(props.networkInterfaceTag);
     super(scope, id);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
@@ -97,6 +108,7 @@ export class FailoverCluster extends Construct {
       table: this.table,
       topic: this.topic,
       logRetention,
+      networkInterfaceTag: props.networkInterfaceTag,
     }).function;
 
     for (const [, role] of nodeRoles) this.nodeHeartbeatPolicy.attachToRole(role);
@@ -113,6 +125,19 @@ export class FailoverCluster extends Construct {
       resourceArns: [this.heartbeatRouteArn],
     });
   }
+}
+
+/** EC2's tag rules: key 1-128 characters, not starting with `aws:` (reserved); value at most 256 characters. */
+function checkNetworkInterfaceTag({ key, value }: NetworkInterfaceTag): void {
+  const problem =
+    key.length < 1 || key.length > 128
+      ? `networkInterfaceTag.key must be 1 to 128 characters (it has ${key.length})`
+      : key.toLowerCase().startsWith("aws:")
+        ? `networkInterfaceTag.key must not start with "aws:" (reserved for AWS's own tags): ${JSON.stringify(key)}`
+        : value.length > 256
+          ? `networkInterfaceTag.value must be at most 256 characters (it has ${value.length})`
+          : undefined;
+  if (problem !== undefined) throw new Error(`FailoverCluster: ${problem}.`);
 }
 
 /**

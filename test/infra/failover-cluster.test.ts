@@ -404,6 +404,67 @@ describe("nodeRoles", () => {
   });
 });
 
+describe("networkInterfaceTag", () => {
+  const build = (tag: { key: string; value: string }): (() => Template) => {
+    const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Test", {
+      env: { region: "us-east-1", account: "123456789012" },
+    });
+    return () => {
+      new FailoverCluster(stack, "Cluster", { definition: example.source, networkInterfaceTag: tag });
+      return Template.fromStack(stack);
+    };
+  };
+
+  it("lets AssociateAddress use only network interfaces that carry the tag, in the owners' zones", () => {
+    // Prepare
+    const synthesizeWithTag = build({ key: "baton:cluster", value: "orders-db" });
+    // Act
+    const tagged = synthesizeWithTag();
+    // Assess
+    const { resource } = lambdaFunction(tagged, "baton-controller");
+    const roleId = (resource.Properties?.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    const interfaces = statementsOfRole(tagged, roleId).filter((statement) =>
+      JSON.stringify(statement.Resource).includes("network-interface"),
+    );
+    expect(interfaces.map((statement) => ({ ...statement, Resource: render(statement.Resource) }))).toEqual([
+      {
+        Effect: "Allow",
+        Action: "ec2:AssociateAddress",
+        Resource: "arn:${AWS::Partition}:ec2:us-east-1:123456789012:network-interface/*",
+        Condition: {
+          StringEquals: { "ec2:AvailabilityZone": ["us-east-1a"], "aws:ResourceTag/baton:cluster": "orders-db" },
+        },
+      },
+    ]);
+  });
+
+  it("refuses a tag key or value EC2 would not accept, naming the problem", () => {
+    // Prepare
+    const attempts = [
+      { key: "", value: "x" },
+      { key: "aws:cluster", value: "x" },
+      { key: "k".repeat(129), value: "x" },
+      { key: "baton:cluster", value: "v".repeat(257) },
+    ];
+    // Act
+    const errors = attempts.map((tag) => {
+      try {
+        build(tag)();
+        return "";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    // Assess
+    expect(errors).toEqual([
+      expect.stringMatching(/networkInterfaceTag\.key must be 1 to 128 characters/),
+      expect.stringMatching(/networkInterfaceTag\.key must not start with "aws:"/),
+      expect.stringMatching(/networkInterfaceTag\.key must be 1 to 128 characters/),
+      expect.stringMatching(/networkInterfaceTag\.value must be at most 256 characters/),
+    ]);
+  });
+});
+
 describe("the stack's region", () => {
   it("must be the definition's region when it is known: the controller's EC2 permissions are for that region", () => {
     // Prepare
