@@ -243,8 +243,9 @@ class ControllerPermissions {
     }
     if (allocationIds.length > 0) {
       // AssociateAddress is evaluated on the Elastic IP, the instance and the instance's network interface, each
-      // on its own. The controller names the instance (lib/aws/ec2.ts); a call naming a network interface instead
-      // is evaluated on the address and that interface only, so interfaces are kept to the owners' zones.
+      // on its own. The controller names the instance (lib/aws/ec2.ts), but a call naming a network interface
+      // instead need not name an instance, so the interfaces are kept to the owners' zones (and, with
+      // networkInterfaceTag, to the interfaces carrying the tag).
       const networkInterfaces = this.wildcard(
         this.ec2Arn("network-interface", "*"),
         "AssociateAddress is also authorized on the network interface of the instance, whose id is not known " +
