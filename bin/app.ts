@@ -1,9 +1,10 @@
-// CDK app entry point: `npx cdk synth -c config=PATH` (default examples/cluster.yaml).
+// CDK app entry point: `npx cdk synth -c config=PATH` (default examples/cluster.yaml), optionally
+// `-c networkInterfaceTag=KEY=VALUE` (docs/deployment.md).
 import { App } from "aws-cdk-lib";
 import { DefinitionError } from "../lib/core/definition/index.js";
 import { BatonStack } from "../lib/infra/baton-stack.js";
 import { ClusterDefinitionSource } from "../lib/infra/definition-source.js";
-import { configContextKey, defaultConfigPath, stackName } from "../lib/infra/names.js";
+import { configContextKey, defaultConfigPath, networkInterfaceTagContextKey, stackName } from "../lib/infra/names.js";
 
 function main(): void {
   // No automatic synthesis at exit: a rejected definition must leave no cloud assembly behind.
@@ -20,10 +21,30 @@ function main(): void {
     return;
   }
   const { definition } = source;
-  new BatonStack(app, stackName(definition.cluster), {
-    source,
-    env: { region: definition.region, account: process.env.CDK_DEFAULT_ACCOUNT },
-  });
+  const tagText = app.node.tryGetContext(networkInterfaceTagContextKey) as string | undefined;
+  const separator = tagText?.indexOf("=") ?? -1;
+  if (tagText !== undefined && separator < 1) {
+    process.stderr.write(
+      `-c ${networkInterfaceTagContextKey}=${tagText}: write the tag as KEY=VALUE, such as baton:cluster=${definition.cluster}.\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  try {
+    new BatonStack(app, stackName(definition.cluster), {
+      source,
+      env: { region: definition.region, account: process.env.CDK_DEFAULT_ACCOUNT },
+      ...(tagText === undefined
+        ? {}
+        : { networkInterfaceTag: { key: tagText.slice(0, separator), value: tagText.slice(separator + 1) } }),
+    });
+  } catch (error) {
+    // The construct's own refusals name the problem; a stack trace would only bury it.
+    if (!(error instanceof Error && error.message.startsWith("FailoverCluster: "))) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   app.synth();
 }
 

@@ -17,6 +17,25 @@ export const STATE_PARTITION = "state";
 
 export const SORT_PREFIX = { node: "node#", group: "group#" } as const;
 
+/**
+ * Every attribute of a node liveness item besides its keys (docs/table.md). The heartbeat function's role may
+ * name no other attribute in a write (dynamodb:Attributes), so a new one must be added here, or its heartbeats are
+ * refused with AccessDeniedException (test/infra/heartbeat-policy.test.ts replays the store's requests).
+ */
+export const NODE_ATTRIBUTES = [
+  "nodeId",
+  "bootId",
+  "seq",
+  "receivedAt",
+  "bootStartedAt",
+  "resources",
+  "retiredBoots",
+  "leaving",
+  "epochs",
+  "leaseMs",
+  "leaseUntil",
+] as const;
+
 /** Prefix of the cluster log's partitions: one per UTC day (`log#2026-11-22`). */
 export const LOG_PARTITION_PREFIX = "log#";
 

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import type { NetworkInterfaceTag } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { FailoverCluster } from "./failover-cluster.js";
 import { ids, outputs } from "./names.js";
@@ -13,6 +14,8 @@ export interface BatonStackProps extends StackProps {
   readonly nodeRoles?: Readonly<Record<string, iam.IRole>>;
   /** @see FailoverClusterProps.logRetention */
   readonly logRetention?: logs.RetentionDays;
+  /** @see FailoverClusterProps.networkInterfaceTag */
+  readonly networkInterfaceTag?: NetworkInterfaceTag;
 }
 
 /**
@@ -31,6 +34,7 @@ export class BatonStack extends Stack {
       definition: props.source,
       nodeRoles: props.nodeRoles,
       logRetention: props.logRetention,
+      networkInterfaceTag: props.networkInterfaceTag,
     });
 
     new CfnOutput(this, outputs.heartbeatUrl, {

@@ -16,7 +16,7 @@ import {
   type ControllerScope,
 } from "./controller-permissions.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
-import { functionRole } from "./function-role.js";
+import { dropRedundantRoleDependency, functionRole } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { controllerServiceName, env, ids, metricsNamespace } from "./names.js";
 
@@ -42,11 +42,19 @@ export const controllerMemoryMb = 512;
  */
 export const controllerMaxEventAge = Duration.seconds(60);
 
+/** A tag (key and value) on EC2 network interfaces. */
+export interface NetworkInterfaceTag {
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface ControllerFunctionProps {
   readonly source: ClusterDefinitionSource;
   readonly table: dynamodb.ITable;
   readonly topic: sns.ITopic;
   readonly logRetention: logs.RetentionDays;
+  /** @see FailoverClusterProps.networkInterfaceTag */
+  readonly networkInterfaceTag?: NetworkInterfaceTag;
 }
 
 /**
@@ -69,7 +77,7 @@ export class ControllerFunction extends Construct {
   constructor(scope: Construct, id: string, props: ControllerFunctionProps) {
     super(scope, id);
     const { definition } = props.source;
-    const permissions = new ControllerPermissions(this, definition);
+    const permissions = new ControllerPermissions(this, definition, props.networkInterfaceTag);
     const ec2Statements = permissions.ec2Statements();
     const route53Statements = permissions.route53Statements();
 
@@ -77,7 +85,7 @@ export class ControllerFunction extends Construct {
 
     this.role = functionRole(this, ids.controllerRole, {
       description: "Baton controller: detects failed nodes and moves their groups' resources.",
-      tableActions: controllerTableActions,
+      tableGrants: [{ actions: controllerTableActions }],
       table: props.table,
       logGroup: this.logGroup,
       policies: {
@@ -107,6 +115,7 @@ export class ControllerFunction extends Construct {
       },
       bundling: bundlingFor(props.source),
     });
+    dropRedundantRoleDependency(this.function, this.role);
     this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: controllerMaxEventAge });
 
     this.schedule = new events.Rule(this, ids.controllerSchedule, {
@@ -139,8 +148,8 @@ export class ControllerFunction extends Construct {
         id: "Serverless-LambdaStarPermissions",
         reason:
           "The only statement on '*' allows EC2 DescribeInstances, DescribeVolumes and DescribeAddresses, which " +
-          "do not support resource-level permissions; every EC2 and Route 53 change is limited to the ARNs the " +
-          "definition names.",
+          "do not support resource-level permissions, in the definition's region only (aws:RequestedRegion); " +
+          "every EC2 and Route 53 change is limited to the ARNs the definition names.",
       });
     }
 
@@ -174,15 +183,28 @@ class ControllerPermissions {
   private readonly construct: IConstruct;
   private readonly region: string;
   private readonly scope: ControllerScope;
+  private readonly networkInterfaceTag: NetworkInterfaceTag | undefined;
 
-  constructor(construct: IConstruct, definition: ClusterDefinition) {
+  constructor(
+    construct: IConstruct,
+    definition: ClusterDefinition,
+    networkInterfaceTag: NetworkInterfaceTag | undefined,
+  ) {
     this.construct = construct;
+    this.networkInterfaceTag = networkInterfaceTag;
     this.region = definition.region;
     this.scope = controllerScope(definition);
   }
 
   ec2Statements(): iam.PolicyStatement[] {
-    const { stopInstanceIds, volumeIds, volumeOwnerInstanceIds, allocationIds, addressOwnerInstanceIds } = this.scope;
+    const {
+      stopInstanceIds,
+      volumeIds,
+      volumeOwnerInstanceIds,
+      allocationIds,
+      addressOwnerInstanceIds,
+      addressOwnerZones,
+    } = this.scope;
     const statements = [
       new iam.PolicyStatement({
         actions: [...controllerEc2ReadActions],
@@ -190,9 +212,13 @@ class ControllerPermissions {
           this.wildcard(
             "*",
             "EC2 DescribeInstances, DescribeVolumes and DescribeAddresses do not support resource-level " +
-              "permissions; the service authorization reference lists '*' as their only resource.",
+              "permissions; the service authorization reference lists '*' as their only resource. They are " +
+              "limited to the definition's region by aws:RequestedRegion.",
           ),
         ],
+        // The controller's EC2 client calls the function's region, which is the definition's (bin/app.ts deploys
+        // the stack there; the EC2 ARNs below are in that region too).
+        conditions: { StringEquals: { "aws:RequestedRegion": this.region } },
       }),
     ];
     if (stopInstanceIds.length > 0) {
@@ -202,7 +228,9 @@ class ControllerPermissions {
       );
     }
     if (volumeIds.length > 0) {
-      // Both the volume and the instance are resources of AttachVolume and DetachVolume.
+      // Both the volume and the instance are resources of AttachVolume and DetachVolume. IAM authorizes each
+      // resource of a request on its own (no condition key of one names the other), so no policy can pair a
+      // volume with the owners of its own group: one statement per volume would allow exactly what this one does.
       statements.push(
         new iam.PolicyStatement({
           actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
@@ -214,12 +242,16 @@ class ControllerPermissions {
       );
     }
     if (allocationIds.length > 0) {
-      // AssociateAddress is evaluated on the Elastic IP, the instance and the instance's network interface.
+      // AssociateAddress is evaluated on the Elastic IP, the instance and the instance's network interface, each
+      // on its own. The controller names the instance (lib/aws/ec2.ts), but a call naming a network interface
+      // instead need not name an instance, so the interfaces are kept to the owners' zones (and, with
+      // networkInterfaceTag, to the interfaces carrying the tag).
       const networkInterfaces = this.wildcard(
         this.ec2Arn("network-interface", "*"),
         "AssociateAddress is also authorized on the network interface of the instance, whose id is not known " +
-          "before deployment; the statement names the Elastic IPs and instances of the definition, and an " +
-          "address can only be associated with the one instance the call names.",
+          "before deployment; the interfaces are limited to the zones of the instances that may receive the " +
+          "addresses (ec2:AvailabilityZone) and, with networkInterfaceTag, to the interfaces that carry that tag; " +
+          "the addresses and instances are named one by one.",
       );
       statements.push(
         new iam.PolicyStatement({
@@ -227,8 +259,20 @@ class ControllerPermissions {
           resources: [
             ...allocationIds.map((allocationId) => this.ec2Arn("elastic-ip", allocationId)),
             ...addressOwnerInstanceIds.map(this.instanceArn),
-            networkInterfaces,
           ],
+        }),
+        // Its own statement: the condition key exists on the network interface only, and would refuse the others.
+        new iam.PolicyStatement({
+          actions: ["ec2:AssociateAddress"],
+          resources: [networkInterfaces],
+          conditions: {
+            StringEquals: {
+              "ec2:AvailabilityZone": [...addressOwnerZones],
+              ...(this.networkInterfaceTag === undefined
+                ? {}
+                : { [`aws:ResourceTag/${this.networkInterfaceTag.key}`]: this.networkInterfaceTag.value }),
+            },
+          },
         }),
       );
     }

@@ -1,4 +1,4 @@
-import type { ClusterDefinition, GroupDefinition, NodeId } from "../core/definition/types.js";
+import type { ClusterDefinition, Ec2Node, GroupDefinition, NodeId } from "../core/definition/types.js";
 
 /**
  * The table actions the controller uses: one Query reads the state partition; conditional writes; the log.
@@ -13,7 +13,10 @@ export const controllerTableActions = [
   "dynamodb:BatchWriteItem",
 ] as const;
 
-/** EC2 reads. None of them supports resource-level permissions: their only resource is `*`. */
+/**
+ * EC2 reads. None of them supports resource-level permissions: their only resource is `*`, so they are kept to
+ * the definition's region (`aws:RequestedRegion`) instead.
+ */
 export const controllerEc2ReadActions = [
   "ec2:DescribeInstances",
   "ec2:DescribeVolumes",
@@ -41,16 +44,23 @@ export interface ControllerScope {
   readonly allocationIds: readonly string[];
   /** EC2 owners of the groups with an elastic-ip resource (the instance side of AssociateAddress). */
   readonly addressOwnerInstanceIds: readonly string[];
+  /**
+   * The availability zones of those owners: the instance's network interface, also evaluated by AssociateAddress,
+   * is in its instance's zone.
+   */
+  readonly addressOwnerZones: readonly string[];
   /** Hosted zones of dns-record resources, in order of first use. */
   readonly hostedZones: readonly HostedZoneScope[];
 }
 
 /** The ids the controller's EC2 and Route 53 statements name, computed from the definition. */
 export function controllerScope(definition: ClusterDefinition): ControllerScope {
-  const instanceOf = new Map<NodeId, string>();
-  for (const node of definition.nodes) if (node.kind === "ec2") instanceOf.set(node.id, node.instanceId);
+  const ec2Nodes = new Map<NodeId, Ec2Node>();
+  for (const node of definition.nodes) if (node.kind === "ec2") ec2Nodes.set(node.id, node);
+  const ownerNodes = (groups: readonly GroupDefinition[]): Ec2Node[] =>
+    groups.flatMap((group) => group.preferredOwners.flatMap((owner) => ec2Nodes.get(owner) ?? []));
   const ownerInstances = (groups: readonly GroupDefinition[]): string[] =>
-    unique(groups.flatMap((group) => group.preferredOwners.flatMap((owner) => instanceOf.get(owner) ?? [])));
+    unique(ownerNodes(groups).map((node) => node.instanceId));
   const withType = (type: string): GroupDefinition[] =>
     definition.groups.filter((group) => group.resources.some((resource) => resource.type === type));
 
@@ -72,6 +82,7 @@ export function controllerScope(definition: ClusterDefinition): ControllerScope 
       resources.flatMap((resource) => (resource.type === "elastic-ip" ? [resource.allocationId] : [])),
     ),
     addressOwnerInstanceIds: ownerInstances(withType("elastic-ip")),
+    addressOwnerZones: unique(ownerNodes(withType("elastic-ip")).map((node) => node.availabilityZone)).sort(),
     hostedZones: [...zones].map(([hostedZoneId, names]) => ({ hostedZoneId, recordNames: [...names] })),
   };
 }

@@ -1,14 +1,14 @@
+import { Stack, Token } from "aws-cdk-lib";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
-import { Token } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { parsePrincipal, principalKey } from "../core/definition/principal.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
-import { ControllerFunction } from "./controller-function.js";
+import { ControllerFunction, type NetworkInterfaceTag } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi, heartbeatThrottleFor } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
@@ -34,6 +34,16 @@ export interface FailoverClusterProps {
    * @default - no role is given the policy by this construct
    */
   readonly nodeRoles?: Readonly<Record<string, iam.IRole>>;
+
+  /**
+   * A tag that the network interface of every EC2 node that may receive an Elastic IP carries, for example
+   * `{ key: "baton:cluster", value: "orders-db" }`. When given, the controller may associate the cluster's
+   * addresses only with network interfaces that carry it (and are in their owners' zones), so not with any other
+   * interface of the account. Tag the interfaces before deploying: an untagged one makes the address's move fail.
+   *
+   * @default - any network interface in the availability zones of the addresses' owners
+   */
+  readonly networkInterfaceTag?: NetworkInterfaceTag;
 
   /**
    * How long the functions' logs and the API access logs are kept. The log
@@ -77,6 +87,8 @@ export class FailoverCluster extends Construct {
     const { definition } = props.definition;
     const nodeRoles = Object.entries(props.nodeRoles ?? {});
     checkNodeRoles(definition.cluster, new Set(definition.nodes.map((node) => node.id)), nodeRoles);
+    checkRegion(definition.cluster, definition.region, Stack.of(scope).region);
+    if (props.networkInterfaceTag !== undefined) checkNetworkInterfaceTag(props.networkInterfaceTag);
     const pinnedPrincipalIds = pinnedRoleIds(definition, nodeRoles);
     super(scope, id);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
@@ -109,6 +121,7 @@ export class FailoverCluster extends Construct {
       table: this.table,
       topic: this.topic,
       logRetention,
+      networkInterfaceTag: props.networkInterfaceTag,
     }).function;
 
     for (const [, role] of nodeRoles) this.nodeHeartbeatPolicy.attachToRole(role);
@@ -125,6 +138,32 @@ export class FailoverCluster extends Construct {
       resourceArns: [this.heartbeatRouteArn],
     });
   }
+}
+
+/** EC2's tag rules: key 1-128 characters, not starting with `aws:` (reserved); value at most 256 characters. */
+function checkNetworkInterfaceTag({ key, value }: NetworkInterfaceTag): void {
+  const problem =
+    key.length < 1 || key.length > 128
+      ? `networkInterfaceTag.key must be 1 to 128 characters (it has ${key.length})`
+      : key.toLowerCase().startsWith("aws:")
+        ? `networkInterfaceTag.key must not start with "aws:" (reserved for AWS's own tags): ${JSON.stringify(key)}`
+        : value.length > 256
+          ? `networkInterfaceTag.value must be at most 256 characters (it has ${value.length})`
+          : undefined;
+  if (problem !== undefined) throw new Error(`FailoverCluster: ${problem}.`);
+}
+
+/**
+ * The controller's EC2 permissions name the definition's region (ARNs, aws:RequestedRegion) and its EC2 client calls
+ * the function's own region: a stack elsewhere would deploy a controller that may not touch the cluster's instances.
+ * An environment-agnostic stack (region unknown until deployment) must be deployed to the definition's region.
+ */
+function checkRegion(cluster: string, definitionRegion: string, stackRegion: string): void {
+  if (Token.isUnresolved(stackRegion) || stackRegion === definitionRegion) return;
+  throw new Error(
+    `FailoverCluster: the stack is in region ${stackRegion}, but cluster "${cluster}" is in ${definitionRegion} ` +
+      "(its definition's region); deploy the stack to that region.",
+  );
 }
 
 function checkNodeRoles(cluster: string, nodeIds: ReadonlySet<string>, roles: readonly [string, iam.IRole][]): void {

@@ -5,20 +5,41 @@ import type * as iam from "aws-cdk-lib/aws-iam";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { NODE_ATTRIBUTES, STATE_PARTITION, TABLE_KEYS } from "../aws/table-layout.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
-import { functionRole } from "./function-role.js";
+import { dropRedundantRoleDependency, functionRole, type TableGrant } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { env, heartbeatServiceName, ids } from "./names.js";
 
 /** The heartbeat handler's source, resolved from this file so it works from any working directory. */
 export const heartbeatEntry = fileURLToPath(new URL("../../lambdas/heartbeat.ts", import.meta.url));
 
+/** Both of the heartbeat handler's table actions stay in the state partition (the log partitions are the controller's). */
+const statePartitionOnly = { "dynamodb:LeadingKeys": [STATE_PARTITION] };
+
 /**
  * The table actions the heartbeat handler may use, and nothing else: one conditional UpdateItem
  * renews a node's liveness item (its failed condition returns the old item, so no read is needed),
  * BatchGetItem reads the group items it answers with. No GetItem, Query, Scan, PutItem or DeleteItem.
+ *
+ * Node and group items share the `state` partition, and IAM cannot condition on a sort key, so the UpdateItem is
+ * kept to node items by their attributes: it may name (set, remove or test) only the keys and the node liveness
+ * attributes, never a group's `owner`, `epoch` or `desired`, nor the controller lease or guard. DynamoDB counts
+ * every attribute a request's key and expressions name (docs/table.md); ReturnValuesOnConditionCheckFailure is
+ * not conditioned, and returns a node item only. BatchGetItem reads any item of the state partition.
  */
-export const heartbeatTableActions = ["dynamodb:UpdateItem", "dynamodb:BatchGetItem"] as const;
+export const heartbeatTableGrants: readonly TableGrant[] = [
+  {
+    actions: ["dynamodb:UpdateItem"],
+    conditions: {
+      "ForAllValues:StringEquals": {
+        ...statePartitionOnly,
+        "dynamodb:Attributes": [TABLE_KEYS.partition, TABLE_KEYS.sort, ...NODE_ATTRIBUTES],
+      },
+    },
+  },
+  { actions: ["dynamodb:BatchGetItem"], conditions: { "ForAllValues:StringEquals": statePartitionOnly } },
+];
 
 /**
  * A node gives up on a heartbeat before its next one is due (the interval is a few seconds),
@@ -59,7 +80,7 @@ export class HeartbeatFunction extends Construct {
 
     this.role = functionRole(this, ids.heartbeatRole, {
       description: "Baton heartbeat handler: renews node leases in the cluster state table.",
-      tableActions: heartbeatTableActions,
+      tableGrants: heartbeatTableGrants,
       table: props.table,
       logGroup: this.logGroup,
     });
@@ -82,6 +103,7 @@ export class HeartbeatFunction extends Construct {
       },
       bundling: bundlingFor(props.source),
     });
+    dropRedundantRoleDependency(this.function, this.role);
 
     Validations.of(this.function).acknowledge({
       id: "Serverless-LambdaDLQ",

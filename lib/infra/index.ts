@@ -1,5 +1,5 @@
 export { BatonStack, type BatonStackProps } from "./baton-stack.js";
-export { ControllerFunction, type ControllerFunctionProps } from "./controller-function.js";
+export { ControllerFunction, type ControllerFunctionProps, type NetworkInterfaceTag } from "./controller-function.js";
 export { controllerScope, type ControllerScope, type HostedZoneScope } from "./controller-permissions.js";
 export { ClusterDefinitionSource } from "./definition-source.js";
 export { FailoverCluster, type FailoverClusterProps } from "./failover-cluster.js";

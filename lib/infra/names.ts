@@ -90,4 +90,6 @@ export const outputs = {
 
 /** Context key of `cdk synth -c config=PATH` and the file used without it. */
 export const configContextKey = "config";
+/** `-c networkInterfaceTag=KEY=VALUE`: see `FailoverClusterProps.networkInterfaceTag`. */
+export const networkInterfaceTagContextKey = "networkInterfaceTag";
 export const defaultConfigPath = "examples/cluster.yaml";

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +56,34 @@ describe("npx cdk synth", () => {
     expect(run.stderr).toContain(`${config}:10 groups[0].preferredOwners[1]:`);
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(join(directory, "broken.out", "manifest.json")), "no cloud assembly").toBe(false);
+  });
+
+  it("with -c networkInterfaceTag=KEY=VALUE lets AssociateAddress use only interfaces with that tag", () => {
+    // Prepare
+    const out = join(directory, "tagged.out");
+    // Act
+    const run = cdkSynth(["-q", "-c", "networkInterfaceTag=baton:cluster=orders=db", "-o", out]);
+    // Assess
+    expect(run.status, `cdk synth failed:\n${run.stderr}`).toBe(0);
+    const template = readFileSync(join(out, "baton-orders-db.template.json"), "utf8");
+    expect(template).toContain('"aws:ResourceTag/baton:cluster": "orders=db"');
+  });
+
+  it("with a malformed or reserved -c networkInterfaceTag exits non-zero naming the problem, without a stack trace", () => {
+    // Prepare
+    const attempts = [
+      ["networkInterfaceTag=no-separator", "write the tag as KEY=VALUE"],
+      ["networkInterfaceTag=aws:cluster=x", 'networkInterfaceTag.key must not start with "aws:"'],
+    ] as const;
+    for (const [context, message] of attempts) {
+      // Act
+      const run = cdkSynth(["-q", "-c", context, "-o", join(directory, "bad-tag.out")]);
+      // Assess
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(message);
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(existsSync(join(directory, "bad-tag.out", "manifest.json")), "no cloud assembly").toBe(false);
+    }
   });
 
   it("without -c config synthesizes examples/cluster.yaml", () => {

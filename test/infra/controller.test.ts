@@ -209,7 +209,12 @@ describe("controller permissions", () => {
         resources: [`\${${table.id}.Arn}`],
       },
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`\${${logs}.Arn}`] },
-      { actions: ["ec2:DescribeAddresses", "ec2:DescribeInstances", "ec2:DescribeVolumes"], resources: ["*"] },
+      // No resource-level permissions: kept to the definition's region instead.
+      {
+        actions: ["ec2:DescribeAddresses", "ec2:DescribeInstances", "ec2:DescribeVolumes"],
+        resources: ["*"],
+        condition: { StringEquals: { "aws:RequestedRegion": "us-east-1" } },
+      },
       // postgres is fenced with stop-instance: its owners db-a and db-b may be stopped.
       { actions: ["ec2:StopInstances"], resources: [DB_A, DB_B] },
       // The volume and the instances it may be attached to (postgres's owners), both evaluated.
@@ -217,9 +222,12 @@ describe("controller permissions", () => {
         actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
         resources: [DB_A, DB_B, `${EC2}:volume/vol-0a1b2c3d4e5f60001`],
       },
+      { actions: ["ec2:AssociateAddress"], resources: [`${EC2}:elastic-ip/eipalloc-0a1b2c3d4e5f60001`, DB_A, DB_B] },
+      // The instance's network interface is evaluated too; its id is unknown, its zone is the owners'.
       {
         actions: ["ec2:AssociateAddress"],
-        resources: [`${EC2}:elastic-ip/eipalloc-0a1b2c3d4e5f60001`, DB_A, DB_B, `${EC2}:network-interface/*`].sort(),
+        resources: [`${EC2}:network-interface/*`],
+        condition: { StringEquals: { "ec2:AvailabilityZone": ["us-east-1a"] } },
       },
       {
         actions: ["route53:ChangeResourceRecordSets"],
@@ -273,6 +281,44 @@ describe("controller permissions", () => {
     const ec2Changes = grants.filter((g) => g.actions.some((a) => a.startsWith("ec2:") && !a.startsWith("ec2:Desc")));
     expect(ec2Changes).toEqual([{ actions: ["ec2:StopInstances"], resources: [DB_B] }]);
   });
+
+  it("let AssociateAddress use network interfaces only in the zones of the EC2 owners of groups with an address", () => {
+    // Prepare: a second address whose group's owners are db-c (us-east-1b) and db-a (us-east-1a).
+    const source = exampleVariant((document) => {
+      (document.nodes as Record<string, unknown>[]).push({
+        id: "db-c",
+        kind: "ec2",
+        instanceId: "i-0a1b2c3d4e5f60003",
+        availabilityZone: "us-east-1b",
+      });
+      (document.groups as Record<string, unknown>[]).push({
+        id: "web",
+        preferredOwners: ["db-c", "db-a"],
+        resources: [{ id: "web-ip", type: "elastic-ip", allocationId: "eipalloc-0a1b2c3d4e5f60002" }],
+      });
+    });
+    // Act
+    const grants = controllerGrants(synthesize(source, { bundle: false }).template);
+    // Assess
+    const associate = grants.filter((g) => g.actions.includes("ec2:AssociateAddress"));
+    expect(associate).toEqual([
+      {
+        actions: ["ec2:AssociateAddress"],
+        resources: [
+          `${EC2}:elastic-ip/eipalloc-0a1b2c3d4e5f60001`,
+          `${EC2}:elastic-ip/eipalloc-0a1b2c3d4e5f60002`,
+          DB_A,
+          DB_B,
+          `${EC2}:instance/i-0a1b2c3d4e5f60003`,
+        ].sort(),
+      },
+      {
+        actions: ["ec2:AssociateAddress"],
+        resources: [`${EC2}:network-interface/*`],
+        condition: { StringEquals: { "ec2:AvailabilityZone": ["us-east-1a", "us-east-1b"] } },
+      },
+    ]);
+  });
 });
 
 describe("controllerScope", () => {
@@ -301,6 +347,7 @@ describe("controllerScope", () => {
       volumeOwnerInstanceIds: ["i-0a1b2c3d4e5f60001", "i-0a1b2c3d4e5f60002"],
       allocationIds: ["eipalloc-0a1b2c3d4e5f60001"],
       addressOwnerInstanceIds: ["i-0a1b2c3d4e5f60001", "i-0a1b2c3d4e5f60002"],
+      addressOwnerZones: ["us-east-1a"],
     });
   });
 

@@ -141,7 +141,7 @@ describe("heartbeat function", () => {
     expect(codeKey(other, HEARTBEAT)).not.toBe(codeKey(example, HEARTBEAT));
   });
 
-  it("may only update and read items of the table, write its own logs and send traces", () => {
+  it("may only update node items and read the state partition of the table, write its own logs and send traces", () => {
     // Prepare
     const table = single(template, "AWS::DynamoDB::Table");
     const { resource } = lambdaFunction(template, HEARTBEAT);
@@ -150,12 +150,43 @@ describe("heartbeat function", () => {
     const statements = statementsOfRole(template, roleId);
     // Assess
     const dynamodb = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith("dynamodb:")));
-    expect(dynamodb).toHaveLength(1);
-    expect(actionsOf(dynamodb[0]!).sort()).toEqual(["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]);
-    expect(dynamodb[0]!.Resource).toEqual({ "Fn::GetAtt": [table.id, "Arn"] });
-    expect(statements.every((statement) => statement.Effect === "Allow" && statement.Condition === undefined)).toBe(
-      true,
-    );
+    // UpdateItem only in the state partition and only of the keys and node liveness attributes (docs/table.md):
+    // node and group items share the partition, so the attributes are what keep it off group items.
+    expect(dynamodb).toEqual([
+      {
+        Effect: "Allow",
+        Action: "dynamodb:UpdateItem",
+        Resource: { "Fn::GetAtt": [table.id, "Arn"] },
+        Condition: {
+          "ForAllValues:StringEquals": {
+            "dynamodb:LeadingKeys": ["state"],
+            "dynamodb:Attributes": [
+              "pk",
+              "sk",
+              "nodeId",
+              "bootId",
+              "seq",
+              "receivedAt",
+              "bootStartedAt",
+              "resources",
+              "retiredBoots",
+              "leaving",
+              "epochs",
+              "leaseMs",
+              "leaseUntil",
+            ],
+          },
+        },
+      },
+      {
+        Effect: "Allow",
+        Action: "dynamodb:BatchGetItem",
+        Resource: { "Fn::GetAtt": [table.id, "Arn"] },
+        Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["state"] } },
+      },
+    ]);
+    const others = statements.filter((statement) => !dynamodb.includes(statement));
+    expect(others.every((statement) => statement.Effect === "Allow" && statement.Condition === undefined)).toBe(true);
     expect(statements.flatMap(actionsOf).sort()).toEqual([
       "dynamodb:BatchGetItem",
       "dynamodb:UpdateItem",
@@ -164,6 +195,25 @@ describe("heartbeat function", () => {
       "xray:PutTelemetryRecords",
       "xray:PutTraceSegments",
     ]);
+  });
+});
+
+describe("both functions", () => {
+  it("wait for their role's default policy before they are created, and name their role only in Role", () => {
+    // Prepare
+    const policies = template.findResources("AWS::IAM::Policy") as Record<string, { Properties: { Roles: unknown } }>;
+    for (const service of [HEARTBEAT, "baton-controller"]) {
+      // Act
+      const { resource } = lambdaFunction(template, service);
+      // Assess: the default policy (X-Ray, and the controller's SNS/KMS grants) must exist before the function
+      // runs; the role itself is already a dependency through the GetAtt (a DependsOn on it is cfn-lint W3005).
+      const roleId = (resource.Properties?.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+      const defaultPolicies = Object.entries(policies)
+        .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .map(([id]) => id);
+      expect(defaultPolicies).toHaveLength(1);
+      expect((resource as { DependsOn?: unknown }).DependsOn).toEqual(defaultPolicies);
+    }
   });
 });
 
@@ -278,13 +328,17 @@ describe("notifications", () => {
     expect(topic.resource.Properties?.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [key.id, "Arn"] });
     expect(key.resource.Properties?.EnableKeyRotation).toBe(true);
     const keyPolicy = key.resource.Properties?.KeyPolicy as { Statement: Record<string, unknown>[] };
-    expect(keyPolicy.Statement).toContainEqual(
-      expect.objectContaining({
+    // Only on behalf of this account's alarms (confused deputy): CloudWatch sets aws:SourceAccount when it uses the key.
+    expect(keyPolicy.Statement.filter((statement) => JSON.stringify(statement).includes("cloudwatch"))).toEqual([
+      {
+        Sid: "AllowCloudWatchAlarmsToPublish",
         Effect: "Allow",
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-      }),
-    );
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
   });
 
   it("subscribe each email address of the definition, with a dead-letter queue", () => {
@@ -426,6 +480,83 @@ describe("nodeRoles", () => {
     // Assess
     expect(build).toThrow(
       /nodeRoles: "dbz" is not a node of cluster "orders-db" \(its nodes: "db-a", "db-b", "office-1"\)/,
+    );
+    expect(stack.node.tryFindChild("Cluster")).toBeUndefined();
+  });
+});
+
+describe("networkInterfaceTag", () => {
+  const build = (tag: { key: string; value: string }): (() => Template) => {
+    const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Test", {
+      env: { region: "us-east-1", account: "123456789012" },
+    });
+    return () => {
+      new FailoverCluster(stack, "Cluster", { definition: example.source, networkInterfaceTag: tag });
+      return Template.fromStack(stack);
+    };
+  };
+
+  it("lets AssociateAddress use only network interfaces that carry the tag, in the owners' zones", () => {
+    // Prepare
+    const synthesizeWithTag = build({ key: "baton:cluster", value: "orders-db" });
+    // Act
+    const tagged = synthesizeWithTag();
+    // Assess
+    const { resource } = lambdaFunction(tagged, "baton-controller");
+    const roleId = (resource.Properties?.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    const interfaces = statementsOfRole(tagged, roleId).filter((statement) =>
+      JSON.stringify(statement.Resource).includes("network-interface"),
+    );
+    expect(interfaces.map((statement) => ({ ...statement, Resource: render(statement.Resource) }))).toEqual([
+      {
+        Effect: "Allow",
+        Action: "ec2:AssociateAddress",
+        Resource: "arn:${AWS::Partition}:ec2:us-east-1:123456789012:network-interface/*",
+        Condition: {
+          StringEquals: { "ec2:AvailabilityZone": ["us-east-1a"], "aws:ResourceTag/baton:cluster": "orders-db" },
+        },
+      },
+    ]);
+  });
+
+  it("refuses a tag key or value EC2 would not accept, naming the problem", () => {
+    // Prepare
+    const attempts = [
+      { key: "", value: "x" },
+      { key: "aws:cluster", value: "x" },
+      { key: "k".repeat(129), value: "x" },
+      { key: "baton:cluster", value: "v".repeat(257) },
+    ];
+    // Act
+    const errors = attempts.map((tag) => {
+      try {
+        build(tag)();
+        return "";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    // Assess
+    expect(errors).toEqual([
+      expect.stringMatching(/networkInterfaceTag\.key must be 1 to 128 characters/),
+      expect.stringMatching(/networkInterfaceTag\.key must not start with "aws:"/),
+      expect.stringMatching(/networkInterfaceTag\.key must be 1 to 128 characters/),
+      expect.stringMatching(/networkInterfaceTag\.value must be at most 256 characters/),
+    ]);
+  });
+});
+
+describe("the stack's region", () => {
+  it("must be the definition's region when it is known: the controller's EC2 permissions are for that region", () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Test", {
+      env: { region: "eu-west-1" },
+    });
+    // Act
+    const build = () => new FailoverCluster(stack, "Cluster", { definition: example.source });
+    // Assess
+    expect(build).toThrow(
+      /FailoverCluster: the stack is in region eu-west-1, but cluster "orders-db" is in us-east-1 \(its definition's region\)/,
     );
     expect(stack.node.tryFindChild("Cluster")).toBeUndefined();
   });
