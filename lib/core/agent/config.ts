@@ -10,6 +10,7 @@ import { FORMATS } from "../definition/formats.js";
 import { problemsFromIssues } from "../definition/issues.js";
 import { choices, expected } from "../definition/messages.js";
 import { loadYamlText } from "../definition/yaml-text.js";
+import { redactUrl, redactUrls } from "../redact.js";
 import type { DefinitionProblem, NodeId } from "../definition/types.js";
 
 export const DEFAULT_AGENT_CONFIG_PATH = "/etc/baton/agent.yaml";
@@ -36,18 +37,23 @@ export type AgentConfigResult =
 
 const LOOPBACK_HOSTS = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
+/** A URL as messages show it: quoted, its password (if any) replaced by *** (messages end up in logs). */
+function shownUrl(text: string): string {
+  return JSON.stringify(redactUrl(text));
+}
+
 function urlProblem(text: string): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `${JSON.stringify(text)} is not a URL; use the stack output HeartbeatUrl, such as https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat.`;
+    return `${shownUrl(text)} is not a URL; use the stack output HeartbeatUrl, such as https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat.`;
   }
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.test(url.hostname)) {
-    return `${JSON.stringify(text)} is plain http to a host that is not loopback; heartbeats carry the node's signature and lease, so use https:// (http:// is accepted only for localhost, for tests).`;
+    return `${shownUrl(text)} is plain http to a host that is not loopback; heartbeats carry the node's signature and lease, so use https:// (http:// is accepted only for localhost, for tests).`;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return `${JSON.stringify(text)} is not an https:// URL; use the stack output HeartbeatUrl.`;
+    return `${shownUrl(text)} is not an https:// URL; use the stack output HeartbeatUrl.`;
   }
   if (url.username !== "" || url.password !== "") {
     return "must not hold a user name or password: requests are signed with the node's AWS credentials, from the standard chain (instance profile, Roles Anywhere).";
@@ -62,13 +68,13 @@ function proxyProblem(text: string): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    return `${JSON.stringify(text)} is not a URL; write the proxy as http://proxy.example:3128.`;
+    return `${shownUrl(text)} is not a URL; write the proxy as http://proxy.example:3128.`;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `${JSON.stringify(text)} is not an http:// or https:// URL; write the proxy as http://proxy.example:3128.`;
+    return `${shownUrl(text)} is not an http:// or https:// URL; write the proxy as http://proxy.example:3128.`;
   }
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
-    return `${JSON.stringify(text)} has a path, query or fragment; a proxy is a scheme, a host and a port, such as http://proxy.example:3128.`;
+    return `${shownUrl(text)} has a path, query or fragment; a proxy is a scheme, a host and a port, such as http://proxy.example:3128.`;
   }
   return undefined;
 }
@@ -131,7 +137,9 @@ export function loadAgentConfigText(text: string): AgentConfigResult {
       ? { ok: true, value: parsed.data }
       : { ok: false, problems: problemsFromIssues(parsed.error.issues) };
   });
-  return result.ok ? { ok: true, config: result.value } : result;
+  if (result.ok) return { ok: true, config: result.value };
+  // Whatever a message quotes (a YAML error's text too), a proxy's password never reaches the log.
+  return { ok: false, problems: result.problems.map((p) => ({ ...p, message: redactUrls(p.message) })) };
 }
 
 /**

@@ -272,6 +272,28 @@ describe("createHeartbeatClient", () => {
   });
 
   it.each([
+    ["the proxy option", { proxy: "http://u:s3cret@proxy example:3128" }, {}],
+    ["HTTPS_PROXY", {}, { HTTPS_PROXY: "http://u:s3cret@proxy example:3128" }],
+    ["a heartbeat url with a password", { url: "https://u:s3cret@exa mple.com" }, {}],
+  ])("never shows a password in the error for a bad URL in %s", (_what, options, env) => {
+    // Prepare
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    // Act
+    const create = () =>
+      createHeartbeatClient({
+        url: "https://abc123.execute-api.us-east-1.amazonaws.com",
+        region: "us-east-1",
+        timeoutMs: 1_000,
+        credentials: CREDENTIALS,
+        ...options,
+      });
+    // Assess
+    expect(create).toThrow(HeartbeatClientConfigError);
+    expect(create).toThrow("u:***@");
+    expect(create).not.toThrow("s3cret");
+  });
+
+  it.each([
     ["not a url", "is not a URL"],
     ["ftp://example.com", "must start with https://"],
   ])("refuses the url %j when created", (url, message) => {
