@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const log = createLog();
+  const log = createLog({ level: config.logLevel });
   // Counts time spent suspended (CLOCK_BOOTTIME via /proc/uptime), so a resume after the lease ran out self-fences.
   const clock = createSuspendAwareClock();
   // Opening the watchdog arms it: not for --check.

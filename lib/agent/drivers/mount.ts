@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import type { MountSpec } from "../../core/agent/spec.js";
 import { formatArgv, run } from "../exec.js";
 import { type AgentLog, ResourceActionError, type ResourceDriver } from "../ports.js";
-import { failure, runOrExplain, runStep, succeeded } from "./action.js";
+import { failure, logOutput, runOrExplain, runStep, succeeded } from "./action.js";
 import { deviceCandidates, findDevice, mountsDevice, waitForDevice } from "./block-device.js";
 import { readMountInfo, visibleMountAt } from "./mountinfo.js";
 
@@ -110,7 +110,8 @@ export function createMountDriver(
     if (/busy/i.test(result.stderr)) {
       message += `\nThe mount point is busy. ${await holders(spec.path, tools, remaining(deadline))}`;
     }
-    log.error(message, { resource: label, action: "stop", stderr: result.stderr });
+    log.error(message, { resource: label, action: "stop" });
+    logOutput(log, label, "stop", result);
     throw new ResourceActionError(message);
   }
 }

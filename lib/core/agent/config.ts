@@ -26,6 +26,8 @@ export interface AgentConfig {
   readonly proxy?: string;
   /** A watchdog device the agent keeps fed while its loop runs, so a hung agent resets the node (docs/agent.md). */
   readonly watchdog?: { readonly device: string };
+  /** `debug` also logs the output of the programs the agent runs (their last 2 KiB). @default "info" */
+  readonly logLevel?: "info" | "debug";
 }
 
 /** One thing wrong with the configuration: where (path, line) and what to do. */
@@ -116,6 +118,12 @@ const SHAPE = {
             : expected(issue.input, "a mapping with the watchdog's device, such as {device: /dev/watchdog0}"),
       },
     )
+    .optional(),
+  logLevel: z
+    .enum(["info", "debug"], {
+      error: (issue) =>
+        expected(issue.input, "a log level: info, or debug to log the output of the programs the agent runs"),
+    })
     .optional(),
 };
 

@@ -41,6 +41,21 @@ describe("loadAgentConfigText", () => {
     expect(result.ok && result.config.watchdog).toEqual({ device: "/dev/watchdog0" });
   });
 
+  it("reads an optional log level, info or debug", () => {
+    // Act
+    const debug = loadAgentConfigText(`${GOOD}logLevel: debug\n`);
+    const problems = problemsOf(`${GOOD}logLevel: verbose\n`);
+    // Assess
+    expect(debug.ok && debug.config.logLevel).toBe("debug");
+    expect(problems).toEqual([
+      {
+        path: "logLevel",
+        line: 5,
+        message: '"verbose" is not a log level: info, or debug to log the output of the programs the agent runs.',
+      },
+    ]);
+  });
+
   it("refuses a watchdog device that is not an absolute path, and unknown watchdog keys", () => {
     // Act
     const problems = problemsOf(`${GOOD}watchdog:\n  device: watchdog0\n  timeout: 8\n`);
@@ -67,7 +82,7 @@ describe("loadAgentConfigText", () => {
     ]);
     expect(problems[0]?.message).toContain("use https://");
     expect(problems[1]?.message).toContain("missing; add the cluster's region");
-    expect(problems[3]?.message).toContain("allowed keys: heartbeatUrl, nodeId, region, proxy, watchdog");
+    expect(problems[3]?.message).toContain("allowed keys: heartbeatUrl, nodeId, region, proxy, watchdog, logLevel");
   });
 
   it.each([
