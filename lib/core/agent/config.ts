@@ -11,6 +11,7 @@ import { problemsFromIssues } from "../definition/issues.js";
 import { choices, expected } from "../definition/messages.js";
 import { loadYamlText } from "../definition/yaml-text.js";
 import { redactUrl, redactUrls } from "../redact.js";
+import { programEntryProblem, unitEntryProblem, type AllowList } from "./allow-list.js";
 import type { DefinitionProblem, NodeId } from "../definition/types.js";
 
 export const DEFAULT_AGENT_CONFIG_PATH = "/etc/baton/agent.yaml";
@@ -28,6 +29,19 @@ export interface AgentConfig {
   readonly watchdog?: { readonly device: string };
   /** `debug` also logs the output of the programs the agent runs (their last 2 KiB). @default "info" */
   readonly logLevel?: "info" | "debug";
+  /**
+   * The programs answers may name (`allow-list.ts`): absolute paths, or directories ending in '/'.
+   * Given together with `allowedUnits` or not at all.
+   */
+  readonly allowedPrograms?: readonly string[];
+  /** The systemd units answers may name, `*` and `?` as wildcards. Given together with `allowedPrograms`. */
+  readonly allowedUnits?: readonly string[];
+}
+
+/** The allow-list the configuration sets, if any (both keys are then present). */
+export function allowListOf(config: AgentConfig): AllowList | undefined {
+  if (config.allowedPrograms === undefined || config.allowedUnits === undefined) return undefined;
+  return { programs: config.allowedPrograms, units: config.allowedUnits };
 }
 
 /** One thing wrong with the configuration: where (path, line) and what to do. */
@@ -101,6 +115,27 @@ function formatted(format: { readonly test: (text: string) => boolean; readonly 
     .refine(format.test, { error: (issue) => expected(issue.input, format.describe) });
 }
 
+/** An optional list of `what`, each entry checked by `problem`. */
+function entries(what: string, listOf: string, problem: (entry: string) => string | undefined) {
+  return z
+    .array(checked(what, problem), { error: (issue) => expected(issue.input, `a list of the ${listOf}`) })
+    .optional();
+}
+
+/** The two lists of the allow-list: both or neither, so that leaving one out never means "anything". */
+const ALLOW_LIST_KEYS = [
+  ["allowedPrograms", "allowedUnits", "the systemd units answers may name (allowedUnits: [] for none)"],
+  ["allowedUnits", "allowedPrograms", "the programs answers may name (allowedPrograms: [] for none)"],
+] as const;
+
+function allowListProblems(config: AgentConfig): AgentConfigProblem[] {
+  return ALLOW_LIST_KEYS.flatMap(([present, missing, what]) =>
+    config[present] !== undefined && config[missing] === undefined
+      ? [{ path: missing, message: `missing; ${present} is set, so add ${missing} too: ${what}.` }]
+      : [],
+  );
+}
+
 const SHAPE = {
   heartbeatUrl: checked("the stack output HeartbeatUrl (an https:// URL)", urlProblem),
   nodeId: formatted({ ...FORMATS.id, describe: `this node's id in the cluster definition: ${FORMATS.id.describe}` }),
@@ -125,6 +160,16 @@ const SHAPE = {
         expected(issue.input, "a log level: info, or debug to log the output of the programs the agent runs"),
     })
     .optional(),
+  allowedPrograms: entries(
+    "an absolute program path, or a directory ending in /, such as /opt/app/",
+    "programs answers may name",
+    programEntryProblem,
+  ),
+  allowedUnits: entries(
+    "a systemd unit name or pattern such as postgresql.service or app@*.service",
+    "systemd units answers may name",
+    unitEntryProblem,
+  ),
 };
 
 const ConfigSchema = z.strictObject(SHAPE, {
@@ -141,9 +186,9 @@ const ConfigSchema = z.strictObject(SHAPE, {
 export function loadAgentConfigText(text: string): AgentConfigResult {
   const result = loadYamlText(text, "the file is empty; write heartbeatUrl, nodeId and region in it.", (data) => {
     const parsed = ConfigSchema.safeParse(data);
-    return parsed.success
-      ? { ok: true, value: parsed.data }
-      : { ok: false, problems: problemsFromIssues(parsed.error.issues) };
+    if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
+    const problems = allowListProblems(parsed.data);
+    return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
   });
   if (result.ok) return { ok: true, config: result.value };
   // Whatever a message quotes (a YAML error's text too), a proxy's password never reaches the log.

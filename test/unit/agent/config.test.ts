@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readAgentConfig } from "../../../lib/agent/config-file.js";
-import { AgentConfigError, loadAgentConfigText } from "../../../lib/core/agent/config.js";
+import { AgentConfigError, allowListOf, loadAgentConfigText } from "../../../lib/core/agent/config.js";
 
 const GOOD = `# /etc/baton/agent.yaml
 heartbeatUrl: https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat
@@ -56,6 +56,65 @@ describe("loadAgentConfigText", () => {
     ]);
   });
 
+  it("reads an allow-list of programs and units", () => {
+    // Act
+    const result = loadAgentConfigText(
+      `${GOOD}allowedPrograms:\n  - /opt/reports/\n  - /usr/local/bin/check-pg\nallowedUnits: [postgresql.service, "app@*.service"]\n`,
+    );
+    const none = loadAgentConfigText(GOOD);
+    // Assess
+    expect(result.ok && allowListOf(result.config)).toEqual({
+      programs: ["/opt/reports/", "/usr/local/bin/check-pg"],
+      units: ["postgresql.service", "app@*.service"],
+    });
+    expect(none.ok && allowListOf(none.config)).toBeUndefined();
+  });
+
+  it("refuses allow-list entries that are not plain absolute paths or unit names, each with its line", () => {
+    // Act
+    const problems = problemsOf(
+      `${GOOD}allowedPrograms:\n  - opt/app/\n  - /opt/app/../../bin/\n  - /\n  - /opt//app\n  - 7\nallowedUnits: ["post gres.service"]\n`,
+    );
+    // Assess
+    expect(problems.map(({ path, line }) => ({ path, line }))).toEqual([
+      { path: "allowedPrograms[0]", line: 6 },
+      { path: "allowedPrograms[1]", line: 7 },
+      { path: "allowedPrograms[2]", line: 8 },
+      { path: "allowedPrograms[3]", line: 9 },
+      { path: "allowedPrograms[4]", line: 10 },
+      { path: "allowedUnits[0]", line: 11 },
+    ]);
+    expect(problems[0]?.message).toContain('"opt/app/" is not an absolute program path, or a directory ending in "/"');
+    expect(problems[2]?.message).toContain("allows every program, which is no allow-list");
+    expect(problems[4]?.message).toBe(
+      "7 is not an absolute program path, or a directory ending in /, such as /opt/app/.",
+    );
+    expect(problems[5]?.message).toContain('"post gres.service" is not a systemd unit name or pattern');
+  });
+
+  it.each([
+    ["allowedPrograms: [/opt/app/]", "allowedUnits", "missing; allowedPrograms is set, so add allowedUnits too"],
+    [
+      "allowedUnits: [postgresql.service]",
+      "allowedPrograms",
+      "missing; allowedUnits is set, so add allowedPrograms too",
+    ],
+  ])("refuses %s alone: a list left out must not mean anything goes", (line, path, message) => {
+    // Act
+    const problems = problemsOf(`${GOOD}${line}\n`);
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.path).toBe(path);
+    expect(problems[0]?.message).toContain(message);
+  });
+
+  it("accepts empty lists: nothing of that kind may run", () => {
+    // Act
+    const result = loadAgentConfigText(`${GOOD}allowedPrograms: []\nallowedUnits: [postgresql.service]\n`);
+    // Assess
+    expect(result.ok && allowListOf(result.config)).toEqual({ programs: [], units: ["postgresql.service"] });
+  });
+
   it("refuses a watchdog device that is not an absolute path, and unknown watchdog keys", () => {
     // Act
     const problems = problemsOf(`${GOOD}watchdog:\n  device: watchdog0\n  timeout: 8\n`);
@@ -82,7 +141,9 @@ describe("loadAgentConfigText", () => {
     ]);
     expect(problems[0]?.message).toContain("use https://");
     expect(problems[1]?.message).toContain("missing; add the cluster's region");
-    expect(problems[3]?.message).toContain("allowed keys: heartbeatUrl, nodeId, region, proxy, watchdog, logLevel");
+    expect(problems[3]?.message).toContain(
+      "allowed keys: heartbeatUrl, nodeId, region, proxy, watchdog, logLevel, allowedPrograms, allowedUnits",
+    );
   });
 
   it.each([
