@@ -19,7 +19,7 @@
 import * as z from "zod";
 import { FORMATS, type Format } from "../definition/formats.js";
 import { problemsFromIssues } from "../definition/issues.js";
-import { TIMING_LIMITS } from "../definition/limits.js";
+import { MAX_MOUNT_OPTIONS, TIMING_LIMITS } from "../definition/limits.js";
 import { formatPath } from "../definition/path.js";
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { formatDuration } from "../duration.js";
@@ -114,6 +114,10 @@ const AgentResourceSchema = z.discriminatedUnion(
       path: text(FORMATS.mountPath),
       volumeId: text(FORMATS.volumeId),
       device: text(FORMATS.device),
+      options: z
+        .array(text(FORMATS.mountOption), { error: "must be a list of mount options" })
+        .max(MAX_MOUNT_OPTIONS, `must have at most ${MAX_MOUNT_OPTIONS} options`)
+        .optional(),
     }),
     z.strictObject({ ...base, type: z.literal("systemd"), unit: text(FORMATS.systemdUnit) }),
     z.strictObject({ ...base, type: z.literal("command"), start: argv, stop: argv, check: argv }),

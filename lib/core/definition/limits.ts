@@ -40,3 +40,6 @@ export const DEFAULTS = {
   dnsTtl: 10,
   dnsTarget: "private-ip",
 } as const;
+
+/** Most options a mount resource may name (the agent puts nosuid,nodev before them). */
+export const MAX_MOUNT_OPTIONS = 32;
