@@ -84,8 +84,8 @@ async function main(): Promise<number> {
   if (options.check === true) {
     const allowed =
       allowList === undefined
-        ? "no allow-list: answers may name any program or unit"
-        : `allow-list: ${allowList.programs.length} program entries, ${allowList.units.length} unit entries`;
+        ? "no allow-list: answers may name any program, unit or mount path"
+        : `allow-list: ${allowList.programs.length} program, ${allowList.units.length} unit and ${allowList.mounts.length} mount entries`;
     process.stdout.write(
       `${path}: the configuration is good (node ${config.nodeId}, region ${config.region}; ${allowed}).\n`,
     );
@@ -97,9 +97,10 @@ async function main(): Promise<number> {
     );
   }
   if (allowList !== undefined) {
-    log.info("answers may name only the programs and units of the allow-list in the configuration", {
+    log.info("answers may name only the programs, units and mount paths of the allow-list in the configuration", {
       allowedPrograms: [...allowList.programs],
       allowedUnits: [...allowList.units],
+      allowedMounts: [...allowList.mounts],
     });
   }
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));

@@ -60,7 +60,7 @@ export interface AgentPorts {
   /** A watchdog fed at every decision of the loop (`watchdog.ts`), when configured. */
   readonly watchdog?: WatchdogPort;
   /**
-   * What answers may name (agent.yaml `allowedPrograms`, `allowedUnits`): a group naming anything else
+   * What answers may name (agent.yaml `allowedPrograms`, `allowedUnits`, `allowedMounts`): a group naming anything else
    * is refused, logged, and treated as absent from the answer. Undefined: anything.
    */
   readonly allowList?: AllowList;

@@ -1,12 +1,13 @@
 /**
- * What a node lets the cluster run on it (agent.yaml `allowedPrograms` and `allowedUnits`, docs/agent.md).
+ * What a node lets the cluster run on it (agent.yaml `allowedPrograms`, `allowedUnits` and `allowedMounts`,
+ * docs/agent.md).
  * The heartbeat answer names the programs and units the agent runs as root; it is protected by TLS and
  * the API's IAM authorization only, so whoever can change the heartbeat function's code could otherwise
  * run anything on every node. With an allow-list, a group whose answer names anything outside it is
  * refused (`parseAnswer`): nothing of it starts, and what of it runs is stopped.
  *
  * Matching is on the text of the path, never on the file system:
- * - a program entry without a trailing '/' allows that one path;
+ * - a program or mount entry without a trailing '/' allows that one path;
  * - an entry ending in '/' allows every path under that directory, at any depth;
  * - entries and programs are absolute and normal: no `.` or `..` segment, no `//` (the answer's own
  *   checks refuse such programs; `programAllowed` refuses them again), so `/opt/app/../../bin/sh` is
@@ -21,6 +22,8 @@ export interface AllowList {
   readonly programs: readonly string[];
   /** systemd unit names, `*` and `?` as wildcards. */
   readonly units: readonly string[];
+  /** Mount paths; an entry ending in '/' allows every path under that directory. */
+  readonly mounts: readonly string[];
 }
 
 /** One thing a resource names that the list does not allow: where in the resource, and what. */
@@ -46,12 +49,21 @@ function isNormalAbsolute(path: string): boolean {
  * Good: `/usr/local/bin/check-pg` (that program) or `/opt/app/` (everything under /opt/app).
  */
 export function programEntryProblem(entry: string): string | undefined {
+  return pathEntryProblem(entry, "program", "/usr/local/bin/check-pg or /opt/app/");
+}
+
+/** What is wrong with a mount entry of agent.yaml; undefined when good. Good: `/var/lib/postgresql`, `/srv/`. */
+export function mountEntryProblem(entry: string): string | undefined {
+  return pathEntryProblem(entry, "mount", "/var/lib/postgresql or /srv/");
+}
+
+function pathEntryProblem(entry: string, what: "program" | "mount", examples: string): string | undefined {
   if (entry === "/") {
-    return 'allows every program, which is no allow-list; list the programs, or their directories ending in "/", such as /opt/app/.';
+    return `allows every ${what} path, which is no allow-list; list the paths, or their directories ending in "/", such as ${examples}.`;
   }
   const directory = entry.endsWith("/");
   if (!isNormalAbsolute(directory ? entry.slice(0, -1) : entry)) {
-    return `${JSON.stringify(entry)} is not an absolute program path, or a directory ending in "/", written plainly (letters, digits, '.', '_', '@', '+' or '-' between single '/', no . or .. segment), such as /usr/local/bin/check-pg or /opt/app/.`;
+    return `${JSON.stringify(entry)} is not an absolute ${what} path, or a directory ending in "/", written plainly (letters, digits, '.', '_', '@', '+' or '-' between single '/', no . or .. segment), such as ${examples}.`;
   }
   return undefined;
 }
@@ -68,9 +80,18 @@ export function unitEntryProblem(entry: string): string | undefined {
 
 /** Whether the list allows running `program` (a program path of the answer). */
 export function programAllowed(list: AllowList, program: string): boolean {
-  if (!isNormalAbsolute(program)) return false;
-  return list.programs.some((entry) =>
-    entry.endsWith("/") ? program.length > entry.length && program.startsWith(entry) : program === entry,
+  return pathAllowed(list.programs, program);
+}
+
+/** Whether the list allows mounting at `path` (a mount path of the answer). */
+export function mountAllowed(list: AllowList, path: string): boolean {
+  return pathAllowed(list.mounts, path);
+}
+
+function pathAllowed(entries: readonly string[], path: string): boolean {
+  if (!isNormalAbsolute(path)) return false;
+  return entries.some((entry) =>
+    entry.endsWith("/") ? path.length > entry.length && path.startsWith(entry) : path === entry,
   );
 }
 
@@ -87,8 +108,8 @@ function globMatches(pattern: string, text: string): boolean {
 }
 
 /**
- * What in `spec` the list does not allow. A mount names no program (the agent runs its own mount and
- * umount), so only its path's own checks apply to it.
+ * What in `spec` the list does not allow: a command's programs, a unit, a mount's path (a volume mounted
+ * over /etc or /root would be as good as running a program).
  */
 export function notAllowed(spec: AgentResourceSpec, list: AllowList): NotAllowed[] {
   switch (spec.type) {
@@ -104,6 +125,8 @@ export function notAllowed(spec: AgentResourceSpec, list: AllowList): NotAllowed
         ? []
         : [{ field: "unit", message: `${JSON.stringify(spec.unit)} is not in allowedUnits` }];
     case "mount":
-      return [];
+      return mountAllowed(list, spec.path)
+        ? []
+        : [{ field: "path", message: `${JSON.stringify(spec.path)} is not in allowedMounts` }];
   }
 }

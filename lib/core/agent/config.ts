@@ -11,7 +11,7 @@ import { problemsFromIssues } from "../definition/issues.js";
 import { choices, expected } from "../definition/messages.js";
 import { loadYamlText } from "../definition/yaml-text.js";
 import { redactUrl, redactUrls } from "../redact.js";
-import { programEntryProblem, unitEntryProblem, type AllowList } from "./allow-list.js";
+import { mountEntryProblem, programEntryProblem, unitEntryProblem, type AllowList } from "./allow-list.js";
 import type { DefinitionProblem, NodeId } from "../definition/types.js";
 
 export const DEFAULT_AGENT_CONFIG_PATH = "/etc/baton/agent.yaml";
@@ -31,17 +31,20 @@ export interface AgentConfig {
   readonly logLevel?: "info" | "debug";
   /**
    * The programs answers may name (`allow-list.ts`): absolute paths, or directories ending in '/'.
-   * Given together with `allowedUnits` or not at all.
+   * The three `allowed*` keys are given together or not at all.
    */
   readonly allowedPrograms?: readonly string[];
-  /** The systemd units answers may name, `*` and `?` as wildcards. Given together with `allowedPrograms`. */
+  /** The systemd units answers may name, `*` and `?` as wildcards. */
   readonly allowedUnits?: readonly string[];
+  /** The paths answers may mount volumes at: absolute paths, or directories ending in '/'. */
+  readonly allowedMounts?: readonly string[];
 }
 
-/** The allow-list the configuration sets, if any (both keys are then present). */
+/** The allow-list the configuration sets, if any (the three keys are then present). */
 export function allowListOf(config: AgentConfig): AllowList | undefined {
-  if (config.allowedPrograms === undefined || config.allowedUnits === undefined) return undefined;
-  return { programs: config.allowedPrograms, units: config.allowedUnits };
+  const { allowedPrograms: programs, allowedUnits: units, allowedMounts: mounts } = config;
+  if (programs === undefined || units === undefined || mounts === undefined) return undefined;
+  return { programs, units, mounts };
 }
 
 /** One thing wrong with the configuration: where (path, line) and what to do. */
@@ -122,18 +125,23 @@ function entries(what: string, listOf: string, problem: (entry: string) => strin
     .optional();
 }
 
-/** The two lists of the allow-list: both or neither, so that leaving one out never means "anything". */
-const ALLOW_LIST_KEYS = [
-  ["allowedPrograms", "allowedUnits", "the systemd units answers may name (allowedUnits: [] for none)"],
-  ["allowedUnits", "allowedPrograms", "the programs answers may name (allowedPrograms: [] for none)"],
-] as const;
+/** The lists of the allow-list: all or none, so that leaving one out never means "anything". */
+const ALLOW_LIST_KEYS = {
+  allowedPrograms: "the programs answers may name",
+  allowedUnits: "the systemd units answers may name",
+  allowedMounts: "the paths answers may mount volumes at",
+} as const;
 
 function allowListProblems(config: AgentConfig): AgentConfigProblem[] {
-  return ALLOW_LIST_KEYS.flatMap(([present, missing, what]) =>
-    config[present] !== undefined && config[missing] === undefined
-      ? [{ path: missing, message: `missing; ${present} is set, so add ${missing} too: ${what}.` }]
-      : [],
-  );
+  const keys = Object.keys(ALLOW_LIST_KEYS) as (keyof typeof ALLOW_LIST_KEYS)[];
+  const present = keys.find((key) => config[key] !== undefined);
+  if (present === undefined) return [];
+  return keys
+    .filter((key) => config[key] === undefined)
+    .map((key) => ({
+      path: key,
+      message: `missing; ${present} is set, so add ${key} too: ${ALLOW_LIST_KEYS[key]} (${key}: [] for none).`,
+    }));
 }
 
 const SHAPE = {
@@ -169,6 +177,11 @@ const SHAPE = {
     "a systemd unit name or pattern such as postgresql.service or app@*.service",
     "systemd units answers may name",
     unitEntryProblem,
+  ),
+  allowedMounts: entries(
+    "an absolute mount path, or a directory ending in /, such as /srv/",
+    "paths answers may mount volumes at",
+    mountEntryProblem,
   ),
 };
 

@@ -11,7 +11,7 @@
  * agents does not cut every node off.
  *
  * A group whose epoch went back (a point-in-time restore of the table, a hand edit), or that names a
- * program or unit outside the node's allow-list (agent.yaml, `allow-list.ts`), is refused alone: the
+ * program, unit or mount path outside the node's allow-list (agent.yaml, `allow-list.ts`), is refused alone: the
  * rest of the answer counts, and the agent treats that group as absent from it (nothing of it starts,
  * what of it runs is stopped with the spec it was started with). Inside `agentResources` and `restart` they are refused: an
  * ignored field there could change what the agent would run.
@@ -55,7 +55,7 @@ export interface AnswerProblem {
 
 /**
  * A group left out of an otherwise valid answer: its epoch went back (a restored or hand-edited table),
- * or it names a program or unit the node's allow-list does not allow.
+ * or it names a program, unit or mount path the node's allow-list does not allow.
  */
 export interface RefusedGroup extends AnswerProblem {
   readonly groupId: GroupId;
@@ -240,7 +240,7 @@ function checkEpochs(answer: Answer, context: AnswerContext): RefusedGroup[] {
 }
 
 /**
- * Groups that name a program or unit outside the allow-list, in any resource, whatever its desired
+ * Groups that name a program, unit or mount path outside the allow-list, in any resource, whatever its desired
  * state: a resource first seen may be stopped with the answer's spec, which would run its stop program.
  */
 function checkAllowed(answer: Answer, allowList: AllowList | undefined): RefusedGroup[] {

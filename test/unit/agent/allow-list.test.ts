@@ -1,16 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { Agent } from "../../../lib/agent/agent.js";
 import type { ResourceDriver } from "../../../lib/agent/ports.js";
-import { programAllowed, unitAllowed, type AllowList } from "../../../lib/core/agent/allow-list.js";
+import { mountAllowed, programAllowed, unitAllowed, type AllowList } from "../../../lib/core/agent/allow-list.js";
 import { parseAnswer } from "../../../lib/core/agent/response.js";
 import type { AgentResourceSpec } from "../../../lib/core/agent/spec.js";
 import { BOOT, FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts } from "./fakes.js";
-import { answerBody, EXPORTER, PG_SPECS, POSTGRES, REPORTS, wireGroup, type WireGroup } from "./fixture.js";
+import { answerBody, EXPORTER, PG_MOUNT, PG_SPECS, POSTGRES, REPORTS, wireGroup, type WireGroup } from "./fixture.js";
 
-/** Allows the example's programs (/opt/exporter/) and units (postgresql.service, reports.service). */
+/** Allows the example's programs (/opt/exporter/), units (postgresql.service, reports.service) and mount. */
 const ALLOWED: AllowList = {
   programs: ["/opt/exporter/", "/usr/local/bin/check-pg"],
   units: ["postgresql.service", "report?.service"],
+  mounts: ["/var/lib/postgresql", "/srv/"],
 };
 
 describe("programAllowed", () => {
@@ -38,6 +39,23 @@ describe("programAllowed", () => {
   });
 });
 
+describe("mountAllowed", () => {
+  it.each([
+    ["/var/lib/postgresql", true],
+    ["/srv/data", true],
+    ["/var/lib/postgresql/sub", false],
+    ["/var/lib", false],
+    ["/srv", false],
+    ["/srv/../etc", false],
+    ["/etc", false],
+  ])("%s: %s", (path, allowed) => {
+    // Act
+    const result = mountAllowed(ALLOWED, path);
+    // Assess
+    expect(result).toBe(allowed);
+  });
+});
+
 describe("unitAllowed", () => {
   it.each([
     ["postgresql.service", true],
@@ -56,7 +74,7 @@ describe("unitAllowed", () => {
 
   it("takes '*' for any characters, none too", () => {
     // Prepare
-    const list: AllowList = { programs: [], units: ["app@*.service"] };
+    const list: AllowList = { programs: [], units: ["app@*.service"], mounts: [] };
     // Act
     const results = ["app@.service", "app@blue.service", "app.service", "app@x.socket"].map((u) =>
       unitAllowed(list, u),
@@ -104,6 +122,17 @@ describe("parseAnswer with an allow-list", () => {
         "rescue",
         'names what the allow-list in agent.yaml does not allow: agentResources[0].unit "rescue.target" is not in allowedUnits',
       ],
+    ]);
+  });
+
+  it("refuses a group that would mount a volume at a path outside it", () => {
+    // Prepare
+    const body = answerBody(SENT, [wireGroup("postgres", [{ ...PG_MOUNT, path: "/etc" }], "db-a", 3)]);
+    // Act
+    const result = parseAnswer(body, { ...SENT, allowList: ALLOWED });
+    // Assess
+    expect(result.ok && result.refusedGroups.map((g) => g.message)).toEqual([
+      'names what the allow-list in agent.yaml does not allow: agentResources[0].path "/etc" is not in allowedMounts',
     ]);
   });
 

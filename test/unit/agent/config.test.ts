@@ -59,13 +59,14 @@ describe("loadAgentConfigText", () => {
   it("reads an allow-list of programs and units", () => {
     // Act
     const result = loadAgentConfigText(
-      `${GOOD}allowedPrograms:\n  - /opt/reports/\n  - /usr/local/bin/check-pg\nallowedUnits: [postgresql.service, "app@*.service"]\n`,
+      `${GOOD}allowedPrograms:\n  - /opt/reports/\n  - /usr/local/bin/check-pg\nallowedUnits: [postgresql.service, "app@*.service"]\nallowedMounts: [/srv/]\n`,
     );
     const none = loadAgentConfigText(GOOD);
     // Assess
     expect(result.ok && allowListOf(result.config)).toEqual({
       programs: ["/opt/reports/", "/usr/local/bin/check-pg"],
       units: ["postgresql.service", "app@*.service"],
+      mounts: ["/srv/"],
     });
     expect(none.ok && allowListOf(none.config)).toBeUndefined();
   });
@@ -73,7 +74,7 @@ describe("loadAgentConfigText", () => {
   it("refuses allow-list entries that are not plain absolute paths or unit names, each with its line", () => {
     // Act
     const problems = problemsOf(
-      `${GOOD}allowedPrograms:\n  - opt/app/\n  - /opt/app/../../bin/\n  - /\n  - /opt//app\n  - 7\nallowedUnits: ["post gres.service"]\n`,
+      `${GOOD}allowedPrograms:\n  - opt/app/\n  - /opt/app/../../bin/\n  - /\n  - /opt//app\n  - 7\nallowedUnits: ["post gres.service"]\nallowedMounts: [/srv/../etc]\n`,
     );
     // Assess
     expect(problems.map(({ path, line }) => ({ path, line }))).toEqual([
@@ -83,36 +84,40 @@ describe("loadAgentConfigText", () => {
       { path: "allowedPrograms[3]", line: 9 },
       { path: "allowedPrograms[4]", line: 10 },
       { path: "allowedUnits[0]", line: 11 },
+      { path: "allowedMounts[0]", line: 12 },
     ]);
     expect(problems[0]?.message).toContain('"opt/app/" is not an absolute program path, or a directory ending in "/"');
-    expect(problems[2]?.message).toContain("allows every program, which is no allow-list");
+    expect(problems[2]?.message).toContain("allows every program path, which is no allow-list");
     expect(problems[4]?.message).toBe(
       "7 is not an absolute program path, or a directory ending in /, such as /opt/app/.",
     );
     expect(problems[5]?.message).toContain('"post gres.service" is not a systemd unit name or pattern');
+    expect(problems[6]?.message).toContain('"/srv/../etc" is not an absolute mount path');
   });
 
   it.each([
-    ["allowedPrograms: [/opt/app/]", "allowedUnits", "missing; allowedPrograms is set, so add allowedUnits too"],
-    [
-      "allowedUnits: [postgresql.service]",
-      "allowedPrograms",
-      "missing; allowedUnits is set, so add allowedPrograms too",
-    ],
-  ])("refuses %s alone: a list left out must not mean anything goes", (line, path, message) => {
+    ["allowedPrograms: [/opt/app/]", ["allowedUnits", "allowedMounts"]],
+    ["allowedUnits: [postgresql.service]", ["allowedPrograms", "allowedMounts"]],
+    ["allowedMounts: [/srv/]\nallowedUnits: []", ["allowedPrograms"]],
+  ])("refuses %j without the other lists: a list left out must not mean anything goes", (lines, missing) => {
     // Act
-    const problems = problemsOf(`${GOOD}${line}\n`);
+    const problems = problemsOf(`${GOOD}${lines}\n`);
     // Assess
-    expect(problems).toHaveLength(1);
-    expect(problems[0]?.path).toBe(path);
-    expect(problems[0]?.message).toContain(message);
+    expect(problems.map((p) => p.path)).toEqual(missing);
+    expect(problems[0]?.message).toMatch(new RegExp(`^missing; allowed\\w+ is set, so add ${missing[0]} too: `));
   });
 
   it("accepts empty lists: nothing of that kind may run", () => {
     // Act
-    const result = loadAgentConfigText(`${GOOD}allowedPrograms: []\nallowedUnits: [postgresql.service]\n`);
+    const result = loadAgentConfigText(
+      `${GOOD}allowedPrograms: []\nallowedUnits: [postgresql.service]\nallowedMounts: []\n`,
+    );
     // Assess
-    expect(result.ok && allowListOf(result.config)).toEqual({ programs: [], units: ["postgresql.service"] });
+    expect(result.ok && allowListOf(result.config)).toEqual({
+      programs: [],
+      units: ["postgresql.service"],
+      mounts: [],
+    });
   });
 
   it("refuses a watchdog device that is not an absolute path, and unknown watchdog keys", () => {
@@ -142,7 +147,7 @@ describe("loadAgentConfigText", () => {
     expect(problems[0]?.message).toContain("use https://");
     expect(problems[1]?.message).toContain("missing; add the cluster's region");
     expect(problems[3]?.message).toContain(
-      "allowed keys: heartbeatUrl, nodeId, region, proxy, watchdog, logLevel, allowedPrograms, allowedUnits",
+      "allowed keys: heartbeatUrl, nodeId, region, proxy, watchdog, logLevel, allowedPrograms, allowedUnits, allowedMounts",
     );
   });
 
