@@ -132,12 +132,15 @@ const ALLOW_LIST_KEYS = {
   allowedMounts: "the paths answers may mount volumes at",
 } as const;
 
-function allowListProblems(config: AgentConfig): AgentConfigProblem[] {
+/** Checked on the raw mapping, so that these problems are listed with any others. */
+function allowListProblems(data: unknown): AgentConfigProblem[] {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return [];
+  const given = (key: string) => Object.hasOwn(data, key) && (data as Record<string, unknown>)[key] !== undefined;
   const keys = Object.keys(ALLOW_LIST_KEYS) as (keyof typeof ALLOW_LIST_KEYS)[];
-  const present = keys.find((key) => config[key] !== undefined);
+  const present = keys.find(given);
   if (present === undefined) return [];
   return keys
-    .filter((key) => config[key] === undefined)
+    .filter((key) => !given(key))
     .map((key) => ({
       path: key,
       message: `missing; ${present} is set, so add ${key} too: ${ALLOW_LIST_KEYS[key]} (${key}: [] for none).`,
@@ -199,9 +202,8 @@ const ConfigSchema = z.strictObject(SHAPE, {
 export function loadAgentConfigText(text: string): AgentConfigResult {
   const result = loadYamlText(text, "the file is empty; write heartbeatUrl, nodeId and region in it.", (data) => {
     const parsed = ConfigSchema.safeParse(data);
-    if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
-    const problems = allowListProblems(parsed.data);
-    return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
+    const problems = [...(parsed.success ? [] : problemsFromIssues(parsed.error.issues)), ...allowListProblems(data)];
+    return parsed.success && problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
   });
   if (result.ok) return { ok: true, config: result.value };
   // Whatever a message quotes (a YAML error's text too), a proxy's password never reaches the log.

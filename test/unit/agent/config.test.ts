@@ -107,6 +107,13 @@ describe("loadAgentConfigText", () => {
     expect(problems[0]?.message).toMatch(new RegExp(`^missing; allowed\\w+ is set, so add ${missing[0]} too: `));
   });
 
+  it("lists a missing allow-list key with the file's other problems, not after they are fixed", () => {
+    // Act
+    const problems = problemsOf(`${GOOD}proxy: ftp://proxy\nallowedPrograms: [/opt/app/]\nallowedUnits: []\n`);
+    // Assess
+    expect(problems.map((p) => p.path)).toEqual(["allowedMounts", "proxy"]);
+  });
+
   it("accepts empty lists: nothing of that kind may run", () => {
     // Act
     const result = loadAgentConfigText(
