@@ -82,12 +82,10 @@ function heartbeatEndpoint(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (error) {
+  } catch {
+    // Without the parser's error as cause: it holds the whole input, password included.
     throw new HeartbeatClientConfigError(
       `heartbeat url "${redactUrl(url)}" is not a URL; use the stack output HeartbeatUrl`,
-      {
-        cause: error,
-      },
     );
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
@@ -110,10 +108,10 @@ function proxyFor(endpoint: URL, proxy: string | undefined): URL | undefined {
   if (!proxyUrl) return undefined;
   try {
     return new URL(proxyUrl);
-  } catch (error) {
+  } catch {
+    // Without the parser's error as cause: it holds the whole input, password included.
     throw new HeartbeatClientConfigError(
       `proxy "${redactUrl(proxyUrl)}" is not a URL; write it as http://proxy.example:3128 (in the configuration or HTTPS_PROXY)`,
-      { cause: error },
     );
   }
 }

@@ -291,6 +291,17 @@ describe("createHeartbeatClient", () => {
     expect(create).toThrow(HeartbeatClientConfigError);
     expect(create).toThrow("u:***@");
     expect(create).not.toThrow("s3cret");
+    // Nor anything the error carries (Node's URL error keeps the whole input).
+    const error = (() => {
+      try {
+        create();
+      } catch (thrown) {
+        return thrown;
+      }
+      return undefined;
+    })();
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error ?? {}))).not.toContain("s3cret");
+    expect(JSON.stringify((error as Error).cause ?? null)).not.toContain("s3cret");
   });
 
   it.each([
