@@ -9,7 +9,7 @@ import { driverFor } from "../lib/agent/drivers/index.js";
 import { createHeartbeatClient, HeartbeatClientConfigError } from "../lib/agent/heartbeat-client.js";
 import { createLog } from "../lib/agent/log.js";
 import { openWatchdog, type Watchdog, WatchdogOpenError } from "../lib/agent/watchdog.js";
-import { AgentConfigError, DEFAULT_AGENT_CONFIG_PATH } from "../lib/core/agent/config.js";
+import { AgentConfigError, allowListOf, DEFAULT_AGENT_CONFIG_PATH } from "../lib/core/agent/config.js";
 
 const USAGE = `usage: baton-agent [--config PATH] [--check]
 
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const log = createLog();
+  const log = createLog({ level: config.logLevel });
   // Counts time spent suspended (CLOCK_BOOTTIME via /proc/uptime), so a resume after the lease ran out self-fences.
   const clock = createSuspendAwareClock();
   // Opening the watchdog arms it: not for --check.
@@ -58,6 +58,7 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  const allowList = allowListOf(config);
   let agent: Agent;
   try {
     agent = new Agent(config.nodeId, {
@@ -72,6 +73,7 @@ async function main(): Promise<number> {
       },
       log,
       watchdog,
+      allowList,
     });
   } catch (error) {
     watchdog?.disarm();
@@ -80,13 +82,26 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options.check === true) {
-    process.stdout.write(`${path}: the configuration is good (node ${config.nodeId}, region ${config.region}).\n`);
+    const allowed =
+      allowList === undefined
+        ? "no allow-list: answers may name any program, unit or mount path"
+        : `allow-list: ${allowList.programs.length} program, ${allowList.units.length} unit and ${allowList.mounts.length} mount entries`;
+    process.stdout.write(
+      `${path}: the configuration is good (node ${config.nodeId}, region ${config.region}; ${allowed}).\n`,
+    );
     return 0;
   }
   if (!clock.countsSuspend) {
     log.warn(
       "cannot read /proc/uptime: the agent's clock does not count time spent suspended; do not suspend or hibernate this machine",
     );
+  }
+  if (allowList !== undefined) {
+    log.info("answers may name only the programs, units and mount paths of the allow-list in the configuration", {
+      allowedPrograms: [...allowList.programs],
+      allowedUnits: [...allowList.units],
+      allowedMounts: [...allowList.mounts],
+    });
   }
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));
   agent.start();

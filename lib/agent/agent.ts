@@ -14,9 +14,10 @@
  *   stop's own timeout: a start is never left running beside the stop that should undo it.
  */
 import { randomUUID } from "node:crypto";
+import type { AllowList } from "../core/agent/allow-list.js";
 import { heartbeatIntervalOf, type LeaseTiming } from "../core/agent/lease.js";
 import { selfFenceDeadlineMs } from "../core/self-fencing.js";
-import { describeAnswerProblems, parseAnswer } from "../core/agent/response.js";
+import { describeAnswerProblems, parseAnswer, type RefusedGroup } from "../core/agent/response.js";
 import type { AgentResourceSpec } from "../core/agent/spec.js";
 import {
   acceptAnswer,
@@ -59,6 +60,11 @@ export interface AgentPorts {
   readonly bootId?: string;
   /** A watchdog fed at every decision of the loop (`watchdog.ts`), when configured. */
   readonly watchdog?: WatchdogPort;
+  /**
+   * What answers may name (agent.yaml `allowedPrograms`, `allowedUnits`, `allowedMounts`): a group naming anything else
+   * is refused, logged, and treated as absent from the answer. Undefined: anything.
+   */
+  readonly allowList?: AllowList;
 }
 
 /** How the agent ended: 0 when every resource stopped and it left the cluster, 1 otherwise. */
@@ -112,6 +118,8 @@ export class Agent {
   private readonly drivers = new Map<ResourceId, { readonly key: string; readonly driver: ResourceDriver }>();
   /** Starts and stops under way in their drivers, by token: how to abort each, and when it has ended. */
   private readonly underWay = new Map<number, { readonly abort: AbortController; readonly ended: Promise<unknown> }>();
+  /** Per group refused for the allow-list, what was logged: the same refusal is logged once, not every heartbeat. */
+  private readonly notAllowedLogged = new Map<GroupId, string>();
 
   /** @throws whatever `ports.transport` throws for options that cannot work (made here, not at the first heartbeat) */
   constructor(nodeId: NodeId, ports: AgentPorts) {
@@ -198,7 +206,8 @@ export class Agent {
       });
       return;
     }
-    const parsed = parseAnswer(reply.body, answerContext(this.state, this.bootId, body.seq));
+    const context = { ...answerContext(this.state, this.bootId, body.seq), allowList: this.ports.allowList };
+    const parsed = parseAnswer(reply.body, context);
     if (!parsed.ok) {
       this.unanswered++;
       this.ports.log.error(
@@ -207,7 +216,9 @@ export class Agent {
       );
       return;
     }
+    this.logNotAllowed(parsed.refusedGroups, body.seq);
     for (const refused of parsed.refusedGroups) {
+      if (refused.reason !== "epoch") continue;
       this.ports.log.error(
         `ignored group ${refused.groupId} in the answer to heartbeat ${body.seq}: ${refused.path} ${refused.message} ` +
           `(was the table restored or edited by hand?); the group is stopped here if it runs, the rest of the answer counts`,
@@ -230,6 +241,26 @@ export class Agent {
       this.scheduleHeartbeat(this.lastSentAt + parsed.answer.heartbeatIntervalMs, this.ports.clock.now());
     }
     this.decide();
+  }
+
+  /** Groups refused for the allow-list: each refusal logged when it begins or changes, and its end. */
+  private logNotAllowed(refusedGroups: readonly RefusedGroup[], seq: number): void {
+    const now = new Map(refusedGroups.filter((r) => r.reason === "not-allowed").map((r) => [r.groupId, r]));
+    for (const [groupId, refused] of now) {
+      const text = `${refused.path} ${refused.message}`;
+      if (this.notAllowedLogged.get(groupId) === text) continue;
+      this.notAllowedLogged.set(groupId, text);
+      this.ports.log.error(
+        `refused group ${groupId} in the answer to heartbeat ${seq}: ${text}; nothing of it starts here and ` +
+          "whatever of it runs is stopped, the rest of the answer counts (logged again only if this changes)",
+        { seq, group: groupId },
+      );
+    }
+    for (const groupId of this.notAllowedLogged.keys()) {
+      if (now.has(groupId)) continue;
+      this.notAllowedLogged.delete(groupId);
+      this.ports.log.info(`group ${groupId} no longer names anything outside the allow-list`, { seq, group: groupId });
+    }
   }
 
   /** The supervisor's decisions, now: log its notices, start its actions, arm its timer. */

@@ -49,7 +49,8 @@ export class ProgramNotRunError extends Error {
 
 /**
  * Runs `argv` WITHOUT a shell (arguments reach the program exactly as given: `$(…)`, `;` and `*`
- * are plain characters) in a process group of its own, with stdin closed.
+ * are plain characters) in a process group of its own, with stdin closed, and without the agent's
+ * proxy variables (`programEnvironment`).
  *
  * On timeout (or abort) the whole group gets SIGTERM, then SIGKILL after `killGraceMs` (`abortGraceMs`),
  * so helpers a script started die with it, and the run answers only once no live process is left in
@@ -81,7 +82,12 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
     });
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { shell: false, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(program, args, {
+      shell: false,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: programEnvironment(process.env),
+    });
     const stdout = new Tail(OUTPUT_TAIL_BYTES);
     const stderr = new Tail(OUTPUT_TAIL_BYTES);
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -172,6 +178,18 @@ export function run(argv: readonly string[], options: RunOptions): Promise<RunRe
       }, options.timeoutMs),
     );
   });
+}
+
+/** HTTPS_PROXY, http_proxy, ALL_PROXY, NO_PROXY and the like, in any case. */
+const PROXY_VARIABLE = /^(?:https?|all|no|ftp)_proxy$/i;
+
+/**
+ * The environment of the programs the agent runs: its own, without the proxy variables. Those may
+ * hold the proxy's password, which the agent's unit keeps in a file only root reads (docs/agent-install.md);
+ * a program that needs a proxy sets its own.
+ */
+export function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !PROXY_VARIABLE.test(name)));
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { HttpsProxyAgent } from "https-proxy-agent";
 import { getProxyForUrl } from "proxy-from-env";
 import { ownValue } from "../core/dictionary.js";
+import { redactUrl, redactUrls } from "../core/redact.js";
 import { type HeartbeatReply, type HeartbeatTransport, HeartbeatTransportError } from "./ports.js";
 
 export interface HeartbeatClientOptions {
@@ -82,13 +83,14 @@ function heartbeatEndpoint(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (error) {
-    throw new HeartbeatClientConfigError(`heartbeat url "${url}" is not a URL; use the stack output HeartbeatUrl`, {
-      cause: error,
-    });
+  } catch {
+    // Without the parser's error as cause: it holds the whole input, password included.
+    throw new HeartbeatClientConfigError(
+      `heartbeat url "${redactUrl(url)}" is not a URL; use the stack output HeartbeatUrl`,
+    );
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new HeartbeatClientConfigError(`heartbeat url "${url}" must start with https://`);
+    throw new HeartbeatClientConfigError(`heartbeat url "${redactUrl(url)}" must start with https://`);
   }
   // The stack output HeartbeatUrl names the route already; a bare API URL gets it appended.
   const base = parsed.pathname.replace(/\/+$/, "");
@@ -107,10 +109,10 @@ function proxyFor(endpoint: URL, proxy: string | undefined): URL | undefined {
   if (!proxyUrl) return undefined;
   try {
     return new URL(proxyUrl);
-  } catch (error) {
+  } catch {
+    // Without the parser's error as cause: it holds the whole input, password included.
     throw new HeartbeatClientConfigError(
-      `proxy "${proxyUrl}" is not a URL; write it as http://proxy.example:3128 (in the configuration or HTTPS_PROXY)`,
-      { cause: error },
+      `proxy "${redactUrl(proxyUrl)}" is not a URL; write it as http://proxy.example:3128 (in the configuration or HTTPS_PROXY)`,
     );
   }
 }
@@ -267,8 +269,20 @@ function withAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Every failure as a HeartbeatTransportError that says what happened, to which host, and what to check. */
+/**
+ * Every failure as a HeartbeatTransportError that says what happened, to which host, and what to check;
+ * a URL's password that a library's message quotes is hidden.
+ */
 function explain(error: unknown, target: string, timedOutAfterMs: number | undefined): HeartbeatTransportError {
+  const explained = explainUnredacted(error, target, timedOutAfterMs);
+  return new HeartbeatTransportError(redactUrls(explained.message), { cause: explained.cause });
+}
+
+function explainUnredacted(
+  error: unknown,
+  target: string,
+  timedOutAfterMs: number | undefined,
+): HeartbeatTransportError {
   const cause = error instanceof CredentialsUnavailable || error instanceof StaleSocket ? error.cause : error;
   if (timedOutAfterMs !== undefined) {
     return new HeartbeatTransportError(`heartbeat to ${target}: no answer within ${timedOutAfterMs} ms`, { cause });

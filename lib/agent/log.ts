@@ -5,9 +5,13 @@ export interface LogOptions {
   readonly write?: (line: string) => void;
   /** Timestamps of the lines (wall time is fine here: it is only read by people). @default new Date() */
   readonly now?: () => Date;
+  /** The lowest level written: debug lines (programs' output) are dropped unless it is debug. @default "info" */
+  readonly level?: LogLevel;
 }
 
-type Level = "info" | "warn" | "error";
+export type LogLevel = "debug" | "info";
+
+type Level = "debug" | "info" | "warn" | "error";
 
 /**
  * The agent's log: one JSON object per line on stdout, `{"time","level","message",...attributes}`.
@@ -17,10 +21,14 @@ type Level = "info" | "warn" | "error";
 export function createLog(options: LogOptions = {}): AgentLog {
   const write = options.write ?? ((line: string) => void process.stdout.write(line));
   const now = options.now ?? (() => new Date());
+  const debug = options.level === "debug";
   const emit = (level: Level, message: string, attributes: Record<string, unknown> = {}): void => {
     write(`${serialize({ time: now().toISOString(), level, message, ...attributes })}\n`);
   };
   return {
+    debug: (message, attributes) => {
+      if (debug) emit("debug", message, attributes);
+    },
     info: (message, attributes) => emit("info", message, attributes),
     warn: (message, attributes) => emit("warn", message, attributes),
     error: (message, attributes) => emit("error", message, attributes),

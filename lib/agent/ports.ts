@@ -50,6 +50,8 @@ export type DriverFactory = (spec: AgentResourceSpec) => ResourceDriver;
 
 /** Structured log lines (JSON on stdout, so journald keeps them). */
 export interface AgentLog {
+  /** Written only when the log's level is debug (agent.yaml `logLevel: debug`): the output of the programs it runs. */
+  debug(message: string, attributes?: Record<string, unknown>): void;
   info(message: string, attributes?: Record<string, unknown>): void;
   warn(message: string, attributes?: Record<string, unknown>): void;
   error(message: string, attributes?: Record<string, unknown>): void;

@@ -33,11 +33,22 @@ export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxy
   };
 }
 
+/** Most of a refusal's message that is logged: it quotes the caller's text, up to a whole 16 KiB body. */
+const LOGGED_REASON_BYTES = 512;
+
+function logged(message: string): string {
+  const bytes = Buffer.from(message, "utf8");
+  if (bytes.length <= LOGGED_REASON_BYTES) return message;
+  // A character cut in two at the end shows as U+FFFD: harmless in a log line.
+  const kept = bytes.subarray(0, LOGGED_REASON_BYTES).toString("utf8");
+  return `${kept}… (${bytes.length - LOGGED_REASON_BYTES} more bytes not logged)`;
+}
+
 /** Maps an error to its answer. Callers' mistakes get their message; our failures never leak a stack. */
 export function errorResponse(error: unknown, logger: HandlerLogger): APIGatewayProxyStructuredResultV2 {
   if (error instanceof HeartbeatRejectedError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 400;
-    logger.warn("heartbeat refused", { status, code: error.code, reason: error.message, ...error.logDetails });
+    logger.warn("heartbeat refused", { status, code: error.code, reason: logged(error.message), ...error.logDetails });
     const problems = error.problems.length > 0 ? { problems: error.problems } : {};
     return jsonResponse(status, { error: { code: error.code, message: error.message, ...problems } });
   }

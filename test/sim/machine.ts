@@ -265,6 +265,7 @@ export class Machine {
       }),
       drivers: (spec) => this.driver(spec, deliver),
       log: {
+        debug: () => undefined,
         info: () => undefined,
         warn: (m) => this.trace(`agent warn: ${m}`),
         error: (m) => this.trace(`agent error: ${m}`),

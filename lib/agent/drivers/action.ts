@@ -21,6 +21,7 @@ export async function runStep(
   const attributes = { resource: label, action, command: formatArgv(argv), ...outcome(result) };
   if (ok) log.info(`${action}: ${formatArgv(argv)} succeeded`, attributes);
   else log.error(`${action}: ${formatArgv(argv)} ${describeRun(result, timeoutMs)}`, attributes);
+  logOutput(log, label, action, result);
   if (!ok) throw new ResourceActionError(failure(label, action, result, timeoutMs));
   return result;
 }
@@ -43,6 +44,7 @@ export async function runCheck(
         command: formatArgv(argv),
         ...outcome(result),
       });
+      logOutput(log, label, "check", result);
     }
     return succeeded(result);
   } catch (error) {
@@ -78,13 +80,39 @@ export function failure(label: ResourceLabel, action: string, result: RunResult,
   return `${label}: ${action} failed: "${formatArgv(result.argv)}" ${describeRun(result, timeoutMs)}${outputTail(result)}`;
 }
 
+/**
+ * How much of each output stream the log keeps: its end, where the error usually is. A program's output
+ * may hold anything (a password a script echoes, a customer's data), so it is logged at debug only, and short.
+ */
+export const LOGGED_OUTPUT_BYTES = 2 * 1024;
+
+/** The output of a run, at debug, the last `LOGGED_OUTPUT_BYTES` of each stream; nothing when it wrote none. */
+export function logOutput(log: AgentLog, label: ResourceLabel, action: string, result: RunResult): void {
+  if (result.stdout === "" && result.stderr === "") return;
+  log.debug(`${action}: output of ${formatArgv(result.argv)}`, {
+    resource: label,
+    action,
+    ...(result.stdout ? { stdout: lastBytes(result.stdout, LOGGED_OUTPUT_BYTES) } : {}),
+    ...(result.stderr ? { stderr: lastBytes(result.stderr, LOGGED_OUTPUT_BYTES) } : {}),
+  });
+}
+
+/** The last `limit` bytes of `text` as UTF-8 (a character cut in two at the start is dropped). */
+function lastBytes(text: string, limit: number): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= limit) return text;
+  const tail = bytes.subarray(bytes.length - limit);
+  // Skip continuation bytes (10xxxxxx) of a character whose start was cut off.
+  let start = 0;
+  while (start < tail.length && ((tail[start] ?? 0) & 0xc0) === 0x80) start++;
+  return tail.subarray(start).toString("utf8");
+}
+
 function outcome(result: RunResult): Record<string, unknown> {
   return {
     exitCode: result.exitCode,
     signal: result.signal,
     timedOut: result.timedOut,
     ...(result.aborted ? { aborted: true } : {}),
-    ...(result.stdout ? { stdout: result.stdout } : {}),
-    ...(result.stderr ? { stderr: result.stderr } : {}),
   };
 }

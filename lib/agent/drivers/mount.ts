@@ -1,8 +1,8 @@
-import { mkdir } from "node:fs/promises";
+import { lstat, mkdir, readlink } from "node:fs/promises";
 import type { MountSpec } from "../../core/agent/spec.js";
 import { formatArgv, run } from "../exec.js";
 import { type AgentLog, ResourceActionError, type ResourceDriver } from "../ports.js";
-import { failure, runOrExplain, runStep, succeeded } from "./action.js";
+import { failure, logOutput, runOrExplain, runStep, succeeded } from "./action.js";
 import { deviceCandidates, findDevice, mountsDevice, waitForDevice } from "./block-device.js";
 import { readMountInfo, visibleMountAt } from "./mountinfo.js";
 
@@ -37,8 +37,9 @@ const HOLDERS_TIMEOUT_MS = 5_000;
  * An EBS volume mounted at a path. The controller attaches the volume before it asks for the mount.
  *
  * - start: waits (within the timeout) for the volume's device to appear, creates the directory if it
- *   is missing and runs `mount <device> <path>`; nothing to do when it is mounted there already, and
- *   an error when another filesystem is mounted at the path (Baton never mounts over it).
+ *   is missing and runs `mount -o nosuid,nodev[,options] <device> <path>`; nothing to do when it is
+ *   mounted there already, and an error when another filesystem is mounted at the path (Baton never
+ *   mounts over it) or when any component of the path is a symbolic link.
  * - stop: `umount <path>` while the path is a mount point; nothing to do when it is not. When the
  *   mount point is busy the error lists the processes holding it (`fuser -vm`, else `lsof`).
  * - abort (of a start or stop): stops waiting for the device, kills `mount`/`umount`; a mount that
@@ -91,9 +92,13 @@ export function createMountDriver(
       );
     }
     throwIfAborted(label, signal);
+    await refuseSymbolicLinks(label, spec.path);
     await mkdir(spec.path, { recursive: true });
+    // Again, just before mount: a link made meanwhile (where another user may write) is still refused.
+    await refuseSymbolicLinks(label, spec.path);
     throwIfAborted(label, signal);
-    await runStep(log, label, "start", [tools.mount, device, spec.path], remaining(deadline), signal);
+    const argv = [tools.mount, "-o", mountOptions(spec).join(","), device, spec.path];
+    await runStep(log, label, "start", argv, remaining(deadline), signal);
   }
 
   async function stop(timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -110,8 +115,44 @@ export function createMountDriver(
     if (/busy/i.test(result.stderr)) {
       message += `\nThe mount point is busy. ${await holders(spec.path, tools, remaining(deadline))}`;
     }
-    log.error(message, { resource: label, action: "stop", stderr: result.stderr });
+    log.error(message, { resource: label, action: "stop" });
+    logOutput(log, label, "stop", result);
     throw new ResourceActionError(message);
+  }
+}
+
+/**
+ * The options mount gets: `nosuid,nodev` (a volume moved from another machine must not bring set-user-id
+ * programs or device nodes with it), then the definition's own, which come later and so win (`suid`, `dev`).
+ */
+export function mountOptions(spec: Pick<MountSpec, "options">): string[] {
+  return ["nosuid", "nodev", ...(spec.options ?? [])];
+}
+
+/**
+ * Refuses a mount path with a symbolic link in any of its components (lstat, one by one): mount follows
+ * links, so a link there, made by whoever may write to a directory on the way, would put the volume over
+ * another directory (/etc). Components that do not exist yet end the walk: mkdir creates them.
+ */
+async function refuseSymbolicLinks(label: string, path: string): Promise<void> {
+  const segments = path.split("/").filter((segment) => segment !== "");
+  for (let i = 1; i <= segments.length; i++) {
+    const component = `/${segments.slice(0, i).join("/")}`;
+    let info;
+    try {
+      info = await lstat(component);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return;
+      throw error;
+    }
+    if (info.isSymbolicLink()) {
+      const target = await readlink(component).catch(() => "?");
+      throw new ResourceActionError(
+        `${label}: start failed: ${component} is a symbolic link (to ${target}); Baton does not mount through ` +
+          "symbolic links, which could put the volume over another directory. Write the real path in the definition.",
+      );
+    }
   }
 }
 

@@ -10,6 +10,8 @@ import { FORMATS } from "../definition/formats.js";
 import { problemsFromIssues } from "../definition/issues.js";
 import { choices, expected } from "../definition/messages.js";
 import { loadYamlText } from "../definition/yaml-text.js";
+import { redactUrl, redactUrls } from "../redact.js";
+import { mountEntryProblem, programEntryProblem, unitEntryProblem, type AllowList } from "./allow-list.js";
 import type { DefinitionProblem, NodeId } from "../definition/types.js";
 
 export const DEFAULT_AGENT_CONFIG_PATH = "/etc/baton/agent.yaml";
@@ -25,6 +27,24 @@ export interface AgentConfig {
   readonly proxy?: string;
   /** A watchdog device the agent keeps fed while its loop runs, so a hung agent resets the node (docs/agent.md). */
   readonly watchdog?: { readonly device: string };
+  /** `debug` also logs the output of the programs the agent runs (their last 2 KiB). @default "info" */
+  readonly logLevel?: "info" | "debug";
+  /**
+   * The programs answers may name (`allow-list.ts`): absolute paths, or directories ending in '/'.
+   * The three `allowed*` keys are given together or not at all.
+   */
+  readonly allowedPrograms?: readonly string[];
+  /** The systemd units answers may name, `*` and `?` as wildcards. */
+  readonly allowedUnits?: readonly string[];
+  /** The paths answers may mount volumes at: absolute paths, or directories ending in '/'. */
+  readonly allowedMounts?: readonly string[];
+}
+
+/** The allow-list the configuration sets, if any (the three keys are then present). */
+export function allowListOf(config: AgentConfig): AllowList | undefined {
+  const { allowedPrograms: programs, allowedUnits: units, allowedMounts: mounts } = config;
+  if (programs === undefined || units === undefined || mounts === undefined) return undefined;
+  return { programs, units, mounts };
 }
 
 /** One thing wrong with the configuration: where (path, line) and what to do. */
@@ -36,18 +56,23 @@ export type AgentConfigResult =
 
 const LOOPBACK_HOSTS = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
+/** A URL as messages show it: quoted, its password (if any) replaced by *** (messages end up in logs). */
+function shownUrl(text: string): string {
+  return JSON.stringify(redactUrl(text));
+}
+
 function urlProblem(text: string): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `${JSON.stringify(text)} is not a URL; use the stack output HeartbeatUrl, such as https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat.`;
+    return `${shownUrl(text)} is not a URL; use the stack output HeartbeatUrl, such as https://abc123.execute-api.us-east-1.amazonaws.com/v1/heartbeat.`;
   }
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.test(url.hostname)) {
-    return `${JSON.stringify(text)} is plain http to a host that is not loopback; heartbeats carry the node's signature and lease, so use https:// (http:// is accepted only for localhost, for tests).`;
+    return `${shownUrl(text)} is plain http to a host that is not loopback; heartbeats carry the node's signature and lease, so use https:// (http:// is accepted only for localhost, for tests).`;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return `${JSON.stringify(text)} is not an https:// URL; use the stack output HeartbeatUrl.`;
+    return `${shownUrl(text)} is not an https:// URL; use the stack output HeartbeatUrl.`;
   }
   if (url.username !== "" || url.password !== "") {
     return "must not hold a user name or password: requests are signed with the node's AWS credentials, from the standard chain (instance profile, Roles Anywhere).";
@@ -62,13 +87,13 @@ function proxyProblem(text: string): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    return `${JSON.stringify(text)} is not a URL; write the proxy as http://proxy.example:3128.`;
+    return `${shownUrl(text)} is not a URL; write the proxy as http://proxy.example:3128.`;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `${JSON.stringify(text)} is not an http:// or https:// URL; write the proxy as http://proxy.example:3128.`;
+    return `${shownUrl(text)} is not an http:// or https:// URL; write the proxy as http://proxy.example:3128.`;
   }
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
-    return `${JSON.stringify(text)} has a path, query or fragment; a proxy is a scheme, a host and a port, such as http://proxy.example:3128.`;
+    return `${shownUrl(text)} has a path, query or fragment; a proxy is a scheme, a host and a port, such as http://proxy.example:3128.`;
   }
   return undefined;
 }
@@ -93,6 +118,35 @@ function formatted(format: { readonly test: (text: string) => boolean; readonly 
     .refine(format.test, { error: (issue) => expected(issue.input, format.describe) });
 }
 
+/** An optional list of `what`, each entry checked by `problem`. */
+function entries(what: string, listOf: string, problem: (entry: string) => string | undefined) {
+  return z
+    .array(checked(what, problem), { error: (issue) => expected(issue.input, `a list of the ${listOf}`) })
+    .optional();
+}
+
+/** The lists of the allow-list: all or none, so that leaving one out never means "anything". */
+const ALLOW_LIST_KEYS = {
+  allowedPrograms: "the programs answers may name",
+  allowedUnits: "the systemd units answers may name",
+  allowedMounts: "the paths answers may mount volumes at",
+} as const;
+
+/** Checked on the raw mapping, so that these problems are listed with any others. */
+function allowListProblems(data: unknown): AgentConfigProblem[] {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return [];
+  const given = (key: string) => Object.hasOwn(data, key) && (data as Record<string, unknown>)[key] !== undefined;
+  const keys = Object.keys(ALLOW_LIST_KEYS) as (keyof typeof ALLOW_LIST_KEYS)[];
+  const present = keys.find(given);
+  if (present === undefined) return [];
+  return keys
+    .filter((key) => !given(key))
+    .map((key) => ({
+      path: key,
+      message: `missing; ${present} is set, so add ${key} too: ${ALLOW_LIST_KEYS[key]} (${key}: [] for none).`,
+    }));
+}
+
 const SHAPE = {
   heartbeatUrl: checked("the stack output HeartbeatUrl (an https:// URL)", urlProblem),
   nodeId: formatted({ ...FORMATS.id, describe: `this node's id in the cluster definition: ${FORMATS.id.describe}` }),
@@ -111,6 +165,27 @@ const SHAPE = {
       },
     )
     .optional(),
+  logLevel: z
+    .enum(["info", "debug"], {
+      error: (issue) =>
+        expected(issue.input, "a log level: info, or debug to log the output of the programs the agent runs"),
+    })
+    .optional(),
+  allowedPrograms: entries(
+    "an absolute program path, or a directory ending in /, such as /opt/app/",
+    "programs answers may name",
+    programEntryProblem,
+  ),
+  allowedUnits: entries(
+    "a systemd unit name or pattern such as postgresql.service or app@*.service",
+    "systemd units answers may name",
+    unitEntryProblem,
+  ),
+  allowedMounts: entries(
+    "an absolute mount path, or a directory ending in /, such as /srv/",
+    "paths answers may mount volumes at",
+    mountEntryProblem,
+  ),
 };
 
 const ConfigSchema = z.strictObject(SHAPE, {
@@ -127,11 +202,12 @@ const ConfigSchema = z.strictObject(SHAPE, {
 export function loadAgentConfigText(text: string): AgentConfigResult {
   const result = loadYamlText(text, "the file is empty; write heartbeatUrl, nodeId and region in it.", (data) => {
     const parsed = ConfigSchema.safeParse(data);
-    return parsed.success
-      ? { ok: true, value: parsed.data }
-      : { ok: false, problems: problemsFromIssues(parsed.error.issues) };
+    const problems = [...(parsed.success ? [] : problemsFromIssues(parsed.error.issues)), ...allowListProblems(data)];
+    return parsed.success && problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems };
   });
-  return result.ok ? { ok: true, config: result.value } : result;
+  if (result.ok) return { ok: true, config: result.value };
+  // Whatever a message quotes (a YAML error's text too), a proxy's password never reaches the log.
+  return { ok: false, problems: result.problems.map((p) => ({ ...p, message: redactUrls(p.message) })) };
 }
 
 /**

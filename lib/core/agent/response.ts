@@ -10,18 +10,21 @@
  * (a field's meaning never changes; a new meaning gets a new field), so a stack upgraded before its
  * agents does not cut every node off.
  *
- * A group whose epoch went back (a point-in-time restore of the table, a hand edit) is refused alone:
- * the rest of the answer counts, and the agent treats that group as absent from it. Inside `agentResources` and `restart` they are refused: an
+ * A group whose epoch went back (a point-in-time restore of the table, a hand edit), or that names a
+ * program, unit or mount path outside the node's allow-list (agent.yaml, `allow-list.ts`), is refused alone: the
+ * rest of the answer counts, and the agent treats that group as absent from it (nothing of it starts,
+ * what of it runs is stopped with the spec it was started with). Inside `agentResources` and `restart` they are refused: an
  * ignored field there could change what the agent would run.
  */
 import * as z from "zod";
 import { FORMATS, type Format } from "../definition/formats.js";
 import { problemsFromIssues } from "../definition/issues.js";
-import { TIMING_LIMITS } from "../definition/limits.js";
+import { MAX_MOUNT_OPTIONS, TIMING_LIMITS } from "../definition/limits.js";
 import { formatPath } from "../definition/path.js";
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { formatDuration } from "../duration.js";
 import { groupStopBudgetMs, maxStopBudgetMs } from "../self-fencing.js";
+import { notAllowed, type AllowList } from "./allow-list.js";
 import type { GroupAcknowledgement, HeartbeatAcknowledgement } from "../heartbeat/acknowledgement.js";
 
 /**
@@ -41,6 +44,8 @@ export interface AnswerContext {
   readonly cluster?: string;
   /** The highest epoch seen so far for each group. */
   readonly epochs?: ReadonlyMap<GroupId, number>;
+  /** What the node allows the answer to name (agent.yaml); undefined: anything. */
+  readonly allowList?: AllowList;
 }
 
 export interface AnswerProblem {
@@ -48,9 +53,13 @@ export interface AnswerProblem {
   readonly message: string;
 }
 
-/** A group left out of an otherwise valid answer: its epoch went back (a restored or hand-edited table). */
+/**
+ * A group left out of an otherwise valid answer: its epoch went back (a restored or hand-edited table),
+ * or it names a program, unit or mount path the node's allow-list does not allow.
+ */
 export interface RefusedGroup extends AnswerProblem {
   readonly groupId: GroupId;
+  readonly reason: "epoch" | "not-allowed";
 }
 
 export type AnswerResult =
@@ -105,6 +114,10 @@ const AgentResourceSchema = z.discriminatedUnion(
       path: text(FORMATS.mountPath),
       volumeId: text(FORMATS.volumeId),
       device: text(FORMATS.device),
+      options: z
+        .array(text(FORMATS.mountOption), { error: "must be a list of mount options" })
+        .max(MAX_MOUNT_OPTIONS, `must have at most ${MAX_MOUNT_OPTIONS} options`)
+        .optional(),
     }),
     z.strictObject({ ...base, type: z.literal("systemd"), unit: text(FORMATS.systemdUnit) }),
     z.strictObject({ ...base, type: z.literal("command"), start: argv, stop: argv, check: argv }),
@@ -155,8 +168,9 @@ export function parseAnswer(body: unknown, context: AnswerContext): AnswerResult
     if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
     const answer: Answer = parsed.data;
     const problems = [...checkEcho(answer, context), ...checkTiming(answer), ...checkGroups(answer)];
-    const refusedGroups = checkEpochs(answer, context);
-    if (problems.length > 0) return { ok: false, problems: [...problems, ...refusedGroups] };
+    const backwards = checkEpochs(answer, context);
+    if (problems.length > 0) return { ok: false, problems: [...problems, ...backwards] };
+    const refusedGroups = [...backwards, ...checkAllowed(answer, context.allowList)];
     // One group's lower epoch does not cost every other group its lease: that group alone is left out.
     const refused = new Set(refusedGroups.map((group) => group.groupId));
     const kept = refused.size === 0 ? answer : { ...answer, groups: answer.groups.filter((g) => !refused.has(g.id)) };
@@ -218,8 +232,32 @@ function checkEpochs(answer: Answer, context: AnswerContext): RefusedGroup[] {
     if (seen !== undefined && group.epoch < seen) {
       refused.push({
         groupId: group.id,
+        reason: "epoch",
         path: formatPath(["groups", g, "epoch"]),
         message: `went back from ${seen} to ${group.epoch}; epochs only grow`,
+      });
+    }
+  });
+  return refused;
+}
+
+/**
+ * Groups that name a program, unit or mount path outside the allow-list, in any resource, whatever its desired
+ * state: a resource first seen may be stopped with the answer's spec, which would run its stop program.
+ */
+function checkAllowed(answer: Answer, allowList: AllowList | undefined): RefusedGroup[] {
+  if (allowList === undefined) return [];
+  const refused: RefusedGroup[] = [];
+  answer.groups.forEach((group, g) => {
+    const found = group.agentResources.flatMap((spec, r) =>
+      notAllowed(spec, allowList).map((item) => `${formatPath(["agentResources", r, item.field])} ${item.message}`),
+    );
+    if (found.length > 0) {
+      refused.push({
+        groupId: group.id,
+        reason: "not-allowed",
+        path: formatPath(["groups", g]),
+        message: `names what the allow-list in agent.yaml does not allow: ${found.join("; ")}`,
       });
     }
   });

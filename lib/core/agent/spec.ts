@@ -29,6 +29,11 @@ export interface MountSpec extends AgentResourceSpecBase {
   readonly volumeId: string;
   /** The device name the controller attaches the volume at (Xen instances show it under this name). */
   readonly device: string;
+  /**
+   * The definition's mount options, present only when it names some: the agent mounts with
+   * `nosuid,nodev` followed by these, so `suid` or `dev` here undoes the default.
+   */
+  readonly options?: readonly string[];
 }
 
 export interface SystemdSpec extends AgentResourceSpecBase {

@@ -115,6 +115,10 @@ export const FORMATS = {
   ),
   mountPath: { test: isMountPath, describe: "an absolute directory path other than /, such as /var/lib/postgresql" },
   program: { test: isProgramPath, describe: "an absolute program path such as /opt/reports/start.sh" },
+  mountOption: pattern(
+    /^[A-Za-z0-9][A-Za-z0-9_.:=+/@-]{0,127}$/,
+    "a mount option: a letter or digit, then letters, digits or _ . : = + / @ - (no comma, space or quote), at most 128 characters, such as noatime or commit=60",
+  ),
   email: pattern(
     /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
     "an email address such as ops@example.com",

@@ -76,3 +76,6 @@ export const HEARTBEAT_CAPACITY = {
   /** Per node: heartbeats admitted back to back (a restarted agent, an interval change, retries). */
   nodeBurst: 10,
 } as const;
+
+/** Most options a mount resource may name (the agent puts nosuid,nodev before them). */
+export const MAX_MOUNT_OPTIONS = 32;

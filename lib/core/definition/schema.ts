@@ -16,6 +16,7 @@ import {
   type Format,
 } from "./formats.js";
 import { choices, expected, show } from "./messages.js";
+import { MAX_MOUNT_OPTIONS } from "./limits.js";
 
 /** Zod error option: the message for a value of the wrong type or form. */
 function expecting(what: string) {
@@ -251,8 +252,22 @@ const DnsRecordSchema = strict(
   CONTROLLER_ONLY_KEYS,
 );
 
+/** A mount's options, one per item; the agent always puts nosuid,nodev before them. */
+const mountOptions = z
+  .array(
+    text(FORMATS.mountOption),
+    expecting("a list of mount options, one per item, such as [noatime, commit=60] (nosuid and nodev come first)"),
+  )
+  .max(MAX_MOUNT_OPTIONS, `has more than ${MAX_MOUNT_OPTIONS} options; keep those that matter.`);
+
 const MountSchema = strict(
-  { ...agentSide, type: z.literal("mount"), volume: id, path: text(FORMATS.mountPath) },
+  {
+    ...agentSide,
+    type: z.literal("mount"),
+    volume: id,
+    path: text(FORMATS.mountPath),
+    options: mountOptions.optional(),
+  },
   "a mount resource",
 );
 

@@ -95,6 +95,8 @@ export interface MountResource extends AgentResourceBase {
   /** Id of an ebs-volume resource of the same group. */
   readonly volume: ResourceId;
   readonly path: string;
+  /** Mount options as written, when the definition names some; the agent puts `nosuid,nodev` before them. */
+  readonly options?: readonly string[];
 }
 
 export interface SystemdResource extends AgentResourceBase {

@@ -75,7 +75,15 @@ function spec(
         // The definition's rules refuse such a mount: only a definition built by other means gets here.
         throw new Error(`mount ${resource.id} names ${resource.volume}, which is not an ebs-volume of its group`);
       }
-      return { ...base, type: "mount", path: resource.path, volumeId: volume.volumeId, device: volume.device };
+      return {
+        ...base,
+        type: "mount",
+        path: resource.path,
+        volumeId: volume.volumeId,
+        device: volume.device,
+        // Only when the definition names some: an agent from before this field refuses an answer that has it.
+        ...(resource.options === undefined ? {} : { options: [...resource.options] }),
+      };
     }
     case "systemd":
       return { ...base, type: "systemd", unit: resource.unit };

@@ -36,6 +36,27 @@ function spec(start: string[], stop: string[], check: string[]): CommandSpec {
 const exitWith = (code: number, ...args: string[]) => [fixture("exit-with.sh"), String(code), ...args];
 
 describe("the command driver", () => {
+  it.each([
+    ["a start that fails", [fixture("noisy.sh"), "8000"], "error"],
+    ["a start that succeeds", ["/bin/sh", "-c", "head -c 8000 /dev/zero | tr '\\0' x; echo END"], "info"],
+  ])("logs the output of %s at debug only, its last 2 KiB", async (_what, start, level) => {
+    // Prepare
+    const log = memoryLog();
+    const driver = driverFor(spec(start, exitWith(0, "stop"), exitWith(0, "check")), log);
+    // Act
+    await driver.start(10_000).catch(() => undefined);
+    // Assess: the outcome at info (or error) without the output; the output at debug, capped.
+    const outcome = log.entries.filter((entry) => entry.level === level);
+    expect(outcome).toHaveLength(1);
+    expect(outcome[0]?.attributes).not.toHaveProperty("stdout");
+    expect(outcome[0]?.attributes).not.toHaveProperty("stderr");
+    const debug = log.entries.filter((entry) => entry.level === "debug");
+    expect(debug).toHaveLength(1);
+    const output = String(debug[0]?.attributes.stdout ?? debug[0]?.attributes.stderr);
+    expect(output).toMatch(/xEND\n$/);
+    expect(Buffer.byteLength(output)).toBe(2 * 1024);
+  });
+
   it("runs the definition's start, stop and check programs with their arguments, without a shell", async () => {
     // Prepare
     const marker = join(dir, "pwned");
@@ -66,7 +87,7 @@ describe("the command driver", () => {
     const healthy = await driver.check(5_000);
     // Assess
     expect(healthy).toBe(false);
-    expect(log.entries).toEqual([]);
+    expect(log.entries.filter((entry) => entry.level !== "debug")).toEqual([]);
   });
 
   it("is unhealthy, and says so in the log, when the check times out", async () => {
@@ -77,7 +98,7 @@ describe("the command driver", () => {
     const healthy = await driver.check(300);
     // Assess
     expect(healthy).toBe(false);
-    expect(log.entries).toEqual([
+    expect(log.entries.filter((entry) => entry.level !== "debug")).toEqual([
       expect.objectContaining({ level: "warn", message: expect.stringContaining("timed out after 300 ms") as unknown }),
     ]);
   });

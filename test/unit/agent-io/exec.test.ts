@@ -27,6 +27,22 @@ afterEach(() => {
 });
 
 describe("run", () => {
+  it("does not pass the agent's proxy settings (which may hold a password) to the programs it runs", async () => {
+    // Prepare: the agent's own environment names a proxy with a password, in every spelling.
+    const names = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+    for (const name of names) vi.stubEnv(name, "http://agent:s3cret@proxy.example:3128");
+    vi.stubEnv("NO_PROXY", "localhost");
+    vi.stubEnv("no_proxy", "localhost");
+    vi.stubEnv("BATON_TEST_KEPT", "kept");
+    // Act
+    const result = await run(["/usr/bin/env"], { timeoutMs: 10_000 });
+    // Assess: the rest of the environment is passed as it is.
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("BATON_TEST_KEPT=kept\n");
+    expect(result.stdout).not.toContain("s3cret");
+    expect(result.stdout).not.toMatch(/^(?:https?|all|no)_proxy=/im);
+  });
+
   it("passes arguments to the program literally: no shell expands $(...), ; or *", async () => {
     // Prepare
     const marker = join(dir, "pwned");

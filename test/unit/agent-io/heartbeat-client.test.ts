@@ -272,6 +272,39 @@ describe("createHeartbeatClient", () => {
   });
 
   it.each([
+    ["the proxy option", { proxy: "http://u:s3cret@proxy example:3128" }, {}],
+    ["HTTPS_PROXY", {}, { HTTPS_PROXY: "http://u:s3cret@proxy example:3128" }],
+    ["a heartbeat url with a password", { url: "https://u:s3cret@exa mple.com" }, {}],
+  ])("never shows a password in the error for a bad URL in %s", (_what, options, env) => {
+    // Prepare
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    // Act
+    const create = () =>
+      createHeartbeatClient({
+        url: "https://abc123.execute-api.us-east-1.amazonaws.com",
+        region: "us-east-1",
+        timeoutMs: 1_000,
+        credentials: CREDENTIALS,
+        ...options,
+      });
+    // Assess
+    expect(create).toThrow(HeartbeatClientConfigError);
+    expect(create).toThrow("u:***@");
+    expect(create).not.toThrow("s3cret");
+    // Nor anything the error carries (Node's URL error keeps the whole input).
+    const error = (() => {
+      try {
+        create();
+      } catch (thrown) {
+        return thrown;
+      }
+      return undefined;
+    })();
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error ?? {}))).not.toContain("s3cret");
+    expect(JSON.stringify((error as Error).cause ?? null)).not.toContain("s3cret");
+  });
+
+  it.each([
     ["not a url", "is not a URL"],
     ["ftp://example.com", "must start with https://"],
   ])("refuses the url %j when created", (url, message) => {

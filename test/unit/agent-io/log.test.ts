@@ -8,6 +8,21 @@ function capture() {
 }
 
 describe("createLog", () => {
+  it("drops debug lines unless its level is debug", () => {
+    // Prepare
+    const quiet = capture();
+    const lines: string[] = [];
+    const verbose = createLog({ write: (line) => lines.push(line), level: "debug" });
+    // Act
+    for (const log of [quiet.log, verbose]) {
+      log.debug("start: output of /opt/app/start", { stdout: "started" });
+      log.info("start: /opt/app/start succeeded");
+    }
+    // Assess
+    expect(quiet.parsed().map((line) => line.level)).toEqual(["info"]);
+    expect(lines.map((line) => (JSON.parse(line) as Record<string, unknown>).level)).toEqual(["debug", "info"]);
+  });
+
   it("writes one JSON object per line with time, level, message and the attributes", () => {
     // Prepare
     const { log, lines, parsed } = capture();

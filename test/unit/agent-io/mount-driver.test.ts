@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MountSpec } from "../../../lib/core/agent/spec.js";
@@ -93,9 +93,18 @@ describe("the mount driver", () => {
     expect([before, mounted, after]).toEqual([false, true, false]);
     expect(existsSync(spec.path)).toBe(true);
     expect(calls()).toEqual([
-      ["fake-mount.sh", device, spec.path],
+      ["fake-mount.sh", "-o", "nosuid,nodev", device, spec.path],
       ["fake-umount.sh", spec.path],
     ]);
+  });
+
+  it("mounts with nosuid,nodev and then the definition's options, which may undo them", async () => {
+    // Prepare
+    const device = attachNitro();
+    // Act
+    await driverFor({ ...spec, options: ["noatime", "suid"] }, memoryLog(), tools).start(5_000);
+    // Assess
+    expect(calls()).toEqual([["fake-mount.sh", "-o", "nosuid,nodev,noatime,suid", device, spec.path]]);
   });
 
   it.each([
@@ -108,7 +117,7 @@ describe("the mount driver", () => {
     // Act
     await driverFor({ ...spec, device }, memoryLog(), tools).start(5_000);
     // Assess
-    expect(calls()).toEqual([["fake-mount.sh", join(dev, mountedName), spec.path]]);
+    expect(calls()).toEqual([["fake-mount.sh", "-o", "nosuid,nodev", join(dev, mountedName), spec.path]]);
   });
 
   it("waits for the device while the volume is being attached", async () => {
@@ -118,7 +127,7 @@ describe("the mount driver", () => {
     // Act
     await driver.start(10_000);
     // Assess
-    expect(calls()).toEqual([["fake-mount.sh", join(dev, "nvme1n1"), spec.path]]);
+    expect(calls()).toEqual([["fake-mount.sh", "-o", "nosuid,nodev", join(dev, "nvme1n1"), spec.path]]);
   });
 
   it("fails a start when the device does not appear in time, naming where it looked", async () => {
@@ -186,6 +195,27 @@ describe("the mount driver", () => {
       `resource pg-mount (mount of vol-0a1b2c3d4e5f60001 at ${spec.path}): start failed: ENOTDIR`,
     );
     expect(calls()).toEqual([]);
+  });
+
+  it.each([
+    ["a directory on the way", "var"],
+    ["the mount point itself", join("var", "lib", "postgresql")],
+  ])("refuses to mount through a symbolic link in %s, and creates nothing", async (_where, link) => {
+    // Prepare: the link leads where a volume must never be mounted over (here a stand-in for /etc).
+    attachNitro();
+    const target = join(dir, "etc");
+    mkdirSync(target);
+    mkdirSync(join(dir, link, ".."), { recursive: true });
+    symlinkSync(target, join(dir, link));
+    // Act
+    const outcome = driverFor(spec, memoryLog(), tools).start(5_000);
+    // Assess
+    await expect(outcome).rejects.toThrow(ResourceActionError);
+    await expect(outcome).rejects.toThrow(
+      `resource pg-mount (mount of vol-0a1b2c3d4e5f60001 at ${spec.path}): start failed: ${join(dir, link)} is a symbolic link`,
+    );
+    expect(calls()).toEqual([]);
+    expect(readdirSync(target)).toEqual([]);
   });
 
   it("does nothing to stop when the path is not a mount point", async () => {

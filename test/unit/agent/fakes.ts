@@ -242,6 +242,9 @@ export class FakeDrivers {
 /** A log that keeps its lines. */
 export class FakeLog implements AgentLog {
   readonly lines: { readonly level: string; readonly message: string }[] = [];
+  debug(message: string): void {
+    this.lines.push({ level: "debug", message });
+  }
   info(message: string): void {
     this.lines.push({ level: "info", message });
   }

@@ -163,7 +163,12 @@ describe("parseAnswer", () => {
     if (!result.ok) return;
     expect(result.answer.groups.map((g) => g.id)).toEqual(["reports"]);
     expect(result.refusedGroups).toEqual([
-      { groupId: "postgres", path: "groups[0].epoch", message: "went back from 3 to 2; epochs only grow" },
+      {
+        groupId: "postgres",
+        reason: "epoch",
+        path: "groups[0].epoch",
+        message: "went back from 3 to 2; epochs only grow",
+      },
     ]);
   });
 

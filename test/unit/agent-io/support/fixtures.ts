@@ -29,7 +29,7 @@ export function recordedCalls(file: string): string[][] {
 }
 
 export interface LogEntry {
-  readonly level: "info" | "warn" | "error";
+  readonly level: "debug" | "info" | "warn" | "error";
   readonly message: string;
   readonly attributes: Record<string, unknown>;
 }
@@ -41,7 +41,7 @@ export function memoryLog(): AgentLog & { readonly entries: LogEntry[] } {
     (level: LogEntry["level"]) =>
     (message: string, attributes: Record<string, unknown> = {}) =>
       entries.push({ level, message, attributes });
-  return { entries, info: at("info"), warn: at("warn"), error: at("error") };
+  return { entries, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 /** Whether `pid` is a live process (a zombie waiting for its parent counts as dead). */
