@@ -290,6 +290,7 @@ describe("controller permissions", () => {
         kind: "ec2",
         instanceId: "i-0a1b2c3d4e5f60003",
         availabilityZone: "us-east-1b",
+        principal: "arn:aws:iam::123456789012:role/baton-node",
       });
       (document.groups as Record<string, unknown>[]).push({
         id: "web",
