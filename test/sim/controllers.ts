@@ -39,6 +39,27 @@ export class Controllers {
   private count = 0;
   /** When each scheduled invocation starts (known in advance: the world's own schedule). */
   readonly scheduledStarts: number[] = [];
+  /**
+   * When passes will start, as far as the world knows: every invocation runs one pass per tick from its start
+   * (a scheduled one until a tick and 2 s before the next minute, lib/handlers/controller.ts), for faults that
+   * aim at a pass.
+   */
+  passStarts(from: number, to: number): number[] {
+    const tick = this.world.definition().timing.controllerTickMs;
+    const runs = [
+      ...this.invocations,
+      ...this.scheduledStarts
+        .filter((s) => s > this.world.sched.now)
+        .map((start) => ({ start, tick, passes: Infinity })),
+    ];
+    const out: number[] = [];
+    for (const r of runs) {
+      const last = r.passes === Infinity ? r.start + 60_000 - r.tick - 2_000 : r.start + (r.passes - 1) * r.tick;
+      for (let t = r.start; t <= Math.min(last, to); t += r.tick) if (t >= from) out.push(t);
+    }
+    return out.sort((a, b) => a - b);
+  }
+  private readonly invocations: { start: number; tick: number; passes: number }[] = [];
   /** Called when an invocation dies or freezes (a controller fault, AWS's side), with the time it strikes. */
   onFault: (kind: "crash" | "pause", at: number, ms: number) => void = () => undefined;
 
@@ -101,6 +122,11 @@ export class Controllers {
         },
       });
     const definition = this.world.definition();
+    this.invocations.push({
+      start: sched.now,
+      tick: definition.timing.controllerTickMs,
+      passes: event.passes ?? Infinity,
+    });
     const deps: ControllerDependencies = {
       definition,
       store: wrap("table", this.world.table.store),

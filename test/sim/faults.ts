@@ -23,7 +23,20 @@ export type Fault =
       readonly node: string;
     }
   | { readonly kind: "agent-crash" | "agent-restart"; readonly at: number; readonly node: string }
+  /** Only while the node runs nothing of a group that is not fenced (checked when it strikes: docs/simulation.md). */
   | { readonly kind: "agent-pause"; readonly at: number; readonly node: string; readonly ms: number }
+  /**
+   * A stop that lies: the next unmount of `resource` (a mount) on `node` succeeds in the agent's mount namespace
+   * while another namespace (a container, a unit with PrivateMounts= whose process the service's stop did not
+   * end) still has the filesystem mounted and in use, for `holdMs`. The agent's check sees it unmounted.
+   */
+  | {
+      readonly kind: "held-mount";
+      readonly at: number;
+      readonly node: string;
+      readonly resource: string;
+      readonly holdMs: number;
+    }
   | { readonly kind: "resource-dies"; readonly at: number; readonly node: string; readonly resource: string }
   | {
       readonly kind: "hang-next";
@@ -50,10 +63,17 @@ export type Fault =
       readonly kind: "strike-plan";
       readonly nth: number;
       readonly who: "target" | "source";
-      /** agent-pause: only on a node whose every group is fenced (ClusterShape.pausable). */
+      /** agent-pause: only while the node runs nothing of a group that is not fenced (checked when it strikes). */
       readonly how: "dies" | "to-aws" | "from-aws" | "both" | "agent-restart" | "agent-crash" | "agent-pause";
       readonly delayMs: number;
       readonly healMs: number;
+      /**
+       * A live source's stops of this move are slow (a checkpoint, a flush): each takes 60..95 % of the timeout
+       * it runs with (at most 30 s), as a slow stop may; so the source is still stopping when the strike lands.
+       */
+      readonly slowSourceStop?: boolean;
+      /** Count only the moves of this group (`nth` move of it). */
+      readonly group?: string;
     };
 
 export interface Schedule {
@@ -69,17 +89,46 @@ export interface Schedule {
      * starting at `atPermille`/1000 of the lease after the final fault, where its self-fencing stops begin. The
      * design tolerates stalls up to grace + margin (about 2.4 s with a 10 s lease: docs/safety.md §2); this is
      * what the takeover grace and the agent's margin are for, so their mutants must fail here.
+     * `atFenceStart`: instead, the machine (the agent and the programs it runs) stalls as its self-fencing stop is
+     * issued, whenever the agent issues it, so the whole stall delays that stop, and that stop is slow (80..95 %
+     * of its stopTimeout): the boundary the two margins are there for. It lasts `tolerancePermille`/1000 (850..1000)
+     * of what the design tolerates, grace + margin − 100 ms of Lambda clock error (2.4 s with a 10 s lease; `ms`
+     * is then unused). The victim's last heartbeat and the takeover target's next one are aimed at a controller
+     * pass (run-schedule.ts).
      */
-    readonly stall?: { readonly atPermille: number; readonly ms: number };
+    readonly stall?: {
+      readonly atPermille: number;
+      readonly ms: number;
+      readonly atFenceStart?: boolean;
+      readonly tolerancePermille?: number;
+    };
   };
+  /**
+   * Where groups run when the schedule begins, when not on their first preferred owner: a cluster after earlier
+   * failovers, so a failback is due (30 s after the preferred owner's first heartbeat).
+   */
+  readonly initialOwners?: Readonly<Record<string, string>>;
+  /**
+   * EC2 nodes on a platform where a detach of a volume the OS still has in use goes through (Nitro: the OS is
+   * told, the volume leaves under the running system); on the others it stays `busy` until the OS lets go (Xen).
+   */
+  readonly detachGoesThrough?: readonly string[];
   /** Virtual time the schedule runs for (ms). */
   readonly durationMs: number;
 }
 
+export interface GroupShape {
+  readonly id: string;
+  readonly owners: readonly string[];
+  readonly fenced: boolean;
+  /** Its `mount` resources. */
+  readonly mounts: readonly string[];
+}
+
 export interface ClusterShape {
   readonly nodes: readonly string[];
-  /** Nodes that may be paused longer than a lease: only those whose every group is fenced (see docs/simulation.md). */
-  readonly pausable: readonly string[];
+  readonly ec2Nodes: readonly string[];
+  readonly groups: readonly GroupShape[];
   /** Agent resources. */
   readonly resources: readonly string[];
   /** Agent resources of groups fenced by stop-instance: the only ones whose stop may hang (docs/simulation.md). */
@@ -94,12 +143,20 @@ const T = (rng: Prng, from: number, to: number): number => rng.int(from, to);
 /** Draws a schedule of 0..6 phase-one faults and, 60 % of the time, a final one. */
 export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (final: boolean) => number): Schedule {
   const faults: Fault[] = [];
+  // 40 %: the cluster after earlier failovers, each group on another of its preferred owners half the time.
+  const initialOwners: Record<string, string> = {};
+  if (rng.chance(0.4)) {
+    for (const g of shape.groups) if (rng.chance(0.6)) initialOwners[g.id] = rng.pick(g.owners.slice(1));
+  }
+  const detachGoesThrough = shape.ec2Nodes.filter(() => rng.chance(0.5));
+  const ownerAtStart = (g: GroupShape): string => initialOwners[g.id] ?? g.owners[0]!;
+  let held = false;
   const count = rng.int(0, 6);
   for (let i = 0; i < count; i++) {
     const at = T(rng, 3_000, 28_000);
     const until = Math.min(PHASE_ONE_END, at + rng.int(1_000, 30_000));
     const node = rng.pick(shape.nodes);
-    const kind = rng.int(0, 16);
+    const kind = rng.int(0, 20);
     switch (kind) {
       case 0:
         faults.push({ kind: "node-dies", at, node }, { kind: "node-returns", at: until, node });
@@ -121,8 +178,7 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         faults.push({ kind: rng.pick(["agent-crash", "agent-restart"] as const), at, node });
         break;
       case 5:
-        if (shape.pausable.length > 0)
-          faults.push({ kind: "agent-pause", at, node: rng.pick(shape.pausable), ms: rng.int(2_000, 25_000) });
+        faults.push({ kind: "agent-pause", at, node, ms: rng.int(2_000, 25_000) });
         break;
       case 6:
         faults.push({ kind: "resource-dies", at, node, resource: rng.pick(shape.resources) });
@@ -168,22 +224,88 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
           healMs: rng.int(5_000, 40_000),
         });
         break;
+      case 16:
+      case 17: {
+        // A move from a live source that is still stopping (slowly, within its timeout) when its target is lost:
+        // the plan that replaces it must still wait for that source. Or the source's agent hangs in the middle
+        // of its stops, its mount still up, and it falls silent before confirming.
+        const source = rng.chance(0.5);
+        // A hung agent on a fenced group's node (the controller fences it); a replacement towards a third node.
+        const groups = shape.groups.filter((g) => (source ? g.fenced : g.owners.length >= 3));
+        if (groups.length === 0) break;
+        faults.push({
+          kind: "strike-plan",
+          nth: rng.int(1, 2),
+          group: rng.pick(groups).id,
+          who: source ? "source" : "target",
+          how: source ? "agent-pause" : rng.pick(["dies", "to-aws", "both"] as const),
+          delayMs: rng.int(0, source ? 3_000 : 2_000),
+          healMs: rng.int(20_000, 40_000),
+          slowSourceStop: true,
+        });
+        break;
+      }
+      case 18: {
+        // A stop that lies, on a node whose platform keeps a detach of a volume in use `busy` (see Schedule),
+        // then something that makes the node give up its group on its own word: a restart (it leaves), answers
+        // lost (it self-fences and reports fenced), or nothing more (a failback away from it, if due).
+        const nodes = shape.groups
+          .filter((g) => g.mounts.length > 0)
+          .flatMap((g) => g.owners.filter((n) => shape.ec2Nodes.includes(n) && !detachGoesThrough.includes(n)));
+        const g = shape.groups.find((x) => x.mounts.length > 0);
+        if (nodes.length === 0 || !g) break;
+        const victim = rng.chance(0.7) && nodes.includes(ownerAtStart(g)) ? ownerAtStart(g) : rng.pick(nodes);
+        held = true;
+        faults.push({
+          kind: "held-mount",
+          at,
+          node: victim,
+          resource: rng.pick(g.mounts),
+          holdMs: rng.int(70_000, 180_000),
+        });
+        const then = at + rng.int(0, 3_000);
+        const trigger = rng.int(0, 2);
+        if (trigger === 0) faults.push({ kind: "agent-restart", at: then, node: victim });
+        if (trigger === 1)
+          faults.push({
+            kind: "partition",
+            at: then,
+            until: Math.min(PHASE_ONE_END, then + rng.int(12_000, 25_000)),
+            node: victim,
+            direction: "from-aws",
+          });
+        break;
+      }
       default:
         faults.push({ kind: "partition", at, until, node, direction: "from-aws" });
     }
   }
   faults.sort((a, b) => ("at" in a ? a.at : 0) - ("at" in b ? b.at : 0));
+  const world = {
+    ...(Object.keys(initialOwners).length > 0 ? { initialOwners } : {}),
+    ...(detachGoesThrough.length > 0 ? { detachGoesThrough } : {}),
+  };
+  // A held mount lets go after 70..180 s: long enough a run to see a detach that waits for it (60 s) forced.
+  const minimum = held ? 110_000 : 0;
   if (rng.chance(0.6)) {
     const at = T(rng, 40_000, 55_000);
     const how = rng.pick(["dies", "to-aws", "from-aws", "both"] as const);
-    const stall =
-      (how === "to-aws" || how === "both") && rng.chance(0.7)
+    const cutOff = how === "to-aws" || how === "both";
+    // Half of the cut-offs strike the owner of a group that is not fenced (the lease alone protects it) at the
+    // boundary: a stall that delays its self-fencing stop as much as the model allows.
+    const edge = cutOff && rng.chance(0.5);
+    const unfenced = shape.groups.filter((g) => !g.fenced).map(ownerAtStart);
+    const stall = edge
+      ? { atPermille: 0, ms: 0, atFenceStart: true, tolerancePermille: rng.int(950, 1_000) }
+      : cutOff && rng.chance(0.7)
         ? { atPermille: rng.int(450, 950), ms: rng.int(300, 2_000) }
         : undefined;
-    const final = { at, node: rng.pick(shape.nodes), how, ...(stall ? { stall } : {}) };
-    return { seed: rng.int(0, 2 ** 31), faults, final, durationMs: at + liveBoundMs(true) + 1_000 };
+    const node = edge && unfenced.length > 0 ? rng.pick(unfenced) : rng.pick(shape.nodes);
+    const final = { at, node, how, ...(stall ? { stall } : {}) };
+    const durationMs = Math.max(minimum, at + liveBoundMs(true) + 1_000);
+    return { seed: rng.int(0, 2 ** 31), faults, final, durationMs, ...world };
   }
-  return { seed: rng.int(0, 2 ** 31), faults, durationMs: 70_000 };
+  return { seed: rng.int(0, 2 ** 31), faults, durationMs: Math.max(minimum, 70_000), ...world };
 }
 
 export function describeFault(f: Fault): string {
@@ -193,7 +315,7 @@ export function describeFault(f: Fault): string {
     case "controller-pause":
       return `controller invocation ${f.invocation} freezes ${f.ms} ms at its call ${f.call}`;
     case "strike-plan":
-      return `${f.delayMs} ms after move #${f.nth} starts, its ${f.who}: ${f.how}${f.how.startsWith("agent") ? "" : ` for ${f.healMs} ms`}`;
+      return `${f.delayMs} ms after move #${f.nth}${f.group ? ` of ${f.group}` : ""} starts, its ${f.who}: ${f.how}${f.how === "agent-pause" ? ` ${f.healMs} ms` : f.how.startsWith("agent") ? "" : ` for ${f.healMs} ms`}${f.slowSourceStop ? " (its live source stops slowly)" : ""}`;
     default: {
       const { kind, ...rest } = f;
       return `${kind} ${JSON.stringify(rest)}`;

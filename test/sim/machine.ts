@@ -69,6 +69,8 @@ export interface MachineWorld {
   unmounted(instanceId: string, volumeId: string): void;
   /** Absolute time phase one ends. */
   readonly phaseOneEnd: number;
+  /** Whether the group is fenced by stop-instance (a hung agent is then the controller's to fence). */
+  groupFenced(groupId: string): boolean;
 }
 
 export class Machine {
@@ -77,6 +79,20 @@ export class Machine {
   readonly net: NetworkWindows = { toAws: [], fromAws: [], slow: [], lossy: [] };
   /** Resource ids whose next start / stop hangs. */
   readonly hangNext = { start: new Set<string>(), stop: new Set<string>() };
+  /** Resource ids whose next stop is slow: [from, to] share of the timeout it runs with (at most 30 s). */
+  readonly slowNextStop = new Map<string, readonly [number, number]>();
+  /** Mount resource ids whose next unmount lies (held elsewhere for that long: the `held-mount` fault). */
+  readonly lieNextUnmount = new Map<string, number>();
+  /** Volumes whose filesystem another mount namespace still holds, unseen by the agent, with the group. */
+  private readonly held = new Map<string, { resource: string; group: string; release: () => void }>();
+  /**
+   * Armed: the machine stalls this long (a CPU-starved VM: the agent and the programs it runs alike) as its next
+   * stop is issued; every start or stop issued before the stall ends begins when it ends.
+   */
+  stallAtNextStop: number | undefined;
+  private stalledUntil = -Infinity;
+  /** World time the agent last sent a heartbeat (lost or not). */
+  lastSentAt = -Infinity;
   private readonly processes = new Map<string, Process>();
   private incarnation: Incarnation | undefined;
   private count = 0;
@@ -146,10 +162,26 @@ export class Machine {
   }
 
   mountMayRun(volumeId: string): boolean {
+    if (this.held.has(volumeId)) return true;
     for (const p of this.processes.values()) {
       if (p.spec.type === "mount" && p.spec.volumeId === volumeId && (p.up || p.starts.size > 0)) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether the agent may hang here without a residual risk the design admits (docs/safety.md, "What is not
+   * covered yet"): nothing of a group that is not fenced by stop-instance runs or is starting or stopping.
+   */
+  mayHang(): boolean {
+    for (const p of this.processes.values())
+      if ((p.up || p.starts.size > 0) && !this.world.groupFenced(p.group)) return false;
+    return true;
+  }
+
+  /** Real (world) milliseconds for `ms` of the agent's monotonic clock. */
+  realMs(ms: number): number {
+    return ms / (1 + this.drift);
   }
 
   /** Whether every given resource is up here and nothing of them is starting. */
@@ -174,6 +206,7 @@ export class Machine {
     this.trace("power off");
     this.endAgent();
     for (const p of this.processes.values()) this.kill(p, "power off");
+    for (const h of [...this.held.values()]) h.release();
   }
 
   powerOn(): void {
@@ -241,6 +274,27 @@ export class Machine {
     if (this.incarnation) this.incarnation.alive = false;
   }
 
+  /**
+   * The `held-mount` fault: the unmount succeeded where the agent looks, but another mount namespace still has
+   * the filesystem mounted and a process there writes it, until it exits `ms` later. The oracle counts it as
+   * the group's mount still running here, and EC2 sees the volume in use.
+   */
+  private hold(resource: string, volumeId: string, group: string, ms: number): void {
+    const label = `${resource} (held in another mount namespace)`;
+    this.trace(`${resource} unmounted for the agent, but still mounted and in use elsewhere for ${ms} ms`);
+    const timer = this.sched.after(ms, () => release());
+    const release = (): void => {
+      if (this.held.get(volumeId)?.release !== release) return;
+      timer.cancel();
+      this.held.delete(volumeId);
+      this.world.oracle.setRunning(group, this.id, label, false);
+      this.trace(`${label} let go`);
+      this.world.unmounted(this.instanceId ?? "", volumeId);
+    };
+    this.held.set(volumeId, { resource, group, release });
+    this.world.oracle.setRunning(group, this.id, label, true);
+  }
+
   // ---- the agent ----
 
   bootAgent(): void {
@@ -298,6 +352,7 @@ export class Machine {
         deliver(fn);
       };
       const sentAt = this.sched.now;
+      this.lastSentAt = sentAt;
       const seq = (body as { seq?: number }).seq;
       this.sched.after(timeoutMs, () =>
         settle(() => reject(new HeartbeatTransportError(`no answer within ${Math.round(timeoutMs)} ms`))),
@@ -336,8 +391,19 @@ export class Machine {
       what: string,
       timeoutMs: number,
       work: (finish: (ok: boolean, why?: string) => void) => void,
-    ): Promise<void> =>
-      new Promise((resolve, reject) => {
+    ): Promise<void> => {
+      if (what === "stop" && this.stallAtNextStop !== undefined) {
+        const ms = this.stallAtNextStop;
+        this.stallAtNextStop = undefined;
+        this.trace(`the machine stalls ${ms} ms as it issues a stop`);
+        this.stalledUntil = this.sched.now + ms;
+        this.pauseAgent(ms);
+      }
+      if (this.sched.now < this.stalledUntil) {
+        const until = this.stalledUntil;
+        return new Promise<void>((resolve) => this.sched.at(until, resolve)).then(() => call(what, timeoutMs, work));
+      }
+      return new Promise((resolve, reject) => {
         let settled = false;
         const end = (fn: () => void): void => {
           if (settled) return;
@@ -352,6 +418,7 @@ export class Machine {
           end(() => (ok ? resolve() : reject(new ResourceActionError(`${spec.id}: ${what} failed: ${why ?? ""}`))));
         });
       });
+    };
     return {
       start: (timeoutMs: number, signal?: AbortSignal) =>
         call("start", timeoutMs, (finish) => {
@@ -403,13 +470,18 @@ export class Machine {
           const hang = this.hangNext.stop.delete(spec.id);
           // A stop program keeps within the timeout it is run with (the operator's stopTimeout when self-fencing,
           // pendingTimeout when asked): mostly quick, sometimes slow (a checkpoint), up to 30 s.
-          const slow = Math.floor(Math.min(timeoutMs, 30_000) * 0.95);
+          const cap = Math.min(timeoutMs, 30_000);
+          const slow = Math.floor(cap * 0.95);
+          const forced = this.slowNextStop.get(spec.id);
+          this.slowNextStop.delete(spec.id);
           const ms = hang
             ? this.rng.int(5_000, 30_000)
-            : this.rng.chance(0.2)
-              ? this.rng.int(Math.min(700, slow), slow)
-              : this.rng.int(50, 700);
-          this.trace(`${spec.id} stop begins${hang ? " (will hang)" : ""}`);
+            : forced
+              ? this.rng.int(Math.floor(cap * forced[0]), Math.floor(cap * forced[1]))
+              : this.rng.chance(0.2)
+                ? this.rng.int(Math.min(700, slow), slow)
+                : this.rng.int(50, 700);
+          this.trace(`${spec.id} stop begins${hang ? " (will hang)" : forced ? ` (slow: ${ms} ms)` : ""}`);
           // As the real command and mount drivers do (lib/agent/drivers), an aborted stop has its program killed
           // (within 50 ms): the call ends and the resource stays as it was (up if it was). A stop begun with
           // pendingTimeout (leaving, superseded) is thus replaced by a self-fencing stop bounded by stopTimeout.
@@ -431,7 +503,11 @@ export class Machine {
             const wasUp = p.up;
             p.up = false;
             this.update(p);
-            if (spec.type === "mount") this.world.unmounted(this.instanceId ?? "", spec.volumeId);
+            const holdMs = spec.type === "mount" && wasUp ? this.lieNextUnmount.get(spec.id) : undefined;
+            if (spec.type === "mount" && holdMs !== undefined) {
+              this.lieNextUnmount.delete(spec.id);
+              this.hold(spec.id, spec.volumeId, p.group, holdMs);
+            } else if (spec.type === "mount") this.world.unmounted(this.instanceId ?? "", spec.volumeId);
             this.trace(
               `${spec.id} stop done${wasUp ? "" : " (was down)"}${p.starts.size > 0 ? `, ${p.starts.size} start(s) still under way` : ""}`,
             );

@@ -12,7 +12,6 @@ import { Controllers, type InvocationFaults } from "./controllers.js";
 import { simDefinitions } from "./definitions.js";
 import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
 import { controllerBackAt, livenessBoundMs } from "./liveness.js";
-import { clusterShape } from "./schedules.js";
 import { Machine } from "./machine.js";
 import { Oracle, type Violation } from "./oracle.js";
 import { Prng } from "./prng.js";
@@ -61,6 +60,11 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       instanceRunning: (instanceId) => byInstance(instanceId)?.powerOn(),
     },
     windows,
+    new Set(
+      base.nodes
+        .filter((n) => n.kind === "ec2" && schedule.detachGoesThrough?.includes(n.id))
+        .map((n) => (n.kind === "ec2" ? n.instanceId : "")),
+    ),
   );
   const dns = new SimDns(sched, rng.fork("dns"), windows);
 
@@ -106,6 +110,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         },
         unmounted: (instanceId, volumeId) => ec2.unmounted(instanceId, volumeId),
         phaseOneEnd: SIM_START + PHASE_ONE_END,
+        groupFenced: (groupId) => base.groups.find((g) => g.id === groupId)?.fencing === "stop-instance",
       },
       rng.fork(`machine-${node.id}`),
       (id) => groupOf.get(id) ?? "?",
@@ -113,9 +118,12 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     machines.set(node.id, machine);
     sched.at(SIM_START + rng.int(0, 2000), () => machine.bootAgent());
   }
-  // A settled cluster to begin with: each group online on its first preferred owner, epoch 1.
+  // A settled cluster to begin with: each group online on its first preferred owner (or, after earlier
+  // failovers, the one the schedule names), epoch 1.
+  const ownerAtStart = (g: (typeof base.groups)[number]): string =>
+    schedule.initialOwners?.[g.id] ?? g.preferredOwners[0]!;
   for (const g of base.groups) {
-    const owner = g.preferredOwners[0]!;
+    const owner = ownerAtStart(g);
     const m = machines.get(owner)!;
     table.groups.set(g.id, {
       groupId: g.id,
@@ -140,7 +148,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         ec2.addVolume(r.volumeId, zone);
       }
       if (r.type === "elastic-ip") ec2.addAddress(r.allocationId, "54.1.1.1");
-      const owner = base.nodes.find((x) => x.id === g.preferredOwners[0]);
+      const owner = base.nodes.find((x) => x.id === ownerAtStart(g));
       if (r.type === "ebs-volume" && owner?.kind === "ec2") ec2.seedAttachment(r.volumeId, owner.instanceId, r.device);
       if (r.type === "elastic-ip" && owner?.kind === "ec2") ec2.seedAssociation(r.allocationId, owner.instanceId);
     }
@@ -181,17 +189,30 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   const powerOn = (m: Machine): void => (m.instanceId ? ec2.powerOn(m.instanceId) : m.powerOn());
 
   const strikes = schedule.faults.filter((f) => f.kind === "strike-plan");
-  const pausable = clusterShape().pausable;
+  // A hung agent only where the design admits it: nothing of a group that is not fenced runs there.
+  const pause = (m: Machine, ms: number): void => {
+    if (m.mayHang()) m.pauseAgent(ms);
+    else trace.add(`${m.id}: not paused (it runs a group that is not fenced: a residual risk, not simulated)`);
+  };
   let moves = 0;
+  const movesOf = new Map<string, number>();
   table.onGroupWrite = (previous, next) => {
     // Only moves that start before the final fault are struck: the final fault's own move is what liveness is
     // checked on (and a node struck near it is not counted healthy then).
     const until = SIM_START + (schedule.final?.at ?? schedule.durationMs);
     if (!next.plan || previous?.epoch === next.epoch || sched.now >= until) return;
     moves++;
+    movesOf.set(next.groupId, (movesOf.get(next.groupId) ?? 0) + 1);
     for (const f of strikes) {
-      if (f.nth !== moves) continue;
-      const id = f.who === "target" ? next.plan.target : next.plan.source;
+      if (f.group !== undefined ? f.group !== next.groupId || f.nth !== movesOf.get(f.group) : f.nth !== moves)
+        continue;
+      const source = next.plan.source;
+      if (f.slowSourceStop && source !== null && next.plan.sourceAlive) {
+        const group = definition.groups.find((g) => g.id === next.groupId);
+        for (const r of group?.resources.filter(isAgentResource) ?? [])
+          machine(source).slowNextStop.set(r.id, [0.6, 0.95]);
+      }
+      const id = f.who === "target" ? next.plan.target : source;
       if (id === null) continue;
       sched.after(f.delayMs, () => {
         if (sched.now >= until) return;
@@ -209,7 +230,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
             m.crashAgent();
             break;
           case "agent-pause":
-            if (pausable.includes(m.id)) m.pauseAgent(f.healMs);
+            pause(m, f.healMs);
             break;
           default: {
             const window: [number, number] = [sched.now, sched.now + f.healMs];
@@ -250,7 +271,10 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         at(f.at, () => machine(f.node).restartAgent());
         break;
       case "agent-pause":
-        at(f.at, () => machine(f.node).pauseAgent(f.ms));
+        at(f.at, () => pause(machine(f.node), f.ms));
+        break;
+      case "held-mount":
+        at(f.at, () => machine(f.node).lieNextUnmount.set(f.resource, f.holdMs));
         break;
       case "resource-dies":
         at(f.at, () => machine(f.node).crashResource(f.resource));
@@ -287,6 +311,45 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
 
   let endAt = SIM_START + schedule.durationMs;
   const final = schedule.final;
+  // The worst alignment of ticks and heartbeats, which random phases reach only rarely: the victim's agent
+  // stalls briefly (less than one heartbeat interval, while still connected: its lease is not at risk) so that
+  // its last heartbeat before the cut makes it silent, by the documented formula (lease + grace, grace =
+  // max(2 s, lease / 5)), just before a controller pass reads the table; at the cut, each node that would take
+  // one of its unfenced groups stalls as briefly so that its next heartbeat reaches AWS just after that pass
+  // has written the move. Passes run every tick from their invocation's start, so the next ones are known.
+  let aim: number | undefined;
+  if (final?.stall?.atFenceStart) {
+    at(final.at - 6_000, () => {
+      const victim = machine(final.node);
+      const timing = timings[timings.length - 1]!;
+      const lease = timing.leaseDurationMs;
+      const tick = timing.controllerTickMs;
+      const interval = victim.realMs(timing.heartbeatIntervalMs);
+      const grace = Math.max(2_000, Math.ceil(lease / 5));
+      const lastRead = table.snapshotReads[table.snapshotReads.length - 1];
+      if (lastRead === undefined || !Number.isFinite(victim.lastSentAt)) return;
+      // A pass reads the table this long after it starts.
+      const began = controllers.passStarts(lastRead - tick, lastRead).filter((t) => t <= lastRead);
+      const offset = began.length > 0 ? lastRead - began[began.length - 1]! : 0;
+      const cut = SIM_START + final.at;
+      const reads = controllers.passStarts(cut, cut + lease + grace + 2 * tick).map((t) => t + offset);
+      let next = victim.lastSentAt + interval;
+      while (next <= sched.now) next += interval;
+      for (let sigma = 0; sigma < tick; sigma += 10) {
+        // Its last heartbeat before the cut is answered before it (the next one is lost), so the agent's lease
+        // and the controller's silence count from the same heartbeat.
+        const j = Math.floor((cut - 500 - (next + sigma)) / interval);
+        if (j < 0) break;
+        if (next + sigma + (j + 1) * interval < cut) continue;
+        const silentAt = next + sigma + j * interval + 40 + lease + grace;
+        const read = reads.find((t) => t >= silentAt);
+        if (read === undefined || read - silentAt > 100) continue;
+        aim = read;
+        if (sigma > 0) sched.at(next - 1, () => victim.pauseAgent(sigma + 1));
+        break;
+      }
+    });
+  }
   if (final) {
     at(final.at, () => {
       trace.add(`FINAL FAULT ${final.node} ${final.how === "dies" ? "dies" : `cut off (${final.how}) for good`}`);
@@ -294,9 +357,35 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       if (final.how === "dies") powerOff(victim);
       else {
         const stall = final.stall;
-        if (stall) {
-          const lease = timings[timings.length - 1]!.leaseDurationMs;
+        const timing = timings[timings.length - 1]!;
+        if (stall?.atFenceStart) {
+          // As its self-fencing stop is issued (whenever the agent issues it), the machine stalls for up to what
+          // the design tolerates (docs/safety.md §2, written out here): grace + margin (grace = max(2 s, lease / 5),
+          // margin = max(250 ms, lease / 20)), less 100 ms of Lambda clock error; and that stop is slow (80..95 %
+          // of its stopTimeout). The boundary the two margins are there for.
+          const lease = timing.leaseDurationMs;
+          const tolerance = Math.max(2_000, Math.ceil(lease / 5)) + Math.max(250, Math.ceil(lease / 20)) - 100;
+          victim.stallAtNextStop = Math.floor((tolerance * (stall.tolerancePermille ?? 1_000)) / 1_000);
+          for (const g of definition.groups.filter((x) => table.groups.get(x.id)?.owner === victim.id))
+            for (const r of g.resources.filter(isAgentResource)) victim.slowNextStop.set(r.id, [0.8, 0.95]);
+        } else if (stall) {
+          const lease = timing.leaseDurationMs;
           sched.after(Math.round((lease * stall.atPermille) / 1000), () => victim.pauseAgent(stall.ms));
+        }
+        if (aim !== undefined) {
+          const read = aim;
+          for (const g of definition.groups) {
+            if (g.fencing === "stop-instance" || table.groups.get(g.id)?.owner !== victim.id) continue;
+            const target = g.preferredOwners
+              .map(machine)
+              .find((m) => m !== victim && m.powered && m.agentAlive && !m.restarting);
+            if (!target || !Number.isFinite(target.lastSentAt)) continue;
+            const interval = target.realMs(timing.heartbeatIntervalMs);
+            let next = target.lastSentAt + interval;
+            while (next <= sched.now) next += interval;
+            const sigma = Math.round((((read + 500 - next) % interval) + interval) % interval);
+            if (sigma > 0) sched.at(next - 1, () => target.pauseAgent(sigma + 1));
+          }
         }
         if (final.how !== "from-aws") victim.net.toAws.push([sched.now, Infinity]);
         if (final.how !== "to-aws") victim.net.fromAws.push([sched.now, Infinity]);

@@ -8,12 +8,15 @@ import { Prng, mix } from "./prng.js";
 export function clusterShape(): ClusterShape {
   const [base] = simDefinitions();
   if (!base) throw new Error("no definition");
-  const fencedOnly = base.nodes
-    .map((n) => n.id)
-    .filter((id) => base.groups.every((g) => !g.preferredOwners.includes(id) || g.fencing === "stop-instance"));
   return {
     nodes: base.nodes.map((n) => n.id),
-    pausable: fencedOnly,
+    ec2Nodes: base.nodes.filter((n) => n.kind === "ec2").map((n) => n.id),
+    groups: base.groups.map((g) => ({
+      id: g.id,
+      owners: g.preferredOwners,
+      fenced: g.fencing === "stop-instance",
+      mounts: g.resources.filter((r) => r.type === "mount").map((r) => r.id),
+    })),
     resources: base.groups.flatMap((g) => g.resources.filter(isAgentResource).map((r) => r.id)),
     fencedResources: base.groups
       .filter((g) => g.fencing === "stop-instance")

@@ -5,8 +5,9 @@
  *   `stopping` (AWS's documented remedy), then it ends within seconds;
  * - AttachVolume: `attaching` 1..5 s; refused `VolumeInUse` (attached elsewhere), `IncorrectState` (detaching),
  *   `InvalidVolume.ZoneMismatch`;
- * - DetachVolume: `detaching` 1..8 s; `busy` while the running instance still has it mounted (until unmounted
- *   or the instance stops), unless forced; in a "sticky detach" window it stays `detaching` until forced;
+ * - DetachVolume: `detaching` 1..8 s; on a Xen instance, `busy` while the running instance still has it mounted
+ *   (until unmounted or the instance stops), unless forced; on a Nitro one it goes through (the oracle flags it);
+ *   in a "sticky detach" window it stays `detaching` until forced;
  * - a describe shows the state of up to 2 s ago; throttling at EC2's token-bucket rates, and in a storm window;
  * - a mutating call's answer can be lost after it took effect.
  * The oracle is told of every attach and forced detach, with whether another instance may still write.
@@ -104,6 +105,11 @@ export class SimEc2 implements Ec2Port {
     private readonly trace: Trace,
     private readonly machines: Machines,
     readonly windows: Windows,
+    /**
+     * Instances on a platform where a detach of a volume the OS still has in use goes through (Nitro); on the
+     * others (Xen) it stays `busy` until the OS lets go of the volume.
+     */
+    private readonly detachGoesThrough: ReadonlySet<string> = new Set(),
   ) {
     this.describeBucket = new Bucket(100, 20, sched.now);
     this.mutateBucket = new Bucket(50, 5, sched.now);
@@ -165,11 +171,12 @@ export class SimEc2 implements Ec2Port {
     if (state === "running") this.machines.instanceRunning(i.id);
   }
 
-  /** The agent unmounted: a `busy` detach proceeds. */
+  /** The agent unmounted (or a mount held elsewhere let go): a `busy` detach proceeds once nothing uses it. */
   unmounted(instanceId: string, volumeId: string): void {
     const v = this.volumes.get(volumeId);
     const a = v?.attachment;
-    if (v && a?.instanceId === instanceId && a.state === "busy") {
+    // Busy until nothing on the instance uses the volume any more (a mount held elsewhere still does).
+    if (v && a?.instanceId === instanceId && a.state === "busy" && !this.machines.mountMayRun(instanceId, volumeId)) {
       a.state = "detaching";
       this.snap(v.id);
       a.timer = this.sched.after(this.rng.int(1000, 4000), () => this.finishDetach(v));
@@ -302,9 +309,9 @@ export class SimEc2 implements Ec2Port {
           throw new AwsRejectedError("DetachVolume", "IncorrectState", `${volumeId} is detaching`);
         return;
       }
-      if (mayWrite && this.rng.chance(0.5)) {
-        // A mounted volume may stay `busy` until it is unmounted (Xen); on Nitro the detach can go through,
-        // under the running system's feet: judged when it completes (finishDetach).
+      if (mayWrite && !this.detachGoesThrough.has(instanceId)) {
+        // A mounted volume stays `busy` until it is unmounted (Xen); on Nitro the detach goes through, under
+        // the running system's feet: judged when it completes (finishDetach).
         a.state = "busy";
         this.snap(v.id);
         return;

@@ -45,6 +45,8 @@ export class SimTable {
   lostAnswersFrom = Infinity;
   /** Told of every committed group write (reactive faults watch moves through it). */
   onGroupWrite: (previous: GroupRecord | undefined, next: GroupRecord) => void = () => undefined;
+  /** When the last controller passes began reading the table (for faults that aim at a pass). */
+  readonly snapshotReads: number[] = [];
 
   constructor(
     private readonly sched: Scheduler,
@@ -76,6 +78,8 @@ export class SimTable {
 
   readonly store: ClusterStateStore = {
     readSnapshot: async (): Promise<ClusterSnapshot> => {
+      this.snapshotReads.push(this.sched.now);
+      if (this.snapshotReads.length > 20) this.snapshotReads.shift();
       // Items are stored frozen (the core never mutates what it reads), so a page hands them out as they are.
       // Query order: controller#guard, controller#lease, group#..., node#...; pages of 1..4 items, each read when fetched.
       const keys: string[] = ["guard", "lease", ...[...this.groups.keys()].map((g) => `g:${g}`)];
