@@ -5,6 +5,12 @@ import { takeoverGraceMs } from "./timing.js";
 export interface NodeHealth {
   readonly nodeId: NodeId;
   readonly up: boolean;
+  /**
+   * Lease + grace have passed since the longest lease any answer granted it (`heldUntil`), by AWS-side clocks:
+   * its agent has stopped everything it ran (self-fencing). Only then is its silence taken as a stop. A leaving
+   * node is not up from its leaving heartbeat on, but its lease is over only later. True when never heard.
+   */
+  readonly leaseOver: boolean;
   /** Receipt time of the last accepted heartbeat (heartbeat function's clock); null: never heard. */
   readonly lastHeardAt: number | null;
   /** When the node's current boot was first heard, while it is up. */
@@ -16,6 +22,12 @@ export interface NodeHealth {
    * not), stopped them and will not start them again under the epoch it knows. An owner has lost them.
    */
   readonly fencedResources: readonly ResourceId[];
+  /**
+   * Resources its latest report lists in any state but `offline` (running, starting, stopping, failed, or
+   * fenced): it may still run them, or has not confirmed their stop under a move. A group placed anew
+   * (renamed, or its resources moved from another group) frees such a node first.
+   */
+  readonly activeResources: readonly ResourceId[];
   /**
    * Its last heartbeat said it is leaving (a planned shutdown): it stopped every resource and will
    * send nothing more in this boot. Such a node is not up, from that heartbeat on.
@@ -43,7 +55,8 @@ export function assessNodes(
     definition.nodes.map((node) => {
       const record = liveness.get(node.id);
       const leaving = record?.leaving === true;
-      const up = record !== undefined && !leaving && now <= heldUntil(definition.timing, record);
+      const leaseOver = record === undefined || now > heldUntil(definition.timing, record);
+      const up = record !== undefined && !leaving && !leaseOver;
       const inState = (wanted: string) =>
         record
           ? Object.entries(record.resources)
@@ -55,10 +68,16 @@ export function assessNodes(
         {
           nodeId: node.id,
           up,
+          leaseOver,
           lastHeardAt: record?.receivedAt ?? null,
           upSince: up ? (record?.bootStartedAt ?? null) : null,
           failedResources: inState("failed"),
           fencedResources: inState("fenced"),
+          activeResources: record
+            ? Object.entries(record.resources)
+                .filter(([, state]) => state !== "offline")
+                .map(([id]) => id)
+            : [],
           leaving,
           report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,
         },

@@ -3,7 +3,7 @@ import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
 import { isAgentResource } from "../definition/types.js";
-import { buildPlanSteps, chooseTarget, inheritedSources, retire } from "./plan-builder.js";
+import { buildPlanSteps, chooseTarget, inheritedSources, nodesStillRunning, retire } from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
 import type { GroupRecord, PlanKind, ReportCondition } from "./records.js";
 import { transition } from "./status.js";
@@ -184,7 +184,12 @@ function start(
   const { record, group, definition, now } = ctx;
   const epoch = record.epoch + 1;
   const lastHeard = source === null ? null : (ctx.health.get(source)?.lastHeardAt ?? null);
-  const inherited = inheritedSources(record, ctx.health).filter((s) => s.nodeId !== target && s.nodeId !== source);
+  const carried = inheritedSources(record, ctx.health);
+  // With no source to free, a node may still run the group's resources all the same (a renamed group): free it first.
+  const running = source === null ? nodesStillRunning(group, ctx.health) : [];
+  const inherited = [...carried, ...running.filter((r) => !carried.some((c) => c.nodeId === r.nodeId))].filter(
+    (s) => s.nodeId !== target && s.nodeId !== source,
+  );
   const steps = buildPlanSteps(definition, group, source, sourceAlive, target, inherited);
   const plan = {
     kind,

@@ -211,6 +211,21 @@ export function inheritedSources(record: GroupRecord, health: ReadonlyMap<NodeId
 }
 
 /**
+ * The nodes a plan with no source must free besides the inherited ones: every node whose lease is not over and
+ * whose latest report lists one of the group's agent resources in a state other than offline. The table names
+ * no owner, yet such a node may run the group under an old name (a deploy renamed the group, or moved the
+ * resources into it from another group) or under an owner an operator erased. Each is awaited like a live
+ * source (a leaving one's last heartbeat confirms or not; one that does not confirm in time is fenced where the
+ * group can fence); its silence counts as a stop only once its lease is over.
+ */
+export function nodesStillRunning(group: GroupDefinition, health: ReadonlyMap<NodeId, NodeHealth>): PlanSource[] {
+  const ids = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
+  return [...health.values()]
+    .filter((h) => !h.leaseOver && h.activeResources.some((id) => ids.has(id)))
+    .map((h) => ({ nodeId: h.nodeId, confirmable: true }));
+}
+
+/**
  * The record without its plan, keeping the plan's sources not yet freed in `unconfirmedSources`: a group
  * left failed or waiting must still fence them (or see them stop) before it moves again, even after an
  * operator's reset (docs/operations.md).

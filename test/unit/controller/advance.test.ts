@@ -21,6 +21,8 @@ function health(up: string[]): Map<string, NodeHealth> {
         upSince: up.includes(n.id) ? T0 - 3_600_000 : null,
         failedResources: [],
         fencedResources: [],
+        activeResources: [],
+        leaseOver: !up.includes(n.id), // silent past lease + grace
         leaving: false,
         report: null,
       },

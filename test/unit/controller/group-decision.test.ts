@@ -24,6 +24,8 @@ function health(
         upSince: up.includes(n.id) ? upSince : null,
         failedResources: failed[n.id] ?? [],
         fencedResources: [],
+        activeResources: [],
+        leaseOver: !up.includes(n.id), // silent past lease + grace
         leaving: false,
         report: null,
       },
