@@ -181,7 +181,12 @@ describe("advance", () => {
     };
     // Act
     const confirmed = advance(record, { kind: "seen", seen: { liveness, nodeUp: true } }, T0 + 2_000, context());
-    const silent = advance(record, { kind: "seen", seen: { liveness, nodeUp: false } }, T0 + 2_000, context());
+    const silent = advance(
+      record,
+      { kind: "seen", seen: { liveness, nodeUp: false, leaseOver: true } },
+      T0 + 2_000,
+      context(),
+    );
     // Assess
     expect(confirmed.basedOn).toEqual([{ nodeId: "db-a", bootId: "boot-1", seq: 7 }]);
     expect(confirmed.record).toMatchObject({ plan: { stepIndex: 1 }, desired: { postgres: "online" } });
