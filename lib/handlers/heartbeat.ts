@@ -32,7 +32,7 @@ export function createHeartbeatHandler({
   return async (event, context) => {
     const receivedAt = clock.now();
     try {
-      const { heartbeat, node } = admitHeartbeat(
+      const { heartbeat, node, ignoredResources } = admitHeartbeat(
         index,
         {
           body: event.body,
@@ -41,6 +41,13 @@ export function createHeartbeatHandler({
         },
         accountOf(context.invokedFunctionArn),
       );
+      if (ignoredResources.length > 0) {
+        // Reported from an answer of an earlier deploy; its answer no longer lists them, so its agent stops them.
+        logger.warn("heartbeat reports resources the node may no longer report; recorded without them", {
+          nodeId: node.id,
+          resources: ignoredResources,
+        });
+      }
       const groupIds = index.groupsOwnableBy(node.id).map((g) => g.id);
       // One after the other, never in parallel: a controller write that relies on this node's previous
       // report (a confirmed stop, a leaving mark) is conditioned on that report still being the node's

@@ -1,8 +1,8 @@
 import type { ClusterIndex } from "../cluster-index.js";
 import type { NodeDefinition } from "../definition/types.js";
-import { CallerNotNodeError, type FieldProblem, MalformedHeartbeatError, UnknownNodeError } from "./errors.js";
+import { CallerNotNodeError, UnknownNodeError } from "./errors.js";
 import { expectedIdentity, callerIsNode } from "./identity.js";
-import { describe, type Heartbeat, parseHeartbeat } from "./message.js";
+import { type Heartbeat, parseHeartbeat } from "./message.js";
 
 export interface HeartbeatRequest {
   readonly body: string | undefined;
@@ -12,14 +12,21 @@ export interface HeartbeatRequest {
 }
 
 export interface AdmittedHeartbeat {
+  /** The heartbeat to record and answer, without the resources the node may not report (`ignoredResources`). */
   readonly heartbeat: Heartbeat;
   readonly node: NodeDefinition;
+  /**
+   * Resource ids the heartbeat reported that belong to no group the node may own under the deployed definition
+   * (a resource renamed or removed, the node taken out of a group's preferredOwners): dropped, to be logged. The
+   * answer does not list them, which tells the agent to stop them.
+   */
+  readonly ignoredResources: readonly string[];
 }
 
 /**
  * Decides whether a heartbeat may be recorded, before anything is written:
- * size and shape (413/400), a known node (404), signed by that node (403),
- * reporting only resources of groups the node may own (400).
+ * size and shape (413/400), a known node (404), signed by that node (403). Resources of no group the node
+ * may own are dropped from it (`ignoredResources`), not refused.
  */
 export function admitHeartbeat(
   index: ClusterIndex,
@@ -41,13 +48,12 @@ export function admitHeartbeat(
         `sign heartbeats with the node's own credentials.`,
     );
   }
+  // An agent reports from its last accepted answer: after a deploy that renamed or removed a resource, or took
+  // the node out of a group, it still reports resources it may no longer report until it accepts an answer of the
+  // new definition. Refusing the heartbeat would refuse that answer forever; the ids are dropped instead.
   const reportable = index.resourcesReportableBy(node.id);
-  const unknown: FieldProblem[] = Object.keys(heartbeat.resources)
-    .filter((id) => !reportable.has(id))
-    .map((id) => ({
-      path: `resources.${id}`,
-      message: `is not a resource of any group that node "${node.id}" may own`,
-    }));
-  if (unknown.length > 0) throw new MalformedHeartbeatError(describe(unknown), unknown);
-  return { heartbeat, node };
+  const ignoredResources = Object.keys(heartbeat.resources).filter((id) => !reportable.has(id));
+  if (ignoredResources.length === 0) return { heartbeat, node, ignoredResources };
+  const resources = Object.fromEntries(Object.entries(heartbeat.resources).filter(([id]) => reportable.has(id)));
+  return { heartbeat: { ...heartbeat, resources }, node, ignoredResources };
 }
