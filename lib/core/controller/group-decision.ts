@@ -68,7 +68,14 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // and without holding it against the node (it may have the group back when it returns). The move
     // rests on that leaving report: if the node has reported again since (its agent restarted, a new
     // boot that may have been told to run the group), the write fails and the next pass judges anew.
-    const decision = failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false);
+    const decision = failOver(
+      ctx,
+      record.owner,
+      true,
+      `node ${record.owner} is leaving (planned shutdown)`,
+      false,
+      true,
+    );
     return decision.kind === "write" && owner.report ? { ...decision, basedOn: [owner.report] } : decision;
   }
   if (owner?.up !== true) {
@@ -122,7 +129,10 @@ function onSilence(decision: GroupDecision, node: NodeHealth | undefined): Group
  * the next preferred node that is up, unless the failover threshold is reached (the group is then left
  * failed) or no node can take it (it waits offline). `sourceAlive`: the source confirms its resources
  * offline itself, so it need not be fenced first. `blameSource` (by default, when the source is alive:
- * a resource failed there): the group does not fail back to it within the failover period.
+ * a resource failed there): the group does not fail back to it within the failover period. `planned`: the source
+ * is leaving (a planned shutdown), a drain and not a failure: the move is neither counted against the failover
+ * threshold nor refused by it (two planned reboots of a two-node cluster within the period must not leave the
+ * group failed).
  */
 export function failOver(
   ctx: GroupContext,
@@ -130,10 +140,11 @@ export function failOver(
   sourceAlive: boolean,
   reason: string,
   blameSource: boolean = sourceAlive,
+  planned: boolean = false,
 ): GroupDecision {
   const { record, group, now } = ctx;
   const recent = record.failovers.filter((at) => now - at < group.failover.periodMs);
-  if (recent.length >= group.failover.threshold) {
+  if (!planned && recent.length >= group.failover.threshold) {
     const why = `${reason}; not moved: ${recent.length} failovers within the failover period already reach the threshold of ${group.failover.threshold}`;
     return {
       kind: "write",
@@ -143,7 +154,7 @@ export function failOver(
   }
   const target = chooseTarget(group, ctx.health, sourceId);
   if (target === null) return wait(ctx, `${reason}; no other preferred owner is up`);
-  const decision = start(ctx, "failover", sourceId, sourceAlive, target, reason, [...recent, now]);
+  const decision = start(ctx, "failover", sourceId, sourceAlive, target, reason, planned ? recent : [...recent, now]);
   // A resource failed there: remember it, so the group does not fail back to it.
   if (!blameSource || decision.kind !== "write") return decision;
   return { ...decision, record: { ...decision.record, failedOn: { ...decision.record.failedOn, [sourceId]: now } } };
