@@ -44,19 +44,24 @@ export interface NodeHealth {
  * Who is up, by AWS-side clocks only: a node is up while its last heartbeat was received less
  * than lease + grace ago, as the heartbeat function stamped it and the controller's clock reads it,
  * and that heartbeat did not say the node is leaving. The lease is the longest the node may hold
- * (`heldUntil`), which after a deploy that shortened it is longer than the definition's.
+ * (`heldUntil`), which after a deploy that shortened it is longer than the definition's. The map holds the
+ * definition's nodes, then any node with a liveness item that the definition no longer holds (never up).
  */
 export function assessNodes(
   definition: ClusterDefinition,
   liveness: ReadonlyMap<NodeId, NodeReport>,
   now: number,
 ): ReadonlyMap<NodeId, NodeHealth> {
+  const known = new Set(definition.nodes.map((node) => node.id));
+  // A node a deploy removed is never up (its heartbeats are refused), but its last answer's lease runs on: it is
+  // judged from its liveness item like any node, so that a group it owned waits out that lease before it moves.
+  const removed = [...liveness.keys()].filter((id) => !known.has(id));
   return new Map(
-    definition.nodes.map((node) => {
-      const record = liveness.get(node.id);
+    [...known, ...removed].map((nodeId) => {
+      const record = liveness.get(nodeId);
       const leaving = record?.leaving === true;
       const leaseOver = record === undefined || now > heldUntil(definition.timing, record);
-      const up = record !== undefined && !leaving && !leaseOver;
+      const up = record !== undefined && !leaving && !leaseOver && known.has(nodeId);
       const inState = (wanted: string) =>
         record
           ? Object.entries(record.resources)
@@ -64,9 +69,9 @@ export function assessNodes(
               .map(([id]) => id)
           : [];
       return [
-        node.id,
+        nodeId,
         {
-          nodeId: node.id,
+          nodeId,
           up,
           leaseOver,
           lastHeardAt: record?.receivedAt ?? null,
@@ -79,7 +84,7 @@ export function assessNodes(
                 .map(([id]) => id)
             : [],
           leaving,
-          report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,
+          report: record ? { nodeId, bootId: record.bootId, seq: record.seq } : null,
         },
       ];
     }),

@@ -198,15 +198,19 @@ function start(
   const carried = inheritedSources(record, ctx.health);
   // With no source to free, a node may still run the group's resources all the same (a renamed group): free it first.
   const running = source === null ? nodesStillRunning(group, ctx.health) : [];
-  const inherited = [...carried, ...running.filter((r) => !carried.some((c) => c.nodeId === r.nodeId))].filter(
-    (s) => s.nodeId !== target && s.nodeId !== source,
-  );
-  const steps = buildPlanSteps(definition, group, source, sourceAlive, target, inherited);
+  // A node a deploy removed cannot be fenced: it is awaited while its last lease may run, and needs nothing after.
+  const known = (id: NodeId) => definition.nodes.some((n) => n.id === id);
+  const held = (id: NodeId) => ctx.health.get(id)?.leaseOver === false;
+  const inherited = [...carried, ...running.filter((r) => !carried.some((c) => c.nodeId === r.nodeId))]
+    .filter((s) => s.nodeId !== target && s.nodeId !== source)
+    .map((s) => (known(s.nodeId) ? s : { nodeId: s.nodeId, confirmable: held(s.nodeId) }));
+  const alive = source !== null && !known(source) ? held(source) : sourceAlive;
+  const steps = buildPlanSteps(definition, group, source, alive, target, inherited);
   const plan = {
     kind,
     reason,
     source,
-    sourceAlive,
+    sourceAlive: alive,
     ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
     target,
     epoch,
