@@ -100,7 +100,18 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       `node ${record.owner} stopped ${fenced.join(", ")} on losing its lease (its heartbeats arrive, its answers do not)`,
     );
   }
-  if (record.status === "online") return failBack(ctx, record.owner);
+  if (record.status === "online") {
+    // A deploy added agent resources: the owner is told them offline (the desired states name only those the last
+    // plan started), and stops what depends on them. Bring the group to the definition where it is.
+    const added = group.resources.filter(isAgentResource).filter((r) => record.desired[r.id] !== "online");
+    if (added.length > 0)
+      return catchUp(
+        ctx,
+        record.owner,
+        added.map((r) => r.id),
+      );
+    return failBack(ctx, record.owner);
+  }
   if (record.status === "offline") {
     // Waiting offline with its owner up again (its failed resource recovered, or it came back):
     // bring it online on the most preferred node that is up, the owner itself included.
@@ -171,6 +182,52 @@ function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   const upSince = health.get(preferred)?.upSince ?? now;
   if (now - upSince < failbackSettleMs(definition.timing)) return NONE;
   return start(ctx, "failback", ownerId, true, preferred, `failing back to preferred owner ${preferred}`);
+}
+
+/**
+ * A plan on the group's own owner, under the same epoch (the owner does not change), that brings every resource of
+ * the definition online there in order: the ones a deploy added are started, those already online report so at
+ * once, controller-side steps that already hold (volume attached, address and record in place) complete as they
+ * are. Nodes that still report the group's resources running are freed first, as for any plan with no source (a
+ * deploy that moved resources from another group). Counts no failover.
+ */
+function catchUp(ctx: GroupContext, owner: NodeId, added: readonly string[]): GroupDecision {
+  const { record, group, definition, now } = ctx;
+  const reason = `resource ${added.join(", ")} added to the group by a deploy: starting it on ${owner}`;
+  const inherited = nodesStillRunning(group, ctx.health).filter((s) => s.nodeId !== owner);
+  const plan = {
+    kind: "place" as const,
+    reason,
+    source: null,
+    sourceAlive: false,
+    ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
+    target: owner,
+    epoch: record.epoch,
+    steps: buildPlanSteps(definition, group, null, false, owner, inherited),
+    stepIndex: 0,
+    stepStartedAt: now,
+    attempts: 0,
+    sourceUnconfirmed: false,
+    fenced: false,
+    unconfirmedNodes: [],
+    fencedInstances: [],
+    startedAt: now,
+  };
+  const next = transition(record, { status: "moving", statusReason: reason, since: now, plan }, now);
+  return {
+    kind: "write",
+    record: enterStep(next, plan, 0, now),
+    event: {
+      type: "failover-started",
+      groupId: group.id,
+      epoch: record.epoch,
+      kind: "place",
+      source: null,
+      target: owner,
+      reason,
+      detectionDelayMs: null,
+    },
+  };
 }
 
 function wait(ctx: GroupContext, reason: string): GroupDecision {
