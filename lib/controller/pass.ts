@@ -149,9 +149,12 @@ function leaseKeeper(deps: ControllerDependencies, seen: ControllerLease | null,
   let attempt: Promise<boolean> | undefined;
   return {
     ensure() {
-      if (current && current.expiresAt - now > duration / 2) return Promise.resolve(true);
-      attempt ??= deps.store.acquireLease(deps.holder, now, duration).then((lease) => {
+      // Judged by the clock now, not the pass's start: a slow read must not let the pass act on a lease near its end.
+      const at = deps.clock.now();
+      if (current && current.expiresAt - at > duration / 2) return Promise.resolve(true);
+      attempt ??= deps.store.acquireLease(deps.holder, at, duration).then((lease) => {
         current = lease;
+        attempt = undefined; // a pass that outlives half the renewed term renews it again
         return lease !== null;
       });
       return attempt;
