@@ -224,8 +224,31 @@ describe("advance", () => {
       plan: { kind: "failover", source: "db-b", sourceAlive: true, target: "db-a", epoch: 3 },
     });
     expect(moved.events.map((e) => e.type)).toEqual(["step", "failover-started"]);
-    expect(frozen.record).toMatchObject({ version: 11, owner: "db-b", epoch: 2, status: "failed", plan: null });
-    expect(frozen.events.map((e) => e.type)).toEqual(["step", "failover-failed"]);
+    // Frozen: the group neither moves nor is left failed; the step waits for the thaw (it fails over then).
+    expect(frozen).toEqual({ record: null, basedOn: [], events: [], again: false });
+  });
+
+  it("keeps waiting, not failing, on a start that times out while the guard is frozen; fails over after the thaw", () => {
+    // Prepare: postgres's pendingTimeout is 3 min (examples/cluster.yaml); db-b still reports it starting.
+    const record = moving([awaitOnline]);
+    const at = T0 + 180_001;
+    const liveness = {
+      nodeId: "db-b",
+      bootId: "b",
+      seq: 1,
+      receivedAt: at - 500,
+      bootStartedAt: T0,
+      resources: { postgres: "starting" as const },
+      leaving: false,
+      epochs: { postgres: 2 },
+    };
+    const seen = { kind: "seen" as const, seen: { liveness, nodeUp: true } };
+    // Act
+    const frozen = advance(record, seen, at, context({ frozen: true }));
+    const thawed = advance(record, seen, at + 60_000, context());
+    // Assess
+    expect(frozen).toEqual({ record: null, basedOn: [], events: [], again: false });
+    expect(thawed.record).toMatchObject({ owner: "db-a", epoch: 3, status: "moving", plan: { target: "db-a" } });
   });
 
   it("continues a plan an older controller left under status offline, as moving", () => {
