@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Clock } from "../core/clock.js";
 import type { ClusterIndex } from "../core/cluster-index.js";
-import { acknowledge, grantedLeaseMs } from "../core/heartbeat/acknowledgement.js";
+import { acknowledge, grantedLeaseMs, groupsAnswered } from "../core/heartbeat/acknowledgement.js";
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { admitHeartbeat } from "../core/heartbeat/admit.js";
 import type { HeartbeatStore } from "../core/heartbeat/store.js";
@@ -48,7 +48,7 @@ export function createHeartbeatHandler({
           resources: ignoredResources,
         });
       }
-      const groupIds = index.groupsOwnableBy(node.id).map((g) => g.id);
+      const groupIds = groupsAnswered(index, heartbeat).map((g) => g.id);
       // One after the other, never in parallel: a controller write that relies on this node's previous
       // report (a confirmed stop, a leaving mark) is conditioned on that report still being the node's
       // latest. Either it committed before this heartbeat's write, and the read below sees its new owner

@@ -82,6 +82,20 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
     return onSilence(failOver(ctx, record.owner, false, `node ${record.owner} is silent (${heard})`), owner);
   }
+  if (!group.preferredOwners.includes(record.owner) && (record.status === "online" || record.status === "offline")) {
+    // A deploy took the owner out of the group's preferred owners: its answers tell it to stop the group (and
+    // still list the group, so that it confirms the stop). Move the group to a preferred owner, like a planned
+    // drain (not counted against the threshold); with none up, leave it where it is.
+    if (chooseTarget(group, health, record.owner) === null) return NONE;
+    return failOver(
+      ctx,
+      record.owner,
+      true,
+      `node ${record.owner} is no longer a preferred owner of the group`,
+      false,
+      true,
+    );
+  }
   const agentIds = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
   const failed = owner.failedResources.filter((id) => agentIds.has(id));
   if (failed.length > 0 && record.status === "online") {

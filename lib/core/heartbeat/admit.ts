@@ -2,6 +2,7 @@ import type { ClusterIndex } from "../cluster-index.js";
 import type { NodeDefinition } from "../definition/types.js";
 import { CallerNotNodeError, UnknownNodeError } from "./errors.js";
 import { expectedIdentity, callerIsNode } from "./identity.js";
+import { groupsAnswered } from "./acknowledgement.js";
 import { type Heartbeat, parseHeartbeat } from "./message.js";
 
 export interface HeartbeatRequest {
@@ -51,7 +52,11 @@ export function admitHeartbeat(
   // An agent reports from its last accepted answer: after a deploy that renamed or removed a resource, or took
   // the node out of a group, it still reports resources it may no longer report until it accepts an answer of the
   // new definition. Refusing the heartbeat would refuse that answer forever; the ids are dropped instead.
-  const reportable = index.resourcesReportableBy(node.id);
+  // Resources of a group it is answered about without being a preferred owner (`groupsAnswered`) are kept: its
+  // reports confirm the stop of a group moved off it.
+  const ownable = index.resourcesReportableBy(node.id);
+  const answered = new Set(groupsAnswered(index, heartbeat).flatMap((g) => g.resources.map((r) => r.id)));
+  const reportable = { has: (id: string) => ownable.has(id) || answered.has(id) };
   const ignoredResources = Object.keys(heartbeat.resources).filter((id) => !reportable.has(id));
   if (ignoredResources.length === 0) return { heartbeat, node, ignoredResources };
   const resources = Object.fromEntries(Object.entries(heartbeat.resources).filter(([id]) => reportable.has(id)));
