@@ -393,6 +393,8 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     expect(late.body.error.problems).toEqual([{ path: "bootId", message: "is a boot the node has already left" }]);
     const item = await liveness("db-a");
     expect(item).toMatchObject({ bootId: newBoot, seq: 1, retiredBoots: [oldBoot] });
+    // When the old boot was left: the new boot's first receipt (its late messages are refused for 6 minutes at least).
+    expect(item?.retiredAt).toEqual([item?.bootStartedAt]);
     expect(item?.bootStartedAt).toBeGreaterThan(0);
     expect(item?.bootStartedAt).toBeLessThanOrEqual(item?.receivedAt as number);
   });
