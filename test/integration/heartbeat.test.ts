@@ -307,13 +307,13 @@ describe("POST /v1/heartbeat against DynamoDB (moto)", () => {
     expect(await liveness("db-z")).toBeUndefined();
   });
 
-  it("records a heartbeat without the resources the node may not report (a deploy renamed or removed them), and answers 200", async () => {
+  it("records a heartbeat without the resources the definition does not have (a deploy renamed or removed them), and answers 200", async () => {
     // Act: an agent still reporting from an answer of the previous deploy.
     const body = heartbeatBody("db-a", { resources: { postgres: "online", nope: "online", "report-svc": "online" } });
     const response = await send(body, CALLERS["db-a"]);
     // Assess: refusing it would refuse for good the answer that changes what the agent reports.
     expect(response.status).toBe(200);
-    expect((await liveness("db-a"))?.resources).toEqual({ postgres: "online" });
+    expect((await liveness("db-a"))?.resources).toEqual({ postgres: "online", "report-svc": "online" });
   });
 
   it.each([

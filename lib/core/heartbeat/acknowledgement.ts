@@ -54,13 +54,16 @@ export function grantedLeaseMs(definition: ClusterDefinition): number {
 /**
  * The groups a heartbeat is answered about: those that list the node among their preferred owners, then any other
  * group of the definition that the heartbeat names in its `epochs` (the agent has obeyed an answer for it: a deploy
- * took the node out of its preferredOwners, or the group is new to it under a name it ran before). The node is told
- * to stop such a group and can confirm the stop under the epoch of the move away from it.
+ * took the node out of its preferredOwners) or one of whose resources it reports in a state other than `offline`
+ * (a deploy moved the resource into a group the node may not own). The node is told to stop such a group and can
+ * confirm the stop under the epoch of the move away from it.
  */
 export function groupsAnswered(index: ClusterIndex, heartbeat: Heartbeat): readonly GroupDefinition[] {
   const ownable = index.groupsOwnableBy(heartbeat.nodeId);
   const epochs = heartbeat.epochs ?? {};
-  const named = index.definition.groups.filter((g) => Object.hasOwn(epochs, g.id) && !ownable.includes(g));
+  const runs = (g: GroupDefinition) =>
+    g.resources.some((r) => Object.hasOwn(heartbeat.resources, r.id) && heartbeat.resources[r.id] !== "offline");
+  const named = index.definition.groups.filter((g) => !ownable.includes(g) && (Object.hasOwn(epochs, g.id) || runs(g)));
   return named.length > 0 ? [...ownable, ...named] : ownable;
 }
 

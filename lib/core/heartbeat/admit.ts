@@ -2,7 +2,6 @@ import type { ClusterIndex } from "../cluster-index.js";
 import type { NodeDefinition } from "../definition/types.js";
 import { CallerNotNodeError, UnknownNodeError } from "./errors.js";
 import { expectedIdentity, callerIsNode } from "./identity.js";
-import { groupsAnswered } from "./acknowledgement.js";
 import { type Heartbeat, parseHeartbeat } from "./message.js";
 
 export interface HeartbeatRequest {
@@ -17,17 +16,16 @@ export interface AdmittedHeartbeat {
   readonly heartbeat: Heartbeat;
   readonly node: NodeDefinition;
   /**
-   * Resource ids the heartbeat reported that belong to no group the node may own under the deployed definition
-   * (a resource renamed or removed, the node taken out of a group's preferredOwners): dropped, to be logged. The
-   * answer does not list them, which tells the agent to stop them.
+   * Resource ids the heartbeat reported that the deployed definition does not have (a resource renamed or removed):
+   * dropped, to be logged. The answer does not list them, which tells the agent to stop them.
    */
   readonly ignoredResources: readonly string[];
 }
 
 /**
  * Decides whether a heartbeat may be recorded, before anything is written:
- * size and shape (413/400), a known node (404), signed by that node (403). Resources of no group the node
- * may own are dropped from it (`ignoredResources`), not refused.
+ * size and shape (413/400), a known node (404), signed by that node (403). Resources the definition does not
+ * have are dropped from it (`ignoredResources`), not refused.
  */
 export function admitHeartbeat(
   index: ClusterIndex,
@@ -49,14 +47,15 @@ export function admitHeartbeat(
         `sign heartbeats with the node's own credentials.`,
     );
   }
-  // An agent reports from its last accepted answer: after a deploy that renamed or removed a resource, or took
-  // the node out of a group, it still reports resources it may no longer report until it accepts an answer of the
-  // new definition. Refusing the heartbeat would refuse that answer forever; the ids are dropped instead.
-  // Resources of a group it is answered about without being a preferred owner (`groupsAnswered`) are kept: its
-  // reports confirm the stop of a group moved off it.
-  const ownable = index.resourcesReportableBy(node.id);
-  const answered = new Set(groupsAnswered(index, heartbeat).flatMap((g) => g.resources.map((r) => r.id)));
-  const reportable = { has: (id: string) => ownable.has(id) || answered.has(id) };
+  // An agent reports from its last accepted answer: after a deploy that renamed or removed a resource it still
+  // reports the old id until it accepts an answer of the new definition. Refusing the heartbeat would refuse that
+  // answer forever; the id is dropped instead. A resource the definition still has, in a group the node may not own
+  // (moved there by the deploy, or the node taken out of its preferred owners), is kept: the controller must see
+  // that it still runs there before another node starts it.
+  const known = index.resourcesReportableBy(node.id);
+  const reportable = {
+    has: (id: string) => known.has(id) || index.definition.groups.some((g) => g.resources.some((r) => r.id === id)),
+  };
   const ignoredResources = Object.keys(heartbeat.resources).filter((id) => !reportable.has(id));
   if (ignoredResources.length === 0) return { heartbeat, node, ignoredResources };
   const resources = Object.fromEntries(Object.entries(heartbeat.resources).filter(([id]) => reportable.has(id)));

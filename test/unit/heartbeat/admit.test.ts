@@ -46,13 +46,13 @@ describe("admitHeartbeat", () => {
     }
   });
 
-  it("drops every resource the node may not report on, and names them", () => {
-    // Prepare
+  it("drops every resource the definition does not have, and names them; keeps the definition's others", () => {
+    // Prepare: report-svc is of a group db-a may not own (kept: it may still run there); ghost is of none.
     const body = heartbeatBody("db-a", { resources: { postgres: "online", "report-svc": "online", ghost: "failed" } });
     // Act
     const admitted = admitHeartbeat(index, request(body), ACCOUNT);
     // Assess
-    expect(admitted.heartbeat.resources).toEqual({ postgres: "online" });
-    expect(admitted.ignoredResources).toEqual(["report-svc", "ghost"]);
+    expect(admitted.heartbeat.resources).toEqual({ postgres: "online", "report-svc": "online" });
+    expect(admitted.ignoredResources).toEqual(["ghost"]);
   });
 });

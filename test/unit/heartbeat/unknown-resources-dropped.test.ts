@@ -83,6 +83,39 @@ describe("a heartbeat reporting resources the deployed definition no longer lets
     expect(p.actions.map((a) => `${a.kind} ${a.resourceId}`)).toEqual(["stop svc"]);
   });
 
+  it("keeps a resource the definition still has in a group the node may not own: the controller must see it still runs there", () => {
+    // The deploy moved svc into group app2, whose only preferred owner is n2; n1 still runs it as part of app.
+    const moved = load(`${NODES}groups:
+  - id: app
+    preferredOwners: [n1, n2]
+    resources:
+      - { id: other, type: command, start: [/opt/o/start], stop: [/opt/o/stop], check: [/opt/o/check] }
+  - id: app2
+    preferredOwners: [n2]
+    resources:
+      - { id: svc, type: command, start: [/opt/s/start], stop: [/opt/s/stop], check: [/opt/s/check] }
+`);
+    const body = JSON.stringify({ nodeId: "n1", bootId: BOOT, seq: 2, resources: { svc: "online" } });
+    const admitted = admitHeartbeat(
+      indexCluster(moved),
+      { body, isBase64Encoded: false, callerArn: CALLER },
+      "123456789012",
+    );
+    expect(admitted.heartbeat.resources).toEqual({ svc: "online" });
+    expect(admitted.ignoredResources).toEqual([]);
+    // And it is answered about app2 (svc offline for it), so it stops svc and confirms under app2's epoch.
+    const answer = acknowledge(
+      indexCluster(moved),
+      admitted.heartbeat,
+      NOW,
+      new Map([["app2", { owner: "n2", epoch: 1, desired: { svc: "offline" as const }, status: "moving" }]]),
+    );
+    expect(answer.groups.map((g) => [g.id, g.owner, g.epoch, g.resources])).toEqual([
+      ["app", null, 0, { other: "offline" }],
+      ["app2", "n2", 1, { svc: "offline" }],
+    ]);
+  });
+
   it("keeps the ids the node may report, and drops only the others", () => {
     const body = JSON.stringify({ nodeId: "n1", bootId: BOOT, seq: 2, resources: { svc: "offline", svc2: "online" } });
     const admitted = admitHeartbeat(
