@@ -33,6 +33,7 @@ const NAMES = {
   "#res": "resources",
   "#started": "bootStartedAt",
   "#retired": "retiredBoots",
+  "#retiredAt": "retiredAt",
   "#leaving": "leaving",
   "#epochs": "epochs",
   "#grant": "leaseMs",
@@ -61,7 +62,7 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
     // node's first ever). Its condition is what makes a replay or a reordering harmless.
     let seen = await this.write(heartbeat, receivedAt, lease, { kind: "next" });
     for (let attempt = 1; seen !== "written"; attempt++) {
-      const verdict = judgeSequence(seen, heartbeat);
+      const verdict = judgeSequence(seen, heartbeat, receivedAt);
       if (verdict.kind === "duplicate") {
         throw new StaleHeartbeatError(
           `seq ${heartbeat.seq} is not greater than ${verdict.lastSeq}, the last one accepted for bootId ${heartbeat.bootId}: a replay or a duplicate.`,
@@ -85,6 +86,7 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
           kind: "exact",
           seen,
           retiredBoots: verdict.retiredBoots,
+          retiredAt: verdict.retiredAt,
         });
       } else if (seen !== undefined && (seen.leaseUntil ?? -Infinity) > lease.until) {
         // The next seq, but an earlier answer's lease outlasts the one this answer grants (a deploy shortened
@@ -109,6 +111,8 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
           readonly seen: Seen | undefined;
           /** A new boot: the boots it retires; undefined: the same boot. */
           readonly retiredBoots: readonly string[] | undefined;
+          /** A new boot: when each of `retiredBoots` was left. */
+          readonly retiredAt?: readonly number[];
         },
   ): Promise<"written" | Seen | undefined> {
     const values: Record<string, unknown> = {
@@ -150,8 +154,9 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
         update += ", #started = if_not_exists(#started, :now), #retired = if_not_exists(#retired, :none)";
         values[":none"] = [];
       } else {
-        update += ", #started = :now, #retired = :retired";
+        update += ", #started = :now, #retired = :retired, #retiredAt = :retiredAt";
         values[":retired"] = mode.retiredBoots;
+        values[":retiredAt"] = mode.retiredAt ?? [];
       }
       if ((mode.seen?.leaseUntil ?? -Infinity) <= lease.until) setLease();
       if (mode.seen === undefined) {
@@ -258,6 +263,7 @@ function positionOf(item: Record<string, AttributeValue> | undefined): Seen | un
     bootId: String(record.bootId),
     seq: Number(record.seq),
     retiredBoots: Array.isArray(record.retiredBoots) ? record.retiredBoots.map(String) : [],
+    retiredAt: Array.isArray(record.retiredAt) ? record.retiredAt.map(Number) : [],
     leaseUntil: typeof record.leaseUntil === "number" ? record.leaseUntil : undefined,
   };
 }

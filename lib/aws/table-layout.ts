@@ -30,6 +30,7 @@ export const NODE_ATTRIBUTES = [
   "bootStartedAt",
   "resources",
   "retiredBoots",
+  "retiredAt",
   "leaving",
   "epochs",
   "leaseMs",

@@ -29,7 +29,11 @@ export async function observe(
       return { address: await ports.ec2.describeAddress(step.allocationId) };
     case "await-offline":
     case "await-online":
-      return { liveness: snapshot.liveness.get(step.nodeId), nodeUp: health.get(step.nodeId)?.up === true };
+      return {
+        liveness: snapshot.liveness.get(step.nodeId),
+        nodeUp: health.get(step.nodeId)?.up === true,
+        leaseOver: health.get(step.nodeId)?.leaseOver ?? true,
+      };
     case "upsert-record": {
       const [record, instance, changeStatus] = await Promise.all([
         ports.dns.getARecord(step.hostedZoneId, step.name),

@@ -49,9 +49,13 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   const snapshot = await store.readSnapshot();
   const lease = leaseKeeper(deps, snapshot.lease, now);
   const health = assessNodes(definition, snapshot.liveness, now);
+  // The guard votes, and the summary counts, the definition's nodes only; `health` also judges nodes a deploy
+  // removed, for the groups they may still hold.
+  const known = new Set(definition.nodes.map((n) => n.id));
+  const members = new Map([...health].filter(([id]) => known.has(id)));
   const nodes = {
-    up: [...health.values()].filter((h) => h.up).map((h) => h.nodeId),
-    down: [...health.values()].filter((h) => !h.up).map((h) => h.nodeId),
+    up: [...members.values()].filter((h) => h.up).map((h) => h.nodeId),
+    down: [...members.values()].filter((h) => !h.up).map((h) => h.nodeId),
   };
   const summarize = (
     records: Map<string, GroupRecord>,
@@ -82,7 +86,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   });
   const records = new Map(snapshot.groups);
   const events: ControllerEvent[] = [];
-  const guard = evaluateGuard(snapshot.guard, health, now, definition.timing.leaseDurationMs);
+  const guard = evaluateGuard(snapshot.guard, members, now, definition.timing.leaseDurationMs);
   if (guard.changed) {
     if (!(await lease.ensure())) return summarize(records, false, snapshot.guard?.frozen ?? false, [], 0);
     try {
@@ -145,9 +149,12 @@ function leaseKeeper(deps: ControllerDependencies, seen: ControllerLease | null,
   let attempt: Promise<boolean> | undefined;
   return {
     ensure() {
-      if (current && current.expiresAt - now > duration / 2) return Promise.resolve(true);
-      attempt ??= deps.store.acquireLease(deps.holder, now, duration).then((lease) => {
+      // Judged by the clock now, not the pass's start: a slow read must not let the pass act on a lease near its end.
+      const at = deps.clock.now();
+      if (current && current.expiresAt - at > duration / 2) return Promise.resolve(true);
+      attempt ??= deps.store.acquireLease(deps.holder, at, duration).then((lease) => {
         current = lease;
+        attempt = undefined; // a pass that outlives half the renewed term renews it again
         return lease !== null;
       });
       return attempt;

@@ -29,7 +29,7 @@ export async function runPlan(
   health: ReadonlyMap<NodeId, NodeHealth>,
   events: ControllerEvent[],
   awsErrors: { count: number },
-  /** The mass-failure guard holds: a failed start leaves the group failed rather than moving it. */
+  /** The mass-failure guard holds: a failed start waits for the thaw rather than moving the group. */
   frozen: boolean,
 ): Promise<GroupRecord> {
   let current = record;

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Clock } from "../core/clock.js";
 import type { ClusterIndex } from "../core/cluster-index.js";
-import { acknowledge, grantedLeaseMs } from "../core/heartbeat/acknowledgement.js";
+import { acknowledge, grantedLeaseMs, groupsAnswered } from "../core/heartbeat/acknowledgement.js";
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { admitHeartbeat } from "../core/heartbeat/admit.js";
 import type { HeartbeatStore } from "../core/heartbeat/store.js";
@@ -38,7 +38,7 @@ export function createHeartbeatHandler({
   return async (event, context) => {
     const receivedAt = clock.now();
     try {
-      const { heartbeat, node } = admitHeartbeat(
+      const { heartbeat, node, ignoredResources } = admitHeartbeat(
         index,
         {
           body: event.body,
@@ -52,7 +52,14 @@ export function createHeartbeatHandler({
       // the write (the cost), so it cannot crowd the other nodes out of the table or the function.
       const throttled = fairness.refuse(node.id, receivedAt);
       if (throttled !== undefined) return throttled;
-      const groupIds = index.groupsOwnableBy(node.id).map((g) => g.id);
+      if (ignoredResources.length > 0) {
+        // Reported from an answer of an earlier deploy; its answer no longer lists them, so its agent stops them.
+        logger.warn("heartbeat reports resources the node may no longer report; recorded without them", {
+          nodeId: node.id,
+          resources: ignoredResources,
+        });
+      }
+      const groupIds = groupsAnswered(index, heartbeat).map((g) => g.id);
       // One after the other, never in parallel: a controller write that relies on this node's previous
       // report (a confirmed stop, a leaving mark) is conditioned on that report still being the node's
       // latest. Either it committed before this heartbeat's write, and the read below sees its new owner

@@ -28,7 +28,7 @@ export interface PlanContext {
   readonly definition: ClusterDefinition;
   readonly group: GroupDefinition;
   readonly health: ReadonlyMap<NodeId, NodeHealth>;
-  /** The mass-failure guard holds: a failed start leaves the group failed rather than moving it. */
+  /** The mass-failure guard holds: a failed start waits for the thaw rather than moving the group. */
   readonly frozen: boolean;
   /**
    * The step index this pass already acted on, or null: one action per step per pass, so a describe that
@@ -143,7 +143,10 @@ export function advance(
         again: true,
       };
     case "fail": {
-      if (step.kind === "await-online" && !context.frozen) {
+      // While the guard is frozen nothing new starts, so a start that failed cannot move on: it waits for the thaw
+      // (and moves on then) rather than leaving the group failed for an operator.
+      if (step.kind === "await-online" && context.frozen) return NOTHING;
+      if (step.kind === "await-online") {
         // A resource that fails, or does not come online within its pending timeout, on the new owner is a
         // failed resource: the group moves on, as WSFC's "restart, then fail over". The plan it replaces
         // goes with the record, so that its sources not yet freed are inherited.

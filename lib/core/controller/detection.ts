@@ -5,6 +5,12 @@ import { takeoverGraceMs } from "./timing.js";
 export interface NodeHealth {
   readonly nodeId: NodeId;
   readonly up: boolean;
+  /**
+   * Lease + grace have passed since the longest lease any answer granted it (`heldUntil`), by AWS-side clocks:
+   * its agent has stopped everything it ran (self-fencing). Only then is its silence taken as a stop. A leaving
+   * node is not up from its leaving heartbeat on, but its lease is over only later. True when never heard.
+   */
+  readonly leaseOver: boolean;
   /** Receipt time of the last accepted heartbeat (heartbeat function's clock); null: never heard. */
   readonly lastHeardAt: number | null;
   /** When the node's current boot was first heard, while it is up. */
@@ -16,6 +22,12 @@ export interface NodeHealth {
    * not), stopped them and will not start them again under the epoch it knows. An owner has lost them.
    */
   readonly fencedResources: readonly ResourceId[];
+  /**
+   * Resources its latest report lists in any state but `offline` (running, starting, stopping, failed, or
+   * fenced): it may still run them, or has not confirmed their stop under a move. A group placed anew
+   * (renamed, or its resources moved from another group) frees such a node first.
+   */
+  readonly activeResources: readonly ResourceId[];
   /**
    * Its last heartbeat said it is leaving (a planned shutdown): it stopped every resource and will
    * send nothing more in this boot. Such a node is not up, from that heartbeat on.
@@ -32,18 +44,24 @@ export interface NodeHealth {
  * Who is up, by AWS-side clocks only: a node is up while its last heartbeat was received less
  * than lease + grace ago, as the heartbeat function stamped it and the controller's clock reads it,
  * and that heartbeat did not say the node is leaving. The lease is the longest the node may hold
- * (`heldUntil`), which after a deploy that shortened it is longer than the definition's.
+ * (`heldUntil`), which after a deploy that shortened it is longer than the definition's. The map holds the
+ * definition's nodes, then any node with a liveness item that the definition no longer holds (never up).
  */
 export function assessNodes(
   definition: ClusterDefinition,
   liveness: ReadonlyMap<NodeId, NodeReport>,
   now: number,
 ): ReadonlyMap<NodeId, NodeHealth> {
+  const known = new Set(definition.nodes.map((node) => node.id));
+  // A node a deploy removed is never up (its heartbeats are refused), but its last answer's lease runs on: it is
+  // judged from its liveness item like any node, so that a group it owned waits out that lease before it moves.
+  const removed = [...liveness.keys()].filter((id) => !known.has(id));
   return new Map(
-    definition.nodes.map((node) => {
-      const record = liveness.get(node.id);
+    [...known, ...removed].map((nodeId) => {
+      const record = liveness.get(nodeId);
       const leaving = record?.leaving === true;
-      const up = record !== undefined && !leaving && now <= heldUntil(definition.timing, record);
+      const leaseOver = record === undefined || now > heldUntil(definition.timing, record);
+      const up = record !== undefined && !leaving && !leaseOver && known.has(nodeId);
       const inState = (wanted: string) =>
         record
           ? Object.entries(record.resources)
@@ -51,16 +69,22 @@ export function assessNodes(
               .map(([id]) => id)
           : [];
       return [
-        node.id,
+        nodeId,
         {
-          nodeId: node.id,
+          nodeId,
           up,
+          leaseOver,
           lastHeardAt: record?.receivedAt ?? null,
           upSince: up ? (record?.bootStartedAt ?? null) : null,
           failedResources: inState("failed"),
           fencedResources: inState("fenced"),
+          activeResources: record
+            ? Object.entries(record.resources)
+                .filter(([, state]) => state !== "offline")
+                .map(([id]) => id)
+            : [],
           leaving,
-          report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,
+          report: record ? { nodeId, bootId: record.bootId, seq: record.seq } : null,
         },
       ];
     }),

@@ -4,7 +4,7 @@ import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
 import { isAgentResource } from "../definition/types.js";
-import { buildPlanSteps, chooseTarget, inheritedSources, retire } from "./plan-builder.js";
+import { buildPlanSteps, chooseTarget, inheritedSources, nodesStillRunning, retire } from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
 import type { GroupRecord, PlanKind, ReportCondition } from "./records.js";
 import { transition } from "./status.js";
@@ -69,12 +69,33 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // and without holding it against the node (it may have the group back when it returns). The move
     // rests on that leaving report: if the node has reported again since (its agent restarted, a new
     // boot that may have been told to run the group), the write fails and the next pass judges anew.
-    const decision = failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false);
+    const decision = failOver(
+      ctx,
+      record.owner,
+      true,
+      `node ${record.owner} is leaving (planned shutdown)`,
+      false,
+      true,
+    );
     return decision.kind === "write" && owner.report ? { ...decision, basedOn: [owner.report] } : decision;
   }
   if (owner?.up !== true) {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
     return onSilence(failOver(ctx, record.owner, false, `node ${record.owner} is silent (${heard})`), owner);
+  }
+  if (!group.preferredOwners.includes(record.owner) && (record.status === "online" || record.status === "offline")) {
+    // A deploy took the owner out of the group's preferred owners: its answers tell it to stop the group (and
+    // still list the group, so that it confirms the stop). Move the group to a preferred owner, like a planned
+    // drain (not counted against the threshold); with none up, leave it where it is.
+    if (chooseTarget(group, health, record.owner) === null) return NONE;
+    return failOver(
+      ctx,
+      record.owner,
+      true,
+      `node ${record.owner} is no longer a preferred owner of the group`,
+      false,
+      true,
+    );
   }
   const agentIds = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
   const failed = owner.failedResources.filter((id) => agentIds.has(id));
@@ -94,7 +115,18 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       `node ${record.owner} stopped ${fenced.join(", ")} on losing its lease (its heartbeats arrive, its answers do not)`,
     );
   }
-  if (record.status === "online") return failBack(ctx, record.owner);
+  if (record.status === "online") {
+    // A deploy added agent resources: the owner is told them offline (the desired states name only those the last
+    // plan started), and stops what depends on them. Bring the group to the definition where it is.
+    const added = group.resources.filter(isAgentResource).filter((r) => record.desired[r.id] !== "online");
+    if (added.length > 0)
+      return catchUp(
+        ctx,
+        record.owner,
+        added.map((r) => r.id),
+      );
+    return failBack(ctx, record.owner);
+  }
   if (record.status === "offline") {
     // Waiting offline with its owner up again (its failed resource recovered, or it came back):
     // bring it online on the most preferred node that is up, the owner itself included.
@@ -123,7 +155,10 @@ function onSilence(decision: GroupDecision, node: NodeHealth | undefined): Group
  * the next preferred node that is up, unless the failover threshold is reached (the group is then left
  * failed) or no node can take it (it waits offline). `sourceAlive`: the source confirms its resources
  * offline itself, so it need not be fenced first. `blameSource` (by default, when the source is alive:
- * a resource failed there): the group does not fail back to it within the failover period.
+ * a resource failed there): the group does not fail back to it within the failover period. `planned`: the source
+ * is leaving (a planned shutdown), a drain and not a failure: the move is neither counted against the failover
+ * threshold nor refused by it (two planned reboots of a two-node cluster within the period must not leave the
+ * group failed).
  */
 export function failOver(
   ctx: GroupContext,
@@ -131,10 +166,11 @@ export function failOver(
   sourceAlive: boolean,
   reason: string,
   blameSource: boolean = sourceAlive,
+  planned: boolean = false,
 ): GroupDecision {
   const { record, group, now } = ctx;
   const recent = record.failovers.filter((at) => now - at < group.failover.periodMs);
-  if (recent.length >= group.failover.threshold) {
+  if (!planned && recent.length >= group.failover.threshold) {
     const why = `${reason}; not moved: ${recent.length} failovers within the failover period already reach the threshold of ${group.failover.threshold}`;
     return {
       kind: "write",
@@ -144,7 +180,7 @@ export function failOver(
   }
   const target = chooseTarget(group, ctx.health, sourceId);
   if (target === null) return wait(ctx, `${reason}; no other preferred owner is up`);
-  const decision = start(ctx, "failover", sourceId, sourceAlive, target, reason, [...recent, now]);
+  const decision = start(ctx, "failover", sourceId, sourceAlive, target, reason, planned ? recent : [...recent, now]);
   // A resource failed there: remember it, so the group does not fail back to it.
   if (!blameSource || decision.kind !== "write") return decision;
   return { ...decision, record: { ...decision.record, failedOn: { ...decision.record.failedOn, [sourceId]: now } } };
@@ -161,6 +197,52 @@ function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   const upSince = health.get(preferred)?.upSince ?? now;
   if (now - upSince < failbackSettleMs(definition.timing)) return NONE;
   return start(ctx, "failback", ownerId, true, preferred, `failing back to preferred owner ${preferred}`);
+}
+
+/**
+ * A plan on the group's own owner, under the same epoch (the owner does not change), that brings every resource of
+ * the definition online there in order: the ones a deploy added are started, those already online report so at
+ * once, controller-side steps that already hold (volume attached, address and record in place) complete as they
+ * are. Nodes that still report the group's resources running are freed first, as for any plan with no source (a
+ * deploy that moved resources from another group). Counts no failover.
+ */
+function catchUp(ctx: GroupContext, owner: NodeId, added: readonly string[]): GroupDecision {
+  const { record, group, definition, now } = ctx;
+  const reason = `resource ${added.join(", ")} added to the group by a deploy: starting it on ${owner}`;
+  const inherited = nodesStillRunning(group, ctx.health).filter((s) => s.nodeId !== owner);
+  const plan = {
+    kind: "place" as const,
+    reason,
+    source: null,
+    sourceAlive: false,
+    ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
+    target: owner,
+    epoch: record.epoch,
+    steps: buildPlanSteps(definition, group, null, false, owner, inherited),
+    stepIndex: 0,
+    stepStartedAt: now,
+    attempts: 0,
+    sourceUnconfirmed: false,
+    fenced: false,
+    unconfirmedNodes: [],
+    fencedInstances: [],
+    startedAt: now,
+  };
+  const next = transition(record, { status: "moving", statusReason: reason, since: now, plan }, now);
+  return {
+    kind: "write",
+    record: enterStep(next, plan, 0, now),
+    event: {
+      type: "failover-started",
+      groupId: group.id,
+      epoch: record.epoch,
+      kind: "place",
+      source: null,
+      target: owner,
+      reason,
+      detectionDelayMs: null,
+    },
+  };
 }
 
 function wait(ctx: GroupContext, reason: string): GroupDecision {
@@ -185,13 +267,22 @@ function start(
   const { record, group, definition, now } = ctx;
   const epoch = record.epoch + 1;
   const lastHeard = source === null ? null : (ctx.health.get(source)?.lastHeardAt ?? null);
-  const inherited = inheritedSources(record, ctx.health).filter((s) => s.nodeId !== target && s.nodeId !== source);
-  const steps = buildPlanSteps(definition, group, source, sourceAlive, target, inherited);
+  const carried = inheritedSources(record, ctx.health);
+  // With no source to free, a node may still run the group's resources all the same (a renamed group): free it first.
+  const running = source === null ? nodesStillRunning(group, ctx.health) : [];
+  // A node a deploy removed cannot be fenced: it is awaited while its last lease may run, and needs nothing after.
+  const known = (id: NodeId) => definition.nodes.some((n) => n.id === id);
+  const held = (id: NodeId) => ctx.health.get(id)?.leaseOver === false;
+  const inherited = [...carried, ...running.filter((r) => !carried.some((c) => c.nodeId === r.nodeId))]
+    .filter((s) => s.nodeId !== target && s.nodeId !== source)
+    .map((s) => (known(s.nodeId) ? s : { nodeId: s.nodeId, confirmable: held(s.nodeId) }));
+  const alive = source !== null && !known(source) ? held(source) : sourceAlive;
+  const steps = buildPlanSteps(definition, group, source, alive, target, inherited);
   const plan = {
     kind,
     reason,
     source,
-    sourceAlive,
+    sourceAlive: alive,
     ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
     target,
     epoch,

@@ -67,16 +67,28 @@ export function buildPlanSteps(
       steps.push({ kind: "check-volume-zone", resourceId: r.id, volumeId: r.volumeId, instanceId: target.instanceId });
     }
   }
-  // A node since removed from the definition has no instance left to fence or agent to wait for.
+  // A node since removed from the definition has no instance Baton may fence: while its lease may run (the caller
+  // says so with `confirmable`, or `sourceAlive` for the source) its stops are awaited, and its silence counts as
+  // a stop once that lease is over; after that it needs no step.
   const known = new Set(definition.nodes.map((n) => n.id));
-  const leaving = inherited.filter((s) => s.nodeId !== targetId && s.nodeId !== sourceId && known.has(s.nodeId));
+  const removedSteps = (nodeId: NodeId, held: boolean): PlanStep[] =>
+    held
+      ? offline.filter(isAgentResource).map((r) => ({ kind: "await-offline" as const, resourceId: r.id, nodeId }))
+      : [];
+  const leaving = inherited.filter((s) => s.nodeId !== targetId && s.nodeId !== sourceId);
   for (const { nodeId, confirmable } of leaving) {
+    if (!known.has(nodeId)) {
+      steps.push(...removedSteps(nodeId, confirmable));
+      continue;
+    }
     const source = node(nodeId);
     const canFence = source.kind === "ec2" && group.fencing === "stop-instance";
     // A silent node that cannot be fenced is awaited too: its steps complete at once (its lease ran out).
     steps.push(...sourceSteps(group, offline, source, confirmable || !canFence));
   }
-  if (sourceId !== null) {
+  if (sourceId !== null && !known.has(sourceId)) {
+    steps.push(...removedSteps(sourceId, sourceAlive));
+  } else if (sourceId !== null) {
     // The source itself may also be an inherited one that never confirmed: then it is not confirmable.
     const carried = inherited.find((s) => s.nodeId === sourceId);
     steps.push(...sourceSteps(group, offline, node(sourceId), sourceAlive && (carried?.confirmable ?? true)));
@@ -208,6 +220,21 @@ export function inheritedSources(record: GroupRecord, health: ReadonlyMap<NodeId
     nodeId,
     confirmable: confirmable && (health.get(nodeId)?.up === true || health.get(nodeId)?.leaving === true),
   }));
+}
+
+/**
+ * The nodes a plan with no source must free besides the inherited ones: every node whose lease is not over and
+ * whose latest report lists one of the group's agent resources in a state other than offline. The table names
+ * no owner, yet such a node may run the group under an old name (a deploy renamed the group, or moved the
+ * resources into it from another group) or under an owner an operator erased. Each is awaited like a live
+ * source (a leaving one's last heartbeat confirms or not; one that does not confirm in time is fenced where the
+ * group can fence); its silence counts as a stop only once its lease is over.
+ */
+export function nodesStillRunning(group: GroupDefinition, health: ReadonlyMap<NodeId, NodeHealth>): PlanSource[] {
+  const ids = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
+  return [...health.values()]
+    .filter((h) => !h.leaseOver && h.activeResources.some((id) => ids.has(id)))
+    .map((h) => ({ nodeId: h.nodeId, confirmable: true }));
 }
 
 /**

@@ -15,6 +15,11 @@ export interface StepObservation {
   /** For agent steps: the node's liveness record and whether it is up. */
   readonly liveness?: NodeReport | undefined;
   readonly nodeUp?: boolean;
+  /**
+   * For agent steps: the node's lease + grace are over (`NodeHealth.leaseOver`), so its agent has stopped
+   * everything. Absent: not known to be over.
+   */
+  readonly leaseOver?: boolean;
 }
 
 /** One AWS action; the executor performs it and the next tick observes its effect. */
@@ -77,8 +82,17 @@ export function decideStep(
         return done(`${step.nodeId} left with ${step.resourceId} ${reported}`);
       }
       if (seen.nodeUp !== true) {
-        // Its agent stops its resources when it loses its lease, but silence is not a confirmation:
-        // where the group can fence, it is fenced before anything it held moves.
+        // Its agent stops its resources when it loses its lease, but silence is not a confirmation: where the
+        // group can fence, it is fenced before anything it held moves; where it cannot, its silence counts as a
+        // stop only once its lease is over (lease + grace). A leaving node is not up from its leaving heartbeat
+        // on, yet the answer to that heartbeat granted it a full lease: a resource that heartbeat did not confirm
+        // (reported failed, or not at all) may run until then.
+        const fenceFollows = plan.steps.some(
+          (s, i) => i > plan.stepIndex && s.kind === "fence" && (s.nodeId ?? plan.source) === step.nodeId,
+        );
+        if (seen.leaseOver !== true && !fenceFollows) {
+          return wait(`${step.nodeId} did not confirm ${step.resourceId} offline and its lease is not over yet`);
+        }
         return done(`source ${step.nodeId} fell silent before confirming ${step.resourceId} offline`, {
           sourceUnconfirmed: true,
         });

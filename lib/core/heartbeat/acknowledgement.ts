@@ -3,6 +3,7 @@ import type { ClusterIndex } from "../cluster-index.js";
 import { dictionary, ownValue } from "../dictionary.js";
 import {
   type ClusterDefinition,
+  type GroupDefinition,
   isAgentResource,
   type GroupId,
   type NodeId,
@@ -22,7 +23,7 @@ export interface HeartbeatAcknowledgement {
   readonly receivedAt: string;
   readonly leaseDurationMs: number;
   readonly heartbeatIntervalMs: number;
-  /** Every group the node may own, in definition order. */
+  /** Every group the node may own, in definition order, then any other it names in its `epochs` (`groupsAnswered`). */
   readonly groups: readonly GroupAcknowledgement[];
 }
 
@@ -51,6 +52,22 @@ export function grantedLeaseMs(definition: ClusterDefinition): number {
   return definition.timing.leaseDurationMs;
 }
 
+/**
+ * The groups a heartbeat is answered about: those that list the node among their preferred owners, then any other
+ * group of the definition that the heartbeat names in its `epochs` (the agent has obeyed an answer for it: a deploy
+ * took the node out of its preferredOwners) or one of whose resources it reports in a state other than `offline`
+ * (a deploy moved the resource into a group the node may not own). The node is told to stop such a group and can
+ * confirm the stop under the epoch of the move away from it.
+ */
+export function groupsAnswered(index: ClusterIndex, heartbeat: Heartbeat): readonly GroupDefinition[] {
+  const ownable = index.groupsOwnableBy(heartbeat.nodeId);
+  const epochs = heartbeat.epochs ?? {};
+  const runs = (g: GroupDefinition) =>
+    g.resources.some((r) => Object.hasOwn(heartbeat.resources, r.id) && heartbeat.resources[r.id] !== "offline");
+  const named = index.definition.groups.filter((g) => !ownable.includes(g) && (Object.hasOwn(epochs, g.id) || runs(g)));
+  return named.length > 0 ? [...ownable, ...named] : ownable;
+}
+
 export function acknowledge(
   index: ClusterIndex,
   heartbeat: Heartbeat,
@@ -66,11 +83,13 @@ export function acknowledge(
     receivedAt: new Date(receivedAt).toISOString(),
     leaseDurationMs: grantedLeaseMs(definition),
     heartbeatIntervalMs: definition.timing.heartbeatIntervalMs,
-    groups: index.groupsOwnableBy(heartbeat.nodeId).map((group) => {
+    groups: groupsAnswered(index, heartbeat).map((group) => {
       const state = ownership.get(group.id);
       const owner = state?.owner ?? null;
-      // A leaving node has stopped everything and is shutting down: it is never asked to start anything.
-      const runs = owner === heartbeat.nodeId && heartbeat.leaving !== true;
+      // A leaving node has stopped everything and is shutting down: it is never asked to start anything; nor is a
+      // node the definition no longer lists among the group's preferred owners, even while it is still its owner.
+      const runs =
+        owner === heartbeat.nodeId && heartbeat.leaving !== true && group.preferredOwners.includes(heartbeat.nodeId);
       const resources = dictionary<"online" | "offline">();
       for (const resource of group.resources) {
         if (!isAgentResource(resource)) continue;

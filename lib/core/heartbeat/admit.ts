@@ -1,8 +1,8 @@
 import type { ClusterIndex } from "../cluster-index.js";
 import type { NodeDefinition } from "../definition/types.js";
-import { CallerNotNodeError, type FieldProblem, MalformedHeartbeatError, UnknownNodeError } from "./errors.js";
+import { CallerNotNodeError, UnknownNodeError } from "./errors.js";
 import { expectedIdentity, whyCallerIsNotNode } from "./identity.js";
-import { describe, type Heartbeat, parseHeartbeat } from "./message.js";
+import { type Heartbeat, parseHeartbeat } from "./message.js";
 
 /** The one answer to a caller that is not the node it claims to be, whichever node it claims. */
 const NOT_SIGNED_BY_NODE =
@@ -19,15 +19,21 @@ export interface HeartbeatRequest {
 }
 
 export interface AdmittedHeartbeat {
+  /** The heartbeat to record and answer, without the resources the node may not report (`ignoredResources`). */
   readonly heartbeat: Heartbeat;
   readonly node: NodeDefinition;
+  /**
+   * Resource ids the heartbeat reported that the deployed definition does not have (a resource renamed or removed):
+   * dropped, to be logged. The answer does not list them, which tells the agent to stop them.
+   */
+  readonly ignoredResources: readonly string[];
 }
 
 /**
  * Decides whether a heartbeat may be recorded, before anything is written:
  * size and shape (413/400), a known node (404, told only to a caller that is one of the cluster's
- * nodes; anyone else gets 403), signed by that node (403), reporting only resources of groups the
- * node may own (400).
+ * nodes; anyone else gets 403), signed by that node (403). Resources the definition does not have
+ * are dropped from it (`ignoredResources`), not refused.
  */
 export function admitHeartbeat(
   index: ClusterIndex,
@@ -74,13 +80,17 @@ export function admitHeartbeat(
       },
     });
   }
-  const reportable = index.resourcesReportableBy(node.id);
-  const unknown: FieldProblem[] = Object.keys(heartbeat.resources)
-    .filter((id) => !reportable.has(id))
-    .map((id) => ({
-      path: `resources.${id}`,
-      message: `is not a resource of any group that node "${node.id}" may own`,
-    }));
-  if (unknown.length > 0) throw new MalformedHeartbeatError(describe(unknown), unknown);
-  return { heartbeat, node };
+  // An agent reports from its last accepted answer: after a deploy that renamed or removed a resource it still
+  // reports the old id until it accepts an answer of the new definition. Refusing the heartbeat would refuse that
+  // answer forever; the id is dropped instead. A resource the definition still has, in a group the node may not own
+  // (moved there by the deploy, or the node taken out of its preferred owners), is kept: the controller must see
+  // that it still runs there before another node starts it.
+  const known = index.resourcesReportableBy(node.id);
+  const reportable = {
+    has: (id: string) => known.has(id) || index.definition.groups.some((g) => g.resources.some((r) => r.id === id)),
+  };
+  const ignoredResources = Object.keys(heartbeat.resources).filter((id) => !reportable.has(id));
+  if (ignoredResources.length === 0) return { heartbeat, node, ignoredResources };
+  const resources = Object.fromEntries(Object.entries(heartbeat.resources).filter(([id]) => reportable.has(id)));
+  return { heartbeat: { ...heartbeat, resources }, node, ignoredResources };
 }

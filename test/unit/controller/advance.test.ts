@@ -21,6 +21,8 @@ function health(up: string[]): Map<string, NodeHealth> {
         upSince: up.includes(n.id) ? T0 - 3_600_000 : null,
         failedResources: [],
         fencedResources: [],
+        activeResources: [],
+        leaseOver: !up.includes(n.id), // silent past lease + grace
         leaving: false,
         report: null,
       },
@@ -179,7 +181,12 @@ describe("advance", () => {
     };
     // Act
     const confirmed = advance(record, { kind: "seen", seen: { liveness, nodeUp: true } }, T0 + 2_000, context());
-    const silent = advance(record, { kind: "seen", seen: { liveness, nodeUp: false } }, T0 + 2_000, context());
+    const silent = advance(
+      record,
+      { kind: "seen", seen: { liveness, nodeUp: false, leaseOver: true } },
+      T0 + 2_000,
+      context(),
+    );
     // Assess
     expect(confirmed.basedOn).toEqual([{ nodeId: "db-a", bootId: "boot-1", seq: 7 }]);
     expect(confirmed.record).toMatchObject({ plan: { stepIndex: 1 }, desired: { postgres: "online" } });
@@ -217,8 +224,31 @@ describe("advance", () => {
       plan: { kind: "failover", source: "db-b", sourceAlive: true, target: "db-a", epoch: 3 },
     });
     expect(moved.events.map((e) => e.type)).toEqual(["step", "failover-started"]);
-    expect(frozen.record).toMatchObject({ version: 11, owner: "db-b", epoch: 2, status: "failed", plan: null });
-    expect(frozen.events.map((e) => e.type)).toEqual(["step", "failover-failed"]);
+    // Frozen: the group neither moves nor is left failed; the step waits for the thaw (it fails over then).
+    expect(frozen).toEqual({ record: null, basedOn: [], events: [], again: false });
+  });
+
+  it("keeps waiting, not failing, on a start that times out while the guard is frozen; fails over after the thaw", () => {
+    // Prepare: postgres's pendingTimeout is 3 min (examples/cluster.yaml); db-b still reports it starting.
+    const record = moving([awaitOnline]);
+    const at = T0 + 180_001;
+    const liveness = {
+      nodeId: "db-b",
+      bootId: "b",
+      seq: 1,
+      receivedAt: at - 500,
+      bootStartedAt: T0,
+      resources: { postgres: "starting" as const },
+      leaving: false,
+      epochs: { postgres: 2 },
+    };
+    const seen = { kind: "seen" as const, seen: { liveness, nodeUp: true } };
+    // Act
+    const frozen = advance(record, seen, at, context({ frozen: true }));
+    const thawed = advance(record, seen, at + 60_000, context());
+    // Assess
+    expect(frozen).toEqual({ record: null, basedOn: [], events: [], again: false });
+    expect(thawed.record).toMatchObject({ owner: "db-a", epoch: 3, status: "moving", plan: { target: "db-a" } });
   });
 
   it("continues a plan an older controller left under status offline, as moving", () => {

@@ -37,20 +37,24 @@ describe("assessNodes", () => {
     expect(health.get("db-a")).toEqual({
       nodeId: "db-a",
       up: true,
+      leaseOver: false,
       lastHeardAt: NOW - 12_000,
       upSince: NOW - 3_600_000,
       failedResources: [],
       fencedResources: [],
+      activeResources: [],
       leaving: false,
       report: { nodeId: "db-a", bootId: "db-a-boot", seq: 4 },
     });
     expect(health.get("db-b")).toEqual({
       nodeId: "db-b",
       up: false,
+      leaseOver: true,
       lastHeardAt: NOW - 12_001,
       upSince: null,
       failedResources: [],
       fencedResources: [],
+      activeResources: [],
       leaving: false,
       report: { nodeId: "db-b", bootId: "db-b-boot", seq: 4 },
     });
@@ -63,10 +67,12 @@ describe("assessNodes", () => {
     expect(health.get("office-1")).toEqual({
       nodeId: "office-1",
       up: false,
+      leaseOver: true,
       lastHeardAt: null,
       upSince: null,
       failedResources: [],
       fencedResources: [],
+      activeResources: [],
       leaving: false,
       report: null,
     });
@@ -83,6 +89,7 @@ describe("assessNodes", () => {
     expect(health.get("db-a")).toMatchObject({
       up: false,
       leaving: true,
+      leaseOver: false, // its lease runs on: its silence is not yet a stop
       upSince: null,
       report: { nodeId: "db-a", bootId: "db-a-boot", seq: 9 },
     });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup, type GroupContext } from "../../../lib/core/controller/group-decision.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
+import { isAgentResource } from "../../../lib/core/definition/types.js";
 import { exampleDefinition } from "../../support/example-cluster.js";
 
 const definition = exampleDefinition();
@@ -24,6 +25,8 @@ function health(
         upSince: up.includes(n.id) ? upSince : null,
         failedResources: failed[n.id] ?? [],
         fencedResources: [],
+        activeResources: [],
+        leaseOver: !up.includes(n.id), // silent past lease + grace
         leaving: false,
         report: null,
       },
@@ -31,8 +34,20 @@ function health(
   );
 }
 
+/** Online as a completed plan leaves it: every agent resource of the group desired online. */
 function online(groupId: string, owner: string, epoch = 1, extra: Partial<GroupRecord> = {}): GroupRecord {
-  return { ...emptyGroupRecord(groupId, NOW), version: 3, owner, epoch, status: "online", statusReason: "", ...extra };
+  const group = definition.groups.find((g) => g.id === groupId)!;
+  const desired = Object.fromEntries(group.resources.filter(isAgentResource).map((r) => [r.id, "online" as const]));
+  return {
+    ...emptyGroupRecord(groupId, NOW),
+    version: 3,
+    owner,
+    epoch,
+    status: "online",
+    statusReason: "",
+    desired,
+    ...extra,
+  };
 }
 
 const ctx = (over: Partial<GroupContext>): GroupContext => ({

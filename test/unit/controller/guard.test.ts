@@ -14,6 +14,8 @@ function health(up: string[], down: string[], leaving: string[] = []): Map<strin
       upSince: isUp ? 0 : null,
       failedResources: [],
       fencedResources: [],
+      activeResources: [],
+      leaseOver: !isUp && !leaving.includes(id), // silent past lease + grace
       leaving: leaving.includes(id),
       report: null,
     },

@@ -33,6 +33,8 @@ function health(definition: ClusterDefinition, up: string[]): Map<string, NodeHe
         upSince: up.includes(n.id) ? NOW - 3_600_000 : null,
         failedResources: [],
         fencedResources: [],
+        activeResources: [],
+        leaseOver: !up.includes(n.id), // silent past lease + grace
         leaving: false,
         report: null,
       },

@@ -20,6 +20,8 @@ function health(up: string[], down: string[]): Map<string, NodeHealth> {
       fencedResources: [],
       leaving: false,
       report: null,
+      leaseOver: !isUp,
+      activeResources: [],
     },
   ];
   return new Map([...up.map((id) => entry(id, true)), ...down.map((id) => entry(id, false))]);

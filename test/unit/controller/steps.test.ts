@@ -106,7 +106,7 @@ describe("decideStep: await-offline", () => {
   });
 
   it("marks the source unconfirmed when it fell silent before confirming", () => {
-    const seen = { liveness: report({ resources: { postgres: "online" } }), nodeUp: false };
+    const seen = { liveness: report({ resources: { postgres: "online" } }), nodeUp: false, leaseOver: true };
     expect(decide(step, seen, T0 + 2_000)).toEqual({
       kind: "done",
       note: "source db-a fell silent before confirming postgres offline",

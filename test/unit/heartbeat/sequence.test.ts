@@ -7,7 +7,7 @@ describe("judgeSequence", () => {
     // Act
     const verdict = judgeSequence(undefined, { bootId: "a", seq: 9 });
     // Assess
-    expect(verdict).toEqual({ kind: "new-boot", retiredBoots: [] });
+    expect(verdict).toEqual({ kind: "new-boot", retiredBoots: [], retiredAt: [] });
   });
 
   it("orders heartbeats of one boot by seq", () => {
@@ -25,7 +25,11 @@ describe("judgeSequence", () => {
     // Act
     const verdict = judgeSequence({ bootId: "b", seq: 100, retiredBoots: retired }, { bootId: "c", seq: 0 });
     // Assess
-    expect(verdict).toEqual({ kind: "new-boot", retiredBoots: ["b", ...retired.slice(0, RETIRED_BOOTS_KEPT - 1)] });
+    expect(verdict).toEqual({
+      kind: "new-boot",
+      retiredBoots: ["b", ...retired.slice(0, RETIRED_BOOTS_KEPT - 1)],
+      retiredAt: [], // no time given: ages unknown
+    });
   });
 
   it("refuses a boot the node has left", () => {
@@ -65,5 +69,39 @@ describe("judgeSequence", () => {
         expect(disorder).toEqual([]);
       }),
     );
+  });
+});
+
+describe("judgeSequence: boots left within the signature window", () => {
+  // API Gateway refuses signatures more than 5 minutes old: a late message of a boot can arrive up to 5 minutes
+  // after the boot was left. Every boot left within that window (6 min kept, a minute's margin for clock skew)
+  // must still be refused, however many boots came since (an agent crash-looping).
+  const MINUTE = 60_000;
+  const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+  it("refuses a late message of a boot left 4 minutes ago, after 20 boots since (a crash loop)", () => {
+    // Prepare: boot-0 runs, then 20 more boots, one every 12 s.
+    let current: SequencePosition = { bootId: "boot-0", seq: 3, retiredBoots: [], retiredAt: [] };
+    for (let i = 1; i <= 20; i++) {
+      const verdict = judgeSequence(current, { bootId: `boot-${i}`, seq: 0 }, T0 + i * 12_000);
+      if (verdict.kind !== "new-boot") throw new Error(verdict.kind);
+      current = { bootId: `boot-${i}`, seq: 0, retiredBoots: verdict.retiredBoots, retiredAt: verdict.retiredAt };
+    }
+    // Act: a message boot-0 signed just before it died arrives 4 minutes after it was left.
+    const verdict = judgeSequence(current, { bootId: "boot-0", seq: 4 }, T0 + 12_000 + 4 * MINUTE);
+    // Assess
+    expect(verdict).toEqual({ kind: "retired-boot" });
+  });
+
+  it("forgets a boot left more than 6 minutes ago beyond the 16 most recent", () => {
+    const retiredBoots = Array.from({ length: 20 }, (_, i) => `old-${i}`);
+    // old-0 .. old-19 left 1 s apart, the newest first, the last of them 7 minutes before the new boot.
+    const retiredAt = retiredBoots.map((_, i) => T0 - i * 1_000);
+    const verdict = judgeSequence(
+      { bootId: "b", seq: 1, retiredBoots, retiredAt },
+      { bootId: "c", seq: 0 },
+      T0 + 7 * MINUTE,
+    );
+    expect(verdict).toMatchObject({ kind: "new-boot", retiredBoots: ["b", ...retiredBoots.slice(0, 15)] });
   });
 });
