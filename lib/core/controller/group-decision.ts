@@ -49,6 +49,16 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // yet freed are inherited by the plan that replaces it (see `start`).
     const target = health.get(record.plan.target);
     if (target?.up === true || ctx.frozen) return NONE;
+    if (target?.leaving === true) {
+      // Its agent is leaving (`systemctl restart baton-agent`, a planned reboot) in the middle of the move: as
+      // for a leaving owner, its leaving heartbeat confirms (or not) each resource stopped, so it is awaited and
+      // fenced only if it did not confirm; a planned restart must not stop the instance (which may be the only
+      // node left for other groups). The move rests on that leaving report (see the owner's case below).
+      return onLeaving(
+        failOver(ctx, record.plan.target, true, `target ${record.plan.target} is leaving during the move`, false),
+        target,
+      );
+    }
     return onSilence(
       failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`),
       target,
@@ -68,8 +78,10 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // and without holding it against the node (it may have the group back when it returns). The move
     // rests on that leaving report: if the node has reported again since (its agent restarted, a new
     // boot that may have been told to run the group), the write fails and the next pass judges anew.
-    const decision = failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false);
-    return decision.kind === "write" && owner.report ? { ...decision, basedOn: [owner.report] } : decision;
+    return onLeaving(
+      failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false),
+      owner,
+    );
   }
   if (owner?.up !== true) {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
@@ -103,6 +115,12 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       : start(ctx, "place", record.owner, true, target, `placing the group on ${target}`);
   }
   return NONE;
+}
+
+/** A move taken on a node's leaving mark rests on the report that carried it (same boot, that report or later). */
+function onLeaving(decision: GroupDecision, node: NodeHealth): GroupDecision {
+  if (decision.kind !== "write" || !node.report) return decision;
+  return { ...decision, basedOn: [...(decision.basedOn ?? []), node.report] };
 }
 
 /**
