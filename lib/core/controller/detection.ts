@@ -1,5 +1,6 @@
 import type { NodeReport, ReportCondition } from "./records.js";
-import type { ClusterDefinition, NodeId, ResourceId, Timing } from "../definition/types.js";
+import type { ClusterDefinition, GroupDefinition, GroupId, NodeId, ResourceId, Timing } from "../definition/types.js";
+import { isAgentResource } from "../definition/types.js";
 import { takeoverGraceMs } from "./timing.js";
 
 export interface NodeHealth {
@@ -21,6 +22,13 @@ export interface NodeHealth {
    * send nothing more in this boot. Such a node is not up, from that heartbeat on.
    */
   readonly leaving: boolean;
+  /**
+   * Groups the node may own of which its current boot has been told nothing (not in its heartbeat's `epochs`,
+   * none of their resources reported), although that boot has been heard for longer than the longest lease
+   * it may hold plus grace: its heartbeats arrive, its answers do not (or it could not use them). Such a boot
+   * runs nothing of those groups, whatever the table says. Empty while the node is not up.
+   */
+  readonly untoldGroups: readonly GroupId[];
   /**
    * The report this judgement rests on (boot and sequence of the node's last recorded heartbeat); null:
    * never heard. A write that moves a group because of what the node said is conditioned on it.
@@ -60,6 +68,12 @@ export function assessNodes(
           failedResources: inState("failed"),
           fencedResources: inState("fenced"),
           leaving,
+          untoldGroups:
+            up && record && now > bootHeardLongerThan(definition.timing, record)
+              ? definition.groups
+                  .filter((g) => g.preferredOwners.includes(node.id) && !toldOf(record, g))
+                  .map((g) => g.id)
+              : [],
           report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,
         },
       ];
@@ -77,4 +91,23 @@ function heldUntil(timing: Timing, record: NodeReport): number {
   const longest = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
   const until = Math.max(record.receivedAt + timing.leaseDurationMs, record.leaseUntil ?? -Infinity);
   return until + takeoverGraceMs({ ...timing, leaseDurationMs: longest });
+}
+
+/**
+ * Until when (controller clock) a boot is given to be told of its groups: its first heartbeat's receipt plus
+ * the longest lease the node may hold and its grace. By then an answer would have reached a boot whose answers
+ * get through, and the boot before it (last heard before this boot's first heartbeat) has lost any lease it held.
+ */
+function bootHeardLongerThan(timing: Timing, record: NodeReport): number {
+  const longest = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
+  return record.bootStartedAt + longest + takeoverGraceMs({ ...timing, leaseDurationMs: longest });
+}
+
+/**
+ * Whether the boot that made `record` has been told of `group`: an agent names every group an answer told it of
+ * in its `epochs`, and reports each of the group's resources; an older agent (no `epochs`) reports them.
+ */
+export function toldOf(record: Pick<NodeReport, "epochs" | "resources">, group: GroupDefinition): boolean {
+  if (record.epochs[group.id] !== undefined) return true;
+  return group.resources.some((r) => isAgentResource(r) && record.resources[r.id] !== undefined);
 }

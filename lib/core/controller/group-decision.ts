@@ -105,16 +105,50 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       `node ${record.owner} stopped ${fenced.join(", ")} on losing its lease (its heartbeats arrive, its answers do not)`,
     );
   }
+  if (owner.untoldGroups.includes(group.id) && record.status === "online") {
+    // Its heartbeats arrive, but its current boot, heard for longer than a lease and its grace, has never been
+    // told of the group (its answers are lost: an agent restarted into a one-way partition): it runs nothing of
+    // it. The move rests on this exact report being the node's latest, and its await-offline steps complete
+    // only on a later report of the same boot still told nothing: the answer to this report, the last that
+    // could give it the group, then never reached it. Held against the node, like a fenced owner.
+    return onUntold(
+      failOver(
+        ctx,
+        record.owner,
+        true,
+        `node ${record.owner} heartbeats, but its boot heard since ${new Date(owner.upSince ?? 0).toISOString()} has never been told of the group (its answers do not arrive)`,
+      ),
+      owner,
+    );
+  }
   if (record.status === "online") return failBack(ctx, record.owner);
   if (record.status === "offline") {
     // Waiting offline with its owner up again (its failed resource recovered, or it came back):
     // bring it online on the most preferred node that is up, the owner itself included.
+    // The owner itself when no node can take it (not even the owner: placing it there again under a higher
+    // epoch is what lets an agent that self-fenced under the old one start it again).
     const target = chooseTarget(group, health, null) ?? record.owner;
     return target === record.owner
       ? start(ctx, "place", null, false, target, `bringing the group back online on ${target}`)
       : start(ctx, "place", record.owner, true, target, `placing the group on ${target}`);
   }
   return NONE;
+}
+
+/** A move from an owner whose boot was never told of the group (see `decideGroup`). */
+function onUntold(decision: GroupDecision, node: NodeHealth): GroupDecision {
+  const report = node.report;
+  const plan = decision.kind === "write" ? decision.record.plan : null;
+  if (decision.kind !== "write" || !report || !plan) return decision;
+  const through = { bootId: report.bootId, seq: report.seq };
+  const steps = plan.steps.map((s) =>
+    s.kind === "await-offline" && s.nodeId === node.nodeId ? { ...s, neverToldThrough: through } : s,
+  );
+  return {
+    ...decision,
+    record: { ...decision.record, plan: { ...plan, steps } },
+    basedOn: [...(decision.basedOn ?? []), { ...report, latest: true }],
+  };
 }
 
 /** A move taken on a node's leaving mark rests on the report that carried it (same boot, that report or later). */

@@ -21,6 +21,7 @@ function health(up: string[]): Map<string, NodeHealth> {
         upSince: up.includes(n.id) ? T0 - 3_600_000 : null,
         failedResources: [],
         fencedResources: [],
+        untoldGroups: [],
         leaving: false,
         report: null,
       },

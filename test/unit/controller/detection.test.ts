@@ -18,7 +18,8 @@ const report = (nodeId: string, over: Partial<NodeReport> = {}): NodeReport => (
   bootStartedAt: NOW - 3_600_000,
   resources: {},
   leaving: false,
-  epochs: {},
+  // Told of every group (its answers arrive): see untold-owner.test.ts for a boot that is not.
+  epochs: { postgres: 1, reports: 1 },
   ...over,
 });
 
@@ -41,6 +42,7 @@ describe("assessNodes", () => {
       upSince: NOW - 3_600_000,
       failedResources: [],
       fencedResources: [],
+      untoldGroups: [],
       leaving: false,
       report: { nodeId: "db-a", bootId: "db-a-boot", seq: 4 },
     });
@@ -51,6 +53,7 @@ describe("assessNodes", () => {
       upSince: null,
       failedResources: [],
       fencedResources: [],
+      untoldGroups: [],
       leaving: false,
       report: { nodeId: "db-b", bootId: "db-b-boot", seq: 4 },
     });
@@ -67,6 +70,7 @@ describe("assessNodes", () => {
       upSince: null,
       failedResources: [],
       fencedResources: [],
+      untoldGroups: [],
       leaving: false,
       report: null,
     });

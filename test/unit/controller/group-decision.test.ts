@@ -24,6 +24,7 @@ function health(
         upSince: up.includes(n.id) ? upSince : null,
         failedResources: failed[n.id] ?? [],
         fencedResources: [],
+        untoldGroups: [],
         leaving: false,
         report: null,
       },

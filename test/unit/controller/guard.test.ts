@@ -14,6 +14,7 @@ function health(up: string[], down: string[], leaving: string[] = []): Map<strin
       upSince: isUp ? 0 : null,
       failedResources: [],
       fencedResources: [],
+      untoldGroups: [],
       leaving: leaving.includes(id),
       report: null,
     },

@@ -33,6 +33,7 @@ function health(definition: ClusterDefinition, up: string[]): Map<string, NodeHe
         upSince: up.includes(n.id) ? NOW - 3_600_000 : null,
         failedResources: [],
         fencedResources: [],
+        untoldGroups: [],
         leaving: false,
         report: null,
       },
