@@ -26,7 +26,8 @@ export interface NodeHealth {
    * Groups the node may own of which its current boot has been told nothing (not in its heartbeat's `epochs`,
    * none of their resources reported), although that boot has been heard for longer than the longest lease
    * it may hold plus grace: its heartbeats arrive, its answers do not (or it could not use them). Such a boot
-   * runs nothing of those groups, whatever the table says. Empty while the node is not up.
+   * runs nothing of those groups, whatever the table says. Only groups with agent resources (nothing of the
+   * others runs on a node, and an agent older than `epochs` names no group). Empty while the node is not up.
    */
   readonly untoldGroups: readonly GroupId[];
   /**
@@ -71,7 +72,10 @@ export function assessNodes(
           untoldGroups:
             up && record && now > bootHeardLongerThan(definition.timing, record)
               ? definition.groups
-                  .filter((g) => g.preferredOwners.includes(node.id) && !toldOf(record, g))
+                  .filter(
+                    (g) =>
+                      g.preferredOwners.includes(node.id) && g.resources.some(isAgentResource) && !toldOf(record, g),
+                  )
                   .map((g) => g.id)
               : [],
           report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,

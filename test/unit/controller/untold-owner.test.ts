@@ -9,6 +9,7 @@ import {
   type Plan,
 } from "../../../lib/core/controller/records.js";
 import { decideStep } from "../../../lib/core/controller/steps.js";
+import { loadDefinitionText } from "../../../lib/core/definition/index.js";
 import type { ResourceState } from "../../../lib/core/heartbeat/message.js";
 import { exampleDefinition } from "../../support/example-cluster.js";
 
@@ -84,6 +85,34 @@ describe("a node whose current boot has been told nothing of a group", () => {
     // Assess: db-b may own postgres and reports; it reports report-svc, and nothing of postgres.
     expect(told.get("office-1")?.untoldGroups).toEqual([]);
     expect(told.get("db-b")?.untoldGroups).toEqual(["postgres"]);
+  });
+
+  it("never counts a group with no agent resources (nothing of it runs on a node; an older agent names no group)", () => {
+    // Prepare
+    const loaded = loadDefinitionText(`
+cluster: web
+region: us-east-1
+nodes:
+  - { id: n1, kind: onprem, principal: "arn:aws:iam::123456789012:role/n1", address: 203.0.113.1 }
+groups:
+  - id: name-only
+    preferredOwners: [n1]
+    resources:
+      - { id: www, type: dns-record, hostedZoneId: Z0A1B2C3D4E5F6, name: www.example.com, ttl: 10 }
+  - id: app
+    preferredOwners: [n1]
+    resources:
+      - { id: svc, type: command, start: [/opt/s/start], stop: [/opt/s/stop], check: [/opt/s/check] }
+`);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    // Act
+    const health = assessNodes(
+      loaded.definition,
+      new Map([["n1", report("n1", { bootStartedAt: NOW - 60_000 })]]),
+      NOW,
+    );
+    // Assess
+    expect(health.get("n1")?.untoldGroups).toEqual(["app"]);
   });
 
   it("loses an online group it owns: a move resting on that exact report, awaiting a later report of the same boot", () => {
