@@ -48,7 +48,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   const now = deps.clock.now();
   const snapshot = await store.readSnapshot();
   const lease = leaseKeeper(deps, snapshot.lease, now);
-  const health = assessNodes(definition, snapshot.liveness, now);
+  const health = assessNodes(definition, snapshot.liveness, now, snapshot.groups);
   const nodes = {
     up: [...health.values()].filter((h) => h.up).map((h) => h.nodeId),
     down: [...health.values()].filter((h) => !h.up).map((h) => h.nodeId),

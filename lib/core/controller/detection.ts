@@ -1,4 +1,4 @@
-import type { NodeReport, ReportCondition } from "./records.js";
+import type { GroupRecord, NodeReport, ReportCondition } from "./records.js";
 import type { ClusterDefinition, GroupDefinition, GroupId, NodeId, ResourceId, Timing } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
 import { takeoverGraceMs } from "./timing.js";
@@ -31,6 +31,14 @@ export interface NodeHealth {
    */
   readonly untoldGroups: readonly GroupId[];
   /**
+   * Its answers do not reach it, as far as its reports show: its boot has never been told of a group it may own
+   * (`untoldGroups`), or it reports resources `fenced` of a group the table gives to another node (it never
+   * heard of the move) or of an `online` group it owns (it lost its lease with its heartbeats arriving). Not
+   * for a group moving to it: a node that self-fenced under the move's epoch and hears its answers again stays
+   * blocked for that group under that epoch, but hears them. Such a node is up, but cannot take a group.
+   */
+  readonly answersLost: boolean;
+  /**
    * The report this judgement rests on (boot and sequence of the node's last recorded heartbeat); null:
    * never heard. A write that moves a group because of what the node said is conditioned on it.
    */
@@ -47,6 +55,7 @@ export function assessNodes(
   definition: ClusterDefinition,
   liveness: ReadonlyMap<NodeId, NodeReport>,
   now: number,
+  groups: ReadonlyMap<GroupId, Pick<GroupRecord, "owner" | "status">> = new Map(),
 ): ReadonlyMap<NodeId, NodeHealth> {
   return new Map(
     definition.nodes.map((node) => {
@@ -59,6 +68,20 @@ export function assessNodes(
               .filter(([, state]) => state === wanted)
               .map(([id]) => id)
           : [];
+      const untoldGroups =
+        up && record && now > bootHeardLongerThan(definition.timing, record)
+          ? definition.groups
+              .filter(
+                (g) => g.preferredOwners.includes(node.id) && g.resources.some(isAgentResource) && !toldOf(record, g),
+              )
+              .map((g) => g.id)
+          : [];
+      const fenced = new Set(inState("fenced"));
+      const deaf = definition.groups.some((g) => {
+        if (!g.resources.some((r) => fenced.has(r.id))) return false;
+        const held = groups.get(g.id);
+        return held !== undefined && (held.owner !== node.id || held.status === "online");
+      });
       return [
         node.id,
         {
@@ -69,15 +92,8 @@ export function assessNodes(
           failedResources: inState("failed"),
           fencedResources: inState("fenced"),
           leaving,
-          untoldGroups:
-            up && record && now > bootHeardLongerThan(definition.timing, record)
-              ? definition.groups
-                  .filter(
-                    (g) =>
-                      g.preferredOwners.includes(node.id) && g.resources.some(isAgentResource) && !toldOf(record, g),
-                  )
-                  .map((g) => g.id)
-              : [],
+          untoldGroups,
+          answersLost: up && (deaf || untoldGroups.length > 0),
           report: record ? { nodeId: node.id, bootId: record.bootId, seq: record.seq } : null,
         },
       ];

@@ -29,13 +29,12 @@ export function chooseTarget(
 }
 
 /**
- * Whether a node can take a group: it is up, and hears its answers. A node that reports resources `fenced` lost
- * its lease while its heartbeats still arrive (its answers do not), and one whose boot has never been told of
- * the group gets no answers either: told to start the group, it would never hear it, and the move would wait
- * out the pending timeout and count a failover.
+ * Whether a node can take a group: it is up, and hears its answers (`answersLost` in detection.ts says how its
+ * reports show it does not): told to start the group, a node that does not would never hear it, and the move
+ * would wait out the pending timeout and count a failover.
  */
 export function canTake(node: NodeHealth | undefined, groupId: string): boolean {
-  return node?.up === true && node.fencedResources.length === 0 && !node.untoldGroups.includes(groupId);
+  return node?.up === true && !node.answersLost && !node.untoldGroups.includes(groupId);
 }
 
 /**

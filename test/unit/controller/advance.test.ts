@@ -22,6 +22,7 @@ function health(up: string[]): Map<string, NodeHealth> {
         failedResources: [],
         fencedResources: [],
         untoldGroups: [],
+        answersLost: false,
         leaving: false,
         report: null,
       },

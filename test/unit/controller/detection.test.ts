@@ -43,6 +43,7 @@ describe("assessNodes", () => {
       failedResources: [],
       fencedResources: [],
       untoldGroups: [],
+      answersLost: false,
       leaving: false,
       report: { nodeId: "db-a", bootId: "db-a-boot", seq: 4 },
     });
@@ -54,6 +55,7 @@ describe("assessNodes", () => {
       failedResources: [],
       fencedResources: [],
       untoldGroups: [],
+      answersLost: false,
       leaving: false,
       report: { nodeId: "db-b", bootId: "db-b-boot", seq: 4 },
     });
@@ -71,6 +73,7 @@ describe("assessNodes", () => {
       failedResources: [],
       fencedResources: [],
       untoldGroups: [],
+      answersLost: false,
       leaving: false,
       report: null,
     });

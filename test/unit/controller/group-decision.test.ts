@@ -25,6 +25,7 @@ function health(
         failedResources: failed[n.id] ?? [],
         fencedResources: [],
         untoldGroups: [],
+        answersLost: false,
         leaving: false,
         report: null,
       },

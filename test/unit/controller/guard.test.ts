@@ -15,6 +15,7 @@ function health(up: string[], down: string[], leaving: string[] = []): Map<strin
       failedResources: [],
       fencedResources: [],
       untoldGroups: [],
+      answersLost: false,
       leaving: leaving.includes(id),
       report: null,
     },

@@ -34,6 +34,7 @@ function health(definition: ClusterDefinition, up: string[]): Map<string, NodeHe
         failedResources: [],
         fencedResources: [],
         untoldGroups: [],
+        answersLost: false,
         leaving: false,
         report: null,
       },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { NodeHealth } from "../../../lib/core/controller/detection.js";
+import { assessNodes, type NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
-import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
+import { emptyGroupRecord, type GroupRecord, type NodeReport } from "../../../lib/core/controller/records.js";
 import { loadDefinitionText } from "../../../lib/core/definition/index.js";
 
 // Issue 8: a failover must not pick a target that cannot take the group. A node that reports resources
@@ -46,6 +46,7 @@ function health(others: Record<string, Partial<NodeHealth>>): Map<string, NodeHe
           failedResources: [],
           fencedResources: [],
           untoldGroups: [],
+          answersLost: false,
           leaving: false,
           report: null,
           ...given,
@@ -68,10 +69,54 @@ const online: GroupRecord = {
 const decide = (h: Map<string, NodeHealth>) =>
   decideGroup({ definition, group: app, record: online, health: h, frozen: false, now: NOW });
 
+function report(nodeId: string, resources: Record<string, "online" | "offline" | "fenced">): NodeReport {
+  return {
+    nodeId,
+    bootId: "b",
+    seq: 9,
+    receivedAt: NOW - 1_000,
+    bootStartedAt: NOW - 3_600_000,
+    resources,
+    leaving: false,
+    epochs: { app: 2, other: 5 },
+  };
+}
+
+describe("which nodes hear their answers", () => {
+  const owners = (other: Partial<GroupRecord>): Map<string, GroupRecord> =>
+    new Map([
+      ["app", online],
+      ["other", { ...online, groupId: "other", owner: "n2", epoch: 5, status: "online", ...other }],
+    ]);
+  const n2 = (resources: Record<string, "online" | "offline" | "fenced">, other: Partial<GroupRecord>) =>
+    assessNodes(definition, new Map([["n2", report("n2", resources)]]), NOW, owners(other)).get("n2");
+
+  it("not a node still reporting fenced a group the table has given to another node (it never heard of the move)", () => {
+    expect(n2({ osvc: "fenced", svc: "offline" }, { owner: "n3", epoch: 6, status: "moving" })).toMatchObject({
+      up: true,
+      answersLost: true,
+    });
+  });
+
+  it("not a node reporting fenced an online group it owns (it lost its lease with its heartbeats arriving)", () => {
+    expect(n2({ osvc: "fenced", svc: "offline" }, {})).toMatchObject({ up: true, answersLost: true });
+  });
+
+  it("a node blocked for a group moving to it under the epoch it self-fenced under: its answers are back", () => {
+    // The move to n2 (epoch 5) began; n2 self-fenced under it (a slow link), then heard its answers again: it
+    // will not start osvc under epoch 5, but it hears its answers and can take another group.
+    expect(n2({ osvc: "fenced", svc: "offline" }, { status: "moving" })).toMatchObject({ answersLost: false });
+  });
+
+  it("a node reporting nothing fenced", () => {
+    expect(n2({ osvc: "online", svc: "offline" }, {})).toMatchObject({ answersLost: false });
+  });
+});
+
 describe("the target of a failover", () => {
-  it("passes over a node that reports resources fenced (its answers are lost) for the next healthy one", () => {
+  it("passes over a node whose answers are lost for the next healthy one", () => {
     // Act
-    const decision = decide(health({ n2: { fencedResources: ["osvc"] }, n3: {} }));
+    const decision = decide(health({ n2: { fencedResources: ["osvc"], answersLost: true }, n3: {} }));
     // Assess
     expect(decision).toMatchObject({ kind: "write", record: { owner: "n3", plan: { source: "n1", target: "n3" } } });
   });
@@ -85,7 +130,7 @@ describe("the target of a failover", () => {
 
   it("waits offline rather than move to a node that cannot hear it", () => {
     // Act
-    const decision = decide(health({ n2: { fencedResources: ["osvc"] } }));
+    const decision = decide(health({ n2: { fencedResources: ["osvc"], answersLost: true } }));
     // Assess
     expect(decision).toMatchObject({ kind: "write", record: { owner: "n1", epoch: 2, status: "offline", plan: null } });
   });

@@ -50,7 +50,11 @@ function report(
 }
 
 /** db-b up and answered (it runs nothing of reports). */
-const dbB = report("db-b", { bootId: "x", resources: { "report-svc": "offline" }, epochs: { reports: 3 } });
+const dbB = report("db-b", {
+  bootId: "x",
+  resources: { "report-svc": "offline" },
+  epochs: { postgres: 1, reports: 3 },
+});
 
 const reportsOnOffice: GroupRecord = {
   ...emptyGroupRecord("reports", NOW - 3_600_000),
