@@ -124,9 +124,9 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   if (record.status === "online") return failBack(ctx, record.owner);
   if (record.status === "offline") {
     // Waiting offline with its owner up again (its failed resource recovered, or it came back):
-    // bring it online on the most preferred node that is up, the owner itself included.
-    // The owner itself when no node can take it (not even the owner: placing it there again under a higher
-    // epoch is what lets an agent that self-fenced under the old one start it again).
+    // bring it online on the most preferred node that can take it, the owner itself included; on the owner
+    // when none can (even one whose answers look lost: a higher epoch is what lets an agent that self-fenced
+    // under the old one start it again).
     const target = chooseTarget(group, health, null) ?? record.owner;
     return target === record.owner
       ? start(ctx, "place", null, false, target, `bringing the group back online on ${target}`)
