@@ -48,7 +48,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   const now = deps.clock.now();
   const snapshot = await store.readSnapshot();
   const lease = leaseKeeper(deps, snapshot.lease, now);
-  const health = assessNodes(definition, snapshot.liveness, now);
+  const health = assessNodes(definition, snapshot.liveness, now, snapshot.groups);
   // The guard votes, and the summary counts, the definition's nodes only; `health` also judges nodes a deploy
   // removed, for the groups they may still hold.
   const known = new Set(definition.nodes.map((n) => n.id));

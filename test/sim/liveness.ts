@@ -24,17 +24,44 @@ export const WORLD_LIMITS = {
   clockMs: 200,
 } as const;
 
-export function livenessBoundMs(timings: readonly Timing[], group: GroupDefinition): number {
+function numbers(timings: readonly Timing[]) {
   const lease = Math.max(...timings.map((t) => t.leaseDurationMs));
   const interval = Math.max(...timings.map((t) => t.heartbeatIntervalMs));
   const tick = Math.max(...timings.map((t) => t.controllerTickMs));
-  const grace = Math.max(2_000, lease / 5);
+  return { lease, interval, tick, grace: Math.max(2_000, lease / 5) };
+}
+
+export function livenessBoundMs(timings: readonly Timing[], group: GroupDefinition): number {
+  const { lease, interval, tick, grace } = numbers(timings);
   const W = WORLD_LIMITS;
   // Detection: a silent owner is down lease + grace after its last heartbeat was received; a one-way cut
   // owner (answers lost) has stopped and says so by lease + two intervals. Then the next pass, which may
   // fall in the gap between two invocations.
   const detect =
     Math.max(lease + grace, lease + 2 * interval + W.heartbeatTripMs) + tick + W.invocationGapMs + W.clockMs;
+  return detect + planMs(timings, group);
+}
+
+/**
+ * An owner cut off one way (its answers lost) whose agent is in a boot that never had an answer (it was
+ * restarting, or had just restarted, when the cut came): that boot has been told nothing of the group and runs
+ * nothing of it, and says so only by never naming it. Counted from the first heartbeat of that boot (`bootHeardAt`,
+ * as the table recorded it): the boot is given lease + grace to be told of its groups, then the next pass moves
+ * the group, and the move waits for one more report of that boot (an interval, a trip, a pass) before the plan's
+ * steps. Returns the deadline (virtual time).
+ */
+export function untoldOwnerDeadline(timings: readonly Timing[], group: GroupDefinition, bootHeardAt: number): number {
+  const { lease, interval, tick, grace } = numbers(timings);
+  const W = WORLD_LIMITS;
+  const detect = lease + grace + tick + W.invocationGapMs + W.clockMs;
+  const laterReport = interval + W.heartbeatTripMs + tick;
+  return bootHeardAt + detect + laterReport + planMs(timings, group);
+}
+
+/** The plan's own steps, from the world's limits: zone check, fence, volumes, then each agent resource. */
+function planMs(timings: readonly Timing[], group: GroupDefinition): number {
+  const { interval, tick } = numbers(timings);
+  const W = WORLD_LIMITS;
   const step = tick + W.describeLagMs;
   let plan = 0;
   const volumes = group.resources.filter((r) => r.type === "ebs-volume").length;
@@ -46,7 +73,7 @@ export function livenessBoundMs(timings: readonly Timing[], group: GroupDefiniti
     (r) => r.type === "mount" || r.type === "systemd" || r.type === "command",
   );
   plan += agentResources.length * (2 * interval + 2 * W.heartbeatTripMs + W.startMs + tick);
-  return detect + plan;
+  return plan;
 }
 
 /**

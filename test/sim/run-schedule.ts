@@ -11,7 +11,7 @@ import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handler
 import { Controllers, type InvocationFaults } from "./controllers.js";
 import { simDefinitions } from "./definitions.js";
 import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
-import { controllerBackAt, livenessBoundMs } from "./liveness.js";
+import { controllerBackAt, livenessBoundMs, untoldOwnerDeadline } from "./liveness.js";
 import { Machine } from "./machine.js";
 import { Oracle, type Violation } from "./oracle.js";
 import { Prng } from "./prng.js";
@@ -444,14 +444,6 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           trace.add(`liveness: ${group.id} not judged: a hang is still armed on ${armed.map((m) => m.id).join(", ")}`);
           continue;
         }
-        if (final.how === "from-aws" && (!victim.answeredThisBoot || !victim.agentAlive || victim.restarting)) {
-          // A known liveness gap (issue 8, open): the owner's agent is restarting, or restarted, into a boot that
-          // never has an answer, so it reports none of the group's resources (neither running nor fenced) while
-          // its heartbeats arrive; the controller sees an owner that is up and does not move the group. Safety is
-          // still judged.
-          trace.add(`liveness: ${group.id} not judged: known gap, ${victim.id}'s boot never had an answer`);
-          continue;
-        }
         const bound = livenessBoundMs(timings, group);
         const obligation = {
           group: group.id,
@@ -465,9 +457,25 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         trace.add(
           `liveness: ${group.id} must run on another preferred owner (healthy now: ${others.map((m) => m.id).join(", ")}) by +${obligation.deadline - now} ms`,
         );
+        // The owner cut off one way whose agent is restarting, or restarted, into a boot that never has an
+        // answer: its deadline counts from that boot's first heartbeat (liveness.ts, untoldOwnerDeadline), once.
+        let untoldJudged = false;
         const judge = (): void => {
           if (obligation.met) return;
           if (sched.now < obligation.deadline) return void sched.at(obligation.deadline, judge);
+          if (!untoldJudged && final.how === "from-aws" && !victim.answeredThisBoot) {
+            if (victim.restarting || !victim.agentAlive) return void sched.after(1_000, judge);
+            untoldJudged = true;
+            const bootHeardAt = table.nodes.get(victim.id)?.bootStartedAt ?? sched.now;
+            const later = untoldOwnerDeadline(timings, group, bootHeardAt) - (pastOutage + bound);
+            if (later > 0) {
+              obligation.deadline += later;
+              trace.add(
+                `liveness: ${group.id}: ${victim.id}'s boot heard since +${bootHeardAt - now} ms never had an answer: deadline moves to +${obligation.deadline - now} ms`,
+              );
+              return void sched.at(obligation.deadline, judge);
+            }
+          }
           if (table.lastFrozenAt >= now || table.guard?.frozen === true) {
             // The mass-failure guard froze after the final fault (several nodes silent at once): nothing moves
             // while it holds, by design (docs/safety.md §6), so the bound does not apply.

@@ -1,5 +1,6 @@
-import type { NodeReport, ReportCondition } from "./records.js";
-import type { ClusterDefinition, NodeId, ResourceId, Timing } from "../definition/types.js";
+import type { GroupRecord, NodeReport, ReportCondition } from "./records.js";
+import type { ClusterDefinition, GroupDefinition, GroupId, NodeId, ResourceId, Timing } from "../definition/types.js";
+import { isAgentResource } from "../definition/types.js";
 import { takeoverGraceMs } from "./timing.js";
 
 export interface NodeHealth {
@@ -34,6 +35,22 @@ export interface NodeHealth {
    */
   readonly leaving: boolean;
   /**
+   * Groups the node may own of which its current boot has been told nothing (not in its heartbeat's `epochs`,
+   * none of their resources reported), although that boot has been heard for longer than the longest lease
+   * it may hold plus grace: its heartbeats arrive, its answers do not (or it could not use them). Such a boot
+   * runs nothing of those groups, whatever the table says. Only groups with agent resources (nothing of the
+   * others runs on a node, and an agent older than `epochs` names no group). Empty while the node is not up.
+   */
+  readonly untoldGroups: readonly GroupId[];
+  /**
+   * Its answers do not reach it, as far as its reports show: its boot has never been told of a group it may own
+   * (`untoldGroups`), or it reports resources `fenced` of a group the table gives to another node (it never
+   * heard of the move) or of an `online` group it owns (it lost its lease with its heartbeats arriving). Not
+   * for a group moving to it: a node that self-fenced under the move's epoch and hears its answers again stays
+   * blocked for that group under that epoch, but hears them. Such a node is up, but cannot take a group.
+   */
+  readonly answersLost: boolean;
+  /**
    * The report this judgement rests on (boot and sequence of the node's last recorded heartbeat); null:
    * never heard. A write that moves a group because of what the node said is conditioned on it.
    */
@@ -51,6 +68,7 @@ export function assessNodes(
   definition: ClusterDefinition,
   liveness: ReadonlyMap<NodeId, NodeReport>,
   now: number,
+  groups: ReadonlyMap<GroupId, Pick<GroupRecord, "owner" | "status">> = new Map(),
 ): ReadonlyMap<NodeId, NodeHealth> {
   const known = new Set(definition.nodes.map((node) => node.id));
   // A node a deploy removed is never up (its heartbeats are refused), but its last answer's lease runs on: it is
@@ -68,6 +86,20 @@ export function assessNodes(
               .filter(([, state]) => state === wanted)
               .map(([id]) => id)
           : [];
+      const untoldGroups =
+        up && record && now > bootHeardLongerThan(definition.timing, record)
+          ? definition.groups
+              .filter(
+                (g) => g.preferredOwners.includes(nodeId) && g.resources.some(isAgentResource) && !toldOf(record, g),
+              )
+              .map((g) => g.id)
+          : [];
+      const fenced = new Set(inState("fenced"));
+      const deaf = definition.groups.some((g) => {
+        if (!g.resources.some((r) => fenced.has(r.id))) return false;
+        const held = groups.get(g.id);
+        return held !== undefined && (held.owner !== nodeId || held.status === "online");
+      });
       return [
         nodeId,
         {
@@ -84,6 +116,8 @@ export function assessNodes(
                 .map(([id]) => id)
             : [],
           leaving,
+          untoldGroups,
+          answersLost: up && (deaf || untoldGroups.length > 0),
           report: record ? { nodeId, bootId: record.bootId, seq: record.seq } : null,
         },
       ];
@@ -101,4 +135,23 @@ function heldUntil(timing: Timing, record: NodeReport): number {
   const longest = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
   const until = Math.max(record.receivedAt + timing.leaseDurationMs, record.leaseUntil ?? -Infinity);
   return until + takeoverGraceMs({ ...timing, leaseDurationMs: longest });
+}
+
+/**
+ * Until when (controller clock) a boot is given to be told of its groups: its first heartbeat's receipt plus
+ * the longest lease the node may hold and its grace. By then an answer would have reached a boot whose answers
+ * get through, and the boot before it (last heard before this boot's first heartbeat) has lost any lease it held.
+ */
+function bootHeardLongerThan(timing: Timing, record: NodeReport): number {
+  const longest = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
+  return record.bootStartedAt + longest + takeoverGraceMs({ ...timing, leaseDurationMs: longest });
+}
+
+/**
+ * Whether the boot that made `record` has been told of `group`: an agent names every group an answer told it of
+ * in its `epochs`, and reports each of the group's resources; an older agent (no `epochs`) reports them.
+ */
+export function toldOf(record: Pick<NodeReport, "epochs" | "resources">, group: GroupDefinition): boolean {
+  if (record.epochs[group.id] !== undefined) return true;
+  return group.resources.some((r) => isAgentResource(r) && record.resources[r.id] !== undefined);
 }

@@ -50,6 +50,16 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // yet freed are inherited by the plan that replaces it (see `start`).
     const target = health.get(record.plan.target);
     if (target?.up === true || ctx.frozen) return NONE;
+    if (target?.leaving === true) {
+      // Its agent is leaving (`systemctl restart baton-agent`, a planned reboot) in the middle of the move: as
+      // for a leaving owner, its leaving heartbeat confirms (or not) each resource stopped, so it is awaited and
+      // fenced only if it did not confirm; a planned restart must not stop the instance (which may be the only
+      // node left for other groups). The move rests on that leaving report (see the owner's case below).
+      return onLeaving(
+        failOver(ctx, record.plan.target, true, `target ${record.plan.target} is leaving during the move`, false, true),
+        target,
+      );
+    }
     return onSilence(
       failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`),
       target,
@@ -69,15 +79,10 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // and without holding it against the node (it may have the group back when it returns). The move
     // rests on that leaving report: if the node has reported again since (its agent restarted, a new
     // boot that may have been told to run the group), the write fails and the next pass judges anew.
-    const decision = failOver(
-      ctx,
-      record.owner,
-      true,
-      `node ${record.owner} is leaving (planned shutdown)`,
-      false,
-      true,
+    return onLeaving(
+      failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false, true),
+      owner,
     );
-    return decision.kind === "write" && owner.report ? { ...decision, basedOn: [owner.report] } : decision;
   }
   if (owner?.up !== true) {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
@@ -115,6 +120,22 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       `node ${record.owner} stopped ${fenced.join(", ")} on losing its lease (its heartbeats arrive, its answers do not)`,
     );
   }
+  if (owner.untoldGroups.includes(group.id) && record.status === "online") {
+    // Its heartbeats arrive, but its current boot, heard for longer than a lease and its grace, has never been
+    // told of the group (its answers are lost: an agent restarted into a one-way partition): it runs nothing of
+    // it. The move rests on this exact report being the node's latest, and its await-offline steps complete
+    // only on a later report of the same boot still told nothing: the answer to this report, the last that
+    // could give it the group, then never reached it. Held against the node, like a fenced owner.
+    return onUntold(
+      failOver(
+        ctx,
+        record.owner,
+        true,
+        `node ${record.owner} heartbeats, but its boot heard since ${new Date(owner.upSince ?? 0).toISOString()} has never been told of the group (its answers do not arrive)`,
+      ),
+      owner,
+    );
+  }
   if (record.status === "online") {
     // A deploy added agent resources: the owner is told them offline (the desired states name only those the last
     // plan started), and stops what depends on them. Bring the group to the definition where it is.
@@ -129,13 +150,37 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   }
   if (record.status === "offline") {
     // Waiting offline with its owner up again (its failed resource recovered, or it came back):
-    // bring it online on the most preferred node that is up, the owner itself included.
+    // bring it online on the most preferred node that can take it, the owner itself included; on the owner
+    // when none can (even one whose answers look lost: a higher epoch is what lets an agent that self-fenced
+    // under the old one start it again).
     const target = chooseTarget(group, health, null) ?? record.owner;
     return target === record.owner
       ? start(ctx, "place", null, false, target, `bringing the group back online on ${target}`)
       : start(ctx, "place", record.owner, true, target, `placing the group on ${target}`);
   }
   return NONE;
+}
+
+/** A move from an owner whose boot was never told of the group (see `decideGroup`). */
+function onUntold(decision: GroupDecision, node: NodeHealth): GroupDecision {
+  const report = node.report;
+  const plan = decision.kind === "write" ? decision.record.plan : null;
+  if (decision.kind !== "write" || !report || !plan) return decision;
+  const through = { bootId: report.bootId, seq: report.seq };
+  const steps = plan.steps.map((s) =>
+    s.kind === "await-offline" && s.nodeId === node.nodeId ? { ...s, neverToldThrough: through } : s,
+  );
+  return {
+    ...decision,
+    record: { ...decision.record, plan: { ...plan, steps } },
+    basedOn: [...(decision.basedOn ?? []), { ...report, latest: true }],
+  };
+}
+
+/** A move taken on a node's leaving mark rests on the report that carried it (same boot, that report or later). */
+function onLeaving(decision: GroupDecision, node: NodeHealth): GroupDecision {
+  if (decision.kind !== "write" || !node.report) return decision;
+  return { ...decision, basedOn: [...(decision.basedOn ?? []), node.report] };
 }
 
 /**

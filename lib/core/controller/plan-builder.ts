@@ -16,7 +16,7 @@ export function groupStartOrder(group: GroupDefinition): ResourceDefinition[] {
 }
 
 /**
- * The first node of `preferredOwners` that is up and is not excluded. Placement across zones is
+ * The first node of `preferredOwners` that can take the group and is not excluded. Placement across zones is
  * settled by the definition's rules (an EBS group's owners share one zone); the volume's real
  * zone is checked again by the plan's first step, before anything moves.
  */
@@ -25,7 +25,16 @@ export function chooseTarget(
   health: ReadonlyMap<NodeId, NodeHealth>,
   exclude: NodeId | null,
 ): NodeId | null {
-  return group.preferredOwners.find((id) => id !== exclude && health.get(id)?.up === true) ?? null;
+  return group.preferredOwners.find((id) => id !== exclude && canTake(health.get(id), group.id)) ?? null;
+}
+
+/**
+ * Whether a node can take a group: it is up, and hears its answers (`answersLost` in detection.ts says how its
+ * reports show it does not): told to start the group, a node that does not would never hear it, and the move
+ * would wait out the pending timeout and count a failover.
+ */
+export function canTake(node: NodeHealth | undefined, groupId: string): boolean {
+  return node?.up === true && !node.answersLost && !node.untoldGroups.includes(groupId);
 }
 
 /**

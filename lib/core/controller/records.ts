@@ -37,7 +37,18 @@ export type PlanStep =
       readonly nodeId?: NodeId;
     }
   /** Wait until the (live) source's agent reports the resource offline; skipped when the source is down. */
-  | { readonly kind: "await-offline"; readonly resourceId: ResourceId; readonly nodeId: NodeId }
+  | {
+      readonly kind: "await-offline";
+      readonly resourceId: ResourceId;
+      readonly nodeId: NodeId;
+      /**
+       * The source's boot had been told nothing of the group up to this report, which the move rests on (its
+       * write fails if the node has reported since): a later report of that boot still told nothing shows that
+       * the answer to this one never reached it, so that boot never ran anything of the group (and answers
+       * after the move do not give it the group). Absent: the source is awaited only on its own word.
+       */
+      readonly neverToldThrough?: { readonly bootId: string; readonly seq: number };
+    }
   | {
       readonly kind: "detach-volume";
       readonly resourceId: ResourceId;

@@ -3,6 +3,7 @@ import { ownValue } from "../dictionary.js";
 import type { GroupDefinition } from "../definition/types.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
 import { isFenced, isUnconfirmed, type NodeReport, type Plan, type PlanStep } from "./records.js";
+import { toldOf } from "./detection.js";
 import { STEP_LIMITS } from "./timing.js";
 
 /** What the controller saw of the real world for one step, just before deciding it. */
@@ -99,6 +100,21 @@ export function decideStep(
       }
       const confirmation = stopConfirmation(seen.liveness, step.resourceId, group.id, plan);
       if (confirmation !== null) return done(`${step.nodeId} ${confirmation}`);
+      const untold = step.neverToldThrough;
+      if (
+        untold !== undefined &&
+        seen.liveness !== undefined &&
+        seen.liveness.bootId === untold.bootId &&
+        seen.liveness.seq > untold.seq &&
+        !toldOf(seen.liveness, group)
+      ) {
+        // That boot never ran anything of the group; what an earlier boot left (a unit that outlived a crashed
+        // agent) is not known: unconfirmed, so a source the group can fence is fenced.
+        return done(
+          `${step.nodeId}'s boot was never told of group ${group.id} (report ${seen.liveness.seq}): it runs nothing of it`,
+          { sourceUnconfirmed: true },
+        );
+      }
       if (elapsed > pendingTimeout(group, step.resourceId)) {
         if (group.fencing === "stop-instance") {
           return done(`${step.nodeId} did not confirm ${step.resourceId} offline in time: it will be fenced`, {

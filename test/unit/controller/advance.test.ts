@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import { advance, type PlanContext, stepToObserve } from "../../../lib/core/controller/advance.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { emptyGroupRecord, type GroupRecord, type Plan, type PlanStep } from "../../../lib/core/controller/records.js";
@@ -14,18 +15,12 @@ function health(up: string[]): Map<string, NodeHealth> {
   return new Map(
     definition.nodes.map((n) => [
       n.id,
-      {
-        nodeId: n.id,
+      nodeHealth(n.id, {
         up: up.includes(n.id),
         lastHeardAt: T0,
         upSince: up.includes(n.id) ? T0 - 3_600_000 : null,
-        failedResources: [],
-        fencedResources: [],
-        activeResources: [],
         leaseOver: !up.includes(n.id), // silent past lease + grace
-        leaving: false,
-        report: null,
-      },
+      }),
     ]),
   );
 }

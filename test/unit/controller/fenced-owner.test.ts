@@ -23,7 +23,8 @@ function node(nodeId: string, resources: Record<string, ResourceState>): NodeRep
     bootStartedAt: NOW - 3_600_000,
     resources,
     leaving: false,
-    epochs: { reports: 3 },
+    // Told of every group it may own (db-b may own postgres too): its answers arrive.
+    epochs: { postgres: 1, reports: 3 },
   };
 }
 

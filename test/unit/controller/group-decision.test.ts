@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup, type GroupContext } from "../../../lib/core/controller/group-decision.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
@@ -18,18 +19,13 @@ function health(
   return new Map(
     definition.nodes.map((n) => [
       n.id,
-      {
-        nodeId: n.id,
+      nodeHealth(n.id, {
         up: up.includes(n.id),
         lastHeardAt: NOW - (up.includes(n.id) ? 1_000 : 15_000),
         upSince: up.includes(n.id) ? upSince : null,
         failedResources: failed[n.id] ?? [],
-        fencedResources: [],
-        activeResources: [],
         leaseOver: !up.includes(n.id), // silent past lease + grace
-        leaving: false,
-        report: null,
-      },
+      }),
     ]),
   );
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { evaluateGuard } from "../../../lib/core/controller/guard.js";
 import type { GuardRecord } from "../../../lib/core/controller/records.js";
@@ -7,18 +8,13 @@ const LEASE = 10_000;
 function health(up: string[], down: string[], leaving: string[] = []): Map<string, NodeHealth> {
   const entry = (id: string, isUp: boolean): [string, NodeHealth] => [
     id,
-    {
-      nodeId: id,
+    nodeHealth(id, {
       up: isUp,
       lastHeardAt: 0,
       upSince: isUp ? 0 : null,
-      failedResources: [],
-      fencedResources: [],
-      activeResources: [],
       leaseOver: !isUp && !leaving.includes(id), // silent past lease + grace
       leaving: leaving.includes(id),
-      report: null,
-    },
+    }),
   ];
   return new Map([...up.map((id) => entry(id, true)), ...down.map((id) => entry(id, false))]);
 }

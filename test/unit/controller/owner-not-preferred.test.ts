@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
@@ -43,18 +44,13 @@ const BOOT = "0f8b3a52-6f1e-4c4e-9a51-3b9d1c2e7a10";
 const health = new Map<string, NodeHealth>(
   ["n1", "n2", "n3"].map((id) => [
     id,
-    {
-      nodeId: id,
+    nodeHealth(id, {
       up: true,
       leaseOver: false,
       lastHeardAt: NOW - 1_000,
       upSince: NOW - 3_600_000,
-      failedResources: [],
-      fencedResources: [],
-      activeResources: [],
-      leaving: false,
       report: { nodeId: id, bootId: "b", seq: 9 },
-    },
+    }),
   ]),
 );
 const ownedByN3: GroupRecord = {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
 import { assessNodes, type NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
@@ -40,19 +41,14 @@ const group = renamed.groups[0]!;
 function node(id: string, over: Partial<NodeHealth> = {}): [string, NodeHealth] {
   return [
     id,
-    {
-      nodeId: id,
+    nodeHealth(id, {
       up: true,
       leaseOver: false,
       lastHeardAt: NOW - 1_000,
       upSince: NOW - 3_600_000,
-      failedResources: [],
-      fencedResources: [],
-      activeResources: [],
-      leaving: false,
       report: { nodeId: id, bootId: "b", seq: 9 },
       ...over,
-    },
+    }),
   ];
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
@@ -37,18 +38,14 @@ function health(up: string[], leaving: string | null): Map<string, NodeHealth> {
   return new Map(
     def.nodes.map((n) => [
       n.id,
-      {
-        nodeId: n.id,
+      nodeHealth(n.id, {
         up: up.includes(n.id),
         leaseOver: !up.includes(n.id) && n.id !== leaving,
         lastHeardAt: NOW - 1_000,
         upSince: up.includes(n.id) ? NOW - 2 * HOUR : null,
-        failedResources: [],
-        fencedResources: [],
-        activeResources: [],
         leaving: n.id === leaving,
         report: { nodeId: n.id, bootId: "b", seq: 9 },
-      },
+      }),
     ]),
   );
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
@@ -26,18 +27,12 @@ function health(definition: ClusterDefinition, up: string[]): Map<string, NodeHe
   return new Map(
     definition.nodes.map((n) => [
       n.id,
-      {
-        nodeId: n.id,
+      nodeHealth(n.id, {
         up: up.includes(n.id),
         lastHeardAt: NOW - (up.includes(n.id) ? 1_000 : 15_000),
         upSince: up.includes(n.id) ? NOW - 3_600_000 : null,
-        failedResources: [],
-        fencedResources: [],
-        activeResources: [],
         leaseOver: !up.includes(n.id), // silent past lease + grace
-        leaving: false,
-        report: null,
-      },
+      }),
     ]),
   );
 }
@@ -272,6 +267,58 @@ groups:
       "detach-volume data@e1",
     ]);
     expect(replaced.plan!.steps[2]).toMatchObject({ kind: "fence", onlyIfUnconfirmed: true });
+  });
+
+  it("awaits a leaving target's own confirmation rather than stopping its instance, resting on its leaving report", () => {
+    // Prepare: e1 silent -> plan to e2 (epoch 2), zone checked, fence of e1 under way; then
+    // `systemctl restart baton-agent` on e2: its old boot stops everything and sends its leaving heartbeat.
+    // (Simulation, seed 146955962 schedule 2616: the replacement fenced e2, the only node left for another group.)
+    const first = completeStep(
+      write(
+        decideGroup({
+          definition,
+          group,
+          record: owned,
+          health: health(definition, ["e2", "e3"]),
+          frozen: false,
+          now: NOW,
+        }),
+      ),
+      undefined,
+      NOW + 1_000,
+    );
+    const e2Leaving = health(definition, ["e3"]);
+    const leavingReport = { nodeId: "e2", bootId: "b2", seq: 5 };
+    e2Leaving.set("e2", { ...e2Leaving.get("e2")!, leaving: true, report: leavingReport });
+    // Act
+    const decision = decideGroup({
+      definition,
+      group,
+      record: first,
+      health: e2Leaving,
+      frozen: false,
+      now: NOW + 5_000,
+    });
+    // Assess: e1 (silent) is still fenced; e2 is asked to confirm, and fenced only if it does not.
+    const replaced = write(decision);
+    expect(replaced).toMatchObject({ owner: "e3", epoch: 3 });
+    expect(replaced.plan).toMatchObject({ source: "e2", sourceAlive: true, inheritedSources: ["e1"] });
+    expect(steps(replaced)).toEqual([
+      "check-volume-zone data",
+      "fence i-00000000000000001@e1",
+      "detach-volume data@e1",
+      "await-offline mnt@e2",
+      "fence i-00000000000000002@e2",
+      "detach-volume data@e2",
+      "attach-volume data",
+      "await-online mnt@e3",
+    ]);
+    expect(replaced.plan!.steps[1]).toMatchObject({ kind: "fence", onlyIfUnconfirmed: false });
+    expect(replaced.plan!.steps[4]).toMatchObject({ kind: "fence", onlyIfUnconfirmed: true });
+    // A planned restart is not held against e2 (it may take the group back), and the move rests on the
+    // leaving report: if e2's new boot has reported since the pass read it, the write fails.
+    expect(replaced.failedOn).toEqual({});
+    expect(decision.kind === "write" && decision.basedOn).toEqual([leavingReport]);
   });
 
   it("keeps a source not yet fenced when its plan fails, so the reset of the failed group fences it", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { evaluateGuard } from "../../../lib/core/controller/guard.js";
 import type { GuardRecord } from "../../../lib/core/controller/records.js";
@@ -11,18 +12,12 @@ const LEASE = 10_000;
 function health(up: string[], down: string[]): Map<string, NodeHealth> {
   const entry = (id: string, isUp: boolean): [string, NodeHealth] => [
     id,
-    {
-      nodeId: id,
+    nodeHealth(id, {
       up: isUp,
       lastHeardAt: 0,
       upSince: isUp ? 0 : null,
-      failedResources: [],
-      fencedResources: [],
-      leaving: false,
-      report: null,
       leaseOver: !isUp,
-      activeResources: [],
-    },
+    }),
   ];
   return new Map([...up.map((id) => entry(id, true)), ...down.map((id) => entry(id, false))]);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { advance } from "../../../lib/core/controller/advance.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
@@ -38,18 +39,14 @@ const group = after.groups[0]!;
 const health = new Map<string, NodeHealth>(
   ["n1", "n2"].map((id) => [
     id,
-    {
-      nodeId: id,
+    nodeHealth(id, {
       up: true,
       leaseOver: false,
       lastHeardAt: NOW - 1_000,
       upSince: NOW - 3_600_000,
-      failedResources: [],
-      fencedResources: [],
       activeResources: id === "n1" ? ["svc"] : [],
-      leaving: false,
       report: { nodeId: id, bootId: "b", seq: 9 },
-    },
+    }),
   ]),
 );
 
