@@ -85,6 +85,8 @@ export class Machine {
   readonly lieNextUnmount = new Map<string, number>();
   /** Volumes whose filesystem another mount namespace still holds, unseen by the agent, with the group. */
   private readonly held = new Map<string, { resource: string; group: string; release: () => void }>();
+  /** When a held mount of each volume was last let go. */
+  private readonly releasedAt = new Map<string, number>();
   /**
    * Armed: the machine stalls this long (a CPU-starved VM: the agent and the programs it runs alike) as its next
    * stop is issued; every start or stop issued before the stall ends begins when it ends.
@@ -159,6 +161,14 @@ export class Machine {
     const p = this.proc(spec);
     p.up = true;
     this.update(p);
+  }
+
+  /**
+   * A mount of this volume was held in another mount namespace (the `held-mount` fault), whatever the agent did, at
+   * some time since `since` (virtual time).
+   */
+  heldElsewhereSince(volumeId: string, since: number): boolean {
+    return this.held.has(volumeId) || (this.releasedAt.get(volumeId) ?? -Infinity) > since;
   }
 
   mountMayRun(volumeId: string): boolean {
@@ -287,6 +297,7 @@ export class Machine {
       if (this.held.get(volumeId)?.release !== release) return;
       timer.cancel();
       this.held.delete(volumeId);
+      this.releasedAt.set(volumeId, this.sched.now);
       this.world.oracle.setRunning(group, this.id, label, false);
       this.trace(`${label} let go`);
       this.world.unmounted(this.instanceId ?? "", volumeId);

@@ -445,6 +445,18 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           continue;
         }
         const bound = livenessBoundMs(timings, group);
+        // Another preferred owner whose answers are lost (a phase-one strike still open, or one that strikes within
+        // the bound) while its heartbeats arrive: the controller cannot tell it from a healthy node until a move to
+        // it times out (docs/safety.md, "What is not covered yet"), so the bound does not hold; not judged.
+        const deaf = group.preferredOwners
+          .map(machine)
+          .filter((m) => m !== victim && m.net.fromAws.some(([a, b]) => b > now - 5_000 && a < now + bound));
+        if (deaf.length > 0) {
+          trace.add(
+            `liveness: ${group.id} not judged: the answers of ${deaf.map((m) => m.id).join(", ")} are lost while the bound runs`,
+          );
+          continue;
+        }
         const obligation = {
           group: group.id,
           owners: group.preferredOwners.filter((id) => id !== victim.id),
@@ -475,6 +487,18 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
               );
               return void sched.at(obligation.deadline, judge);
             }
+          }
+          const held = group.resources.flatMap((r) =>
+            r.type === "ebs-volume" ? [...machines.values()].filter((m) => m.heldElsewhereSince(r.volumeId, now)) : [],
+          );
+          if (held.length > 0) {
+            // A stop that lied (held-mount): the source confirmed its stop, so it is not fenced, and its volume's
+            // detach stays busy until the other mount namespace lets go. Safe, but the move waits for it: a known
+            // liveness gap (docs/safety.md, "What is not covered yet").
+            trace.add(
+              `liveness: ${group.id} not judged: its volume was held in another mount namespace after the final fault on ${held.map((m) => m.id).join(", ")}`,
+            );
+            return;
           }
           if (table.lastFrozenAt >= now || table.guard?.frozen === true) {
             // The mass-failure guard froze after the final fault (several nodes silent at once): nothing moves
