@@ -15,3 +15,10 @@ export function exampleDefinition(): ClusterDefinition {
 export function exampleIndex(): ClusterIndex {
   return indexCluster(exampleDefinition());
 }
+
+/** A definition written in a test, loaded by the real loader; a test's own typo fails loudly. */
+export function definitionFrom(yaml: string): ClusterDefinition {
+  const result = loadDefinitionText(yaml);
+  if (!result.ok) throw new Error(`the test's definition does not load: ${JSON.stringify(result.problems)}`);
+  return result.definition;
+}

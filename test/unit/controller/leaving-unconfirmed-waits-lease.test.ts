@@ -1,11 +1,10 @@
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { advance } from "../../../lib/core/controller/advance.js";
 import { assessNodes } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { emptyGroupRecord, type GroupRecord, type NodeReport } from "../../../lib/core/controller/records.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 import type { ResourceState } from "../../../lib/core/heartbeat/message.js";
 
 /**
@@ -14,11 +13,7 @@ import type { ResourceState } from "../../../lib/core/heartbeat/message.js";
  * group that cannot be fenced must then wait out the lease that heartbeat's answer granted (lease + grace from
  * its receipt), like a silent node's, before its new owner is told to start anything.
  */
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 // On-premise nodes: the group cannot be fenced. Lease 10 s (default), grace max(2 s, 10 s / 5) = 2 s.

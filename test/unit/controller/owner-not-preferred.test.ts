@@ -1,3 +1,4 @@
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { nodeHealth } from "../../support/node-health.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
@@ -5,8 +6,6 @@ import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
 import { admitHeartbeat } from "../../../lib/core/heartbeat/admit.js";
 
@@ -16,11 +15,7 @@ import { admitHeartbeat } from "../../../lib/core/heartbeat/admit.js";
  * group's resources recorded, so that it confirms the stop. Before, the group stayed `online` on n3 for good
  * (failback found no rank for it) while n3's answers no longer listed it: nobody ran it.
  */
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const def = load(`

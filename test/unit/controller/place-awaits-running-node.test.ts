@@ -1,3 +1,4 @@
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { nodeHealth } from "../../support/node-health.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
@@ -5,8 +6,6 @@ import { assessNodes, type NodeHealth } from "../../../lib/core/controller/detec
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { emptyGroupRecord, type GroupRecord, type PlanStep } from "../../../lib/core/controller/records.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
 
 /**
@@ -15,11 +14,7 @@ import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
  * report lists the group's resources as running. Placing the group must free that node before the target is
  * told to start anything, as any other move does.
  */
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const SVC = `{ id: svc, type: command, start: [/opt/s/start], stop: [/opt/s/stop], check: [/opt/s/check] }`;

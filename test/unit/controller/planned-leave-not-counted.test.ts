@@ -1,10 +1,9 @@
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 
 /**
  * A planned shutdown (the agent's leaving heartbeat: patching, a reboot) is a drain, not a failure: the move it
@@ -12,11 +11,7 @@ import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
  * planned drain). With a two-node cluster's defaults (threshold nodes − 1 = 1 per 6 h, failback never), counting
  * it left the group failed, down, at the second planned reboot within 6 h.
  */
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const HOUR = 3_600_000;

@@ -1,11 +1,10 @@
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { advance } from "../../../lib/core/controller/advance.js";
 import { assessNodes } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { emptyGroupRecord, type GroupRecord, type NodeReport } from "../../../lib/core/controller/records.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 
 /**
  * A deploy removes node n2, which still owns group app (or is a plan's target). Its heartbeats are refused from
@@ -13,11 +12,7 @@ import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
  * start only once that lease + grace are over (or n2 confirmed the stop before the deploy). A removed node is
  * judged from its liveness item, as any node; one never heard, or silent past its lease, needs no step.
  */
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const LEASE = 10_000;

@@ -1,3 +1,5 @@
+import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { nodeHealth } from "../../support/node-health.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
@@ -6,8 +8,6 @@ import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { completeStep, failPlan } from "../../../lib/core/controller/plan-progress.js";
 import { emptyGroupRecord, type GroupRecord, type PlanStep } from "../../../lib/core/controller/records.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
 
 /**
@@ -15,11 +15,7 @@ import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
  * the first had not freed (await its stop if it is up, fence it where the group can fence, detach from it).
  */
 
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 

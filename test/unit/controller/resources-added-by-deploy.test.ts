@@ -1,3 +1,4 @@
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
@@ -5,8 +6,6 @@ import { advance } from "../../../lib/core/controller/advance.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { emptyGroupRecord, type GroupRecord, type NodeReport } from "../../../lib/core/controller/records.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 
 /**
  * A deploy adds resource r0 to the running group app and makes svc depend on it. The record's desired states
@@ -14,11 +13,7 @@ import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
  * depends on something not wanted. The controller must bring the group to the definition on the same owner: r0
  * started, then svc again, without moving the group or raising its epoch.
  */
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const after = load(`

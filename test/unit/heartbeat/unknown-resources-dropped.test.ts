@@ -1,9 +1,8 @@
+import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { acceptAnswer, initialState, settle } from "../../../lib/core/agent/state.js";
 import { plan } from "../../../lib/core/agent/supervisor.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
-import { loadDefinitionText } from "../../../lib/core/definition/index.js";
-import type { ClusterDefinition } from "../../../lib/core/definition/types.js";
 import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
 import { admitHeartbeat } from "../../../lib/core/heartbeat/admit.js";
 
@@ -14,11 +13,7 @@ import { admitHeartbeat } from "../../../lib/core/heartbeat/admit.js";
  * that would change its report, self-fences and stays silent). The heartbeat is admitted without those ids; the
  * answer no longer lists them, which is the agent's signal to stop them.
  */
-function load(yaml: string): ClusterDefinition {
-  const loaded = loadDefinitionText(yaml);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.definition;
-}
+const load = definitionFrom;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const NODES = `
