@@ -170,6 +170,7 @@ describe("heartbeat function", () => {
               "bootStartedAt",
               "resources",
               "retiredBoots",
+              "retiredAt",
               "leaving",
               "epochs",
               "leaseMs",
