@@ -36,6 +36,12 @@ function health(definition: ClusterDefinition, up: string[]): Map<string, NodeHe
 const steps = (record: GroupRecord): string[] =>
   record.plan!.steps.map((s: PlanStep) => `${describeStep(s)}${"nodeId" in s && s.nodeId ? `@${s.nodeId}` : ""}`);
 
+/** The pass's decision for the record's group, with the nodes in `up` up and the others silent past their lease. */
+function decide(definition: ClusterDefinition, record: GroupRecord, up: string[], now: number): GroupRecord {
+  const group = definition.groups.find((g) => g.id === record.groupId)!;
+  return write(decideGroup({ definition, group, record, health: health(definition, up), frozen: false, now }));
+}
+
 function write(decision: ReturnType<typeof decideGroup>): GroupRecord {
   if (decision.kind !== "write") throw new Error(`expected a write, got ${decision.kind}`);
   return decision.record;
@@ -56,7 +62,6 @@ groups:
     resources:
       - { id: svc, type: command, start: [/opt/s/start], stop: [/opt/s/stop], check: [/opt/s/check] }
 `);
-  const group = definition.groups[0]!;
   const owned: GroupRecord = {
     ...emptyGroupRecord("app", NOW),
     version: 7,
@@ -69,29 +74,11 @@ groups:
 
   it("is replaced by a plan that still waits for n3 to confirm svc offline before n2 is told to start it", () => {
     // Prepare: failback n3 -> n1 (epoch 6), waiting for n3 to stop svc; n1 falls silent 13 s in.
-    const failback = write(
-      decideGroup({
-        definition,
-        group,
-        record: owned,
-        health: health(definition, ["n1", "n2", "n3"]),
-        frozen: false,
-        now: NOW,
-      }),
-    );
+    const failback = decide(definition, owned, ["n1", "n2", "n3"], NOW);
     expect(steps(failback)).toEqual(["await-offline svc@n3", "await-online svc@n1"]);
     const later = NOW + 13_000;
     // Act
-    const replaced = write(
-      decideGroup({
-        definition,
-        group,
-        record: failback,
-        health: health(definition, ["n2", "n3"]),
-        frozen: false,
-        now: later,
-      }),
-    );
+    const replaced = decide(definition, failback, ["n2", "n3"], later);
     // Assess
     expect(replaced).toMatchObject({ owner: "n2", epoch: 7, desired: { svc: "offline" } });
     expect(replaced.plan).toMatchObject({ kind: "failover", source: "n1", target: "n2", inheritedSources: ["n3"] });
@@ -107,28 +94,10 @@ groups:
 
   it("does not inherit a source that had already confirmed its stop", () => {
     // Prepare: n3 confirmed svc offline; the plan is at await-online@n1 when n1 falls silent.
-    const failback = write(
-      decideGroup({
-        definition,
-        group,
-        record: owned,
-        health: health(definition, ["n1", "n2", "n3"]),
-        frozen: false,
-        now: NOW,
-      }),
-    );
+    const failback = decide(definition, owned, ["n1", "n2", "n3"], NOW);
     const confirmed = completeStep(failback, undefined, NOW + 4_000);
     // Act
-    const replaced = write(
-      decideGroup({
-        definition,
-        group,
-        record: confirmed,
-        health: health(definition, ["n2", "n3"]),
-        frozen: false,
-        now: NOW + 30_000,
-      }),
-    );
+    const replaced = decide(definition, confirmed, ["n2", "n3"], NOW + 30_000);
     // Assess
     expect(steps(replaced)).toEqual(["await-online svc@n2"]);
     expect(replaced.plan?.inheritedSources).toBeUndefined();
@@ -136,27 +105,9 @@ groups:
 
   it("inherits a source that fell silent without confirming: awaited (its silence completes the step at once)", () => {
     // Prepare: failback under way, then both n1 and n3 fall silent.
-    const failback = write(
-      decideGroup({
-        definition,
-        group,
-        record: owned,
-        health: health(definition, ["n1", "n2", "n3"]),
-        frozen: false,
-        now: NOW,
-      }),
-    );
+    const failback = decide(definition, owned, ["n1", "n2", "n3"], NOW);
     // Act
-    const replaced = write(
-      decideGroup({
-        definition,
-        group,
-        record: failback,
-        health: health(definition, ["n2"]),
-        frozen: false,
-        now: NOW + 30_000,
-      }),
-    );
+    const replaced = decide(definition, failback, ["n2"], NOW + 30_000);
     // Assess
     expect(steps(replaced)).toEqual(["await-offline svc@n3", "await-online svc@n2"]);
   });
@@ -191,16 +142,7 @@ groups:
 
   it("still fences e1 and detaches the volume from it before attaching it to e3", () => {
     // Prepare: e1 silent -> plan to e2 (epoch 2): zone check done, fence of e1 under way.
-    const first = write(
-      decideGroup({
-        definition,
-        group,
-        record: owned,
-        health: health(definition, ["e2", "e3"]),
-        frozen: false,
-        now: NOW,
-      }),
-    );
+    const first = decide(definition, owned, ["e2", "e3"], NOW);
     expect(steps(first)).toEqual([
       "check-volume-zone data",
       "fence i-00000000000000001@e1",
@@ -210,16 +152,7 @@ groups:
     ]);
     const fencing = completeStep(first, undefined, NOW + 1_000);
     // Act: e2 falls silent too.
-    const replaced = write(
-      decideGroup({
-        definition,
-        group,
-        record: fencing,
-        health: health(definition, ["e3"]),
-        frozen: false,
-        now: NOW + 30_000,
-      }),
-    );
+    const replaced = decide(definition, fencing, ["e3"], NOW + 30_000);
     // Assess
     expect(replaced).toMatchObject({ owner: "e3", epoch: 3, failovers: [NOW, NOW + 30_000] });
     expect(replaced.plan).toMatchObject({ source: "e2", inheritedSources: ["e1"], fenced: false, fencedInstances: [] });
@@ -269,20 +202,7 @@ groups:
     // Prepare: e1 silent -> plan to e2 (epoch 2), zone checked, fence of e1 under way; then
     // `systemctl restart baton-agent` on e2: its old boot stops everything and sends its leaving heartbeat.
     // (Simulation, seed 146955962 schedule 2616: the replacement fenced e2, the only node left for another group.)
-    const first = completeStep(
-      write(
-        decideGroup({
-          definition,
-          group,
-          record: owned,
-          health: health(definition, ["e2", "e3"]),
-          frozen: false,
-          now: NOW,
-        }),
-      ),
-      undefined,
-      NOW + 1_000,
-    );
+    const first = completeStep(decide(definition, owned, ["e2", "e3"], NOW), undefined, NOW + 1_000);
     const e2Leaving = health(definition, ["e3"]);
     const leavingReport = { nodeId: "e2", bootId: "b2", seq: 5 };
     e2Leaving.set("e2", { ...e2Leaving.get("e2")!, leaving: true, report: leavingReport });
@@ -319,30 +239,12 @@ groups:
 
   it("keeps a source not yet fenced when its plan fails, so the reset of the failed group fences it", () => {
     // Prepare: e1 silent -> plan to e2; the fence of e1 fails (an instance stuck stopping).
-    const first = write(
-      decideGroup({
-        definition,
-        group,
-        record: owned,
-        health: health(definition, ["e2", "e3"]),
-        frozen: false,
-        now: NOW,
-      }),
-    );
+    const first = decide(definition, owned, ["e2", "e3"], NOW);
     const failed = failPlan(completeStep(first, undefined, NOW + 1_000), "fence: still stopping", NOW + 600_000);
     expect(failed).toMatchObject({ status: "failed", owner: "e2", plan: null, unconfirmedSources: ["e1"] });
     // Act: docs/operations.md "Restarting a failed group": status offline, failovers cleared, plan removed.
     const reset: GroupRecord = { ...failed, version: failed.version + 1, status: "offline", failovers: [], plan: null };
-    const restarted = write(
-      decideGroup({
-        definition,
-        group,
-        record: reset,
-        health: health(definition, ["e2", "e3"]),
-        frozen: false,
-        now: NOW + 700_000,
-      }),
-    );
+    const restarted = decide(definition, reset, ["e2", "e3"], NOW + 700_000);
     // Assess
     expect(restarted.plan).toMatchObject({ kind: "place", source: null, target: "e2", inheritedSources: ["e1"] });
     expect(restarted.unconfirmedSources).toBeUndefined();
@@ -402,16 +304,7 @@ groups:
       },
     };
     // Act
-    const replaced = write(
-      decideGroup({
-        definition,
-        group,
-        record: legacy,
-        health: health(definition, ["e3"]),
-        frozen: false,
-        now: NOW + 30_000,
-      }),
-    );
+    const replaced = decide(definition, legacy, ["e3"], NOW + 30_000);
     const fenced = completeStep(legacy, { fenced: true }, NOW + 5_000);
     // Assess
     expect(steps(replaced)).toEqual([
