@@ -78,7 +78,7 @@ export const HEARTBEAT_TIMEOUT_SHARE = 0.8;
  * The loop decides at least once per heartbeat interval, or twice that when a heartbeat request is slow:
  * a watchdog timeout shorter than this many intervals may reset a healthy node.
  */
-export const WATCHDOG_MIN_INTERVALS = 3;
+const WATCHDOG_MIN_INTERVALS = 3;
 /** Tries of the final (leaving) heartbeat when it gets no answer or a 5xx. */
 export const FINAL_HEARTBEAT_TRIES = 3;
 

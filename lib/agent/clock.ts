@@ -23,9 +23,9 @@ export interface ClockSources {
 }
 
 /** Where Linux publishes CLOCK_BOOTTIME: "<seconds since boot, suspend included> <idle seconds>". */
-export const UPTIME_FILE = "/proc/uptime";
+const UPTIME_FILE = "/proc/uptime";
 
-export const SYSTEM_CLOCK_SOURCES: ClockSources = {
+const SYSTEM_CLOCK_SOURCES: ClockSources = {
   monotonicMs: () => performance.now(),
   bootTimeMs: () => readUptimeMs(UPTIME_FILE),
 };

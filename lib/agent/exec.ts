@@ -188,7 +188,7 @@ const PROXY_VARIABLE = /^(?:https?|all|no|ftp)_proxy$/i;
  * hold the proxy's password, which the agent's unit keeps in a file only root reads (docs/agent-install.md);
  * a program that needs a proxy sets its own.
  */
-export function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !PROXY_VARIABLE.test(name)));
 }
 
@@ -196,7 +196,7 @@ export function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * Whether no live process is left in the process group `pid` leads. Zombies (dead, waiting to be
  * reaped, perhaps by a PID 1 that never reaps) do not count: they run nothing.
  */
-export function groupEmpty(pid: number | undefined): boolean {
+function groupEmpty(pid: number | undefined): boolean {
   if (pid === undefined) return true;
   try {
     process.kill(-pid, 0);

@@ -1,4 +1,5 @@
 import type { AgentLog } from "./ports.js";
+import type { AgentConfig } from "../core/agent/config.js";
 
 export interface LogOptions {
   /** Where each line goes. @default process.stdout: journald keeps the agent's stdout. */
@@ -9,7 +10,7 @@ export interface LogOptions {
   readonly level?: LogLevel;
 }
 
-export type LogLevel = "debug" | "info";
+export type LogLevel = NonNullable<AgentConfig["logLevel"]>;
 
 type Level = "debug" | "info" | "warn" | "error";
 

@@ -31,7 +31,7 @@ export class WatchdogOpenError extends Error {
 }
 
 /** Where the kernel lists watchdog devices and their `timeout` in seconds. */
-export const SYS_CLASS_WATCHDOG = "/sys/class/watchdog";
+const SYS_CLASS_WATCHDOG = "/sys/class/watchdog";
 
 /**
  * Opens (and so arms) `device`.
@@ -77,7 +77,7 @@ export function openWatchdog(device: string, log: AgentLog, sysClassRoot = SYS_C
 }
 
 /** The device's timeout from sysfs (`/sys/class/watchdog/watchdog0/timeout`); undefined when unknown. */
-export function readTimeoutMs(device: string, sysClassRoot: string): number | undefined {
+function readTimeoutMs(device: string, sysClassRoot: string): number | undefined {
   try {
     let name = basename(realpathSync(device));
     // /dev/watchdog is the legacy name of the first device.

@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { GroupId } from "../core/definition/types.js";
 import { StaleHeartbeatError, StoreUnavailableError } from "../core/heartbeat/errors.js";
 import type { Heartbeat } from "../core/heartbeat/message.js";
@@ -266,8 +267,4 @@ function positionOf(item: Record<string, AttributeValue> | undefined): Seen | un
     retiredAt: Array.isArray(record.retiredAt) ? record.retiredAt.map(Number) : [],
     leaseUntil: typeof record.leaseUntil === "number" ? record.leaseUntil : undefined,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

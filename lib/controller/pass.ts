@@ -51,8 +51,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   const health = assessNodes(definition, snapshot.liveness, now, snapshot.groups);
   // The guard votes, and the summary counts, the definition's nodes only; `health` also judges nodes a deploy
   // removed, for the groups they may still hold.
-  const known = new Set(definition.nodes.map((n) => n.id));
-  const members = new Map([...health].filter(([id]) => known.has(id)));
+  const members = new Map(definition.nodes.map((n) => [n.id, health.get(n.id)!]));
   const nodes = {
     up: [...members.values()].filter((h) => h.up).map((h) => h.nodeId),
     down: [...members.values()].filter((h) => !h.up).map((h) => h.nodeId),

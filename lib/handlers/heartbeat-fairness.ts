@@ -7,10 +7,10 @@ import type { MetricsSink } from "./controller.js";
 import { type HandlerLogger, jsonResponse } from "./http-errors.js";
 
 /** Metric (count) of heartbeats refused because their node sent them far faster than its interval. */
-export const HEARTBEATS_THROTTLED_METRIC = "HeartbeatsThrottled";
+const HEARTBEATS_THROTTLED_METRIC = "HeartbeatsThrottled";
 
 /** Refusals are logged and counted at most this often per execution environment: a flood must not cost a log line each. */
-export const THROTTLE_REPORT_EVERY_MS = 10_000;
+const THROTTLE_REPORT_EVERY_MS = 10_000;
 
 /**
  * The shell of per-node fairness (`lib/core/heartbeat/fairness.ts`): one token bucket per node in

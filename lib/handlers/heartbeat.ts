@@ -59,7 +59,8 @@ export function createHeartbeatHandler({
           resources: ignoredResources,
         });
       }
-      const groupIds = groupsAnswered(index, heartbeat).map((g) => g.id);
+      const answered = groupsAnswered(index, heartbeat);
+      const groupIds = answered.map((g) => g.id);
       // One after the other, never in parallel: a controller write that relies on this node's previous
       // report (a confirmed stop, a leaving mark) is conditioned on that report still being the node's
       // latest. Either it committed before this heartbeat's write, and the read below sees its new owner
@@ -69,7 +70,7 @@ export function createHeartbeatHandler({
       await store.recordHeartbeat(heartbeat, receivedAt, grantedLeaseMs(index.definition));
       const ownership = await store.readOwnership(groupIds);
       logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
-      return jsonResponse(200, acknowledge(index, heartbeat, receivedAt, ownership));
+      return jsonResponse(200, acknowledge(index, heartbeat, receivedAt, ownership, answered));
     } catch (error) {
       return errorResponse(error, logger);
     }

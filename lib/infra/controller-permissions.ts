@@ -65,6 +65,7 @@ export function controllerScope(definition: ClusterDefinition): ControllerScope 
     definition.groups.filter((group) => group.resources.some((resource) => resource.type === type));
 
   const resources = definition.groups.flatMap((group) => group.resources);
+  const addresses = withType("elastic-ip");
   const zones = new Map<string, Set<string>>();
   for (const resource of resources) {
     if (resource.type !== "dns-record") continue;
@@ -81,8 +82,8 @@ export function controllerScope(definition: ClusterDefinition): ControllerScope 
     allocationIds: unique(
       resources.flatMap((resource) => (resource.type === "elastic-ip" ? [resource.allocationId] : [])),
     ),
-    addressOwnerInstanceIds: ownerInstances(withType("elastic-ip")),
-    addressOwnerZones: unique(ownerNodes(withType("elastic-ip")).map((node) => node.availabilityZone)).sort(),
+    addressOwnerInstanceIds: ownerInstances(addresses),
+    addressOwnerZones: unique(ownerNodes(addresses).map((node) => node.availabilityZone)).sort(),
     hostedZones: [...zones].map(([hostedZoneId, names]) => ({ hostedZoneId, recordNames: [...names] })),
   };
 }

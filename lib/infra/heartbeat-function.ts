@@ -28,7 +28,7 @@ const statePartitionOnly = { "dynamodb:LeadingKeys": [STATE_PARTITION] };
  * every attribute a request's key and expressions name (docs/table.md); ReturnValuesOnConditionCheckFailure is
  * not conditioned, and returns a node item only. BatchGetItem reads any item of the state partition.
  */
-export const heartbeatTableGrants: readonly TableGrant[] = [
+const heartbeatTableGrants: readonly TableGrant[] = [
   {
     actions: ["dynamodb:UpdateItem"],
     conditions: {

@@ -84,7 +84,7 @@ export function failure(label: ResourceLabel, action: string, result: RunResult,
  * How much of each output stream the log keeps: its end, where the error usually is. A program's output
  * may hold anything (a password a script echoes, a customer's data), so it is logged at debug only, and short.
  */
-export const LOGGED_OUTPUT_BYTES = 2 * 1024;
+const LOGGED_OUTPUT_BYTES = 2 * 1024;
 
 /** The output of a run, at debug, the last `LOGGED_OUTPUT_BYTES` of each stream; nothing when it wrote none. */
 export function logOutput(log: AgentLog, label: ResourceLabel, action: string, result: RunResult): void {

@@ -100,11 +100,19 @@ export function unitAllowed(list: AllowList, unit: string): boolean {
   return list.units.some((entry) => globMatches(entry, unit));
 }
 
+/** Each unit pattern compiled once: an answer is checked against the list on every heartbeat. */
+const compiled = new Map<string, RegExp>();
+
 function globMatches(pattern: string, text: string): boolean {
-  const source = [...pattern]
-    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\-]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${source}$`, "s").test(text);
+  let regex = compiled.get(pattern);
+  if (regex === undefined) {
+    const source = [...pattern]
+      .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\-]/g, "\\$&")))
+      .join("");
+    regex = new RegExp(`^${source}$`, "s");
+    compiled.set(pattern, regex);
+  }
+  return regex.test(text);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { GroupRecord, NodeReport, ReportCondition } from "./records.js";
 import type { ClusterDefinition, GroupDefinition, GroupId, NodeId, ResourceId, Timing } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
+import { ownValue } from "../dictionary.js";
 import { takeoverGraceMs } from "./timing.js";
 
 export interface NodeHealth {
@@ -132,9 +133,14 @@ export function assessNodes(
  * the lease the old deploy granted (its grace too). With nothing recorded, lease + grace of the definition.
  */
 function heldUntil(timing: Timing, record: NodeReport): number {
-  const longest = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
   const until = Math.max(record.receivedAt + timing.leaseDurationMs, record.leaseUntil ?? -Infinity);
-  return until + takeoverGraceMs({ ...timing, leaseDurationMs: longest });
+  return until + longestLease(timing, record).grace;
+}
+
+/** The longest lease the node may hold (the definition's, or a longer one an answer granted) and its grace. */
+function longestLease(timing: Timing, record: NodeReport): { readonly ms: number; readonly grace: number } {
+  const ms = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
+  return { ms, grace: takeoverGraceMs({ ...timing, leaseDurationMs: ms }) };
 }
 
 /**
@@ -143,8 +149,8 @@ function heldUntil(timing: Timing, record: NodeReport): number {
  * get through, and the boot before it (last heard before this boot's first heartbeat) has lost any lease it held.
  */
 function bootHeardLongerThan(timing: Timing, record: NodeReport): number {
-  const longest = Math.max(timing.leaseDurationMs, record.leaseMs ?? 0);
-  return record.bootStartedAt + longest + takeoverGraceMs({ ...timing, leaseDurationMs: longest });
+  const longest = longestLease(timing, record);
+  return record.bootStartedAt + longest.ms + longest.grace;
 }
 
 /**
@@ -152,6 +158,6 @@ function bootHeardLongerThan(timing: Timing, record: NodeReport): number {
  * in its `epochs`, and reports each of the group's resources; an older agent (no `epochs`) reports them.
  */
 export function toldOf(record: Pick<NodeReport, "epochs" | "resources">, group: GroupDefinition): boolean {
-  if (record.epochs[group.id] !== undefined) return true;
-  return group.resources.some((r) => isAgentResource(r) && record.resources[r.id] !== undefined);
+  if (ownValue(record.epochs, group.id) !== undefined) return true;
+  return group.resources.some((r) => isAgentResource(r) && ownValue(record.resources, r.id) !== undefined);
 }

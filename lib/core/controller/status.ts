@@ -8,7 +8,7 @@ import type { GroupRecord, GroupStatus } from "./records.js";
  * - moving: a step is taken or the plan is replaced (moving), it completes (online), the target fell silent
  *   with nowhere to go (offline), it fails or the threshold is reached (failed).
  */
-export const ALLOWED_TRANSITIONS: Readonly<Record<GroupStatus, readonly GroupStatus[]>> = {
+const ALLOWED_TRANSITIONS: Readonly<Record<GroupStatus, readonly GroupStatus[]>> = {
   offline: ["offline", "moving", "failed"],
   online: ["moving", "offline", "failed"],
   moving: ["moving", "online", "offline", "failed"],

@@ -4,6 +4,7 @@ import type { GroupDefinition } from "../definition/types.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
 import { isFenced, isUnconfirmed, type NodeReport, type Plan, type PlanStep } from "./records.js";
 import { toldOf } from "./detection.js";
+import { sourceOfStep } from "./plan-builder.js";
 import { STEP_LIMITS } from "./timing.js";
 
 /** What the controller saw of the real world for one step, just before deciding it. */
@@ -89,7 +90,7 @@ export function decideStep(
         // on, yet the answer to that heartbeat granted it a full lease: a resource that heartbeat did not confirm
         // (reported failed, or not at all) may run until then.
         const fenceFollows = plan.steps.some(
-          (s, i) => i > plan.stepIndex && s.kind === "fence" && (s.nodeId ?? plan.source) === step.nodeId,
+          (s, i) => i > plan.stepIndex && s.kind === "fence" && sourceOfStep(s, plan) === step.nodeId,
         );
         if (seen.leaseOver !== true && !fenceFollows) {
           return wait(`${step.nodeId} did not confirm ${step.resourceId} offline and its lease is not over yet`);
@@ -126,7 +127,7 @@ export function decideStep(
       return wait(`waiting for ${step.nodeId} to stop ${step.resourceId}`);
     }
     case "fence": {
-      if (step.onlyIfUnconfirmed && !isUnconfirmed(plan, step.nodeId ?? plan.source ?? "")) {
+      if (step.onlyIfUnconfirmed && !isUnconfirmed(plan, sourceOfStep(step, plan) ?? "")) {
         return done("source confirmed its resources offline");
       }
       const state = seen.instance?.state;

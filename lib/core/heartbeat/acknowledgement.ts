@@ -63,8 +63,10 @@ export function groupsAnswered(index: ClusterIndex, heartbeat: Heartbeat): reado
   const ownable = index.groupsOwnableBy(heartbeat.nodeId);
   const epochs = heartbeat.epochs ?? {};
   const runs = (g: GroupDefinition) =>
-    g.resources.some((r) => Object.hasOwn(heartbeat.resources, r.id) && heartbeat.resources[r.id] !== "offline");
-  const named = index.definition.groups.filter((g) => !ownable.includes(g) && (Object.hasOwn(epochs, g.id) || runs(g)));
+    g.resources.some((r) => (ownValue(heartbeat.resources, r.id) ?? "offline") !== "offline");
+  const named = index.definition.groups.filter(
+    (g) => !ownable.includes(g) && (ownValue(epochs, g.id) !== undefined || runs(g)),
+  );
   return named.length > 0 ? [...ownable, ...named] : ownable;
 }
 
@@ -73,6 +75,7 @@ export function acknowledge(
   heartbeat: Heartbeat,
   receivedAt: number,
   ownership: ReadonlyMap<GroupId, GroupOwnership>,
+  groups: readonly GroupDefinition[] = groupsAnswered(index, heartbeat),
 ): HeartbeatAcknowledgement {
   const { definition } = index;
   return {
@@ -83,7 +86,7 @@ export function acknowledge(
     receivedAt: new Date(receivedAt).toISOString(),
     leaseDurationMs: grantedLeaseMs(definition),
     heartbeatIntervalMs: definition.timing.heartbeatIntervalMs,
-    groups: groupsAnswered(index, heartbeat).map((group) => {
+    groups: groups.map((group) => {
       const state = ownership.get(group.id);
       const owner = state?.owner ?? null;
       // A leaving node has stopped everything and is shutting down: it is never asked to start anything; nor is a

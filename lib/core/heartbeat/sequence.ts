@@ -12,9 +12,9 @@ export const RETIRED_BOOTS_KEPT = 16;
  * 5 minutes old, so a late message of a boot arrives at most 5 minutes after the boot was left (a minute's margin
  * for the clocks of the signer and of AWS). An agent crash-looping faster than 16 boots in that window is covered.
  */
-export const RETIRED_BOOT_WINDOW_MS = 6 * 60_000;
+const RETIRED_BOOT_WINDOW_MS = 6 * 60_000;
 /** The most left boots remembered (the node item's size): a boot every 0.36 s for 6 minutes. */
-export const RETIRED_BOOTS_MAX = 1_000;
+const RETIRED_BOOTS_MAX = 1_000;
 
 export interface SequencePosition {
   readonly bootId: string;
