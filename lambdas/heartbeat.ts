@@ -2,6 +2,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { LambdaControllerWaker } from "../lib/aws/controller-waker.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition, pinPrincipalIds, requireEnv } from "../lib/handlers/embedded-definition.js";
@@ -14,9 +16,18 @@ const definition = pinPrincipalIds(
   process.env.BATON_PRINCIPAL_IDS,
 );
 
+const store = new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv("TABLE_NAME"));
+// The controller this function wakes (lib/core/heartbeat/wake.ts); without it, the controller's schedule alone.
+const controllerFunction = process.env.BATON_CONTROLLER_FUNCTION;
+const waker =
+  controllerFunction === undefined || controllerFunction === ""
+    ? undefined
+    : new LambdaControllerWaker(new LambdaClient({ maxAttempts: 2 }), controllerFunction);
+
 export const handler = createHeartbeatHandler({
   index: indexCluster(definition),
-  store: new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv("TABLE_NAME")),
+  store,
+  wake: waker === undefined ? undefined : { store, invoke: (reason, at) => waker.wake(reason, at) },
   clock: { now: () => Date.now() },
   logger: new Logger({ serviceName: "baton-heartbeat" }),
   // Only refused heartbeats are counted (HeartbeatsThrottled): an answered one adds no metric line.

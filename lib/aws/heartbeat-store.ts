@@ -12,7 +12,9 @@ import type { GroupId } from "../core/definition/types.js";
 import { StaleHeartbeatError, StoreUnavailableError } from "../core/heartbeat/errors.js";
 import type { Heartbeat } from "../core/heartbeat/message.js";
 import { judgeSequence, type SequencePosition } from "../core/heartbeat/sequence.js";
-import type { GroupOwnership, HeartbeatStore } from "../core/heartbeat/store.js";
+import type { GroupOwnership, HeartbeatStore, WakeStore } from "../core/heartbeat/store.js";
+import type { PeerLiveness } from "../core/heartbeat/wake.js";
+import type { NodeId } from "../core/definition/types.js";
 import { dictionary } from "../core/dictionary.js";
 import { fromItem } from "./attribute-json.js";
 import { itemKeys } from "./table-layout.js";
@@ -51,7 +53,7 @@ interface Lease {
 type Seen = SequencePosition & { readonly leaseUntil: number | undefined };
 
 /** The DynamoDB side of the heartbeat path: one conditional UpdateItem per accepted heartbeat. */
-export class DynamoHeartbeatStore implements HeartbeatStore {
+export class DynamoHeartbeatStore implements HeartbeatStore, WakeStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -244,6 +246,52 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
       }
     }
     return result;
+  }
+
+  async readPeers(nodeIds: readonly NodeId[]): Promise<ReadonlyMap<NodeId, PeerLiveness>> {
+    const result = new Map<NodeId, PeerLiveness>();
+    if (nodeIds.length === 0) return result;
+    const out = await this.client.send(
+      new BatchGetItemCommand({
+        RequestItems: {
+          [this.tableName]: {
+            Keys: nodeIds.map((id) => marshall(itemKeys.nodeLiveness(id))),
+            // Eventually consistent (half the read units): a view a moment old only delays a wake-up.
+            ConsistentRead: false,
+            ProjectionExpression: "#node, #at, #until",
+            ExpressionAttributeNames: { "#node": "nodeId", "#at": "receivedAt", "#until": "leaseUntil" },
+          },
+        },
+      }),
+    );
+    for (const raw of out.Responses?.[this.tableName] ?? []) {
+      const item = fromItem(raw);
+      if (typeof item.nodeId !== "string" || typeof item.receivedAt !== "number") continue;
+      result.set(item.nodeId, {
+        receivedAt: item.receivedAt,
+        leaseUntil: typeof item.leaseUntil === "number" ? item.leaseUntil : undefined,
+      });
+    }
+    return result;
+  }
+
+  async claimWake(now: number, windowMs: number, reason: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(itemKeys.controllerWake),
+          UpdateExpression: "SET #woken = :now, #reason = :reason",
+          ConditionExpression: "attribute_not_exists(#woken) OR #woken <= :cut",
+          ExpressionAttributeNames: { "#woken": "wokenAt", "#reason": "wakeReason" },
+          ExpressionAttributeValues: marshall({ ":now": now, ":cut": now - windowMs, ":reason": reason }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }
 

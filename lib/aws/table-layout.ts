@@ -37,6 +37,12 @@ export const NODE_ATTRIBUTES = [
   "leaseUntil",
 ] as const;
 
+/**
+ * The attributes of the controller wake-up item (`controller#wake`), written by the heartbeat function with its own
+ * narrowly scoped permission (lib/infra/heartbeat-function.ts): when the last wake-up was claimed, and why.
+ */
+export const WAKE_ATTRIBUTES = ["wokenAt", "wakeReason"] as const;
+
 /** Prefix of the cluster log's partitions: one per UTC day (`log#2026-11-22`). */
 export const LOG_PARTITION_PREFIX = "log#";
 
@@ -50,6 +56,8 @@ export const itemKeys = {
   groupState: (groupId: string) => ({ pk: STATE_PARTITION, sk: `${SORT_PREFIX.group}${groupId}` }),
   /** The controller lease: which invocation may act, until when. Written only by the controller. */
   controllerLease: { pk: STATE_PARTITION, sk: "controller#lease" },
+  /** The last controller wake-up (deduplication): written only by the heartbeat function, read by nobody else. */
+  controllerWake: { pk: STATE_PARTITION, sk: "controller#wake" },
   /** The mass-failure guard. Written only by the controller. */
   guard: { pk: STATE_PARTITION, sk: "controller#guard" },
   /**

@@ -30,6 +30,11 @@ export interface PassSummary {
     readonly status: string;
     readonly reason: string;
     readonly step: string | null;
+    /**
+     * Who the group's move waits on: `controller` (its next step is an AWS action or check), `agent` (a node's
+     * report: await-online, await-offline), or null (no move in flight, or the group failed).
+     */
+    readonly waitsOn: "controller" | "agent" | null;
   }[];
   readonly events: readonly ControllerEvent[];
   /** AWS calls that failed (throttled, unavailable, refused); none is a node failure. */
@@ -78,6 +83,12 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
         status: r.status,
         reason: r.statusReason,
         step: step ? describeStep(step) : null,
+        waitsOn:
+          step === undefined || r.status === "failed"
+            ? null
+            : step.kind === "await-online" || step.kind === "await-offline"
+              ? "agent"
+              : "controller",
       };
     }),
     events,

@@ -4,7 +4,10 @@ import type { ClusterIndex } from "../core/cluster-index.js";
 import { acknowledge, grantedLeaseMs, groupsAnswered } from "../core/heartbeat/acknowledgement.js";
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { admitHeartbeat } from "../core/heartbeat/admit.js";
-import type { HeartbeatStore } from "../core/heartbeat/store.js";
+import type { GroupOwnership, HeartbeatStore, WakeStore } from "../core/heartbeat/store.js";
+import { type PeerLiveness, type WakeReason, wakeReason, watchedPeers } from "../core/heartbeat/wake.js";
+import type { GroupId, NodeId } from "../core/definition/types.js";
+import type { Heartbeat } from "../core/heartbeat/message.js";
 import type { MetricsSink } from "./controller.js";
 import { HeartbeatFairness } from "./heartbeat-fairness.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
@@ -17,6 +20,15 @@ export interface HeartbeatHandlerDependencies {
   readonly logger: HandlerLogger;
   /** Where refused (throttled) heartbeats are counted: `HeartbeatsThrottled`. */
   readonly metrics: MetricsSink;
+  /**
+   * Wake-ups of the controller (lib/core/heartbeat/wake.ts): each heartbeat reads the peers its node watches and
+   * wakes the controller when one has just fallen silent, or when it brings the report a move waits for.
+   * Absent: no wake-ups (the controller's schedule alone).
+   */
+  readonly wake?: {
+    readonly store: WakeStore;
+    readonly invoke: (reason: WakeReason, at: number) => Promise<void>;
+  };
 }
 
 export type HeartbeatHandler = (
@@ -31,6 +43,7 @@ export function createHeartbeatHandler({
   clock,
   logger,
   metrics,
+  wake,
 }: HeartbeatHandlerDependencies): HeartbeatHandler {
   // Build every group's agent resource specs now, at the cold start, rather than in a node's request.
   for (const group of index.definition.groups) agentResourceSpecs(group);
@@ -68,13 +81,51 @@ export function createHeartbeatHandler({
       // write while the write still commits: the node would run a group that has just moved.
       // The lease the answer grants is recorded with the heartbeat, before the answer can be sent.
       await store.recordHeartbeat(heartbeat, receivedAt, grantedLeaseMs(index.definition));
-      const ownership = await store.readOwnership(groupIds);
+      const [ownership, peers] = await Promise.all([
+        store.readOwnership(groupIds),
+        wake === undefined ? undefined : readPeers(wake.store, watchedPeers(index, node.id), logger),
+      ]);
+      if (wake !== undefined && peers !== undefined) await wakeIfDue(wake, heartbeat, receivedAt, peers, ownership);
       logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
       return jsonResponse(200, acknowledge(index, heartbeat, receivedAt, ownership, answered));
     } catch (error) {
       return errorResponse(error, logger);
     }
   };
+
+  /** A wake-up never fails the heartbeat: the scheduled pass is the backstop for a missed one. */
+  async function wakeIfDue(
+    port: NonNullable<HeartbeatHandlerDependencies["wake"]>,
+    heartbeat: Heartbeat,
+    now: number,
+    peers: ReadonlyMap<NodeId, PeerLiveness>,
+    ownership: ReadonlyMap<GroupId, GroupOwnership>,
+  ): Promise<void> {
+    const { heartbeatIntervalMs, controllerTickMs } = index.definition.timing;
+    const reason = wakeReason(index, heartbeat, now, peers, ownership, 3 * heartbeatIntervalMs + controllerTickMs);
+    if (reason === undefined) return;
+    try {
+      // One wake-up per controller tick for the whole cluster: N watchers of one silent node wake it once.
+      if (!(await port.store.claimWake(now, controllerTickMs, JSON.stringify(reason)))) return;
+      await port.invoke(reason, now);
+      logger.debug("controller woken", { nodeId: heartbeat.nodeId, reason });
+    } catch (error) {
+      logger.warn("controller wake-up failed; its scheduled pass is the backstop", { error, reason });
+    }
+  }
+}
+
+async function readPeers(
+  store: WakeStore,
+  peers: readonly NodeId[],
+  logger: HandlerLogger,
+): Promise<ReadonlyMap<NodeId, PeerLiveness> | undefined> {
+  try {
+    return await store.readPeers(peers);
+  } catch (error) {
+    logger.warn("watched peers not read; no wake-up from this heartbeat", { error });
+    return undefined;
+  }
 }
 
 /** The account id is the fifth field of the function's own ARN. */

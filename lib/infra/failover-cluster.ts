@@ -95,11 +95,22 @@ export class FailoverCluster extends Construct {
 
     this.table = new StateTable(this, ids.state).table;
 
+    this.topic = new Notifications(this, ids.notifications, { emails: definition.notifications.email }).topic;
+
+    this.controllerFunction = new ControllerFunction(this, ids.controller, {
+      source: props.definition,
+      table: this.table,
+      topic: this.topic,
+      logRetention,
+      networkInterfaceTag: props.networkInterfaceTag,
+    }).function;
+
     const heartbeat = new HeartbeatFunction(this, ids.heartbeat, {
       source: props.definition,
       table: this.table,
       logRetention,
       pinnedPrincipalIds,
+      controller: this.controllerFunction,
     });
     this.heartbeatFunction = heartbeat.function;
 
@@ -113,16 +124,6 @@ export class FailoverCluster extends Construct {
     this.nodeHeartbeatPolicy = api.nodePolicy;
     // The $default stage URL ends with "/".
     this.heartbeatUrl = `${api.stage.url}${heartbeatRoute.path.slice(1)}`;
-
-    this.topic = new Notifications(this, ids.notifications, { emails: definition.notifications.email }).topic;
-
-    this.controllerFunction = new ControllerFunction(this, ids.controller, {
-      source: props.definition,
-      table: this.table,
-      topic: this.topic,
-      logRetention,
-      networkInterfaceTag: props.networkInterfaceTag,
-    }).function;
 
     for (const [, role] of nodeRoles) this.nodeHeartbeatPolicy.attachToRole(role);
   }

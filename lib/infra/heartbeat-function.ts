@@ -1,11 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { Duration, Stack, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
-import type * as iam from "aws-cdk-lib/aws-iam";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { NODE_ATTRIBUTES, STATE_PARTITION, TABLE_KEYS } from "../aws/table-layout.js";
+import { NODE_ATTRIBUTES, STATE_PARTITION, TABLE_KEYS, WAKE_ATTRIBUTES } from "../aws/table-layout.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { dropRedundantRoleDependency, functionRole, type TableGrant } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
@@ -39,6 +40,17 @@ const heartbeatTableGrants: readonly TableGrant[] = [
     },
   },
   { actions: ["dynamodb:BatchGetItem"], conditions: { "ForAllValues:StringEquals": statePartitionOnly } },
+  // The controller wake-up's deduplication (lib/aws/heartbeat-store.ts claimWake): its own statement, naming only the
+  // keys and the wake-up item's two attributes, so a heartbeat's write can never name them and this one nothing else.
+  {
+    actions: ["dynamodb:UpdateItem"],
+    conditions: {
+      "ForAllValues:StringEquals": {
+        ...statePartitionOnly,
+        "dynamodb:Attributes": [TABLE_KEYS.partition, TABLE_KEYS.sort, ...WAKE_ATTRIBUTES],
+      },
+    },
+  },
 ];
 
 /**
@@ -61,6 +73,8 @@ export interface HeartbeatFunctionProps {
    * @default - none
    */
   readonly pinnedPrincipalIds?: Readonly<Record<string, string>>;
+  /** The controller function the handler wakes (lambda:InvokeFunction on it only). */
+  readonly controller: lambda.IFunction;
 }
 
 /**
@@ -83,6 +97,14 @@ export class HeartbeatFunction extends Construct {
       tableGrants: heartbeatTableGrants,
       table: props.table,
       logGroup: this.logGroup,
+      policies: {
+        // Wake-ups: asynchronous invocations of the cluster's controller, and of no other function.
+        WakeController: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [props.controller.functionArn] }),
+          ],
+        }),
+      },
     });
 
     this.function = new nodejs.NodejsFunction(this, ids.heartbeatFunction, {
@@ -97,6 +119,7 @@ export class HeartbeatFunction extends Construct {
       environment: {
         [env.tableName]: props.table.tableName,
         [env.serviceName]: heartbeatServiceName,
+        [env.controllerFunction]: props.controller.functionName,
         ...(Object.keys(props.pinnedPrincipalIds ?? {}).length === 0
           ? {}
           : { [env.principalIds]: Stack.of(this).toJsonString(props.pinnedPrincipalIds) }),

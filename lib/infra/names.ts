@@ -77,6 +77,8 @@ export const env = {
    * `principalId` (known only at deploy, so not compiled into the code with the definition).
    */
   principalIds: "BATON_PRINCIPAL_IDS",
+  /** The heartbeat function's: the controller function it wakes (asynchronous invoke); absent: no wake-ups. */
+  controllerFunction: "BATON_CONTROLLER_FUNCTION",
 } as const;
 
 /** CloudFormation output ids of BatonStack (also the keys in `cdk deploy --outputs-file`). */

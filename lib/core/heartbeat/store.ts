@@ -1,3 +1,4 @@
+import type { PeerLiveness } from "./wake.js";
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import type { Heartbeat, ResourceState } from "./message.js";
 
@@ -61,4 +62,18 @@ export interface HeartbeatStore {
   recordHeartbeat(heartbeat: Heartbeat, receivedAt: number, grantedLeaseMs: number): Promise<void>;
   /** Strongly consistent read of the groups' owners, epochs, desired states and statuses. */
   readOwnership(groupIds: readonly GroupId[]): Promise<ReadonlyMap<GroupId, GroupOwnership>>;
+}
+
+/**
+ * The heartbeat function's side of the controller's wake-ups (lib/core/heartbeat/wake.ts): what it reads of the peers
+ * a node watches, and the one conditional write that lets only one heartbeat per window wake the controller.
+ */
+export interface WakeStore {
+  /** The watched peers' receipt times and lease ends (an eventually consistent read: a late view only delays). */
+  readPeers(nodeIds: readonly NodeId[]): Promise<ReadonlyMap<NodeId, PeerLiveness>>;
+  /**
+   * Claims the wake-up: true for the one caller whose conditional write on the `controller#wake` item commits
+   * while no other was claimed within the last `windowMs` (by the heartbeat function's clock).
+   */
+  claimWake(now: number, windowMs: number, reason: string): Promise<boolean>;
 }

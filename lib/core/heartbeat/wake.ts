@@ -1,0 +1,71 @@
+import type { ClusterIndex } from "../cluster-index.js";
+import { silenceLimitMs, takeoverGraceMs } from "../controller/timing.js";
+import type { GroupId, NodeId } from "../definition/types.js";
+import type { Heartbeat } from "./message.js";
+import type { GroupOwnership } from "./store.js";
+
+/**
+ * How many peers each node's heartbeats watch: the next ones in the definition's order, round the ring. Two, so a
+ * node's silence is noticed even when one of its watchers is down too; O(1) per heartbeat at any cluster size.
+ */
+export const WATCHED_PEERS = 2;
+
+/** What the heartbeat function knows of a watched peer: its node item's receipt time and lease end. */
+export interface PeerLiveness {
+  readonly receivedAt: number;
+  readonly leaseUntil?: number | undefined;
+}
+
+/** Why a heartbeat wakes the controller. */
+export type WakeReason =
+  { readonly kind: "peer-silent"; readonly nodeId: NodeId } | { readonly kind: "report"; readonly groupId: GroupId };
+
+/** The peers `nodeId`'s heartbeats watch: the next {@link WATCHED_PEERS} nodes of the definition, round the ring. */
+export function watchedPeers(index: ClusterIndex, nodeId: NodeId): NodeId[] {
+  const nodes = index.definition.nodes;
+  const at = nodes.findIndex((n) => n.id === nodeId);
+  if (at < 0) return [];
+  const peers: NodeId[] = [];
+  for (let step = 1; step <= Math.min(WATCHED_PEERS, nodes.length - 1); step++) {
+    peers.push(nodes[(at + step) % nodes.length]!.id);
+  }
+  return peers;
+}
+
+/**
+ * Whether this heartbeat should wake the controller now, and why (first reason found), by the heartbeat function's
+ * clock (the same clock that stamped the peers' receipt times):
+ * - a watched peer has been silent longer than the controller waits (lease + grace, or its longest granted lease +
+ *   grace), and not for long: within `recentMs` of that moment. A long-dead node does not wake it again and again;
+ *   the scheduled pass is the backstop for whatever a wake-up missed;
+ * - the node owns a group on the move (status neither `online`, `offline` nor `failed`) and this heartbeat reports
+ *   every agent-side resource the controller wants online as online: the report an in-flight move waits for.
+ * Deciding only: the caller deduplicates (one wake-up per controller tick for the whole cluster) and invokes.
+ */
+export function wakeReason(
+  index: ClusterIndex,
+  heartbeat: Heartbeat,
+  now: number,
+  peers: ReadonlyMap<NodeId, PeerLiveness>,
+  ownership: ReadonlyMap<GroupId, GroupOwnership>,
+  recentMs: number,
+): WakeReason | undefined {
+  const timing = index.definition.timing;
+  for (const [nodeId, peer] of peers) {
+    const downAt = Math.max(
+      peer.receivedAt + silenceLimitMs(timing),
+      (peer.leaseUntil ?? -Infinity) + takeoverGraceMs(timing),
+    );
+    if (now > downAt && now - downAt <= recentMs) return { kind: "peer-silent", nodeId };
+  }
+  for (const [groupId, group] of ownership) {
+    if (group.owner !== heartbeat.nodeId) continue;
+    if (group.status === null || group.status === "online" || group.status === "offline" || group.status === "failed")
+      continue;
+    const wanted = Object.entries(group.desired).filter(([, state]) => state === "online");
+    if (wanted.length > 0 && wanted.every(([id]) => heartbeat.resources[id] === "online")) {
+      return { kind: "report", groupId };
+    }
+  }
+  return undefined;
+}
