@@ -45,8 +45,8 @@ export type ControllerResult =
 
 /**
  * The controller function: `{"passes": N}` makes N passes (operators and tests); a scheduled event, or a wake-up
- * from the heartbeat function (`{"wake": ...}`), makes a pass, and another every controllerTick while a move waits on
- * the controller's own AWS actions, until shortly before the next scheduled invocation. With nothing in flight it
+ * from the heartbeat function (`{"wake": ...}`), makes a pass, and another every controllerTick while a move is in
+ * flight, until shortly before the next scheduled invocation. With nothing in flight it
  * makes one pass and ends: the heartbeat function wakes it when a watched node falls silent or a report a move waits
  * for arrives, and the schedule's pass each minute is the backstop. A null event (an
  * invocation with no payload) is taken as a scheduled one, as `{}` is; any other event that is not a JSON
@@ -136,10 +136,11 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
       record(deps.metrics, summary);
-      // A scheduled or wake-up invocation runs while there is work for the controller itself: it ends once no move
-      // waits on an AWS action of its own (none in flight, or each waits for a node's report, whose heartbeat wakes
-      // it). A pass that only looked (another controller holds the lease) goes on at the next tick, as before.
-      if (passes === Infinity && summary.acted && !summary.groups.some((g) => g.waitsOn === "controller")) break;
+      // A scheduled or wake-up invocation runs while there is work: it ends after a pass that finds no move in
+      // flight. A move waiting for a node's report goes on too: such a step also ends on a timeout (a silent source's
+      // lease running out), which no heartbeat announces. A pass that only looked (another controller holds the
+      // lease) goes on at the next tick, as before.
+      if (passes === Infinity && summary.acted && !summary.groups.some((g) => g.waitsOn !== null)) break;
       if (done < passes && !(await awaitTick(passStart))) break;
     }
     deps.metrics.publishStoredMetrics();

@@ -69,7 +69,7 @@ describe("state table", () => {
 });
 
 describe("heartbeat function", () => {
-  it("runs Node.js 24 on arm64, traced, JSON logs to its own log group, with the table name", () => {
+  it("runs Node.js 24 on arm64, untraced (docs/cost.md), JSON logs to its own log group, with the table name", () => {
     // Prepare
     const table = single(template, "AWS::DynamoDB::Table");
     const logGroups = template.findResources("AWS::Logs::LogGroup");
@@ -80,7 +80,6 @@ describe("heartbeat function", () => {
       Runtime: "nodejs24.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
-      TracingConfig: { Mode: "Active" },
       LoggingConfig: { LogFormat: "JSON", ApplicationLogLevel: "INFO" },
       Environment: {
         Variables: { TABLE_NAME: { Ref: table.id }, POWERTOOLS_SERVICE_NAME: "baton-heartbeat" },
@@ -185,17 +184,36 @@ describe("heartbeat function", () => {
         Resource: { "Fn::GetAtt": [table.id, "Arn"] },
         Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["state"] } },
       },
+      // The controller wake-up's deduplication item: the keys and its own two attributes, nothing else.
+      {
+        Effect: "Allow",
+        Action: "dynamodb:UpdateItem",
+        Resource: { "Fn::GetAtt": [table.id, "Arn"] },
+        Condition: {
+          "ForAllValues:StringEquals": {
+            "dynamodb:LeadingKeys": ["state"],
+            "dynamodb:Attributes": ["pk", "sk", "wokenAt", "wakeReason"],
+          },
+        },
+      },
     ]);
-    const others = statements.filter((statement) => !dynamodb.includes(statement));
+    // Wake-ups: the cluster's controller function, and no other.
+    const controller = lambdaFunction(template, "baton-controller");
+    const invoke = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith("lambda:")));
+    expect(invoke).toEqual([
+      { Effect: "Allow", Action: "lambda:InvokeFunction", Resource: { "Fn::GetAtt": [controller.id, "Arn"] } },
+    ]);
+    const others = statements.filter((statement) => !dynamodb.includes(statement) && !invoke.includes(statement));
     expect(others.every((statement) => statement.Effect === "Allow" && statement.Condition === undefined)).toBe(true);
     expect(statements.flatMap(actionsOf).sort()).toEqual([
       "dynamodb:BatchGetItem",
       "dynamodb:UpdateItem",
+      "dynamodb:UpdateItem",
+      "lambda:InvokeFunction",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
     ]);
+    expect(resource.Properties?.TracingConfig).toBeUndefined();
   });
 });
 
@@ -206,14 +224,17 @@ describe("both functions", () => {
     for (const service of [HEARTBEAT, "baton-controller"]) {
       // Act
       const { resource } = lambdaFunction(template, service);
-      // Assess: the default policy (X-Ray, and the controller's SNS/KMS grants) must exist before the function
+      // Assess: a default policy (X-Ray, and the controller's SNS/KMS grants) must exist before the function
       // runs; the role itself is already a dependency through the GetAtt (a DependsOn on it is cfn-lint W3005).
       const roleId = (resource.Properties?.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
       const defaultPolicies = Object.entries(policies)
         .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
         .map(([id]) => id);
-      expect(defaultPolicies).toHaveLength(1);
-      expect((resource as { DependsOn?: unknown }).DependsOn).toEqual(defaultPolicies);
+      // The heartbeat function, untraced, has none: every permission of its role is inline.
+      expect(defaultPolicies).toHaveLength(service === HEARTBEAT ? 0 : 1);
+      expect((resource as { DependsOn?: unknown }).DependsOn).toEqual(
+        defaultPolicies.length === 0 ? undefined : defaultPolicies,
+      );
     }
   });
 });

@@ -199,13 +199,22 @@ describe("the heartbeat function's table permissions", () => {
       await store.recordHeartbeat({ ...heartbeat, ...message }, 1_000, 10_000);
       requests.push(...sent.map(requestOf));
     }
-    const { store, sent } = scripted([{ Responses: { baton: [] } }]);
+    const { store, sent } = scripted([
+      { Responses: { baton: [] } },
+      { Responses: { baton: [] } },
+      {},
+      conditionFailed(),
+    ]);
     await store.readOwnership(["postgres", "reports"]);
+    // The controller wake-up: the watched peers' read, then its deduplication, claimed and then refused.
+    await store.readPeers(["db-b", "office-1"]);
+    expect(await store.claimWake(5_000, 2_000, '{"kind":"peer-silent","nodeId":"db-b"}')).toBe(true);
+    expect(await store.claimWake(5_500, 2_000, '{"kind":"peer-silent","nodeId":"db-b"}')).toBe(false);
     requests.push(...sent.map(requestOf));
     // Act
     const refused = requests.filter((request) => !allowed(request));
     // Assess
-    expect(requests.length).toBeGreaterThanOrEqual(9);
+    expect(requests.length).toBeGreaterThanOrEqual(12);
     expect(requests.map((request) => request.action)).toContain("dynamodb:BatchGetItem");
     expect(refused).toEqual([]);
   });
@@ -223,6 +232,10 @@ describe("the heartbeat function's table permissions", () => {
       { action: "dynamodb:UpdateItem", leadingKeys: ["state"], attributes: [...keyAttributes, "frozen", "version"] },
       // A node attribute, but in a log partition.
       { action: "dynamodb:UpdateItem", leadingKeys: ["log#2026-11-30"], attributes: [...keyAttributes, "nodeId"] },
+      // The wake-up item's attributes mixed with a node's (each statement alone names one or the other).
+      { action: "dynamodb:UpdateItem", leadingKeys: ["state"], attributes: [...keyAttributes, "wokenAt", "seq"] },
+      // The wake-up's attributes together with a group's.
+      { action: "dynamodb:UpdateItem", leadingKeys: ["state"], attributes: [...keyAttributes, "wokenAt", "owner"] },
       // Reading the log.
       { action: "dynamodb:BatchGetItem", leadingKeys: ["log#2026-11-30"], attributes: keyAttributes },
     ];

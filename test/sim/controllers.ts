@@ -7,6 +7,8 @@
  * - pause at its k-th call for longer than the controller lease, after which the call goes ahead (a frozen
  *   Lambda host that wakes up and acts on what it saw before);
  * - an extra invocation at any moment (`{"passes": N}`), so two controllers run at once.
+ * Scheduled and woken invocations make passes while a move waits on the controller's AWS calls, and end when none
+ * does (lib/handlers/controller.ts); the heartbeat function wakes them (`wake`).
  */
 import type { ClusterDefinition } from "../../lib/core/definition/types.js";
 import type { ControllerDependencies } from "../../lib/controller/ports.js";
@@ -79,12 +81,24 @@ export class Controllers {
     }
   }
 
+  /**
+   * A wake-up from the heartbeat function: Lambda queues the asynchronous invocation and starts it a moment later.
+   * Not throttled by a running invocation here (reserved concurrency would hold it back, or drop it): two
+   * controllers at once is the harder case for safety. `passStarts` does not foresee wake-ups.
+   */
+  wake(reason: unknown): void {
+    this.wakeUps++;
+    const delay = this.rng.int(20, 400);
+    this.world.sched.at(this.world.sched.now + delay, () => this.invoke({ wake: reason }));
+  }
+  wakeUps = 0;
+
   /** A manual or leaked invocation running `passes` passes. */
   extra(passes: number): void {
     this.invoke({ passes });
   }
 
-  private invoke(event: { time?: string; passes?: number }): void {
+  private invoke(event: { time?: string; passes?: number; wake?: unknown }): void {
     const n = this.count++;
     const faults = this.faults.get(n) ?? {};
     const { sched, trace } = this.world;
@@ -95,7 +109,7 @@ export class Controllers {
     let calls = 0;
     let dead = false;
     trace.add(
-      `controller ${holder} starts${event.passes ? ` (${event.passes} passes)` : ""}, clock ${offset >= 0 ? "+" : ""}${offset} ms`,
+      `controller ${holder} starts${event.passes ? ` (${event.passes} passes)` : event.wake ? ` (woken: ${JSON.stringify(event.wake)})` : ""}, clock ${offset >= 0 ? "+" : ""}${offset} ms`,
     );
     const wrap = <T extends object>(name: string, target: T): T =>
       new Proxy(target, {

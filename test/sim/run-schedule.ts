@@ -78,8 +78,34 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       clock: { now: () => sched.now + hbRng.int(-50, 50) },
       logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
       metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+      // Wake-ups of the controller, deduplicated on one item as the real store does (claimWake).
+      wake: {
+        store: {
+          readPeers: (ids) =>
+            Promise.resolve(
+              new Map(
+                ids.flatMap((id) => {
+                  const n = table.nodes.get(id);
+                  return n ? [[id, { receivedAt: n.receivedAt, leaseUntil: n.leaseUntil }] as const] : [];
+                }),
+              ),
+            ),
+          claimWake: (now, windowMs) => {
+            if (lastWake !== undefined && lastWake > now - windowMs) return Promise.resolve(false);
+            lastWake = now;
+            return Promise.resolve(true);
+          },
+        },
+        invoke: (reason) => {
+          wakeController(reason);
+          return Promise.resolve();
+        },
+      },
     });
   };
+  let lastWake: number | undefined;
+  // Set once the controllers exist (below); a heartbeat before that wakes nothing.
+  let wakeController: (reason: unknown) => void = () => undefined;
   deployHeartbeat();
 
   const groupOf = new Map<string, string>();
@@ -168,6 +194,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     invocationFaults,
   );
   controllers.onFault = (kind, at, ms) => void controllerFaults.push({ kind, at, ms });
+  wakeController = (reason) => controllers.wake(reason);
   // The one-minute schedule at a random phase: the invocation in flight when the schedule begins (its last
   // passes, as a `{"passes": N}` one), then scheduled ones. A deploy is then followed by an invocation that uses
   // it at any point of the schedule, not only a minute in.

@@ -1,6 +1,6 @@
 import type { ClusterIndex } from "../cluster-index.js";
 import { silenceLimitMs, takeoverGraceMs } from "../controller/timing.js";
-import type { GroupId, NodeId } from "../definition/types.js";
+import { type GroupId, isAgentResource, type NodeId } from "../definition/types.js";
 import type { Heartbeat } from "./message.js";
 import type { GroupOwnership } from "./store.js";
 
@@ -18,7 +18,9 @@ export interface PeerLiveness {
 
 /** Why a heartbeat wakes the controller. */
 export type WakeReason =
-  { readonly kind: "peer-silent"; readonly nodeId: NodeId } | { readonly kind: "report"; readonly groupId: GroupId };
+  | { readonly kind: "peer-silent"; readonly nodeId: NodeId }
+  | { readonly kind: "report"; readonly groupId: GroupId }
+  | { readonly kind: "node-trouble"; readonly nodeId: NodeId; readonly why: string };
 
 /** The peers `nodeId`'s heartbeats watch: the next {@link WATCHED_PEERS} nodes of the definition, round the ring. */
 export function watchedPeers(index: ClusterIndex, nodeId: NodeId): NodeId[] {
@@ -39,7 +41,11 @@ export function watchedPeers(index: ClusterIndex, nodeId: NodeId): NodeId[] {
  *   grace), and not for long: within `recentMs` of that moment. A long-dead node does not wake it again and again;
  *   the scheduled pass is the backstop for whatever a wake-up missed;
  * - the node owns a group on the move (status neither `online`, `offline` nor `failed`) and this heartbeat reports
- *   every agent-side resource the controller wants online as online: the report an in-flight move waits for.
+ *   every agent-side resource the controller wants online as online: the report an in-flight move waits for;
+ * - the heartbeat itself says the controller has work: it is leaving, reports a resource `failed` (its restarts
+ *   exhausted) or `fenced` (its agent lost its lease: its answers do not arrive), or does not name, in its `epochs`,
+ *   a group with agent resources the node owns (a boot that was never told of it; the controller moves the group
+ *   once that has lasted lease + grace, so such heartbeats wake it every tick until then).
  * Deciding only: the caller deduplicates (one wake-up per controller tick for the whole cluster) and invokes.
  */
 export function wakeReason(
@@ -58,8 +64,19 @@ export function wakeReason(
     );
     if (now > downAt && now - downAt <= recentMs) return { kind: "peer-silent", nodeId };
   }
+  if (heartbeat.leaving === true) return { kind: "node-trouble", nodeId: heartbeat.nodeId, why: "leaving" };
+  for (const [id, state] of Object.entries(heartbeat.resources)) {
+    if (state === "failed" || state === "fenced")
+      return { kind: "node-trouble", nodeId: heartbeat.nodeId, why: `${id} ${state}` };
+  }
   for (const [groupId, group] of ownership) {
     if (group.owner !== heartbeat.nodeId) continue;
+    if (
+      !Object.hasOwn(heartbeat.epochs ?? {}, groupId) &&
+      index.group(groupId)?.resources.some(isAgentResource) === true
+    ) {
+      return { kind: "node-trouble", nodeId: heartbeat.nodeId, why: `not told of ${groupId}` };
+    }
     if (group.status === null || group.status === "online" || group.status === "offline" || group.status === "failed")
       continue;
     const wanted = Object.entries(group.desired).filter(([, state]) => state === "online");
