@@ -194,14 +194,18 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     invocationFaults,
   );
   controllers.onFault = (kind, at, ms) => void controllerFaults.push({ kind, at, ms });
-  wakeController = (reason) => controllers.wake(reason);
+
   // The one-minute schedule at a random phase: the invocation in flight when the schedule begins (its last
   // passes, as a `{"passes": N}` one), then scheduled ones. A deploy is then followed by an invocation that uses
   // it at any point of the schedule, not only a minute in.
   const phase = rng.int(10_000, 60_000);
-  sched.at(SIM_START + rng.int(4000, 8000), () =>
-    controllers.extra(Math.max(1, Math.floor((phase - 8_000) / base.timing.controllerTickMs))),
-  );
+  sched.at(SIM_START + rng.int(4000, 8000), () => {
+    controllers.extra(Math.max(1, Math.floor((phase - 8_000) / base.timing.controllerTickMs)));
+    // Wake-ups from then on: the seeded table (initial owners without node items) stands for a cluster already
+    // running, which no controller may judge before every agent has had its first heartbeat recorded, as the
+    // first invocation's delay ensures. A wake-up earlier would judge an owner never heard as long gone.
+    wakeController = (reason) => controllers.wake(reason);
+  });
   controllers.schedule(SIM_START + phase, SIM_START + schedule.durationMs);
 
   const machine = (id: string): Machine => {
