@@ -172,6 +172,8 @@ interface Measured {
     readonly readUnits: number;
     readonly logBytes: number;
     readonly answerBytes: number;
+    /** Controller wake-ups per heartbeat in a healthy cluster (each one an invocation). */
+    readonly wakeUps: number;
   };
   readonly items: { readonly nodeBytes: number; readonly groupBytes: number; readonly partitionBytes: number };
   /** Per scheduled invocation. */
@@ -234,6 +236,8 @@ async function measure(
 
   // Which groups each heartbeat's owners' read asks for (read units: one per item up to 4 KB, strongly consistent).
   let groupsRead = 0;
+  let peersRead = 0;
+  let wakeUps = 0;
   const inner = new DynamoHeartbeatStore(client, table);
   const store: HeartbeatStore = {
     recordHeartbeat: (h, at, lease) => inner.recordHeartbeat(h, at, lease),
@@ -249,6 +253,20 @@ async function measure(
     // Debug lines are dropped at the functions' INFO level; warnings and errors are written.
     logger: { debug: () => undefined, warn: countLog, error: countLog },
     metrics,
+    // Wired as lambdas/heartbeat.ts wires it: the watched peers' read and the wake-up's claim go to the table.
+    wake: {
+      store: {
+        readPeers: (ids) => {
+          peersRead += ids.length;
+          return inner.readPeers(ids);
+        },
+        claimWake: (at, windowMs, reason) => inner.claimWake(at, windowMs, reason),
+      },
+      invoke: () => {
+        wakeUps++;
+        return Promise.resolve();
+      },
+    },
   });
 
   // Agents that do at once what each answer says, reporting their resources and the epochs they obey.
@@ -308,6 +326,8 @@ async function measure(
   counter.take();
   logBytes = 0;
   groupsRead = 0;
+  peersRead = 0;
+  wakeUps = 0;
   const rounds = Math.max(1, Math.ceil(HEARTBEATS / definition.nodes.length));
   for (let r = 0; r < rounds; r++) {
     now += interval;
@@ -317,6 +337,8 @@ async function measure(
   const heartbeatRequests = per(counter.take(), beats);
   const heartbeatLog = logBytes / beats;
   const groupsPerBeat = groupsRead / beats;
+  const peersPerBeat = peersRead / beats;
+  const wakeUpsPerBeat = wakeUps / beats;
 
   // Item sizes, as stored.
   const items = await stateItems(client, table);
@@ -326,7 +348,10 @@ async function measure(
   const partitionBytes = sizes.reduce((sum, s) => sum + s.size, 0);
   const avg = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
   const writeUnits = avg(nodeSizes.map((s) => Math.ceil(s / DYNAMO_WRITE_UNIT_BYTES)));
-  const readUnits = groupsPerBeat * avg(groupSizes.map((s) => Math.ceil(s / DYNAMO_READ_UNIT_BYTES)));
+  // The watched peers' read is eventually consistent: half a unit per item up to 4 KB.
+  const readUnits =
+    groupsPerBeat * avg(groupSizes.map((s) => Math.ceil(s / DYNAMO_READ_UNIT_BYTES))) +
+    peersPerBeat * 0.5 * avg(nodeSizes.map((s) => Math.ceil(s / DYNAMO_READ_UNIT_BYTES)));
 
   // Scheduled controller invocations: the nodes keep heartbeating while it sleeps between passes. Their requests,
   // time and logs are set aside: they are the heartbeat function's.
@@ -414,6 +439,7 @@ async function measure(
       readUnits,
       logBytes: heartbeatLog,
       answerBytes: answerBytes / beats,
+      wakeUps: wakeUpsPerBeat,
     },
     items: { nodeBytes: avg(nodeSizes), groupBytes: avg(groupSizes), partitionBytes },
     controller: {
@@ -466,7 +492,8 @@ function tracesPerSecond(rate: number): number {
 
 function estimate(s: Settings, m: Measured, intervalS: number): Line[] {
   const heartbeats = (m.nodes * SECONDS_PER_MONTH) / intervalS;
-  const invocations = SECONDS_PER_MONTH / s.scheduleS;
+  const invocations =
+    SECONDS_PER_MONTH / s.scheduleS + ((m.nodes * SECONDS_PER_MONTH) / intervalS) * m.heartbeat.wakeUps;
   const hbBilledMs = Math.ceil(m.heartbeat.durationMsP50);
   const endpointPrice: Price = s.endpoint === "http-api" ? PRICES.httpApiRequest : PRICES.functionUrlRequest;
   const hbGbS = heartbeats * gbSeconds(hbBilledMs, s.heartbeatMemoryMb);
@@ -547,7 +574,7 @@ async function main(): Promise<void> {
           .join(" + ") || "none";
       console.log(
         `measured, ${size} nodes: heartbeat ${m.heartbeat.durationMsP50.toFixed(2)} ms p50, ${requests(m.heartbeat.requests)}` +
-          `, answer ${m.heartbeat.answerBytes.toFixed(0)} B; node item ${m.items.nodeBytes.toFixed(0)} B, group item ${m.items.groupBytes.toFixed(0)} B` +
+          `, answer ${m.heartbeat.answerBytes.toFixed(0)} B, wake-ups ${m.heartbeat.wakeUps}/heartbeat; node item ${m.items.nodeBytes.toFixed(0)} B, group item ${m.items.groupBytes.toFixed(0)} B` +
           `; controller invocation ${m.controller.billedMs} ms billed, ${m.controller.passes.toFixed(1)} passes, ${requests(m.controller.requests)}`,
       );
     }

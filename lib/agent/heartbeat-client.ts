@@ -40,8 +40,16 @@ const HEARTBEAT_ROUTE = "/v1/heartbeat";
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /**
+ * The SigV4 service a heartbeat URL belongs to: `lambda` for a Lambda function URL (`<id>.lambda-url.<region>.on.aws`),
+ * `execute-api` for an API Gateway HTTP API or any other host (a custom domain in front of one).
+ */
+export function signingService(url: URL): "lambda" | "execute-api" {
+  return /\.lambda-url\.[a-z0-9-]+\.on\.aws$/i.test(url.hostname) ? "lambda" : "execute-api";
+}
+
+/**
  * The agent's heartbeat transport (docs/protocol.md): `POST <url>/v1/heartbeat`, JSON, SigV4-signed
- * for `execute-api`, over ONE kept-alive connection (a heartbeat every 2 s should not pay a TLS
+ * for the URL's service (`signingService`), over ONE kept-alive connection (a heartbeat every 2 s should not pay a TLS
  * handshake each time), through a proxy when one is configured. Any HTTP status is an answer; only
  * "no answer" is a HeartbeatTransportError.
  *
@@ -52,7 +60,7 @@ export function createHeartbeatClient(options: HeartbeatClientOptions): Heartbea
   const proxy = proxyFor(endpoint, options.proxy);
   const agent = agentFor(endpoint, proxy);
   const signer = new SignatureV4({
-    service: "execute-api",
+    service: signingService(endpoint),
     region: options.region,
     credentials: options.credentials ?? fromNodeProviderChain(),
     sha256: Hash.bind(null, "sha256"),

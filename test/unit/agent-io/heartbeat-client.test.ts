@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  signingService,
   createHeartbeatClient,
   HeartbeatClientConfigError,
   type HeartbeatClientOptions,
@@ -314,5 +315,19 @@ describe("createHeartbeatClient", () => {
     // Assess
     expect(create).toThrow(HeartbeatClientConfigError);
     expect(create).toThrow(message);
+  });
+});
+
+describe("the service a heartbeat is signed for", () => {
+  it("is lambda for a function URL and execute-api for an HTTP API or a custom domain", () => {
+    // Act
+    const services = [
+      "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/v1/heartbeat",
+      "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/heartbeat",
+      "https://heartbeat.example.com/v1/heartbeat",
+      "https://lambda-url.us-east-1.on.aws.example.com/v1/heartbeat",
+    ].map((url) => signingService(new URL(url)));
+    // Assess
+    expect(services).toEqual(["lambda", "execute-api", "execute-api", "execute-api"]);
   });
 });
