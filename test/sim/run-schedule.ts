@@ -189,6 +189,8 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   const powerOn = (m: Machine): void => (m.instanceId ? ec2.powerOn(m.instanceId) : m.powerOn());
 
   const strikes = schedule.faults.filter((f) => f.kind === "strike-plan");
+  const crashes = schedule.faults.filter((f) => f.kind === "crash-in-move");
+  for (const id of schedule.offlineOnExit ?? []) machine(id).offlineOnExit = true;
   // A hung agent only where the design admits it: nothing of a group that is not fenced runs there.
   const pause = (m: Machine, ms: number): void => {
     if (m.mayHang()) m.pauseAgent(ms);
@@ -203,6 +205,17 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     if (!next.plan || previous?.epoch === next.epoch || sched.now >= until) return;
     moves++;
     movesOf.set(next.groupId, (movesOf.get(next.groupId) ?? 0) + 1);
+    for (const f of crashes) {
+      const source = next.plan.source;
+      if (f.group !== next.groupId || f.nth !== movesOf.get(f.group) || source === null || !next.plan.sourceAlive)
+        continue;
+      const first = definition.groups.find((g) => g.id === f.group)?.resources.find(isAgentResource);
+      if (first === undefined) continue;
+      const m = machine(source);
+      trace.add(`FAULT ${describeFault(f)}: ${source}`);
+      m.net.fromAws.push([sched.now, sched.now + f.deafMs]);
+      sched.after(f.crashDelayMs, () => m.crashResource(first.id));
+    }
     for (const f of strikes) {
       if (f.group !== undefined ? f.group !== next.groupId || f.nth !== movesOf.get(f.group) : f.nth !== moves)
         continue;

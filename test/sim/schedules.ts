@@ -13,6 +13,7 @@ export function clusterShape(): ClusterShape {
     ec2Nodes: base.nodes.filter((n) => n.kind === "ec2").map((n) => n.id),
     groups: base.groups.map((g) => ({
       id: g.id,
+      restartsFirst: g.resources.find(isAgentResource)?.type !== "mount",
       owners: g.preferredOwners,
       fenced: g.fencing === "stop-instance",
       mounts: g.resources.filter((r) => r.type === "mount").map((r) => r.id),
