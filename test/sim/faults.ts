@@ -165,7 +165,12 @@ export const PHASE_ONE_END = 35_000;
 const T = (rng: Prng, from: number, to: number): number => rng.int(from, to);
 
 /** Draws a schedule of 0..6 phase-one faults and, 60 % of the time, a final one. */
-export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (final: boolean) => number): Schedule {
+export function generateSchedule(
+  rng: Prng,
+  shape: ClusterShape,
+  /** How long after the final fault liveness may be judged; `held`: a held mount may add its wait. */
+  liveBoundMs: (held: boolean) => number,
+): Schedule {
   const faults: Fault[] = [];
   // 40 %: the cluster after earlier failovers, each group on another of its preferred owners half the time.
   const initialOwners: Record<string, string> = {};
@@ -346,7 +351,14 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         : undefined;
     const node = edge && unfenced.length > 0 ? rng.pick(unfenced) : rng.pick(shape.nodes);
     const final = { at, node, how, ...(stall ? { stall } : {}) };
-    const durationMs = Math.max(minimum, at + liveBoundMs(true) + 1_000);
+    // A strike's answers-lost window on another preferred owner may heal up to 40 s after the final fault, and the
+    // liveness bound then counts from its end (run-schedule.ts).
+    const deafAfter = faults.some(
+      (f) => f.kind === "crash-in-move" || (f.kind === "strike-plan" && (f.how === "from-aws" || f.how === "both")),
+    )
+      ? 40_000
+      : 0;
+    const durationMs = Math.max(minimum, at + deafAfter + liveBoundMs(held) + 1_000);
     return { seed: rng.int(0, 2 ** 31), faults, final, durationMs, ...world };
   }
   return { seed: rng.int(0, 2 ** 31), faults, durationMs: Math.max(minimum, 70_000), ...world };
