@@ -175,13 +175,16 @@ export function decideStep(
           );
         }
         if (
+          mine.state === "busy" &&
           group.fencing === "stop-instance" &&
           !isFenced(plan, step.instanceId) &&
           elapsed > STEP_LIMITS.detachForceAfterMs
         ) {
-          // A source that confirmed its stop is not fenced, yet something still holds its volume (a stop that lied:
-          // a mount held in another mount namespace). Waiting for the holder may take for ever; a forced detach
-          // under a running OS corrupts the disk. Fence it, then the detach goes on (forced only once fenced).
+          // A source that confirmed its stop is not fenced, yet its OS still uses the volume (`busy`: a stop that
+          // lied, a mount held in another mount namespace). Waiting for the holder may take for ever; a forced
+          // detach under a running OS corrupts the disk. Fence it, then the detach goes on (forced only once
+          // fenced). A detach stuck `detaching` is EC2's trouble, not the node's: it only waits (an AWS failure is
+          // not a node failure).
           return {
             kind: "fence-first",
             reason: `volume ${step.volumeId} still ${mine.state} on ${step.instanceId} after ${Math.round(elapsed / 1000)}s although its source confirmed its stop: fencing ${step.instanceId} first`,

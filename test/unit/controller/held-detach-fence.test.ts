@@ -93,6 +93,17 @@ describe("a busy detach from a source that confirmed its stop", () => {
     expect(late.kind).toBe("fence-first");
   });
 
+  it("does not fence a source whose detach is stuck 'detaching' (EC2's trouble, not the node's)", () => {
+    const detaching: VolumeView = {
+      ...busy,
+      attachments: [{ instanceId: A, device: "/dev/xvdf", state: "detaching" }],
+    };
+    expect(decideStep(detach, plan(), postgres, { volume: detaching }, T0 + 9 * 60_000)).toEqual({
+      kind: "wait",
+      reason: `volume ${VOL} is detaching`,
+    });
+  });
+
   it("never forces the detach of the unfenced source, and does not fence where the group cannot", () => {
     const none = { ...postgres, fencing: "none" as const };
     expect(decideStep(detach, plan(), none, { volume: busy }, T0 + 9 * 60_000)).toEqual({

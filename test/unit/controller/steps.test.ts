@@ -243,11 +243,12 @@ describe("decideStep: detach-volume", () => {
   });
 
   it("does not force a detach from one instance because another source was fenced", () => {
-    expect(decide(step, on("detaching"), T0 + 60_000, { fenced: true, fencedInstances: [B] })).toEqual({
+    expect(decide(step, on("detaching"), T0 + 61_000, { fenced: true, fencedInstances: [B] })).toEqual({
       kind: "wait",
       reason: `volume ${VOL} is detaching`,
     });
-    expect(decide(step, on("detaching"), T0 + 61_000, { fenced: true, fencedInstances: [B] }).kind).toBe("fence-first");
+    // Busy there: that source is fenced first (held-detach-fence.test.ts), never force-detached unfenced.
+    expect(decide(step, on("busy"), T0 + 61_000, { fenced: true, fencedInstances: [B] }).kind).toBe("fence-first");
   });
 
   it("fails after 10 min, and when the volume does not exist", () => {
