@@ -53,5 +53,18 @@ export function describeError(error: unknown): { message: string; exitCode: Exit
       exitCode: EXIT.failed,
     };
   }
+  // The controller's adapters wrap SDK errors (AwsUnavailableError): their text carries the SDK's.
+  if (/Region is missing/.test(text)) {
+    return {
+      message: "no AWS region: give --region, or -c FILE (the definition names it), or set AWS_REGION.",
+      exitCode: EXIT.badInput,
+    };
+  }
+  if (name === "ResourceNotFoundException" || /ResourceNotFoundException/.test(text)) {
+    return {
+      message: `AWS says it does not exist (${name}: ${text}). Check the names (--cluster, --table, --function) and the region (--region, AWS_REGION).`,
+      exitCode: EXIT.badInput,
+    };
+  }
   return { message: `${name}: ${text}`, exitCode: EXIT.failed };
 }
