@@ -27,8 +27,18 @@ export interface NodeStatus {
   readonly upUntil: number | null;
   /** The agent's version, from its heartbeats; null when it does not send one (an earlier agent). */
   readonly agentVersion: string | null;
-  /** Drained by an operator (`baton drain`): nothing is placed or failed back onto it. */
+  /** Drained by an operator (`baton drain`): its groups move off, nothing is placed or failed back onto it. */
   readonly drained: boolean;
+  /**
+   * The operator's standing word about the node (`baton drain` / `baton resume`): who said it and when, and whether
+   * groups may fail back to it; null: none (never drained).
+   */
+  readonly admin: {
+    readonly drained: boolean;
+    readonly failback: boolean;
+    readonly by: string;
+    readonly at: number;
+  } | null;
   /** Resource id → state, as last reported. */
   readonly resources: Readonly<Record<string, string>>;
 }
@@ -58,6 +68,25 @@ export interface MoveStatus {
   readonly startedAt: number;
   readonly runningMs: number;
   readonly step: StepStatus | null;
+  /** The operator whose intent started it (`baton move`, `reset --to`, `drill`); null: the controller's own. */
+  readonly by: string | null;
+  /** A failover drill (`baton drill`). */
+  readonly drill: boolean;
+}
+
+/** An operator's intent for a group (`baton move`, `reset`, `drill`), as the table holds it. */
+export interface IntentStatus {
+  readonly group: string;
+  readonly id: string;
+  /** move or reset. */
+  readonly action: string;
+  readonly target: string | null;
+  readonly drill: boolean;
+  readonly by: string;
+  readonly at: number;
+  /** pending (not yet taken by a pass), taken, or refused (see reason). */
+  readonly state: string;
+  readonly reason: string | null;
 }
 
 export interface GroupStatusReport {
@@ -96,14 +125,21 @@ export interface StatusReport {
   readonly groups: readonly GroupStatusReport[];
   readonly guard: GuardStatus;
   readonly moves: readonly MoveStatus[];
+  /** Operator intents in the table (pending ones are carried out by the next controller pass). */
+  readonly intents: readonly IntentStatus[];
   /** The controller lease: which invocation may act, and whether it still holds it. */
   readonly controller: { readonly holder: string; readonly expiresAt: number; readonly active: boolean } | null;
 }
 
-/** Fields a later agent or intents add to a node's report; read when present, never required. */
+/** Fields a later agent adds to a node's report; read when present, never required. */
 interface NodeExtras {
-  readonly drained?: unknown;
   readonly agentVersion?: unknown;
+}
+
+/** The operator items of a snapshot (`admin#node#`, `intent#group#`: docs/table.md), read when the reader has them. */
+interface OperatorItems {
+  readonly admin?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  readonly intents?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 export function statusReport(
@@ -113,7 +149,8 @@ export function statusReport(
   const { now, definition } = options;
   const defined = definition?.nodes.map((n) => n.id) ?? [];
   const nodeIds = [...new Set([...defined, ...[...snapshot.liveness.keys()].sort()])];
-  const nodes = nodeIds.map((id) => nodeStatus(id, snapshot.liveness.get(id), definition, now));
+  const { admin, intents } = snapshot as OperatorItems;
+  const nodes = nodeIds.map((id) => nodeStatus(id, snapshot.liveness.get(id), admin?.get(id), definition, now));
   const groupIds = [
     ...new Set([...(definition?.groups.map((g) => g.id) ?? []), ...[...snapshot.groups.keys()].sort()]),
   ];
@@ -138,20 +175,42 @@ export function statusReport(
         : [],
     },
     moves,
+    intents: [...(intents?.entries() ?? [])]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([group, intent]) => ({
+        group,
+        id: text(intent.id) ?? "",
+        action: text(intent.action) ?? "?",
+        target: text(intent.target),
+        drill: intent.drill === true,
+        by: text(intent.by) ?? "",
+        at: number(intent.at) ?? 0,
+        state: text(intent.state) ?? "pending",
+        reason: text(intent.reason),
+      })),
     controller: snapshot.lease
       ? { holder: snapshot.lease.holder, expiresAt: snapshot.lease.expiresAt, active: snapshot.lease.expiresAt > now }
       : null,
   };
 }
 
+function text(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+function number(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
 function nodeStatus(
   id: string,
   report: NodeReport | undefined,
+  admin: Readonly<Record<string, unknown>> | undefined,
   definition: ClusterDefinition | null,
   now: number,
 ): NodeStatus {
   const extras = (report ?? {}) as NodeExtras;
-  const drained = extras.drained === true;
+  const drained = admin?.drained === true;
   const inDefinition = definition === null ? null : definition.nodes.some((n) => n.id === id);
   const upUntil = report === undefined ? null : leaseEnd(report, definition);
   let state: NodeState;
@@ -173,6 +232,10 @@ function nodeStatus(
     upUntil,
     agentVersion: typeof extras.agentVersion === "string" ? extras.agentVersion : null,
     drained,
+    admin:
+      admin === undefined
+        ? null
+        : { drained, failback: admin.failback !== false, by: text(admin.by) ?? "", at: number(admin.at) ?? 0 },
     resources: report ? { ...report.resources } : {},
   };
 }
@@ -218,6 +281,7 @@ function groupStatus(id: string, record: GroupRecord | undefined, now: number): 
 }
 
 function moveStatus(plan: Plan, now: number): Omit<MoveStatus, "group"> {
+  const operator = (plan as { operator?: { by?: unknown; drill?: unknown } }).operator;
   const step = plan.steps[plan.stepIndex] as (Record<string, unknown> & { kind: string }) | undefined;
   return {
     kind: plan.kind,
@@ -240,5 +304,7 @@ function moveStatus(plan: Plan, now: number): Omit<MoveStatus, "group"> {
             runningMs: now - plan.stepStartedAt,
             attempts: plan.attempts,
           },
+    by: text(operator?.by),
+    drill: operator?.drill === true,
   };
 }

@@ -28,6 +28,13 @@ beforeAll(async () => {
   table = ["--table", h.world.tableName];
 }, 60_000);
 
+/** Each field's JSON type: "string", "number", "boolean", "null", "array" or "object". */
+function typesOf(value: object): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [key, v === null ? "null" : Array.isArray(v) ? "array" : typeof v]),
+  );
+}
+
 function parse(stdout: string): StatusReport {
   return JSON.parse(stdout) as StatusReport;
 }
@@ -72,6 +79,7 @@ describe("baton status", () => {
       "controller",
       "groups",
       "guard",
+      "intents",
       "moves",
       "nodes",
       "readAt",
@@ -79,6 +87,7 @@ describe("baton status", () => {
     ]);
     expect(report.cluster).toBe("orders-db");
     expect(Object.keys(report.nodes[0]!).sort()).toEqual([
+      "admin",
       "agentVersion",
       "bootId",
       "bootStartedAt",
@@ -103,6 +112,33 @@ describe("baton status", () => {
       "unconfirmedSources",
     ]);
     expect(Object.keys(report.guard).sort()).toEqual(["countedOut", "frozen", "since", "voters"]);
+    expect(typesOf(report.nodes[0]!)).toEqual({
+      id: "string",
+      state: "string",
+      inDefinition: "boolean",
+      lastHeartbeatAt: "number",
+      heartbeatAgeMs: "number",
+      bootId: "string",
+      bootStartedAt: "number",
+      upUntil: "number",
+      agentVersion: "null",
+      drained: "boolean",
+      admin: "null",
+      resources: "object",
+    });
+    expect(typesOf(report.groups[0]!)).toEqual({
+      id: "string",
+      status: "string",
+      owner: "string",
+      epoch: "number",
+      since: "number",
+      reason: "string",
+      failovers: "number",
+      unconfirmedSources: "array",
+      move: "null",
+    });
+    expect(report.intents).toEqual([]);
+    expect(typesOf(report.controller!)).toEqual({ holder: "string", expiresAt: "number", active: "boolean" });
     expect(report.guard.voters).toBe(3);
     expect(report.nodes.every((n) => n.inDefinition === true)).toBe(true);
   });

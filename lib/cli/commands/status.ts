@@ -110,12 +110,22 @@ export function renderStatus(r: StatusReport): string {
   if (r.moves.length === 0) lines.push("  none");
   for (const m of r.moves) {
     lines.push(
-      `  ${m.group}: ${m.kind} ${m.source ?? "nowhere"} -> ${m.target} (epoch ${m.epoch}), started ${ago(m.startedAt, now)}; ${m.reason}`,
+      `  ${m.group}: ${m.drill ? "drill " : ""}${m.kind} ${m.source ?? "nowhere"} -> ${m.target} (epoch ${m.epoch}), started ${ago(m.startedAt, now)}${m.by === null ? "" : ` by ${m.by}`}; ${m.reason}`,
     );
     if (m.step !== null) {
       const on = [m.step.resourceId, m.step.nodeId && `on ${m.step.nodeId}`].filter(Boolean).join(" ");
       lines.push(
         `    step ${m.step.number}/${m.step.of} ${m.step.kind}${on ? ` ${on}` : ""}, running for ${span(m.step.runningMs)}${m.step.attempts > 0 ? ` (${m.step.attempts} attempts)` : ""}`,
+      );
+    }
+  }
+  const open = r.intents.filter((i) => i.state === "pending");
+  if (r.intents.length > 0) {
+    lines.push("", "Operator intents");
+    if (open.length === 0) lines.push("  none pending");
+    for (const i of r.intents) {
+      lines.push(
+        `  ${i.group}: ${i.drill ? "drill" : i.action}${i.target === null ? "" : ` to ${i.target}`} by ${i.by}, ${ago(i.at, now)}: ${i.state}${i.reason === null ? "" : ` (${i.reason})`}`,
       );
     }
   }
