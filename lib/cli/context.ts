@@ -2,6 +2,7 @@ import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DynamoClusterStateStore } from "../aws/cluster-store.js";
 import { DefinitionError } from "../core/definition/index.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
@@ -42,7 +43,9 @@ export class CliContext {
     ec2?: EC2Client;
     lambda?: LambdaClient;
     cloudformation?: CloudFormationClient;
+    sts?: STSClient;
   } = {};
+  private caller: Promise<string> | undefined;
 
   constructor(
     readonly io: CliIo,
@@ -108,6 +111,16 @@ export class CliContext {
 
   get cloudformation(): CloudFormationClient {
     return (this.clients.cloudformation ??= new CloudFormationClient({ ...CLIENT, region: this.region }));
+  }
+
+  get sts(): STSClient {
+    return (this.clients.sts ??= new STSClient({ ...CLIENT, region: this.region }));
+  }
+
+  /** Who runs the command (STS GetCallerIdentity's ARN): recorded with every operator action and in the log. */
+  callerArn(): Promise<string> {
+    this.caller ??= this.sts.send(new GetCallerIdentityCommand({})).then((out) => out.Arn ?? "unknown caller");
+    return this.caller;
   }
 
   /** The controller's reader of the table (one strongly consistent, paged Query of the state partition). */

@@ -94,10 +94,13 @@ function toEntry(item: Record<string, unknown>): LogEntry {
   };
 }
 
-/** Whether an entry concerns `subject` (a group or a node): its group, any attribute naming it, or its detail. */
+/**
+ * Whether an entry concerns `subject` (a group or a node): its group, any attribute naming it, or its outcome or
+ * detail naming it as a word (`drained db-a`, `failover db-a -> db-b`).
+ */
 export function concerns(entry: LogEntry, subject: string): boolean {
   if (entry.group === subject) return true;
   if (Object.values(entry.more).some((value) => value === subject)) return true;
-  if (entry.detail === null) return false;
-  return new RegExp(`(^|[^\\w-])${subject.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\w-])`).test(entry.detail);
+  const word = new RegExp(`(^|[^\\w-])${subject.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\w-])`);
+  return [entry.outcome, entry.detail].some((text) => text !== null && word.test(text));
 }

@@ -281,6 +281,67 @@ describe("baton history", () => {
     expect(all.stdout).toMatch(/2026-11-22 00:10:00\.000 +postgres +4 +step +fence +done +1\.5s/);
     expect(all.stdout).toMatch(/2026-11-22 00:20:00\.000 +- +- +guard-frozen/);
   });
+
+  it("a node's history: entries naming it in their outcome or detail, not a node whose name merely starts with it", async () => {
+    const store = new DynamoClusterStateStore(new DynamoDBClient({}), h.world.tableName);
+    const at = Date.parse("2026-10-05T12:00:00Z");
+    await store.appendLog([
+      {
+        at,
+        groupId: null,
+        epoch: null,
+        event: "node-drained",
+        outcome: "drained db-b",
+        detail: "by arn:aws:iam::1:user/op",
+      },
+      {
+        at: at + 1,
+        groupId: "reports",
+        epoch: 5,
+        event: "failover-started",
+        outcome: "started",
+        detail: "db-b -> office-1",
+      },
+      { at: at + 2, groupId: null, epoch: null, event: "node-drained", outcome: "drained db-bb", detail: "by someone" },
+    ]);
+    const run = await baton(["history", "db-b", ...table, "--since", "2026-10-05T11:00:00Z", "--json"], {
+      now: () => at + 60_000,
+    });
+    const { entries } = JSON.parse(run.stdout) as { entries: { event: string; outcome: string }[] };
+    expect(entries.map((e) => [e.event, e.outcome])).toEqual([
+      ["node-drained", "drained db-b"],
+      ["failover-started", "started"],
+    ]);
+  });
+});
+
+describe("baton unfreeze", () => {
+  it("does nothing when the guard is not frozen", async () => {
+    const run = await baton(["unfreeze", ...table, "--yes"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("The guard is not frozen: nothing to do.\n");
+  });
+
+  it("deletes a frozen guard only with --yes, conditioned on what it read, and logs who did it", async () => {
+    const store = new DynamoClusterStateStore(new DynamoDBClient({}), h.world.tableName);
+    const guard = (await store.readSnapshot()).guard!;
+    await store.writeGuard({ ...guard, version: guard.version + 1, frozen: true, since: Date.now() }, guard.version);
+    const unconfirmed = await baton(["unfreeze", ...table]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("baton: the guard is frozen; silent: ");
+    expect(unconfirmed.stderr).toContain("run again with --yes.");
+    expect((await store.readSnapshot()).guard?.frozen).toBe(true);
+
+    const run = await baton(["unfreeze", ...table, "--yes", "--json"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect((await store.readSnapshot()).guard).toBeNull();
+    const log = JSON.parse((await baton(["history", ...table, "--since", "1m", "--json"])).stdout) as {
+      entries: { event: string; detail: string }[];
+    };
+    const entry = log.entries.find((e) => e.event === "guard-deleted")!;
+    expect(entry.detail).toMatch(/^by arn:aws:(iam|sts)::\d+:\S+; silent: /);
+  });
 });
 
 describe("baton start-node", () => {

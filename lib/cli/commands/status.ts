@@ -1,3 +1,4 @@
+import type { ClusterSnapshot } from "../../core/controller/records.js";
 import { type CommandModule, withJson } from "../command.js";
 import type { CliContext } from "../context.js";
 import { badInput } from "../errors.js";
@@ -49,9 +50,10 @@ export const status: CommandModule = {
   },
 };
 
-export async function readStatus(ctx: CliContext): Promise<StatusReport> {
+/** The status report of one strongly consistent read of the state partition (or of `snapshot`, already read). */
+export async function readStatus(ctx: CliContext, read?: ClusterSnapshot): Promise<StatusReport> {
   const target = await ctx.target();
-  const snapshot = await (await ctx.store()).readSnapshot();
+  const snapshot = read ?? (await (await ctx.store()).readSnapshot());
   return statusReport(snapshot, {
     cluster: target.cluster,
     table: target.tableName,
