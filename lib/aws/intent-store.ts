@@ -164,7 +164,13 @@ export class DynamoIntentStore {
       throw intentAwsError("PutItem", error);
     }
     const verb = intent.drill ? "drill" : intent.action;
-    await this.log(at, intent.groupId, "intent-written", `${verb} asked`, `${describe(intent)} (intent ${intent.id} by ${intent.by})`);
+    await this.log(
+      at,
+      intent.groupId,
+      "intent-written",
+      `${verb} asked`,
+      `${describe(intent)} (intent ${intent.id} by ${intent.by})`,
+    );
     return intent;
   }
 
@@ -221,7 +227,10 @@ export class DynamoIntentStore {
         );
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) {
-          throw new IntentRefusedError(`${nodeId} was drained or resumed by someone else meanwhile: look again`, "conflict");
+          throw new IntentRefusedError(
+            `${nodeId} was drained or resumed by someone else meanwhile: look again`,
+            "conflict",
+          );
         }
         throw intentAwsError("DeleteItem", error);
       }
@@ -229,7 +238,12 @@ export class DynamoIntentStore {
       return null;
     }
     const next: NodeAdmin = { nodeId, drained: false, failback: false, by: request.by, at };
-    await this.putAdmin(next, "#at = :seen", () => `${nodeId} was drained or resumed by someone else meanwhile: look again`, admin!.at);
+    await this.putAdmin(
+      next,
+      "#at = :seen",
+      () => `${nodeId} was drained or resumed by someone else meanwhile: look again`,
+      admin!.at,
+    );
     await this.log(at, null, "node-resumed", `resumed ${nodeId}`, detail);
     return next;
   }
@@ -270,7 +284,13 @@ export class DynamoIntentStore {
     }
   }
 
-  private async log(at: number, groupId: GroupId | null, event: string, outcome: string, detail: string): Promise<void> {
+  private async log(
+    at: number,
+    groupId: GroupId | null,
+    event: string,
+    outcome: string,
+    detail: string,
+  ): Promise<void> {
     await this.state.appendLog([{ at, groupId, epoch: null, event, outcome, detail }]);
   }
 }
@@ -309,4 +329,3 @@ function describe(intent: Pick<GroupIntent, "action" | "drill" | "target" | "gro
   const verb = intent.drill ? "drill" : intent.action;
   return `${verb} of ${intent.groupId}${intent.target ? ` to ${intent.target}` : ""}`;
 }
-

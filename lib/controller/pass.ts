@@ -24,7 +24,11 @@ export interface PassSummary {
   readonly leaseHeld: boolean;
   readonly frozen: boolean;
   /** `drained`: the nodes an operator drained (`baton drain`), up or down; each is also in `up` or `down`. */
-  readonly nodes: { readonly up: readonly NodeId[]; readonly down: readonly NodeId[]; readonly drained: readonly NodeId[] };
+  readonly nodes: {
+    readonly up: readonly NodeId[];
+    readonly down: readonly NodeId[];
+    readonly drained: readonly NodeId[];
+  };
   readonly groups: readonly {
     readonly id: string;
     readonly owner: NodeId | null;
