@@ -13,6 +13,7 @@
  *   AbortSignal (the driver kills its process group) and begins only once it has ended, within the
  *   stop's own timeout: a start is never left running beside the stop that should undo it.
  */
+import { AGENT_VERSION } from "./version.js";
 import { randomUUID } from "node:crypto";
 import type { AllowList } from "../core/agent/allow-list.js";
 import { heartbeatIntervalOf, type LeaseTiming } from "../core/agent/lease.js";
@@ -90,6 +91,8 @@ export interface HeartbeatBody {
   /** Per group, the epoch of the last answer the agent obeyed for it (docs/protocol.md); {} before any. */
   readonly epochs: Readonly<Record<GroupId, number>>;
   readonly leaving?: true;
+  /** The agent's version (`AGENT_VERSION`), shown by `baton status`. */
+  readonly agentVersion: string;
 }
 
 export class Agent {
@@ -176,6 +179,7 @@ export class Agent {
       seq: ++this.seq,
       resources: this.report,
       epochs: this.epochs,
+      agentVersion: AGENT_VERSION,
     };
     this.exchange = this.send(body, sentAt).finally(() => {
       this.exchange = undefined;
@@ -402,6 +406,7 @@ export class Agent {
     const resources = allOffline
       ? dictionary(Object.keys(this.report).map((id) => [id, "offline" as const]))
       : this.report;
+    let unacknowledged: string | undefined = "not sent";
     for (let attempt = 1; attempt <= FINAL_HEARTBEAT_TRIES; attempt++) {
       const body: HeartbeatBody = {
         nodeId: this.state.nodeId,
@@ -409,19 +414,31 @@ export class Agent {
         seq: ++this.seq,
         resources,
         epochs: this.epochs,
+        agentVersion: AGENT_VERSION,
         ...(allOffline ? { leaving: true as const } : {}),
       };
       try {
         const reply = await this.currentTransport().send(body);
-        if (reply.status === 200) break;
+        if (reply.status === 200) {
+          unacknowledged = undefined;
+          break;
+        }
+        unacknowledged = `refused: ${describeRefusal(reply)}`;
         this.ports.log.warn(`last heartbeat ${body.seq} refused: ${describeRefusal(reply)}`, { seq: body.seq });
         if (reply.status < 500) break;
       } catch (error) {
+        unacknowledged = `no answer after ${attempt} ${attempt === 1 ? "try" : "tries"}: ${messageOf(error)}`;
         this.ports.log.warn(`last heartbeat ${body.seq} got no answer: ${messageOf(error)}`, { seq: body.seq });
       }
     }
-    if (allOffline) {
+    if (allOffline && unacknowledged === undefined) {
       this.ports.log.info("left the cluster: every resource is offline");
+    } else if (allOffline) {
+      // The cluster was not told: its groups stay assigned to this node until the controller finds it silent.
+      this.ports.log.warn(
+        `stopped every resource, but the cluster did not acknowledge the leaving heartbeat (${unacknowledged}): it still counts this node as an owner until its lease and grace are over after the last acknowledged heartbeat, then moves its groups as from a silent node (fencing EC2 nodes where the group fences)`,
+        { reason: unacknowledged },
+      );
     } else {
       const stuck = Object.entries(this.report)
         .filter(([, state]) => state !== "offline")

@@ -71,6 +71,7 @@ const SNAPSHOT_ATTRIBUTES = [
   "epochs",
   "leaseMs",
   "leaseUntil",
+  "agentVersion",
   // group items
   "version",
   "owner",
@@ -521,6 +522,7 @@ function toNodeReport(nodeIdFromKey: string, raw: Record<string, AttributeValue>
     epochs,
     leaseMs: positiveOrUndefined(numberOf(raw.leaseMs, NaN)),
     leaseUntil: positiveOrUndefined(numberOf(raw.leaseUntil, NaN)),
+    ...(raw.agentVersion?.S !== undefined ? { agentVersion: raw.agentVersion.S } : {}),
   };
 }
 

@@ -42,6 +42,7 @@ export const NODE_ATTRIBUTES = [
   "epochs",
   "leaseMs",
   "leaseUntil",
+  "agentVersion",
 ] as const;
 
 /** Prefix of the cluster log's partitions: one per UTC day (`log#2026-11-22`). */

@@ -222,6 +222,7 @@ export type NodeReport = Pick<
   | "epochs"
   | "leaseMs"
   | "leaseUntil"
+  | "agentVersion"
 >;
 
 /**
