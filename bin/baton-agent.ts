@@ -115,6 +115,8 @@ async function main(): Promise<number> {
     });
   }
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));
+  // systemd's RestartKillSignal (packaging/baton-agent.service): `systemctl restart` is not a leave (docs/agent.md).
+  process.on("SIGUSR2", () => agent.leave("SIGUSR2 (restart)", "restart"));
   agent.start();
   const { code } = await agent.finished;
   if (watchdog !== undefined) {

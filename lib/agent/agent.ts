@@ -107,6 +107,8 @@ export class Agent {
   /** The watchdog is not fed: resources may run past the self-fence deadline. */
   private starving = false;
   private stage: "new" | "running" | "finishing" | "done" = "new";
+  /** Stopping for a restart (`leave(_, "restart")`): the last heartbeat is not a leaving one. */
+  private restarting = false;
   private resolveFinished: (exit: AgentExit) => void = () => undefined;
   private seq = 0;
   private transport: HeartbeatTransport;
@@ -145,8 +147,13 @@ export class Agent {
   /**
    * Leaves the cluster (SIGTERM, SIGINT): stops every resource in reverse order, sends a last heartbeat
    * with `leaving: true`, and resolves `finished`. Called again while leaving, it logs and goes on.
+   *
+   * `restart` (SIGUSR2, systemd's RestartKillSignal on `systemctl restart`, docs/agent.md): the same stops, but the
+   * last heartbeat is not a leaving one, so the cluster moves nothing; the next boot of the agent is told the
+   * groups again at its first answer and starts them on this node. A real leave (SIGTERM) while restarting
+   * turns it into a leave.
    */
-  leave(reason: string): void {
+  leave(reason: string, mode: "leave" | "restart" = "leave"): void {
     if (this.stage === "new") {
       this.ports.log.info(`${reason}: leaving before the first heartbeat`);
       this.close(0);
@@ -154,10 +161,20 @@ export class Agent {
     }
     if (this.stage === "done") return;
     if (this.state.leavingSince !== undefined) {
+      if (mode === "leave" && this.restarting) {
+        this.restarting = false;
+        this.ports.log.warn(`${reason} received while stopping for a restart: leaving the cluster instead`);
+        return;
+      }
       this.ports.log.warn(`${reason} received while leaving: still stopping resources, then leaving`);
       return;
     }
-    this.ports.log.info(`${reason} received: stopping every resource, then leaving the cluster`);
+    this.restarting = mode === "restart";
+    this.ports.log.info(
+      this.restarting
+        ? `${reason} received: stopping every resource for a restart; the cluster keeps this node's groups for its next boot`
+        : `${reason} received: stopping every resource, then leaving the cluster`,
+    );
     this.state = beginLeaving(this.state, this.ports.clock.now());
     this.decide();
   }
@@ -415,7 +432,7 @@ export class Agent {
         resources,
         epochs: this.epochs,
         agentVersion: AGENT_VERSION,
-        ...(allOffline ? { leaving: true as const } : {}),
+        ...(allOffline && !this.restarting ? { leaving: true as const } : {}),
       };
       try {
         const reply = await this.currentTransport().send(body);
@@ -431,7 +448,11 @@ export class Agent {
         this.ports.log.warn(`last heartbeat ${body.seq} got no answer: ${messageOf(error)}`, { seq: body.seq });
       }
     }
-    if (allOffline && unacknowledged === undefined) {
+    if (allOffline && this.restarting) {
+      this.ports.log.info(
+        `stopped every resource for a restart${unacknowledged === undefined ? "" : ` (the last report was not acknowledged: ${unacknowledged})`}: the next boot takes this node's groups back at its first answer; if it does not heartbeat within the lease and grace, they fail over`,
+      );
+    } else if (allOffline && unacknowledged === undefined) {
       this.ports.log.info("left the cluster: every resource is offline");
     } else if (allOffline) {
       // The cluster was not told: its groups stay assigned to this node until the controller finds it silent.

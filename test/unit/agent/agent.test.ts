@@ -314,6 +314,41 @@ describe("Agent: leaving", () => {
     expect(log.messages()).toContain("SIGTERM received while leaving: still stopping resources, then leaving");
   });
 
+  it("on a restart (SIGUSR2) stops every resource in reverse order, but its last heartbeat is not a leaving one", async () => {
+    // Prepare
+    const { time, transport, drivers, log, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    // Act
+    agent.leave("SIGUSR2 (restart)", "restart");
+    await time.advance(5_000);
+    // Assess: stopped as for a leave, reported offline, and the cluster is not told the node leaves.
+    expect(drivers.order("stop")).toEqual(["exporter", "postgres", "pg-mount"]);
+    const last = transport.sent.at(-1)?.body as HeartbeatBody;
+    expect(last.leaving).toBeUndefined();
+    expect(last.resources).toEqual({ "pg-mount": "offline", postgres: "offline", exporter: "offline" });
+    expect(transport.sent.some((s) => s.body.leaving === true)).toBe(false);
+    expect(transport.sent.at(-1)?.at).toBeGreaterThanOrEqual(drivers.events.at(-1)?.at ?? Infinity);
+    await expect(agent.finished).resolves.toEqual({ code: 0 });
+    expect(log.messages()).toContain(
+      "stopped every resource for a restart: the next boot takes this node's groups back at its first answer; if it does not heartbeat within the lease and grace, they fail over",
+    );
+  });
+
+  it("a SIGTERM while stopping for a restart makes it a leave", async () => {
+    const { time, transport, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    agent.leave("SIGUSR2 (restart)", "restart");
+    await time.advance(100);
+    agent.leave("SIGTERM");
+    await time.advance(5_000);
+    expect((transport.sent.at(-1)?.body as HeartbeatBody).leaving).toBe(true);
+    await expect(agent.finished).resolves.toEqual({ code: 0 });
+  });
+
   it("says it left the cluster only when the leaving heartbeat was acknowledged", async () => {
     // Prepare: acknowledged until the leave; then the last heartbeat is never answered (3 tries).
     const { time, transport, log, agent } = world();
