@@ -4,10 +4,12 @@ import { join } from "node:path";
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
-import { beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import type { StatusReport } from "../../lib/cli/status-report.js";
 import { baton, STACK_FRAME } from "../support/cli.js";
+import { motoEnvironment } from "../support/moto-server.js";
 import { ObedientAgents } from "./support/cluster-world.js";
 import { type Harness, startPlacedHarness } from "./support/controller-harness.js";
 import type { worldState } from "./support/world-state.js";
@@ -208,6 +210,17 @@ describe("baton status", () => {
     }
     const fromEnv = await baton(["status", "--json"], { env: { BATON_CLUSTER: "orders-db" } });
     expect(parse(fromEnv.stdout).table).toBe(h.world.tableName);
+  });
+
+  it("bin/baton in its own process reaches the table through AWS_ENDPOINT_URL", () => {
+    const run = spawnSync(process.execPath, ["bin/baton", "status", ...table, "--json"], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { PATH: process.env.PATH, ...motoEnvironment(inject("motoEndpoint")) },
+    });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(parse(run.stdout).groups.map((g) => g.id)).toEqual(["postgres", "reports"]);
   });
 
   it("a cluster without a stack is bad input naming the stack and the region", async () => {

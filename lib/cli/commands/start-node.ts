@@ -69,7 +69,10 @@ export const startNode: CommandModule = {
             );
             return EXIT.done;
           }
-          if (ctx.io.now() >= deadline || ctx.io.signal?.aborted === true) {
+          if (ctx.io.signal?.aborted === true) {
+            throw failed(`interrupted: ${instanceId} goes on starting; baton status shows when ${nodeId} is up.`);
+          }
+          if (ctx.io.now() >= deadline) {
             throw failed(
               `${nodeId}: ${instanceId} is ${await instanceState(ctx, instanceId)}, but no heartbeat of a new boot arrived within ${options.timeout}. Check its agent on the instance (systemctl status baton-agent; journalctl -u baton-agent).`,
             );

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ClusterDefinitionSource } from "../../../lib/infra/definition-source.js";
 import { baton, STACK_FRAME } from "../../support/cli.js";
 
 const EXAMPLE = "examples/cluster.yaml";
@@ -31,6 +32,18 @@ describe("baton validate", () => {
     expect(run.stderr).toContain(`${path}: 1 problem in the cluster definition:`);
     expect(run.stderr).toContain(`${path}:5 cluster: "Orders_DB" is not a cluster name`);
     expect(run.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it("prints exactly what the CDK app (bin/app.ts, `cdk synth`) prints for the same file", async () => {
+    const path = badCopy();
+    let synthSays = "";
+    try {
+      ClusterDefinitionSource.fromFile(path); // what bin/app.ts loads, printing `${error.message}\n` on a DefinitionError
+    } catch (error) {
+      synthSays = `${(error as Error).message}\n`;
+    }
+    expect(synthSays).toContain("1 problem in the cluster definition");
+    expect((await baton(["validate", path])).stderr).toBe(synthSays);
   });
 
   it("--json lists the problems with their path and line", async () => {
