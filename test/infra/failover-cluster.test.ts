@@ -174,6 +174,7 @@ describe("heartbeat function", () => {
               "epochs",
               "leaseMs",
               "leaseUntil",
+              "agentVersion",
             ],
           },
         },
