@@ -276,8 +276,8 @@ async function measure(
       {
         bootId: randomUUID(),
         seq: 0,
-        resources: {} as Record<string, string>,
-        epochs: {} as Record<string, number>,
+        resources: {},
+        epochs: {},
       },
     ]),
   );
