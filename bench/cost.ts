@@ -270,16 +270,14 @@ async function measure(
   });
 
   // Agents that do at once what each answer says, reporting their resources and the epochs they obey.
-  const agents = new Map(
-    definition.nodes.map((n) => [
-      n.id,
-      {
-        bootId: randomUUID(),
-        seq: 0,
-        resources: {},
-        epochs: {},
-      },
-    ]),
+  interface AgentState {
+    bootId: string;
+    seq: number;
+    resources: Record<string, string>;
+    epochs: Record<string, number>;
+  }
+  const agents = new Map<string, AgentState>(
+    definition.nodes.map((n) => [n.id, { bootId: randomUUID(), seq: 0, resources: {}, epochs: {} }]),
   );
   const durations: number[] = [];
   let answerBytes = 0;
