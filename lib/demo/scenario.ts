@@ -141,11 +141,17 @@ export async function runScenario(cluster: DemoCluster): Promise<ScenarioResult>
 async function failback(cluster: DemoCluster, group: GroupDefinition, node: string, afterPass: number): Promise<void> {
   const mode = group.failback.mode;
   if (mode === "immediate" && group.preferredOwners[0] === node) {
+    const backAt = Date.now();
+    cluster.note(
+      `${group.id} fails back (immediate) once ${node} has been up long enough (max(30 s, 3 × lease) since its boot)`,
+    );
     const back: TimedEvent<EventOf<"failover-completed">> = await cluster.controller.waitForEvent(
       "failover-completed",
       { groupId: group.id, afterPass, timeoutMs: 60_000 },
     );
-    cluster.note(`failback (immediate): ${group.id} is back on ${back.event.target}`);
+    cluster.note(
+      `failback (immediate): ${group.id} is back on ${back.event.target}, ${s(back.pass.endedAt - backAt)} s after ${node} returned`,
+    );
     return;
   }
   const since = Date.now() - 2_000;
