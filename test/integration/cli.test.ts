@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -77,6 +77,7 @@ describe("baton status", () => {
   it("the contract's fields, each of its documented type", async () => {
     const report = parse((await baton(["status", ...table, "--json", "-c", definitionFile])).stdout);
     expect(Object.keys(report).sort()).toEqual([
+      "clockSkewMs",
       "cluster",
       "controller",
       "groups",
@@ -146,19 +147,44 @@ describe("baton status", () => {
   });
 
   it("a node is up until lease + grace after its last heartbeat, then down (judged as the controller does)", async () => {
-    await h.agents.beat(NODES);
-    const store = new DynamoClusterStateStore(new DynamoDBClient({}), h.world.tableName);
-    const heardAt = (await store.readSnapshot()).liveness.get("db-b")!.receivedAt;
+    // db-b's last heartbeat made older by hand: 1s inside the bound, then 1s past it (the exact bound: unit tests).
+    const client = new DynamoDBClient({});
+    const heardAgo = async (ms: number) => {
+      const receivedAt = Date.now() - ms;
+      await client.send(
+        new UpdateItemCommand({
+          TableName: h.world.tableName,
+          Key: { pk: { S: "state" }, sk: { S: "node#db-b" } },
+          UpdateExpression: "SET receivedAt = :at, leaseUntil = :until",
+          ExpressionAttributeValues: { ":at": { N: String(receivedAt) }, ":until": { N: String(receivedAt + 2_000) } },
+        }),
+      );
+    };
     for (const config of [[], ["-c", definitionFile]]) {
-      const at = async (now: number) =>
-        parse((await baton(["status", ...table, ...config, "--json"], { now: () => now })).stdout).nodes.find(
-          (n) => n.id === "db-b",
-        )!;
-      expect((await at(heardAt + UP_FOR_MS)).state).toBe("up");
-      const down = await at(heardAt + UP_FOR_MS + 1);
+      const dbB = async () =>
+        parse((await baton(["status", ...table, ...config, "--json"])).stdout).nodes.find((n) => n.id === "db-b")!;
+      await heardAgo(UP_FOR_MS - 1_000);
+      expect((await dbB()).state).toBe("up");
+      await heardAgo(UP_FOR_MS + 1_000);
+      const down = await dbB();
       expect(down.state).toBe("down");
-      expect(down.heartbeatAgeMs).toBe(UP_FOR_MS + 1);
+      expect(down.heartbeatAgeMs).toBeGreaterThanOrEqual(UP_FOR_MS + 1_000);
+      expect(down.heartbeatAgeMs).toBeLessThan(UP_FOR_MS + 2_000);
     }
+    await h.agents.beat(NODES);
+  });
+
+  it("judges by AWS's clock when this machine's is a minute ahead, and says so", async () => {
+    await h.agents.beat(NODES);
+    const run = await baton(["status", ...table, "--json"], { now: () => Date.now() + 60_000 });
+    const report = parse(run.stdout);
+    expect(Math.abs(report.clockSkewMs + 60_000)).toBeLessThan(1_600); // the Date header has a resolution of 1s
+    expect(report.nodes.map((n) => n.state)).toEqual(["up", "up", "up"]);
+    for (const node of report.nodes) expect(Math.abs(node.heartbeatAgeMs!)).toBeLessThan(UP_FOR_MS);
+    const text = await baton(["status", ...table], { now: () => Date.now() + 60_000 });
+    expect(text.stdout).toMatch(
+      /\(this machine's clock is (59\.\ds|1m 0\ds) ahead of AWS's: times and ages below are corrected\)/,
+    );
   });
 
   it("prints a table for people", async () => {

@@ -57,7 +57,8 @@ export async function readStatus(ctx: CliContext, read?: ClusterSnapshot): Promi
   return statusReport(snapshot, {
     cluster: target.cluster,
     table: target.tableName,
-    now: ctx.io.now(),
+    now: ctx.now(),
+    clockSkewMs: ctx.clockSkewMs(),
     definition: ctx.definition(),
   });
 }
@@ -66,6 +67,11 @@ export function renderStatus(r: StatusReport): string {
   const now = r.readAt;
   const lines: string[] = [];
   lines.push(`Cluster ${r.cluster ?? "(unnamed)"} (table ${r.table}), read ${isoTime(now)}`);
+  if (r.clockSkewMs !== 0) {
+    lines.push(
+      `(this machine's clock is ${span(Math.abs(r.clockSkewMs))} ${r.clockSkewMs > 0 ? "behind" : "ahead of"} AWS's: times and ages below are corrected)`,
+    );
+  }
   lines.push("", "Nodes");
   if (r.nodes.length === 0) lines.push("  none has sent a heartbeat yet");
   else {
