@@ -4,9 +4,10 @@
  */
 import type { CommandModule } from "../command.js";
 import { history } from "./history.js";
+import { simulateCommand } from "./simulate.js";
 import { startNode } from "./start-node.js";
 import { status } from "./status.js";
 import { unfreeze } from "./unfreeze.js";
 import { validate } from "./validate.js";
 
-export const COMMANDS: readonly CommandModule[] = [status, history, startNode, unfreeze, validate];
+export const COMMANDS: readonly CommandModule[] = [status, history, startNode, unfreeze, validate, simulateCommand];
