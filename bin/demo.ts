@@ -63,6 +63,8 @@ function shutdown(code: number): Promise<void> {
     if (cluster) printNew();
     try {
       await cluster?.close();
+      if (code === 130)
+        console.log("demo: interrupted; every process it started is stopped, nothing is left listening");
     } finally {
       rmSync(dir, { recursive: true, force: true });
       if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
