@@ -6,21 +6,15 @@ import type { CommandModule } from "../command.js";
 import { drain } from "./drain.js";
 import { drill } from "./drill.js";
 import { history } from "./history.js";
-<<<<<<< HEAD
-import { simulateCommand } from "./simulate.js";
-=======
 import { move } from "./move.js";
 import { reset } from "./reset.js";
 import { resume } from "./resume.js";
->>>>>>> main
+import { simulateCommand } from "./simulate.js";
 import { startNode } from "./start-node.js";
 import { status } from "./status.js";
 import { unfreeze } from "./unfreeze.js";
 import { validate } from "./validate.js";
 
-<<<<<<< HEAD
-export const COMMANDS: readonly CommandModule[] = [status, history, startNode, unfreeze, validate, simulateCommand];
-=======
 export const COMMANDS: readonly CommandModule[] = [
   status,
   history,
@@ -32,5 +26,5 @@ export const COMMANDS: readonly CommandModule[] = [
   drill,
   unfreeze,
   validate,
+  simulateCommand,
 ];
->>>>>>> main
