@@ -306,6 +306,8 @@ describe("baton history", () => {
         durationMs: 1_500,
       },
       { at: at("2026-11-22T00:20:00Z"), groupId: null, epoch: null, event: "guard-frozen", outcome: "frozen" },
+      // Stamped by the controller after this machine's "now": its clock is behind AWS's.
+      { at: at("2026-11-22T00:35:00Z"), groupId: "postgres", epoch: 4, event: "failover-completed", outcome: "ahead" },
     ]);
     const now = () => at("2026-11-22T00:30:00Z");
     const run = await baton(["history", "postgres", ...table, "--since", "1h", "--json"], { now });
@@ -314,9 +316,10 @@ describe("baton history", () => {
     expect(entries.map((e) => [new Date(e.at).toISOString(), e.outcome])).toEqual([
       ["2026-11-21T23:50:00.000Z", "started"],
       ["2026-11-22T00:10:00.000Z", "done"],
+      ["2026-11-22T00:35:00.000Z", "ahead"],
     ]);
     const all = await baton(["history", ...table, "--since", "2026-11-21T23:00:00Z"], { now });
-    expect(all.stdout).toContain("4 log entries since 2026-11-21T23:00:00Z:");
+    expect(all.stdout).toContain("5 log entries since 2026-11-21T23:00:00Z:");
     expect(all.stdout).toMatch(/2026-11-22 00:10:00\.000 +postgres +4 +step +fence +done +1\.5s/);
     expect(all.stdout).toMatch(/2026-11-22 00:20:00\.000 +- +- +guard-frozen/);
   });
