@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -10,6 +10,7 @@ import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import type { StatusReport } from "../../lib/cli/status-report.js";
 import { baton, STACK_FRAME } from "../support/cli.js";
 import { motoEnvironment } from "../support/moto-server.js";
+import { createStateTableIn } from "../support/state-table.js";
 import { ObedientAgents } from "./support/cluster-world.js";
 import { type Harness, startPlacedHarness } from "./support/controller-harness.js";
 import type { worldState } from "./support/world-state.js";
@@ -210,6 +211,27 @@ describe("baton status", () => {
     const lines = run.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(parse(line).groups).toHaveLength(2);
+  });
+
+  it("--watch goes on through a failed read, saying so on stderr", async () => {
+    const client = new DynamoDBClient({});
+    await createStateTableIn(client, "baton-watch-it");
+    const stop = new AbortController();
+    let sleeps = 0;
+    const run = await baton(["status", "--table", "baton-watch-it", "--json", "--watch", "1"], {
+      signal: stop.signal,
+      sleep: async () => {
+        sleeps++;
+        if (sleeps === 1) await client.send(new DeleteTableCommand({ TableName: "baton-watch-it" }));
+        if (sleeps === 2) await createStateTableIn(client, "baton-watch-it");
+        if (sleeps === 3) stop.abort();
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^read failed at \S+, trying again in 1s: AWS says it does not exist \(/);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stdout.trim().split("\n")).toHaveLength(3); // the last report again while the read failed
+    await client.send(new DeleteTableCommand({ TableName: "baton-watch-it" }));
   });
 
   it("finds the table from the stack baton-<cluster>'s outputs", async () => {
