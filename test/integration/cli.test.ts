@@ -5,13 +5,15 @@ import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudf
 import { DeleteTableCommand, DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import type { StatusReport } from "../../lib/cli/status-report.js";
 import { baton, STACK_FRAME } from "../support/cli.js";
+import { heartbeatEvent, LAMBDA_CONTEXT } from "../support/heartbeat-events.js";
 import { motoEnvironment } from "../support/moto-server.js";
 import { createStateTableIn } from "../support/state-table.js";
-import { ObedientAgents } from "./support/cluster-world.js";
+import { callerOf, ObedientAgents } from "./support/cluster-world.js";
 import { type Harness, startPlacedHarness } from "./support/controller-harness.js";
 import type { worldState } from "./support/world-state.js";
 
@@ -461,5 +463,27 @@ describe("baton start-node", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("baton: db-b: ");
     expect(run.stderr).toContain("no heartbeat of a new boot arrived within 1s. Check its agent on the instance");
+  });
+});
+
+describe("the agent's version", () => {
+  // Last in the file: a new boot of office-1, which the harness's agents (its old boot) could no longer speak for.
+  it("status shows the version an agent sends in its heartbeats", async () => {
+    const heartbeat = (await import("../../lambdas/heartbeat.js")).handler;
+    const answer = await heartbeat(
+      heartbeatEvent(
+        { nodeId: "office-1", bootId: randomUUID(), seq: 1, resources: {}, agentVersion: "0.3.1" },
+        callerOf(h.world, "office-1"),
+      ),
+      LAMBDA_CONTEXT,
+    );
+    expect(answer.statusCode).toBe(200);
+    const report = parse((await baton(["status", ...table, "--json"])).stdout);
+    expect(report.nodes.map((n) => [n.id, n.agentVersion])).toEqual([
+      ["db-a", null],
+      ["db-b", null],
+      ["office-1", "0.3.1"],
+    ]);
+    expect((await baton(["status", ...table])).stdout).toMatch(/^ {2}office-1 +up +\S+ ago +0\.3\.1 /m);
   });
 });
