@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { vi } from "vitest";
 import { createEc2Client, createRoute53Client, createSnsClient } from "../../../lib/aws/clients.js";
 import { DynamoClusterStateStore } from "../../../lib/aws/cluster-store.js";
 import { Ec2Adapter } from "../../../lib/aws/ec2.js";
@@ -49,6 +50,9 @@ export async function startHarness(): Promise<Harness> {
   process.env.BATON_DEFINITION = JSON.stringify(world.document);
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
+  // A cold start of both functions, as a deployment of this world's definition would give: a file that builds
+  // several worlds gets handlers that read this one's environment, not the first world's.
+  vi.resetModules();
   const heartbeat = (await import("../../../lambdas/heartbeat.js")).handler;
   const controller = (await import("../../../lambdas/controller.js")).handler as Controller;
   const agents = new ObedientAgents(world, heartbeat);
