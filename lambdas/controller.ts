@@ -10,14 +10,15 @@ import { Route53Adapter } from "../lib/aws/route53.js";
 import { SnsNotifier } from "../lib/aws/sns-notifier.js";
 import { createControllerHandler } from "../lib/handlers/controller.js";
 import { loadEmbeddedDefinition, requireEnv } from "../lib/handlers/embedded-definition.js";
+import { controllerServiceName, env, metricsNamespace } from "../lib/infra/names.js";
 
 // Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
 const definition = loadEmbeddedDefinition(process.env.BATON_DEFINITION);
-const logger = new Logger({ serviceName: "baton-controller" });
-const store = new DynamoClusterStateStore(createDynamoDbClient(), requireEnv("TABLE_NAME"));
+const logger = new Logger({ serviceName: controllerServiceName });
+const store = new DynamoClusterStateStore(createDynamoDbClient(), requireEnv(env.tableName));
 const ec2 = new Ec2Adapter(createEc2Client());
 const dns = new Route53Adapter(createRoute53Client());
-const notifier = new SnsNotifier(createSnsClient(), requireEnv("TOPIC_ARN"));
+const notifier = new SnsNotifier(createSnsClient(), requireEnv(env.topicArn));
 
 export const handler = createControllerHandler({
   passDependencies: (holder) => ({
@@ -31,8 +32,8 @@ export const handler = createControllerHandler({
     logger,
   }),
   metrics: new Metrics({
-    namespace: "Baton",
-    serviceName: "baton-controller",
+    namespace: metricsNamespace,
+    serviceName: controllerServiceName,
     defaultDimensions: { cluster: definition.cluster },
   }),
   sleep: (ms) => sleep(ms),

@@ -3,6 +3,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ControllerEvent } from "../core/controller/events.js";
 import type { ControllerDependencies } from "../controller/ports.js";
 import { runPass, type PassSummary } from "../controller/pass.js";
+import { CONTROLLER_SCHEDULE_MS } from "../infra/schedule.js";
 
 /** The slice of Powertools' Metrics the controller uses (embedded-metric-format logs). */
 export interface MetricsSink {
@@ -19,8 +20,12 @@ export interface ControllerHandlerDependencies {
 
 /** A scheduled invocation older than this is dropped: a later one is already due. */
 export const STALE_SCHEDULE_MS = 30_000;
-/** The schedule's period: an invocation stops starting passes before the next one begins. */
-const SCHEDULE_MS = 60_000;
+/**
+ * An invocation's last pass starts at least one tick plus this before the next scheduled invocation (one schedule
+ * period, CONTROLLER_SCHEDULE_MS, after this one started): room for that pass and the lease release, so the passes
+ * of two invocations do not overlap and the next one finds the controller lease released.
+ */
+const NEXT_INVOCATION_MARGIN_MS = 2_000;
 const MAX_MANUAL_PASSES = 100;
 /**
  * A pass starts only when the function has left at least twice the longest pass of this invocation (this
@@ -94,7 +99,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       return { skipped: `the function had ${left} ms left, too little to finish a pass` };
     }
     const tick = definition.timing.controllerTickMs;
-    const lastStart = started + SCHEDULE_MS - tick - 2_000;
+    const lastStart = started + CONTROLLER_SCHEDULE_MS - tick - NEXT_INVOCATION_MARGIN_MS;
     const events: ControllerEvent[] = [];
     let summary: PassSummary | undefined;
     let done = 0;

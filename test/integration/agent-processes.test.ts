@@ -35,8 +35,9 @@ import { describeLines, overlappingRuns, readRecord, type RecordLine } from "./s
 // Waits follow the events (a controller event, an agent's log line) and are bounded by the definition's numbers
 // (agent-cluster.ts: heartbeats every 500 ms, lease 4 s, a pass every 1 s, 500 ms per resource stop; the agent
 // checks a resource every 5 s), times LOAD_ALLOWANCE: on a machine busy with other work (two CPU-bound processes
-// beside this file) every step of a move took up to three times as long as on an idle one.
-const LOAD_ALLOWANCE = 3;
+// beside this file, on two cores other test runs shared too) a step of a move took up to five times as long as on
+// an idle one. A wait that holds ends at its event, so the allowance costs time only when the test fails.
+const LOAD_ALLOWANCE = 5;
 /**
  * One resource started by a move: its desired state reaches the agent in the next answer (≤ 500 ms), the agent
  * starts it and reports it online in its next heartbeat (≤ 500 ms), and the next pass (≤ 1 s) sees that.
@@ -411,7 +412,18 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
       expect("tamper" in answer ? paths : paths.filter((p) => p === path)).toEqual([path]);
       // The supervisor acts on an answer as soon as it is accepted, so a start would be logged before the renewal.
       expect(a.lines.slice(logFrom, renewed.index + 1).filter((l) => l.message.startsWith("starting "))).toEqual([]);
-      expect(renewed.line.message).toBe("heartbeats answered again after 1 without a valid answer");
+      // The streak of heartbeats without a valid answer that the renewal ends: the refused answer alone, besides
+      // heartbeats a busy machine left unanswered within the agent's timeout (never another refusal).
+      const streak = Number(/after (\d+) without a valid answer$/.exec(renewed.line.message)?.[1]);
+      const withoutAnswer = a.lines
+        .slice(logFrom, renewed.index)
+        .filter((l) => /^heartbeat \d+ (got no answer|refused)|^ignored the answer/.test(l.message));
+      expect(
+        withoutAnswer
+          .slice(-streak)
+          .filter((l) => !/^heartbeat \d+ got no answer/.test(l.message))
+          .map((l) => l.message),
+      ).toEqual([refused.line.message]);
       expect(recorded(since, "node-a", "start")).toEqual([]);
       expect(running("node-a")).toEqual([]);
       const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);
