@@ -10,15 +10,15 @@ import { Route53Adapter } from "../lib/aws/route53.js";
 import { SnsNotifier } from "../lib/aws/sns-notifier.js";
 import { createControllerHandler } from "../lib/handlers/controller.js";
 import { loadEmbeddedDefinition, requireEnv } from "../lib/handlers/embedded-definition.js";
-import { controllerServiceName, env, metricsNamespace } from "../lib/infra/names.js";
+import { controllerServiceName, metricsNamespace, tableNameVariable, topicArnVariable } from "../lib/infra/names.js";
 
 // Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
 const definition = loadEmbeddedDefinition(process.env.BATON_DEFINITION);
 const logger = new Logger({ serviceName: controllerServiceName });
-const store = new DynamoClusterStateStore(createDynamoDbClient(), requireEnv(env.tableName));
+const store = new DynamoClusterStateStore(createDynamoDbClient(), requireEnv(tableNameVariable));
 const ec2 = new Ec2Adapter(createEc2Client());
 const dns = new Route53Adapter(createRoute53Client());
-const notifier = new SnsNotifier(createSnsClient(), requireEnv(env.topicArn));
+const notifier = new SnsNotifier(createSnsClient(), requireEnv(topicArnVariable));
 
 export const handler = createControllerHandler({
   passDependencies: (holder) => ({

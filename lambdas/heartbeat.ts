@@ -6,7 +6,7 @@ import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition, pinPrincipalIds, requireEnv } from "../lib/handlers/embedded-definition.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
-import { env, heartbeatServiceName, metricsNamespace } from "../lib/infra/names.js";
+import { heartbeatServiceName, metricsNamespace, tableNameVariable } from "../lib/infra/names.js";
 
 // Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
 // The unique ids of node roles the app creates are known only at deploy: they come from the environment.
@@ -17,7 +17,7 @@ const definition = pinPrincipalIds(
 
 export const handler = createHeartbeatHandler({
   index: indexCluster(definition),
-  store: new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv(env.tableName)),
+  store: new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv(tableNameVariable)),
   clock: { now: () => Date.now() },
   logger: new Logger({ serviceName: heartbeatServiceName }),
   // Only refused heartbeats are counted (HeartbeatsThrottled): an answered one adds no metric line.

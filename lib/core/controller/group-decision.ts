@@ -1,3 +1,5 @@
+// Over 300 lines: one decision per group, its cases in precedence order; the safety work of this session moves step
+// decisions into the core, and the file is split after it lands.
 import type { ClusterDefinition, GroupDefinition, NodeId } from "../definition/types.js";
 import { ownValue } from "../dictionary.js";
 import type { NodeHealth } from "./detection.js";

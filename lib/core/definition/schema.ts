@@ -1,3 +1,5 @@
+// Over 300 lines: one zod declaration tree for the whole YAML document, each node kind and resource type beside the
+// leaf builders it uses; split, the document's shape would be spread over files.
 /**
  * The shape of the YAML users write, as zod 4 schemas. Every object is strict (an
  * unknown key is a problem that lists the allowed keys), and every leaf words its own
