@@ -115,3 +115,43 @@ export async function startPlacedHarness(): Promise<{ h: Harness; state: ReturnT
   await placeAll(h, (id) => state.group(id));
   return { h, state };
 }
+
+/** db-a silent: db-b and office-1 heartbeat, a pass every `everyMs`, until postgres is online on db-b. */
+export async function driveUntilPostgresOnDbB(
+  harness: Harness,
+  { withinMs = 30_000, everyMs = 250 }: { withinMs?: number; everyMs?: number } = {},
+): Promise<void> {
+  const state = worldState(harness.world);
+  await harness.driveUntil(
+    ["db-b", "office-1"],
+    async () =>
+      (await state.group("postgres"))?.status === "online" && (await state.group("postgres"))?.owner === "db-b",
+    withinMs,
+    everyMs,
+  );
+}
+
+/** Where postgres is now: its owner, epoch and status, db-a's instance state, and where its volume, address and record are. */
+export async function postgresWhereabouts(harness: Harness) {
+  const state = worldState(harness.world);
+  const group = await state.group("postgres");
+  return {
+    group: { owner: group?.owner, epoch: group?.epoch, status: group?.status },
+    dbA: (await state.instance(harness.world.instances["db-a"])).State?.Name,
+    volume: await state.volumeAttachments(),
+    address: await state.addressInstance(),
+    record: await state.recordValue("db.example.com"),
+  };
+}
+
+/** postgresWhereabouts after one complete failover to db-b: db-a stopped, the volume, address and record on db-b. */
+export async function failedOverToDbB(harness: Harness): Promise<Awaited<ReturnType<typeof postgresWhereabouts>>> {
+  const dbB = harness.world.instances["db-b"];
+  return {
+    group: { owner: "db-b", epoch: 2, status: "online" },
+    dbA: "stopped",
+    volume: [[dbB, "/dev/xvdf"]],
+    address: dbB,
+    record: (await worldState(harness.world).instance(dbB)).PrivateIpAddress,
+  };
+}
