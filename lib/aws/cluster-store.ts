@@ -7,7 +7,9 @@ import type {
   GuardRecord,
   ReportCondition,
 } from "../core/controller/records.js";
+import type { GroupId } from "../core/definition/types.js";
 import { appendLog } from "./cluster-log-writer.js";
+import { settleGroupIntent } from "./intent-items.js";
 import { readSnapshot } from "./snapshot-reader.js";
 import type { StateTable } from "./table-errors.js";
 import { acquireLease, releaseLease, writeGroup, writeGuard } from "./versioned-writes.js";
@@ -39,6 +41,14 @@ export class DynamoClusterStateStore implements ClusterStateStore {
 
   writeGroup(record: GroupRecord, expectedVersion: number, basedOn: readonly ReportCondition[] = []): Promise<void> {
     return writeGroup(this.table, record, expectedVersion, basedOn);
+  }
+
+  settleIntent(
+    groupId: GroupId,
+    intentId: string,
+    outcome: { readonly state: "taken" | "refused"; readonly reason: string; readonly epoch?: number },
+  ): Promise<void> {
+    return settleGroupIntent(this.table.client, this.table.tableName, groupId, intentId, outcome);
   }
 
   writeGuard(record: GuardRecord, expectedVersion: number): Promise<void> {

@@ -8,7 +8,9 @@ import type {
   GuardRecord,
   NodeReport,
 } from "../core/controller/records.js";
+import type { GroupIntent, NodeAdmin } from "../core/controller/intents.js";
 import { fromItem } from "./attribute-json.js";
+import { INTENT_ATTRIBUTES, toGroupIntent, toNodeAdmin } from "./intent-items.js";
 import { queryRawPage } from "./raw-query.js";
 import { GUARD_ATTRIBUTES, LEASE_ATTRIBUTES, readGuardItem, readLeaseItem } from "./records/control-items.js";
 import { GROUP_ITEM_ATTRIBUTES, readGroupItem } from "./records/group-item.js";
@@ -22,7 +24,15 @@ import { itemKeys, SORT_PREFIX, STATE_PARTITION } from "./table-layout.js";
  * function's and stays in the table: leaving it out more than halves what a pass reads.
  */
 const SNAPSHOT_ATTRIBUTES = [
-  ...new Set(["sk", ...NODE_REPORT_ATTRIBUTES, ...GROUP_ITEM_ATTRIBUTES, ...GUARD_ATTRIBUTES, ...LEASE_ATTRIBUTES]),
+  ...new Set([
+    "sk",
+    ...NODE_REPORT_ATTRIBUTES,
+    ...GROUP_ITEM_ATTRIBUTES,
+    ...GUARD_ATTRIBUTES,
+    ...LEASE_ATTRIBUTES,
+    // operator intents and node admin items (intent-items.ts)
+    ...INTENT_ATTRIBUTES,
+  ]),
 ];
 
 const SNAPSHOT_QUERY = {
@@ -42,6 +52,8 @@ export async function readSnapshot({ client, tableName }: StateTable): Promise<C
   const groups = new Map<GroupId, GroupRecord>();
   let guard: GuardRecord | null = null;
   let lease: ControllerLease | null = null;
+  const intents = new Map<GroupId, GroupIntent>();
+  const admin = new Map<NodeId, NodeAdmin>();
   let startKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await tableCall("Query", () =>
@@ -63,10 +75,16 @@ export async function readSnapshot({ client, tableName }: StateTable): Promise<C
         guard = readGuardItem(item);
       } else if (sk === itemKeys.controllerLease.sk) {
         lease = readLeaseItem(item);
+      } else if (sk.startsWith(SORT_PREFIX.intent)) {
+        const intent = toGroupIntent(sk.slice(SORT_PREFIX.intent.length), item);
+        if (intent) intents.set(intent.groupId, intent);
+      } else if (sk.startsWith(SORT_PREFIX.admin)) {
+        const nodeId = sk.slice(SORT_PREFIX.admin.length);
+        admin.set(nodeId, toNodeAdmin(nodeId, item));
       }
       // Any other sort key belongs to a later version of Baton: ignored.
     }
     startKey = page.lastEvaluatedKey;
   } while (startKey !== undefined);
-  return { liveness, groups, guard, lease };
+  return { liveness, groups, guard, lease, intents, admin };
 }

@@ -21,6 +21,7 @@ export const GROUP_ITEM_ATTRIBUTES = [
   "failedOn",
   "desired",
   "unconfirmedSources",
+  "lastIntent",
 ] as const;
 
 /** The attributes the heartbeat function reads to answer a heartbeat (readGroupOwnership). */
@@ -46,6 +47,7 @@ export function groupItem(record: GroupRecord): Item {
     failedOn: Object.keys(record.failedOn).length > 0 ? record.failedOn : undefined,
     desired: record.desired,
     unconfirmedSources: record.unconfirmedSources?.length ? [...record.unconfirmedSources] : undefined,
+    lastIntent: record.lastIntent,
   };
 }
 
@@ -74,6 +76,7 @@ export function readGroupItem(groupIdFromKey: GroupId, item: Item): GroupRecord 
     failedOn: readFailedOn(item.failedOn),
     desired: readDesired(item.desired),
     ...readUnconfirmedSources(item.unconfirmedSources),
+    ...(typeof item.lastIntent === "string" ? { lastIntent: item.lastIntent } : {}),
   };
 }
 

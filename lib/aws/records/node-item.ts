@@ -21,6 +21,7 @@ export const NODE_REPORT_ATTRIBUTES = [
   "epochs",
   "leaseMs",
   "leaseUntil",
+  "agentVersion",
 ] as const;
 
 const KNOWN_RESOURCE_STATES: ReadonlySet<string> = new Set(RESOURCE_STATES);
@@ -58,6 +59,7 @@ export function readNodeReport(nodeIdFromKey: string, raw: Record<string, Attrib
     epochs,
     leaseMs: positiveOrUndefined(numberOf(raw.leaseMs, NaN)),
     leaseUntil: positiveOrUndefined(numberOf(raw.leaseUntil, NaN)),
+    ...(raw.agentVersion?.S !== undefined ? { agentVersion: raw.agentVersion.S } : {}),
   };
 }
 
