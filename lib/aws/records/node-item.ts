@@ -4,25 +4,19 @@ import type { NodeReport } from "../../core/controller/records.js";
 import { dictionary } from "../../core/dictionary.js";
 import { RESOURCE_STATES, type ResourceState } from "../../core/heartbeat/message.js";
 import type { SequencePosition } from "../../core/heartbeat/sequence.js";
+import { NODE_ATTRIBUTES } from "../table-layout.js";
 import { numberOf, positiveOrUndefined } from "./item-values.js";
 
 // A node's liveness item (docs/table.md): written only by the heartbeat function (DynamoHeartbeatStore's conditional
 // UpdateItem; its attributes are NODE_ATTRIBUTES in table-layout.ts), read by the controller's pass (readNodeReport)
 // and by the heartbeat function when its condition fails (readNodePosition).
 
-/** The attributes of a node item a pass reads: the ordering bookkeeping (retired boots) stays in the table. */
-export const NODE_REPORT_ATTRIBUTES = [
-  "bootId",
-  "seq",
-  "receivedAt",
-  "bootStartedAt",
-  "resources",
-  "leaving",
-  "epochs",
-  "leaseMs",
-  "leaseUntil",
-  "agentVersion",
-] as const;
+/**
+ * The attributes of a node item a pass reads (of NODE_ATTRIBUTES, the node item's whole list): the heartbeat
+ * function's ordering bookkeeping (the node id, already in the key, and the retired boots) stays in the table.
+ */
+const HEARTBEAT_BOOKKEEPING: ReadonlySet<string> = new Set(["nodeId", "retiredBoots", "retiredAt"]);
+export const NODE_REPORT_ATTRIBUTES = NODE_ATTRIBUTES.filter((name) => !HEARTBEAT_BOOKKEEPING.has(name));
 
 const KNOWN_RESOURCE_STATES: ReadonlySet<string> = new Set(RESOURCE_STATES);
 
