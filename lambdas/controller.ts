@@ -8,6 +8,7 @@ import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { Ec2Adapter } from "../lib/aws/ec2.js";
 import { Route53Adapter } from "../lib/aws/route53.js";
 import { SnsNotifier } from "../lib/aws/sns-notifier.js";
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SERVICES } from "../lib/core/metric-names.js";
 import { createControllerHandler } from "../lib/handlers/controller.js";
 import { loadEmbeddedDefinition, requireEnv } from "../lib/handlers/embedded-definition.js";
 
@@ -31,9 +32,10 @@ export const handler = createControllerHandler({
     logger,
   }),
   metrics: new Metrics({
-    namespace: "Baton",
-    serviceName: "baton-controller",
-    defaultDimensions: { cluster: definition.cluster },
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICES.controller,
+    defaultDimensions: { [METRIC_DIMENSIONS.cluster]: definition.cluster },
   }),
+  nodeMetrics: process.env.BATON_NODE_METRICS !== "off",
   sleep: (ms) => sleep(ms),
 });

@@ -1,6 +1,7 @@
 import { assessNodes } from "../core/controller/detection.js";
 import { type ControllerEvent, isNotable } from "../core/controller/events.js";
 import { decideGroup } from "../core/controller/group-decision.js";
+import { type ClusterGauges, clusterGauges } from "../core/controller/gauges.js";
 import { evaluateGuard } from "../core/controller/guard.js";
 import { notificationFor } from "../core/controller/messages.js";
 import { describeStep } from "../core/controller/plan-builder.js";
@@ -34,6 +35,8 @@ export interface PassSummary {
   readonly events: readonly ControllerEvent[];
   /** AWS calls that failed (throttled, unavailable, refused); none is a node failure. */
   readonly awsErrors: number;
+  /** The state the metrics report every pass (`CONTROLLER_METRICS`), whatever the pass did. */
+  readonly gauges: ClusterGauges;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
     }),
     events,
     awsErrors,
+    gauges: clusterGauges(definition, members, records, frozen, now),
   });
   const records = new Map(snapshot.groups);
   const events: ControllerEvent[] = [];

@@ -1,19 +1,34 @@
 import type { Context } from "aws-lambda";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ControllerEvent } from "../core/controller/events.js";
+import { CONTROLLER_METRICS as M, METRIC_DIMENSIONS } from "../core/metric-names.js";
 import type { ControllerDependencies } from "../controller/ports.js";
 import { runPass, type PassSummary } from "../controller/pass.js";
 
-/** The slice of Powertools' Metrics the controller uses (embedded-metric-format logs). */
+/** The slice of Powertools' Metrics the handlers use (embedded-metric-format logs). */
 export interface MetricsSink {
   addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
   publishStoredMetrics(): void;
 }
 
+/** The controller's metrics also need one-off metrics with a dimension of their own (the per-node gauge). */
+export interface ControllerMetricsSink extends MetricsSink {
+  /** A metric published at once, on its own line, with the default dimensions plus those added. */
+  singleMetric(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
+  };
+}
+
 export interface ControllerHandlerDependencies {
   /** Builds the pass dependencies for one invocation (the holder names the invocation). */
   readonly passDependencies: (holder: string) => ControllerDependencies;
-  readonly metrics: MetricsSink;
+  readonly metrics: ControllerMetricsSink;
+  /**
+   * Emit the per-node `NodeDown` gauge (one metric, and one line, per node per invocation): on unless the per-node
+   * alarms are turned off (`FailoverClusterProps.alarms.nodeDown`), which need it.
+   */
+  readonly nodeMetrics: boolean;
   readonly sleep: (ms: number) => Promise<void>;
 }
 
@@ -135,6 +150,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       record(deps.metrics, summary);
       if (done < passes && !(await awaitTick(passStart))) break;
     }
+    if (summary !== undefined && deps.nodeMetrics) recordNodes(deps.metrics, summary);
     deps.metrics.publishStoredMetrics();
     // Idle passes never take the lease; an invocation that took it gives it back so the next one need not wait.
     if (leaseHeld) {
@@ -157,23 +173,46 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
   };
 }
 
+/**
+ * Every pass: the gauges, whatever the pass did (an alarm on them must stay in ALARM while the state lasts), and
+ * `ControllerPasses`; the counters of what happened. Stored, and published together once per invocation (one line).
+ */
 function record(metrics: MetricsSink, summary: PassSummary): void {
-  if (!summary.acted) return;
-  metrics.addMetric("NodesUp", MetricUnit.Count, summary.nodes.up.length);
-  metrics.addMetric("NodesDown", MetricUnit.Count, summary.nodes.down.length);
-  metrics.addMetric("AwsErrors", MetricUnit.Count, summary.awsErrors);
+  const g = summary.gauges;
+  const count = MetricUnit.Count;
+  const ms = MetricUnit.Milliseconds;
+  metrics.addMetric(M.passes, count, 1);
+  metrics.addMetric(M.nodesUp, count, g.nodesUp);
+  metrics.addMetric(M.nodesDown, count, g.nodesDown);
+  metrics.addMetric(M.nodesDrained, count, g.nodesDrained);
+  metrics.addMetric(M.groupsOnline, count, g.groupsOnline);
+  metrics.addMetric(M.groupsMoving, count, g.groupsMoving);
+  metrics.addMetric(M.groupsOffline, count, g.groupsOffline);
+  metrics.addMetric(M.groupsFailed, count, g.groupsFailed);
+  metrics.addMetric(M.groupsOverdue, count, g.groupsOverdue);
+  metrics.addMetric(M.guardFrozen, count, g.guardFrozen);
+  metrics.addMetric(M.oldestHeartbeatAge, ms, g.oldestHeartbeatAgeMs);
+  metrics.addMetric(M.longestMove, ms, g.longestMoveMs);
+  metrics.addMetric(M.awsErrors, count, summary.awsErrors);
   for (const event of summary.events) {
     if (event.type === "failover-started") {
-      metrics.addMetric("FailoversStarted", MetricUnit.Count, 1);
-      if (event.detectionDelayMs !== null)
-        metrics.addMetric("DetectionDelay", MetricUnit.Milliseconds, event.detectionDelayMs);
+      metrics.addMetric(M.failoversStarted, count, 1);
+      if (event.detectionDelayMs !== null) metrics.addMetric(M.detectionDelay, ms, event.detectionDelayMs);
     }
     if (event.type === "failover-completed") {
-      metrics.addMetric("FailoversCompleted", MetricUnit.Count, 1);
-      metrics.addMetric("FailoverDuration", MetricUnit.Milliseconds, event.durationMs);
+      metrics.addMetric(M.failoversCompleted, count, 1);
+      metrics.addMetric(M.failoverDuration, ms, event.durationMs);
     }
     if (event.type === "failover-failed" || event.type === "group-failed")
-      metrics.addMetric("FailoversFailed", MetricUnit.Count, 1);
-    if (event.type === "guard-frozen") metrics.addMetric("GuardFrozen", MetricUnit.Count, 1);
+      metrics.addMetric(M.failoversFailed, count, 1);
+  }
+}
+
+/** The per-node gauge, from the invocation's last pass: one line per node, once per invocation. */
+function recordNodes(metrics: ControllerMetricsSink, summary: PassSummary): void {
+  for (const [nodeId, down] of Object.entries(summary.gauges.nodeDown)) {
+    const single = metrics.singleMetric();
+    single.addDimension(METRIC_DIMENSIONS.node, nodeId);
+    single.addMetric(M.nodeDown, MetricUnit.Count, down);
   }
 }

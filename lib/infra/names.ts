@@ -1,3 +1,5 @@
+import { METRICS_NAMESPACE, SERVICES } from "../core/metric-names.js";
+
 /**
  * Every name Baton's infrastructure uses, in one place.
  *
@@ -50,13 +52,13 @@ export function stackName(cluster: string): string {
 }
 
 /** Value of `POWERTOOLS_SERVICE_NAME` for the heartbeat function (logs and traces). */
-export const heartbeatServiceName = "baton-heartbeat";
+export const heartbeatServiceName = SERVICES.heartbeat;
 
 /** Value of `POWERTOOLS_SERVICE_NAME` for the controller function. */
-export const controllerServiceName = "baton-controller";
+export const controllerServiceName = SERVICES.controller;
 
 /** Value of `POWERTOOLS_METRICS_NAMESPACE`: the CloudWatch namespace of Baton's metrics. */
-export const metricsNamespace = "Baton";
+export const metricsNamespace = METRICS_NAMESPACE;
 
 /** The heartbeat route: the one route nodes may call. */
 export const heartbeatRoute = { method: "POST", path: "/v1/heartbeat" } as const;
@@ -77,6 +79,8 @@ export const env = {
    * `principalId` (known only at deploy, so not compiled into the code with the definition).
    */
   principalIds: "BATON_PRINCIPAL_IDS",
+  /** "off": the controller emits no per-node `NodeDown` gauge (the per-node alarms are turned off). */
+  nodeMetrics: "BATON_NODE_METRICS",
 } as const;
 
 /** CloudFormation output ids of BatonStack (also the keys in `cdk deploy --outputs-file`). */
