@@ -55,6 +55,11 @@ export interface ControllerFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** @see FailoverClusterProps.networkInterfaceTag */
   readonly networkInterfaceTag?: NetworkInterfaceTag;
+  /**
+   * Emit the per-node `NodeDown` gauge (the per-node alarms need it).
+   * @default true
+   */
+  readonly nodeMetrics?: boolean;
 }
 
 /**
@@ -112,6 +117,7 @@ export class ControllerFunction extends Construct {
         [env.topicArn]: props.topic.topicArn,
         [env.serviceName]: controllerServiceName,
         [env.metricsNamespace]: metricsNamespace,
+        ...(props.nodeMetrics === false ? { [env.nodeMetrics]: "off" } : {}),
       },
       bundling: bundlingFor(props.source),
     });

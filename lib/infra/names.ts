@@ -44,6 +44,14 @@ export const ids = {
    * or removing one address leaves the other subscriptions, and their confirmations, alone.
    */
   emailSubscription: (address: string): string => `Email-${address}`,
+  /** ClusterAlarms: one alarm per key of `ClusterAlarmsProps` (the id is also the end of the alarm's name). */
+  alarms: "Alarms",
+  alarm: (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+  /** Per node: named by the node id, so adding or removing a node leaves the others' alarms alone. */
+  nodeDownAlarm: (nodeId: string): string => `node-down-${nodeId}`,
+  /** ClusterDashboard and the dashboard inside it. */
+  dashboard: "Dashboard",
+  dashboardResource: "Dashboard",
 } as const;
 
 /** The stack name of a cluster; one stack per cluster and region. */
