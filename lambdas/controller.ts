@@ -2,7 +2,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { createEc2Client, createRoute53Client, createSnsClient } from "../lib/aws/clients.js";
+import { createEc2Client, createEventBridgeClient, createRoute53Client, createSnsClient } from "../lib/aws/clients.js";
+import { EventBridgePublisher } from "../lib/aws/event-publisher.js";
 import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { Ec2Adapter } from "../lib/aws/ec2.js";
@@ -37,5 +38,6 @@ export const handler = createControllerHandler({
     defaultDimensions: { [METRIC_DIMENSIONS.cluster]: definition.cluster },
   }),
   nodeMetrics: process.env.BATON_NODE_METRICS !== "off",
+  eventBus: new EventBridgePublisher(createEventBridgeClient()),
   sleep: (ms) => sleep(ms),
 });

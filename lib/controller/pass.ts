@@ -3,6 +3,7 @@ import { type ControllerEvent, isNotable } from "../core/controller/events.js";
 import { decideGroup } from "../core/controller/group-decision.js";
 import { type ClusterGauges, clusterGauges } from "../core/controller/gauges.js";
 import { evaluateGuard } from "../core/controller/guard.js";
+import { type NodeStates, nodeStates } from "../core/controller/integration-events.js";
 import { notificationFor } from "../core/controller/messages.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import { type ClusterLogEntry, StateConflictError } from "../core/controller/ports.js";
@@ -35,6 +36,8 @@ export interface PassSummary {
   readonly events: readonly ControllerEvent[];
   /** AWS calls that failed (throttled, unavailable, refused); none is a node failure. */
   readonly awsErrors: number;
+  /** Each node of the definition that is not drained: up or not, last heard when (for Node Down / Node Up events). */
+  readonly nodeStates: NodeStates;
   /** The state the metrics report every pass (`CONTROLLER_METRICS`), whatever the pass did. */
   readonly gauges: ClusterGauges;
 }
@@ -85,6 +88,7 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
     }),
     events,
     awsErrors,
+    nodeStates: nodeStates(members.values()),
     gauges: clusterGauges(definition, members, records, frozen, now),
   });
   const records = new Map(snapshot.groups);

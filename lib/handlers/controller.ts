@@ -1,6 +1,7 @@
 import type { Context } from "aws-lambda";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ControllerEvent } from "../core/controller/events.js";
+import { type EventPublisher, integrationEvents, type NodeStates } from "../core/controller/integration-events.js";
 import { CONTROLLER_METRICS as M, METRIC_DIMENSIONS } from "../core/metric-names.js";
 import type { ControllerDependencies } from "../controller/ports.js";
 import { runPass, type PassSummary } from "../controller/pass.js";
@@ -29,6 +30,8 @@ export interface ControllerHandlerDependencies {
    * alarms are turned off (`FailoverClusterProps.alarms.nodeDown`), which need it.
    */
   readonly nodeMetrics: boolean;
+  /** Failovers, failed groups, the guard, nodes going down and up, for integrations (docs/events.md). */
+  readonly eventBus: EventPublisher;
   readonly sleep: (ms: number) => Promise<void>;
 }
 
@@ -66,6 +69,10 @@ export type ControllerResult =
  * (`getRemainingTimeInMillis`): an invocation asked for more than fits makes fewer and says so.
  */
 export function createControllerHandler(deps: ControllerHandlerDependencies) {
+  // The nodes' states at this controller's last pass, across the invocations a warm execution environment serves
+  // (one a minute): a node's change of state is published once. A cold start publishes no node change on its first
+  // pass (it has nothing to compare with); the NodeDown metric and its alarm do not depend on this.
+  let previousNodes: NodeStates | undefined;
   return async (
     input: unknown,
     context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
@@ -148,6 +155,8 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
       record(deps.metrics, summary);
+      await publishEvents(deps.eventBus, pass, summary, previousNodes);
+      previousNodes = summary.nodeStates;
       if (done < passes && !(await awaitTick(passStart))) break;
     }
     if (summary !== undefined && deps.nodeMetrics) recordNodes(deps.metrics, summary);
@@ -205,6 +214,23 @@ function record(metrics: MetricsSink, summary: PassSummary): void {
     }
     if (event.type === "failover-failed" || event.type === "group-failed")
       metrics.addMetric(M.failoversFailed, count, 1);
+  }
+}
+
+/** The pass's integration events, if any; a failure is logged, and never stops the controller. */
+async function publishEvents(
+  bus: EventPublisher,
+  pass: ControllerDependencies,
+  summary: PassSummary,
+  previous: NodeStates | undefined,
+): Promise<void> {
+  const at = Date.parse(summary.at);
+  const events = integrationEvents(pass.definition.cluster, summary.events, previous, summary.nodeStates, at);
+  if (events.length === 0) return;
+  try {
+    await bus.publish(events);
+  } catch (error) {
+    pass.logger.error("events not put on the event bus", { error, detailTypes: events.map((e) => e.detailType) });
   }
 }
 

@@ -8,6 +8,7 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct, type IConstruct } from "constructs";
+import { EVENT_SOURCE } from "../core/controller/integration-events.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
 import {
   controllerEc2ReadActions,
@@ -101,6 +102,14 @@ export class ControllerFunction extends Construct {
     });
     // sns:Publish on the topic, and kms:GenerateDataKey* and kms:Decrypt on its key (in the default policy).
     props.topic.grantPublish(this.role);
+    // Integration events (docs/events.md): on the account's default bus, in the stack's region, source baton only.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["events:PutEvents"],
+        resources: [Stack.of(this).formatArn({ service: "events", resource: "event-bus", resourceName: "default" })],
+        conditions: { StringEquals: { "events:source": [EVENT_SOURCE] } },
+      }),
+    );
 
     this.function = new nodejs.NodejsFunction(this, ids.controllerFunction, {
       description: `Baton controller for cluster ${definition.cluster}`,

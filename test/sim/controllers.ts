@@ -145,6 +145,7 @@ export class Controllers {
         singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
       },
       nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
       sleep: (ms) => (dead ? Scheduler.never() : sched.sleep(ms)),
     });
     // Lambda's clock for the function's 70 s timeout (lib/infra/controller-function.ts), not the controller's.

@@ -33,6 +33,7 @@ function setup(passMs = 0) {
       singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
     },
     nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
     sleep: (ms) => {
       sim.now += ms;
       return Promise.resolve();

@@ -30,6 +30,7 @@ function setup() {
       },
     },
     nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
     // The agents go on heartbeating while the controller sleeps between passes.
     sleep: (ms) => sim.advance(ms, { passes: false }),
   });

@@ -36,6 +36,7 @@ function handlerFailingOnce() {
       singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
     },
     nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
     sleep: (ms) => {
       sim.now += ms;
       return Promise.resolve();
