@@ -1,3 +1,4 @@
+import type { FailoverRequest } from "../core/controller/alarm-requests.js";
 import { assessNodes } from "../core/controller/detection.js";
 import { type ControllerEvent, isNotable } from "../core/controller/events.js";
 import { decideGroup } from "../core/controller/group-decision.js";
@@ -43,13 +44,16 @@ export interface PassSummary {
 }
 
 /**
- * One controller pass: read the whole state with one Query, judge nodes and the guard, then decide
+ * One controller pass (with `alarms`: the alarm-driven failover requests to act on, `alarm-requests.ts`): read the whole state with one Query, judge nodes and the guard, then decide
  * each group and take its plan as far as it goes. Before its first write or AWS action the pass
  * makes sure it holds the controller lease (the snapshot carries it), so a pass with nothing to do
  * writes nothing. Every write is conditional on what the snapshot showed, so a stale snapshot only
  * loses a race, and a pass that dies anywhere leaves a state the next pass completes.
  */
-export async function runPass(deps: ControllerDependencies): Promise<PassSummary> {
+export async function runPass(
+  deps: ControllerDependencies,
+  alarms: readonly FailoverRequest[] = [],
+): Promise<PassSummary> {
   const { definition, store } = deps;
   const now = deps.clock.now();
   const snapshot = await store.readSnapshot();
@@ -110,7 +114,15 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   for (const group of definition.groups) {
     let record = records.get(group.id) ?? emptyGroupRecord(group.id, now);
     try {
-      const decision = decideGroup({ definition, group, record, health, frozen: guard.record.frozen, now });
+      const decision = decideGroup({
+        definition,
+        group,
+        record,
+        health,
+        frozen: guard.record.frozen,
+        now,
+        alarms: alarms.filter((a) => a.groupId === group.id),
+      });
       // A failed group is left to an operator, even with a plan in it: nothing to act on, no lease needed.
       const acting = record.plan !== null && record.status !== "failed";
       if ((decision.kind === "write" || acting) && !(await lease.ensure())) {

@@ -1,5 +1,11 @@
 import type { Context } from "aws-lambda";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import {
+  type AlarmStateChange,
+  type FailoverRequest,
+  failoverRequests,
+  readAlarmEvent,
+} from "../core/controller/alarm-requests.js";
 import type { ControllerEvent } from "../core/controller/events.js";
 import { type EventPublisher, integrationEvents, type NodeStates } from "../core/controller/integration-events.js";
 import { CONTROLLER_METRICS as M, METRIC_DIMENSIONS } from "../core/metric-names.js";
@@ -57,6 +63,8 @@ export type ControllerResult =
       readonly passes: number;
       /** Why fewer passes were made than `passes` asked: the function's time ran short. */
       readonly cutShort?: string;
+      /** An alarm state change invoked the controller: the alarm, and the groups it moved. */
+      readonly alarm?: { readonly name: string; readonly state: string; readonly moved: readonly string[] };
     })
   | { readonly skipped: string }
   | { readonly error: string };
@@ -85,6 +93,20 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     }
     const pass = deps.passDependencies(context.awsRequestId);
     const { clock, definition } = pass;
+    const alarmChange = readAlarmEvent(event);
+    // Acted on by the first pass that completes; a group it moved is noted in the cluster log with the alarm's name.
+    let alarmRequests: readonly FailoverRequest[] = [];
+    if (alarmChange !== undefined) {
+      alarmRequests = failoverRequests(definition, alarmChange);
+      deps.metrics.addMetric(M.alarmRequests, MetricUnit.Count, 1);
+      pass.logger.info("alarm state change received", {
+        alarm: alarmChange.alarmName,
+        state: alarmChange.state,
+        instanceIds: alarmChange.instanceIds,
+        requests: alarmRequests,
+      });
+    }
+    const moved: string[] = [];
     const started = clock.now();
     // When Lambda kills the function, by the function's own clock.
     const deadline = started + context.getRemainingTimeInMillis();
@@ -102,6 +124,10 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
         };
       }
       passes = event.passes as number;
+    } else if (alarmChange !== undefined) {
+      // Not dropped as a stale schedule: Lambda retries a throttled one (the slot busy with a scheduled run) for up
+      // to the function's maximum event age. It then serves as the minute's scheduled invocation.
+      passes = Infinity;
     } else {
       const scheduledAt = typeof event.time === "string" ? Date.parse(event.time) : NaN;
       if (Number.isFinite(scheduledAt) && started - scheduledAt > STALE_SCHEDULE_MS) {
@@ -137,7 +163,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       if (done > 0 && passes === Infinity && passStart > lastStart) break;
       let passed: PassSummary;
       try {
-        passed = await runPass(pass);
+        passed = await runPass(pass, alarmRequests);
       } catch (error) {
         // A scheduled invocation is the only controller until the next one (not retried): a pass that fails on
         // an AWS error does not end it. The next tick reads everything again, as a new invocation would.
@@ -150,6 +176,21 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
         continue;
       }
       summary = passed;
+      if (alarmRequests.length > 0) {
+        const asked = new Set(alarmRequests.map((r) => r.groupId));
+        for (const e of passed.events) {
+          if (e.type === "failover-started" && asked.has(e.groupId) && e.reason.includes("alarm-driven"))
+            moved.push(e.groupId);
+        }
+        const ignored = [...asked].filter((groupId) => !moved.includes(groupId));
+        if (ignored.length > 0) {
+          pass.logger.info("alarm-driven failover: nothing to move (the group is not online on the alarm's node)", {
+            alarm: alarmChange?.alarmName,
+            groups: ignored,
+          });
+        }
+        alarmRequests = [];
+      }
       done++;
       longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
       leaseHeld ||= summary.leaseHeld;
@@ -173,13 +214,17 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     if (outOfTime && passes !== Infinity) {
       const cutShort = `made ${done} of the ${passes} passes asked: the function's time (${deadline - started} ms) would have run out during the next`;
       pass.logger.warn("controller passes cut short by the function's timeout", { asked: passes, made: done });
-      return { ...summary, events, passes: done, cutShort };
+      return { ...summary, events, passes: done, cutShort, ...alarmResult(alarmChange, moved) };
     }
     if (outOfTime) {
       pass.logger.warn("scheduled controller invocation ended early: the function's timeout is near", { passes: done });
     }
-    return { ...summary, events, passes: done };
+    return { ...summary, events, passes: done, ...alarmResult(alarmChange, moved) };
   };
+}
+
+function alarmResult(change: AlarmStateChange | undefined, moved: readonly string[]) {
+  return change === undefined ? {} : { alarm: { name: change.alarmName, state: change.state, moved } };
 }
 
 /**
