@@ -26,6 +26,8 @@ export const ids = {
   controllerRole: "Role",
   controllerLogs: "Logs",
   controllerSchedule: "Schedule",
+  /** The rule for the state changes of the alarms groups name in `failoverOn` (only when some group names one). */
+  controllerAlarmRule: "AlarmFailover",
   /** HeartbeatApi: the HTTP API, its route, stage, access logs and the node policy. */
   api: "Api",
   httpApi: "HttpApi",
