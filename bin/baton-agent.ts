@@ -8,26 +8,37 @@ import { readAgentConfig } from "../lib/agent/config-file.js";
 import { driverFor } from "../lib/agent/drivers/index.js";
 import { createHeartbeatClient, HeartbeatClientConfigError } from "../lib/agent/heartbeat-client.js";
 import { createLog } from "../lib/agent/log.js";
+import { AGENT_VERSION } from "../lib/agent/version.js";
 import { openWatchdog, type Watchdog, WatchdogOpenError } from "../lib/agent/watchdog.js";
 import { AgentConfigError, allowListOf, DEFAULT_AGENT_CONFIG_PATH } from "../lib/core/agent/config.js";
 
-const USAGE = `usage: baton-agent [--config PATH] [--check]
+const USAGE = `usage: baton-agent [--config PATH] [--check] [--version]
 
   --config PATH  the agent's configuration (default ${DEFAULT_AGENT_CONFIG_PATH})
   --check        check the configuration and exit (0: good, 2: problems listed)
+  --version      print the agent's version and exit
   --help         show this help
 `;
 
 async function main(): Promise<number> {
-  let options: { config?: string; check?: boolean; help?: boolean };
+  let options: { config?: string; check?: boolean; help?: boolean; version?: boolean };
   try {
     options = parseArgs({
-      options: { config: { type: "string" }, check: { type: "boolean" }, help: { type: "boolean" } },
+      options: {
+        config: { type: "string" },
+        check: { type: "boolean" },
+        help: { type: "boolean" },
+        version: { type: "boolean" },
+      },
       allowPositionals: false,
     }).values;
   } catch (error) {
     process.stderr.write(`baton-agent: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
+  }
+  if (options.version === true) {
+    process.stdout.write(`baton-agent ${AGENT_VERSION}\n`);
+    return 0;
   }
   if (options.help === true) {
     process.stdout.write(USAGE);
@@ -104,6 +115,8 @@ async function main(): Promise<number> {
     });
   }
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => agent.leave(signal));
+  // systemd's RestartKillSignal (packaging/baton-agent.service): `systemctl restart` is not a leave (docs/agent.md).
+  process.on("SIGUSR2", () => agent.leave("SIGUSR2 (restart)", "restart"));
   agent.start();
   const { code } = await agent.finished;
   if (watchdog !== undefined) {

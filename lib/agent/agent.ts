@@ -13,6 +13,7 @@
  *   AbortSignal (the driver kills its process group) and begins only once it has ended, within the
  *   stop's own timeout: a start is never left running beside the stop that should undo it.
  */
+import { AGENT_VERSION } from "./version.js";
 import { randomUUID } from "node:crypto";
 import type { AllowList } from "../core/agent/allow-list.js";
 import { heartbeatIntervalOf, type LeaseTiming } from "../core/agent/lease.js";
@@ -90,6 +91,8 @@ export interface HeartbeatBody {
   /** Per group, the epoch of the last answer the agent obeyed for it (docs/protocol.md); {} before any. */
   readonly epochs: Readonly<Record<GroupId, number>>;
   readonly leaving?: true;
+  /** The agent's version (`AGENT_VERSION`), shown by `baton status`. */
+  readonly agentVersion: string;
 }
 
 export class Agent {
@@ -104,6 +107,8 @@ export class Agent {
   /** The watchdog is not fed: resources may run past the self-fence deadline. */
   private starving = false;
   private stage: "new" | "running" | "finishing" | "done" = "new";
+  /** Stopping for a restart (`leave(_, "restart")`): the last heartbeat is not a leaving one. */
+  private restarting = false;
   private resolveFinished: (exit: AgentExit) => void = () => undefined;
   private seq = 0;
   private transport: HeartbeatTransport;
@@ -142,8 +147,13 @@ export class Agent {
   /**
    * Leaves the cluster (SIGTERM, SIGINT): stops every resource in reverse order, sends a last heartbeat
    * with `leaving: true`, and resolves `finished`. Called again while leaving, it logs and goes on.
+   *
+   * `restart` (SIGUSR2, systemd's RestartKillSignal on `systemctl restart`, docs/agent.md): the same stops, but the
+   * last heartbeat is not a leaving one, so the cluster moves nothing; the next boot of the agent is told the
+   * groups again at its first answer and starts them on this node. A real leave (SIGTERM) while restarting
+   * turns it into a leave.
    */
-  leave(reason: string): void {
+  leave(reason: string, mode: "leave" | "restart" = "leave"): void {
     if (this.stage === "new") {
       this.ports.log.info(`${reason}: leaving before the first heartbeat`);
       this.close(0);
@@ -151,10 +161,20 @@ export class Agent {
     }
     if (this.stage === "done") return;
     if (this.state.leavingSince !== undefined) {
+      if (mode === "leave" && this.restarting) {
+        this.restarting = false;
+        this.ports.log.warn(`${reason} received while stopping for a restart: leaving the cluster instead`);
+        return;
+      }
       this.ports.log.warn(`${reason} received while leaving: still stopping resources, then leaving`);
       return;
     }
-    this.ports.log.info(`${reason} received: stopping every resource, then leaving the cluster`);
+    this.restarting = mode === "restart";
+    this.ports.log.info(
+      this.restarting
+        ? `${reason} received: stopping every resource for a restart; the cluster keeps this node's groups for its next boot`
+        : `${reason} received: stopping every resource, then leaving the cluster`,
+    );
     this.state = beginLeaving(this.state, this.ports.clock.now());
     this.decide();
   }
@@ -176,6 +196,7 @@ export class Agent {
       seq: ++this.seq,
       resources: this.report,
       epochs: this.epochs,
+      agentVersion: AGENT_VERSION,
     };
     this.exchange = this.send(body, sentAt).finally(() => {
       this.exchange = undefined;
@@ -402,6 +423,7 @@ export class Agent {
     const resources = allOffline
       ? dictionary(Object.keys(this.report).map((id) => [id, "offline" as const]))
       : this.report;
+    let unacknowledged: string | undefined = "not sent";
     for (let attempt = 1; attempt <= FINAL_HEARTBEAT_TRIES; attempt++) {
       const body: HeartbeatBody = {
         nodeId: this.state.nodeId,
@@ -409,19 +431,35 @@ export class Agent {
         seq: ++this.seq,
         resources,
         epochs: this.epochs,
-        ...(allOffline ? { leaving: true as const } : {}),
+        agentVersion: AGENT_VERSION,
+        ...(allOffline && !this.restarting ? { leaving: true as const } : {}),
       };
       try {
         const reply = await this.currentTransport().send(body);
-        if (reply.status === 200) break;
+        if (reply.status === 200) {
+          unacknowledged = undefined;
+          break;
+        }
+        unacknowledged = `refused: ${describeRefusal(reply)}`;
         this.ports.log.warn(`last heartbeat ${body.seq} refused: ${describeRefusal(reply)}`, { seq: body.seq });
         if (reply.status < 500) break;
       } catch (error) {
+        unacknowledged = `no answer after ${attempt} ${attempt === 1 ? "try" : "tries"}: ${messageOf(error)}`;
         this.ports.log.warn(`last heartbeat ${body.seq} got no answer: ${messageOf(error)}`, { seq: body.seq });
       }
     }
-    if (allOffline) {
+    if (allOffline && this.restarting) {
+      this.ports.log.info(
+        `stopped every resource for a restart${unacknowledged === undefined ? "" : ` (the last report was not acknowledged: ${unacknowledged})`}: the next boot takes this node's groups back at its first answer; if it does not heartbeat within the lease and grace, they fail over`,
+      );
+    } else if (allOffline && unacknowledged === undefined) {
       this.ports.log.info("left the cluster: every resource is offline");
+    } else if (allOffline) {
+      // The cluster was not told: its groups stay assigned to this node until the controller finds it silent.
+      this.ports.log.warn(
+        `stopped every resource, but the cluster did not acknowledge the leaving heartbeat (${unacknowledged}): it still counts this node as an owner until its lease and grace are over after the last acknowledged heartbeat, then moves its groups as from a silent node (fencing EC2 nodes where the group fences)`,
+        { reason: unacknowledged },
+      );
     } else {
       const stuck = Object.entries(this.report)
         .filter(([, state]) => state !== "offline")

@@ -26,8 +26,10 @@ import type {
   Plan,
   ReportCondition,
 } from "../core/controller/records.js";
+import type { GroupIntent, NodeAdmin } from "../core/controller/intents.js";
 import { RESOURCE_STATES, type ResourceState } from "../core/heartbeat/message.js";
 import { fromItem } from "./attribute-json.js";
+import { INTENT_ATTRIBUTES, settleGroupIntent, toGroupIntent, toNodeAdmin } from "./intent-items.js";
 import { queryRawPage } from "./raw-query.js";
 import { itemKeys, LOG_RETENTION_DAYS, SORT_PREFIX, STATE_PARTITION } from "./table-layout.js";
 
@@ -69,6 +71,7 @@ const SNAPSHOT_ATTRIBUTES = [
   "epochs",
   "leaseMs",
   "leaseUntil",
+  "agentVersion",
   // group items
   "version",
   "owner",
@@ -81,6 +84,9 @@ const SNAPSHOT_ATTRIBUTES = [
   "failedOn",
   "desired",
   "unconfirmedSources",
+  "lastIntent",
+  // operator intents and node admin items (intent-items.ts); `epoch` and `expiresAt` are listed already
+  ...INTENT_ATTRIBUTES,
   // the guard (version, since) and the controller lease (version)
   "frozen",
   "voters",
@@ -117,6 +123,8 @@ export class DynamoClusterStateStore implements ClusterStateStore {
     const groups = new Map<GroupId, GroupRecord>();
     let guard: GuardRecord | null = null;
     let lease: ControllerLease | null = null;
+    const intents = new Map<GroupId, GroupIntent>();
+    const admin = new Map<NodeId, NodeAdmin>();
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.call("Query", () =>
@@ -138,12 +146,18 @@ export class DynamoClusterStateStore implements ClusterStateStore {
           guard = toGuardRecord(item);
         } else if (sk === itemKeys.controllerLease.sk) {
           lease = toLease(item);
+        } else if (sk.startsWith(SORT_PREFIX.intent)) {
+          const intent = toGroupIntent(sk.slice(SORT_PREFIX.intent.length), item);
+          if (intent) intents.set(intent.groupId, intent);
+        } else if (sk.startsWith(SORT_PREFIX.admin)) {
+          const nodeId = sk.slice(SORT_PREFIX.admin.length);
+          admin.set(nodeId, toNodeAdmin(nodeId, item));
         }
         // Any other sort key belongs to a later version of Baton: ignored.
       }
       startKey = page.lastEvaluatedKey;
     } while (startKey !== undefined);
-    return { liveness, groups, guard, lease };
+    return { liveness, groups, guard, lease, intents, admin };
   }
 
   async acquireLease(holder: string, now: number, durationMs: number): Promise<ControllerLease | null> {
@@ -223,12 +237,21 @@ export class DynamoClusterStateStore implements ClusterStateStore {
       failedOn: Object.keys(record.failedOn).length > 0 ? record.failedOn : undefined,
       desired: record.desired,
       unconfirmedSources: record.unconfirmedSources?.length ? [...record.unconfirmedSources] : undefined,
+      lastIntent: record.lastIntent,
     };
     if (basedOn.length === 0) {
       await this.putConditioned(item, expectedVersion, `group ${record.groupId}`);
     } else {
       await this.putOnReports(item, expectedVersion, `group ${record.groupId}`, basedOn);
     }
+  }
+
+  async settleIntent(
+    groupId: GroupId,
+    intentId: string,
+    outcome: { readonly state: "taken" | "refused"; readonly reason: string; readonly epoch?: number },
+  ): Promise<void> {
+    await settleGroupIntent(this.client, this.tableName, groupId, intentId, outcome);
   }
 
   async writeGuard(record: GuardRecord, expectedVersion: number): Promise<void> {
@@ -499,6 +522,7 @@ function toNodeReport(nodeIdFromKey: string, raw: Record<string, AttributeValue>
     epochs,
     leaseMs: positiveOrUndefined(numberOf(raw.leaseMs, NaN)),
     leaseUntil: positiveOrUndefined(numberOf(raw.leaseUntil, NaN)),
+    ...(raw.agentVersion?.S !== undefined ? { agentVersion: raw.agentVersion.S } : {}),
   };
 }
 
@@ -537,6 +561,7 @@ function toGroupRecord(groupIdFromKey: GroupId, item: Item): GroupRecord {
     failedOn: toFailedOn(item.failedOn),
     desired: toDesired(item.desired),
     ...toUnconfirmedSources(item.unconfirmedSources),
+    ...(typeof item.lastIntent === "string" ? { lastIntent: item.lastIntent } : {}),
   };
 }
 

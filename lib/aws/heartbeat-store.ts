@@ -37,6 +37,7 @@ const NAMES = {
   "#retiredAt": "retiredAt",
   "#leaving": "leaving",
   "#epochs": "epochs",
+  "#agentVersion": "agentVersion",
   "#grant": "leaseMs",
   "#until": "leaseUntil",
 };
@@ -137,6 +138,11 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
       update += ", #epochs = :epochs";
       values[":epochs"] = epochs;
     }
+    // `agentVersion`: the last accepted heartbeat's, absent when it named none (an older agent).
+    if (heartbeat.agentVersion !== undefined) {
+      update += ", #agentVersion = :agentVersion";
+      values[":agentVersion"] = heartbeat.agentVersion;
+    }
     // The lease this answer grants, unless an earlier answer's lasts longer: `leaseUntil` never goes back.
     const setLease = (): void => {
       update += ", #grant = :grant, #until = :until";
@@ -168,7 +174,11 @@ export class DynamoHeartbeatStore implements HeartbeatStore {
         values[":seenSeq"] = mode.seen.seq;
       }
     }
-    const removed = [...(heartbeat.leaving !== true ? ["#leaving"] : []), ...(hasEpochs ? [] : ["#epochs"])];
+    const removed = [
+      ...(heartbeat.leaving !== true ? ["#leaving"] : []),
+      ...(hasEpochs ? [] : ["#epochs"]),
+      ...(heartbeat.agentVersion === undefined ? ["#agentVersion"] : []),
+    ];
     if (removed.length > 0) update += ` REMOVE ${removed.join(", ")}`;
     const names = Object.fromEntries(
       Object.entries(NAMES).filter(([alias]) => update.includes(alias) || condition.includes(alias)),

@@ -15,7 +15,14 @@ export const TTL_ATTRIBUTE = "expiresAt";
  */
 export const STATE_PARTITION = "state";
 
-export const SORT_PREFIX = { node: "node#", group: "group#" } as const;
+export const SORT_PREFIX = {
+  node: "node#",
+  group: "group#",
+  /** Operator intents for a group (`baton move`, `reset`, `drill`): written by the CLI, settled by the controller. */
+  intent: "intent#group#",
+  /** An operator's standing word about a node (`baton drain`, `resume`): written by the CLI only. */
+  admin: "admin#node#",
+} as const;
 
 /**
  * Every attribute of a node liveness item besides its keys (docs/table.md). The heartbeat function's role may
@@ -35,6 +42,7 @@ export const NODE_ATTRIBUTES = [
   "epochs",
   "leaseMs",
   "leaseUntil",
+  "agentVersion",
 ] as const;
 
 /** Prefix of the cluster log's partitions: one per UTC day (`log#2026-11-22`). */
@@ -48,6 +56,10 @@ export const itemKeys = {
   nodeLiveness: (nodeId: string) => ({ pk: STATE_PARTITION, sk: `${SORT_PREFIX.node}${nodeId}` }),
   /** A group's owner, epoch and failover plan: written only by the controller. */
   groupState: (groupId: string) => ({ pk: STATE_PARTITION, sk: `${SORT_PREFIX.group}${groupId}` }),
+  /** The operator intent for a group (at most one): written by the CLI, settled by the controller. */
+  groupIntent: (groupId: string) => ({ pk: STATE_PARTITION, sk: `${SORT_PREFIX.intent}${groupId}` }),
+  /** An operator's drain or failback hold of a node: written by the CLI only, read by the controller. */
+  nodeAdmin: (nodeId: string) => ({ pk: STATE_PARTITION, sk: `${SORT_PREFIX.admin}${nodeId}` }),
   /** The controller lease: which invocation may act, until when. Written only by the controller. */
   controllerLease: { pk: STATE_PARTITION, sk: "controller#lease" },
   /** The mass-failure guard. Written only by the controller. */

@@ -5,6 +5,7 @@ import { decideGroup } from "../core/controller/group-decision.js";
 import { type ClusterGauges, clusterGauges } from "../core/controller/gauges.js";
 import { evaluateGuard } from "../core/controller/guard.js";
 import { type NodeStates, nodeStates } from "../core/controller/integration-events.js";
+import { decideIntent } from "../core/controller/intents.js";
 import { notificationFor } from "../core/controller/messages.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import { type ClusterLogEntry, StateConflictError } from "../core/controller/ports.js";
@@ -25,7 +26,12 @@ export interface PassSummary {
   /** This pass ends holding the controller lease (taken now or earlier in the invocation). */
   readonly leaseHeld: boolean;
   readonly frozen: boolean;
-  readonly nodes: { readonly up: readonly NodeId[]; readonly down: readonly NodeId[] };
+  /** `drained`: the nodes an operator drained (`baton drain`), up or down; each is also in `up` or `down`. */
+  readonly nodes: {
+    readonly up: readonly NodeId[];
+    readonly down: readonly NodeId[];
+    readonly drained: readonly NodeId[];
+  };
   readonly groups: readonly {
     readonly id: string;
     readonly owner: NodeId | null;
@@ -58,13 +64,14 @@ export async function runPass(
   const now = deps.clock.now();
   const snapshot = await store.readSnapshot();
   const lease = leaseKeeper(deps, snapshot.lease, now);
-  const health = assessNodes(definition, snapshot.liveness, now, snapshot.groups);
+  const health = assessNodes(definition, snapshot.liveness, now, snapshot.groups, snapshot.admin);
   // The guard votes, and the summary counts, the definition's nodes only; `health` also judges nodes a deploy
   // removed, for the groups they may still hold.
   const members = new Map(definition.nodes.map((n) => [n.id, health.get(n.id)!]));
   const nodes = {
     up: [...members.values()].filter((h) => h.up).map((h) => h.nodeId),
     down: [...members.values()].filter((h) => !h.up).map((h) => h.nodeId),
+    drained: [...members.values()].filter((h) => h.drained === true).map((h) => h.nodeId),
   };
   const summarize = (
     records: Map<string, GroupRecord>,
@@ -114,7 +121,7 @@ export async function runPass(
   for (const group of definition.groups) {
     let record = records.get(group.id) ?? emptyGroupRecord(group.id, now);
     try {
-      const decision = decideGroup({
+      const ctx = {
         definition,
         group,
         record,
@@ -122,12 +129,38 @@ export async function runPass(
         frozen: guard.record.frozen,
         now,
         alarms: alarms.filter((a) => a.groupId === group.id),
-      });
+      };
+      const intent = snapshot.intents?.get(group.id);
+      const pending = intent?.state === "pending" ? intent : undefined;
+      // An operator's intent first (lib/core/controller/intents.ts); refused, the group is decided as usual.
+      // One this pass's predecessor took (it died before settling it) is only settled.
+      const already = pending !== undefined && record.lastIntent === pending.id;
+      const operated = pending && !already ? decideIntent(ctx, pending) : null;
+      const decision = operated?.kind === "write" ? { kind: "none" as const } : decideGroup(ctx);
       // A failed group is left to an operator, even with a plan in it: nothing to act on, no lease needed.
       const acting = record.plan !== null && record.status !== "failed";
-      if ((decision.kind === "write" || acting) && !(await lease.ensure())) {
+      if ((decision.kind === "write" || acting || pending) && !(await lease.ensure())) {
         blocked = true; // another controller holds the lease: look only, for this group and the rest
         break;
+      }
+      if (operated?.kind === "write") {
+        // The group is written first, naming the intent (`lastIntent`), then the intent is settled: a pass that
+        // dies between the two leaves an intent the next pass only settles.
+        const written = { ...operated.record, lastIntent: pending!.id };
+        await store.writeGroup(written, record.version, operated.basedOn);
+        record = written;
+        events.push(...operated.events);
+      }
+      if (pending && (already || operated?.kind === "write")) {
+        const epoch = record.plan?.operator?.intentId === pending.id ? record.plan.epoch : undefined;
+        await store.settleIntent(group.id, pending.id, {
+          state: "taken",
+          reason: record.statusReason,
+          ...(epoch === undefined ? {} : { epoch }),
+        });
+      } else if (pending && operated?.kind === "refused") {
+        await store.settleIntent(group.id, pending.id, { state: "refused", reason: operated.reason });
+        events.push(operated.event);
       }
       if (decision.kind === "write") {
         await store.writeGroup(decision.record, record.version, decision.basedOn);
@@ -235,6 +268,15 @@ function logEntry(event: ControllerEvent, at: number): ClusterLogEntry {
       return { ...base, groupId: event.groupId, epoch: event.epoch, outcome: "failed", detail: event.reason };
     case "group-waiting":
       return { ...base, groupId: event.groupId, epoch: null, outcome: "waiting", detail: event.reason };
+    case "intent-taken":
+    case "intent-refused":
+      return {
+        ...base,
+        groupId: event.groupId,
+        epoch: null,
+        outcome: `${event.action} ${event.type === "intent-taken" ? "taken" : "refused"}`,
+        detail: `${event.reason} (intent ${event.intentId} by ${event.by})`,
+      };
     case "guard-frozen":
     case "guard-unfrozen":
       return {

@@ -175,6 +175,7 @@ describe("heartbeat function", () => {
               "epochs",
               "leaseMs",
               "leaseUntil",
+              "agentVersion",
             ],
           },
         },

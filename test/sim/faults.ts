@@ -74,6 +74,21 @@ export type Fault =
       readonly slowSourceStop?: boolean;
       /** Count only the moves of this group (`nth` move of it). */
       readonly group?: string;
+    }
+  /**
+   * Reactive: when the `nth` move of `group` begins from a live source, the process of the group's first agent
+   * resource (the one that stops last) dies on that source `crashDelayMs` later, and the source's answers are lost
+   * from the move's write for `deafMs` (its heartbeats arrive). Its agent notices at its next check and restarts
+   * the resource locally, under the epoch it knows, before it hears of the move. An agent of the second model
+   * (`Schedule.offlineOnExit`) reports the resource `offline` from the exit until the restart begins: a report made
+   * before the agent learned of the move, received after the move began (docs/protocol.md, Epochs).
+   */
+  | {
+      readonly kind: "crash-in-move";
+      readonly nth: number;
+      readonly group: string;
+      readonly crashDelayMs: number;
+      readonly deafMs: number;
     };
 
 export interface Schedule {
@@ -113,12 +128,21 @@ export interface Schedule {
    * told, the volume leaves under the running system); on the others it stays `busy` until the OS lets go (Xen).
    */
   readonly detachGoesThrough?: readonly string[];
+  /**
+   * Nodes whose agent is of the second model docs/protocol.md allows: the reference agent's decisions, but it
+   * reports a resource whose process has exited `offline` from the exit until its local restart begins (a
+   * supervisor that watches its children's exit, like systemd's `Restart=` with `RestartSec=`), under the epoch
+   * it acts under. The reference agent notices only at its next check and reports it `online` until then.
+   */
+  readonly offlineOnExit?: readonly string[];
   /** Virtual time the schedule runs for (ms). */
   readonly durationMs: number;
 }
 
 export interface GroupShape {
   readonly id: string;
+  /** Its first agent resource (the one that stops last) is not a mount: its process can die and be restarted. */
+  readonly restartsFirst: boolean;
   readonly owners: readonly string[];
   readonly fenced: boolean;
   /** Its `mount` resources. */
@@ -141,7 +165,12 @@ export const PHASE_ONE_END = 35_000;
 const T = (rng: Prng, from: number, to: number): number => rng.int(from, to);
 
 /** Draws a schedule of 0..6 phase-one faults and, 60 % of the time, a final one. */
-export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (final: boolean) => number): Schedule {
+export function generateSchedule(
+  rng: Prng,
+  shape: ClusterShape,
+  /** How long after the final fault liveness may be judged; `held`: a held mount may add its wait. */
+  liveBoundMs: (held: boolean) => number,
+): Schedule {
   const faults: Fault[] = [];
   // 40 %: the cluster after earlier failovers, each group on another of its preferred owners half the time.
   const initialOwners: Record<string, string> = {};
@@ -149,6 +178,24 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
     for (const g of shape.groups) if (rng.chance(0.6)) initialOwners[g.id] = rng.pick(g.owners.slice(1));
   }
   const detachGoesThrough = shape.ec2Nodes.filter(() => rng.chance(0.5));
+  // Drawn from their own stream, so that every other draw (and so every schedule without them) stays as it was.
+  const second = rng.fork("agent-models");
+  const offlineOnExit = second.chance(0.5) ? shape.nodes.filter(() => second.chance(0.5)) : [];
+  const crashInMove: Fault[] = [];
+  const restartable = shape.groups.filter((g) => g.restartsFirst && g.owners.length > 1);
+  if (restartable.length > 0 && second.chance(0.3)) {
+    // A local restart on the source of a move, before it hears of the move: a failback from a live owner is made
+    // due (the group starts on another of its preferred owners) so that such a move comes about 30 s in.
+    const g = second.pick(restartable);
+    if (second.chance(0.7)) initialOwners[g.id] = second.pick(g.owners.slice(1));
+    crashInMove.push({
+      kind: "crash-in-move",
+      nth: second.int(1, 2),
+      group: g.id,
+      crashDelayMs: second.int(0, 1_500),
+      deafMs: second.int(4_000, 12_000),
+    });
+  }
   const ownerAtStart = (g: GroupShape): string => initialOwners[g.id] ?? g.owners[0]!;
   let held = false;
   const count = rng.int(0, 6);
@@ -280,8 +327,10 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         faults.push({ kind: "partition", at, until, node, direction: "from-aws" });
     }
   }
+  faults.push(...crashInMove);
   faults.sort((a, b) => ("at" in a ? a.at : 0) - ("at" in b ? b.at : 0));
   const world = {
+    ...(offlineOnExit.length > 0 ? { offlineOnExit } : {}),
     ...(Object.keys(initialOwners).length > 0 ? { initialOwners } : {}),
     ...(detachGoesThrough.length > 0 ? { detachGoesThrough } : {}),
   };
@@ -302,7 +351,14 @@ export function generateSchedule(rng: Prng, shape: ClusterShape, liveBoundMs: (f
         : undefined;
     const node = edge && unfenced.length > 0 ? rng.pick(unfenced) : rng.pick(shape.nodes);
     const final = { at, node, how, ...(stall ? { stall } : {}) };
-    const durationMs = Math.max(minimum, at + liveBoundMs(true) + 1_000);
+    // A strike's answers-lost window on another preferred owner may heal up to 40 s after the final fault, and the
+    // liveness bound then counts from its end (run-schedule.ts).
+    const deafAfter = faults.some(
+      (f) => f.kind === "crash-in-move" || (f.kind === "strike-plan" && (f.how === "from-aws" || f.how === "both")),
+    )
+      ? 40_000
+      : 0;
+    const durationMs = Math.max(minimum, at + deafAfter + liveBoundMs(held) + 1_000);
     return { seed: rng.int(0, 2 ** 31), faults, final, durationMs, ...world };
   }
   return { seed: rng.int(0, 2 ** 31), faults, durationMs: Math.max(minimum, 70_000), ...world };
@@ -316,6 +372,8 @@ export function describeFault(f: Fault): string {
       return `controller invocation ${f.invocation} freezes ${f.ms} ms at its call ${f.call}`;
     case "strike-plan":
       return `${f.delayMs} ms after move #${f.nth}${f.group ? ` of ${f.group}` : ""} starts, its ${f.who}: ${f.how}${f.how === "agent-pause" ? ` ${f.healMs} ms` : f.how.startsWith("agent") ? "" : ` for ${f.healMs} ms`}${f.slowSourceStop ? " (its live source stops slowly)" : ""}`;
+    case "crash-in-move":
+      return `move #${f.nth} of ${f.group} from a live source: its answers lost for ${f.deafMs} ms, its first resource's process dies ${f.crashDelayMs} ms in`;
     default: {
       const { kind, ...rest } = f;
       return `${kind} ${JSON.stringify(rest)}`;

@@ -77,6 +77,21 @@ function planMs(timings: readonly Timing[], group: GroupDefinition): number {
 }
 
 /**
+ * A stop that lied on the move's source (`held-mount`: a mount still held in another mount namespace, so the
+ * volume's detach stays `busy`), which confirmed its stop and so was not fenced: the controller waits for the
+ * detach up to its documented bound (60 s, docs/safety.md §3), then a pass (a tick, a describe's lag) fences the
+ * source (the world's stop), and the detach, which the stopped instance lets go, is observed again. Added once to
+ * the deadline of a group whose volume was held after the final fault.
+ */
+export function heldDetachMs(timings: readonly Timing[]): number {
+  const { tick } = numbers(timings);
+  const W = WORLD_LIMITS;
+  const step = tick + W.describeLagMs;
+  const busyBoundMs = 60_000;
+  return busyBoundMs + step + (W.stopMs + step) + (W.detachMs + step);
+}
+
+/**
  * A controller fault (an invocation that dies, or freezes, at time `at`) is AWS's side: the bound is judged
  * without the time the controller was away. A dead invocation holds the controller lease until it runs out
  * and no other runs until the next scheduled one starts; a frozen one holds it while frozen (it may then

@@ -93,6 +93,12 @@ export class Machine {
    */
   stallAtNextStop: number | undefined;
   private stalledUntil = -Infinity;
+  /**
+   * The second agent model (docs/simulation.md, `Schedule.offlineOnExit`): a resource the agent believes online
+   * whose process has exited (and that is not being started) is reported `offline` until the agent notices at its
+   * check and restarts it; the reference agent reports it `online` until then. Everything else is the reference's.
+   */
+  offlineOnExit = false;
   /** World time the agent last sent a heartbeat (lost or not). */
   lastSentAt = -Infinity;
   private readonly processes = new Map<string, Process>();
@@ -365,6 +371,7 @@ export class Machine {
       const sentAt = this.sched.now;
       this.lastSentAt = sentAt;
       const seq = (body as { seq?: number }).seq;
+      if (this.offlineOnExit) body = this.reportExited(body);
       this.sched.after(timeoutMs, () =>
         settle(() => reject(new HeartbeatTransportError(`no answer within ${Math.round(timeoutMs)} ms`))),
       );
@@ -394,6 +401,22 @@ export class Machine {
         });
       });
     });
+  }
+
+  /** The second agent model's report: what the reference reports, but a resource whose process has exited is `offline`. */
+  private reportExited(body: unknown): unknown {
+    const request = body as { seq?: number; resources?: Record<string, string> };
+    if (request.resources === undefined) return body;
+    const resources = { ...request.resources };
+    for (const [id, state] of Object.entries(resources)) {
+      const p = this.processes.get(id);
+      if (state !== "online" || p === undefined || p.up || p.starts.size > 0) continue;
+      resources[id] = "offline";
+      this.trace(
+        `reports ${id} offline in heartbeat ${request.seq ?? "?"} (its process exited; a local restart is due)`,
+      );
+    }
+    return { ...request, resources };
   }
 
   private driver(spec: AgentResourceSpec, deliver: (fn: () => void) => void): ResourceDriver {

@@ -68,13 +68,12 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     // An offline report confirms a stop only under the move's epoch (issue 8 item 1.4); this takes any
-    // offline report received after the step began, as before the fix.
+    // offline report received after the step began, as before the fix. Caught with the second agent model
+    // (a resource whose process exited reported offline until its local restart) and `crash-in-move`.
     name: "stale-offline-accepted",
     file: "lib/core/controller/steps.ts",
     search: 'if (reported === "offline" && obeyed !== undefined && obeyed >= plan.epoch) {',
     replace: 'if (reported === "offline") {',
     breaks: "an offline report from before the move confirms the move's stop",
-    notYetCaught:
-      "not reachable by an honest world: the agent reports a group's first resource offline only while it does not mean to run it, and begins to run it only on an answer to a later heartbeat; the table refuses a heartbeat older than the latest (seq) and the answer is read after the heartbeat's write, so that answer already shows the move. A stale offline thus never meets a source that runs the group (docs/simulation.md, mutants); test/unit/controller/await-offline.test.ts goes red (3 tests)",
   },
 ];

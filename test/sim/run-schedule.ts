@@ -11,7 +11,7 @@ import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handler
 import { Controllers, type InvocationFaults } from "./controllers.js";
 import { simDefinitions } from "./definitions.js";
 import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
-import { controllerBackAt, livenessBoundMs, untoldOwnerDeadline } from "./liveness.js";
+import { controllerBackAt, heldDetachMs, livenessBoundMs, untoldOwnerDeadline } from "./liveness.js";
 import { Machine } from "./machine.js";
 import { Oracle, type Violation } from "./oracle.js";
 import { Prng } from "./prng.js";
@@ -189,6 +189,8 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   const powerOn = (m: Machine): void => (m.instanceId ? ec2.powerOn(m.instanceId) : m.powerOn());
 
   const strikes = schedule.faults.filter((f) => f.kind === "strike-plan");
+  const crashes = schedule.faults.filter((f) => f.kind === "crash-in-move");
+  for (const id of schedule.offlineOnExit ?? []) machine(id).offlineOnExit = true;
   // A hung agent only where the design admits it: nothing of a group that is not fenced runs there.
   const pause = (m: Machine, ms: number): void => {
     if (m.mayHang()) m.pauseAgent(ms);
@@ -203,6 +205,17 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     if (!next.plan || previous?.epoch === next.epoch || sched.now >= until) return;
     moves++;
     movesOf.set(next.groupId, (movesOf.get(next.groupId) ?? 0) + 1);
+    for (const f of crashes) {
+      const source = next.plan.source;
+      if (f.group !== next.groupId || f.nth !== movesOf.get(f.group) || source === null || !next.plan.sourceAlive)
+        continue;
+      const first = definition.groups.find((g) => g.id === f.group)?.resources.find(isAgentResource);
+      if (first === undefined) continue;
+      const m = machine(source);
+      trace.add(`FAULT ${describeFault(f)}: ${source}`);
+      m.net.fromAws.push([sched.now, sched.now + f.deafMs]);
+      sched.after(f.crashDelayMs, () => m.crashResource(first.id));
+    }
     for (const f of strikes) {
       if (f.group !== undefined ? f.group !== next.groupId || f.nth !== movesOf.get(f.group) : f.nth !== moves)
         continue;
@@ -445,18 +458,6 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           continue;
         }
         const bound = livenessBoundMs(timings, group);
-        // Another preferred owner whose answers are lost (a phase-one strike still open, or one that strikes within
-        // the bound) while its heartbeats arrive: the controller cannot tell it from a healthy node until a move to
-        // it times out (docs/safety.md, "What is not covered yet"), so the bound does not hold; not judged.
-        const deaf = group.preferredOwners
-          .map(machine)
-          .filter((m) => m !== victim && m.net.fromAws.some(([a, b]) => b > now - 5_000 && a < now + bound));
-        if (deaf.length > 0) {
-          trace.add(
-            `liveness: ${group.id} not judged: the answers of ${deaf.map((m) => m.id).join(", ")} are lost while the bound runs`,
-          );
-          continue;
-        }
         const obligation = {
           group: group.id,
           owners: group.preferredOwners.filter((id) => id !== victim.id),
@@ -472,6 +473,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         // The owner cut off one way whose agent is restarting, or restarted, into a boot that never has an
         // answer: its deadline counts from that boot's first heartbeat (liveness.ts, untoldOwnerDeadline), once.
         let untoldJudged = false;
+        let heldJudged = false;
         const judge = (): void => {
           if (obligation.met) return;
           if (sched.now < obligation.deadline) return void sched.at(obligation.deadline, judge);
@@ -488,17 +490,36 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
               return void sched.at(obligation.deadline, judge);
             }
           }
+          // Another preferred owner whose answers were lost (heartbeats arriving) while the bound ran (a strike on a
+          // move, healed since): the controller cannot tell it from a healthy node and may choose it, and the move
+          // waits until it hears its answers. The bound counts again from when the last such window healed.
+          const deafUntil = Math.max(
+            -Infinity,
+            ...group.preferredOwners
+              .map(machine)
+              .filter((m) => m !== victim)
+              .flatMap((m) => m.net.fromAws.filter(([a, b]) => b > now - 5_000 && a < obligation.deadline))
+              .map(([, b]) => b),
+          );
+          if (deafUntil + bound > obligation.deadline) {
+            obligation.deadline = deafUntil + bound;
+            trace.add(
+              `liveness: ${group.id}: another preferred owner's answers were lost until +${deafUntil - now} ms: deadline moves to +${obligation.deadline - now} ms`,
+            );
+            return void sched.at(obligation.deadline, judge);
+          }
           const held = group.resources.flatMap((r) =>
             r.type === "ebs-volume" ? [...machines.values()].filter((m) => m.heldElsewhereSince(r.volumeId, now)) : [],
           );
-          if (held.length > 0) {
+          if (held.length > 0 && !heldJudged) {
             // A stop that lied (held-mount): the source confirmed its stop, so it is not fenced, and its volume's
-            // detach stays busy until the other mount namespace lets go. Safe, but the move waits for it: a known
-            // liveness gap (docs/safety.md, "What is not covered yet").
+            // detach stays busy until the controller's bound, when it fences the source (liveness.ts, heldDetachMs).
+            heldJudged = true;
+            obligation.deadline += heldDetachMs(timings);
             trace.add(
-              `liveness: ${group.id} not judged: its volume was held in another mount namespace after the final fault on ${held.map((m) => m.id).join(", ")}`,
+              `liveness: ${group.id}: its volume was held in another mount namespace after the final fault on ${held.map((m) => m.id).join(", ")}: deadline moves to +${obligation.deadline - now} ms`,
             );
-            return;
+            return void sched.at(obligation.deadline, judge);
           }
           if (table.lastFrozenAt >= now || table.guard?.frozen === true) {
             // The mass-failure guard froze after the final fault (several nodes silent at once): nothing moves

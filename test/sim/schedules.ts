@@ -2,7 +2,7 @@
 import { isAgentResource } from "../../lib/core/definition/types.js";
 import { simDefinitions } from "./definitions.js";
 import { generateSchedule, type ClusterShape, type Schedule } from "./faults.js";
-import { livenessBoundMs } from "./liveness.js";
+import { heldDetachMs, livenessBoundMs } from "./liveness.js";
 import { Prng, mix } from "./prng.js";
 
 export function clusterShape(): ClusterShape {
@@ -13,6 +13,7 @@ export function clusterShape(): ClusterShape {
     ec2Nodes: base.nodes.filter((n) => n.kind === "ec2").map((n) => n.id),
     groups: base.groups.map((g) => ({
       id: g.id,
+      restartsFirst: g.resources.find(isAgentResource)?.type !== "mount",
       owners: g.preferredOwners,
       fenced: g.fencing === "stop-instance",
       mounts: g.resources.filter((r) => r.type === "mount").map((r) => r.id),
@@ -35,7 +36,10 @@ function longestBound(): number {
 /** Schedule `index` of `seed`; `without` leaves out faults of those kinds (to look past a known violation). */
 export function scheduleFor(seed: number, index: number, without: readonly string[] = []): Schedule {
   const bound = longestBound();
-  const schedule = generateSchedule(new Prng(mix(seed, `schedule-${index}`)), clusterShape(), () => bound);
+  const held = heldDetachMs(simDefinitions().map((d) => d.timing));
+  const schedule = generateSchedule(new Prng(mix(seed, `schedule-${index}`)), clusterShape(), (mounts) =>
+    mounts ? bound + held : bound,
+  );
   if (without.length === 0) return schedule;
   const faults = schedule.faults.filter((f) => !without.includes(f.kind));
   const final = schedule.final && !without.includes("final") ? schedule.final : undefined;

@@ -9,7 +9,7 @@ import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failOver } from "./group-decision.js";
 import { describeStep } from "./plan-builder.js";
-import { complete, completeStep, failPlan, recordAttempt } from "./plan-progress.js";
+import { complete, completeStep, failPlan, fenceBeforeStep, recordAttempt } from "./plan-progress.js";
 import type { GroupRecord, PlanStep, ReportCondition } from "./records.js";
 import { type Command, decideStep, type StepDecision, type StepObservation } from "./steps.js";
 
@@ -135,6 +135,13 @@ export function advance(
       return { ...NOTHING, command: { command: decision.command, reason: decision.reason } };
     case "wait":
       return NOTHING;
+    case "fence-first":
+      return {
+        ...NOTHING,
+        record: fenceBeforeStep(record, now),
+        events: [stepEvent(decision.reason)],
+        again: true,
+      };
     case "done":
       return {
         record: completeStep(record, decision.patch, now),

@@ -1,3 +1,4 @@
+import type { NodeAdmin } from "./intents.js";
 import type { GroupRecord, NodeReport, ReportCondition } from "./records.js";
 import type { ClusterDefinition, GroupDefinition, GroupId, NodeId, ResourceId, Timing } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
@@ -56,6 +57,14 @@ export interface NodeHealth {
    * never heard. A write that moves a group because of what the node said is conditioned on it.
    */
   readonly report: ReportCondition | null;
+  /**
+   * An operator drained it (`baton drain`, docs/operations.md): it keeps heartbeating, its groups move off, no
+   * group is placed, failed over or failed back onto it, and its silence is no failure (the guard does not count
+   * it). Absent: not drained (health built without the admin items).
+   */
+  readonly drained?: boolean;
+  /** Groups may not fail back to it (drained, or resumed without `--failback`). Absent: they may. */
+  readonly failbackBlocked?: boolean;
 }
 
 /**
@@ -70,6 +79,7 @@ export function assessNodes(
   liveness: ReadonlyMap<NodeId, NodeReport>,
   now: number,
   groups: ReadonlyMap<GroupId, Pick<GroupRecord, "owner" | "status">> = new Map(),
+  admin: ReadonlyMap<NodeId, NodeAdmin> = new Map(),
 ): ReadonlyMap<NodeId, NodeHealth> {
   const known = new Set(definition.nodes.map((node) => node.id));
   // A node a deploy removed is never up (its heartbeats are refused), but its last answer's lease runs on: it is
@@ -120,6 +130,9 @@ export function assessNodes(
           untoldGroups,
           answersLost: up && (deaf || untoldGroups.length > 0),
           report: record ? { nodeId, bootId: record.bootId, seq: record.seq } : null,
+          // Only when an operator said so: health without admin items keeps its shape.
+          ...(admin.get(nodeId)?.drained === true ? { drained: true } : {}),
+          ...(admin.has(nodeId) && admin.get(nodeId)?.failback !== true ? { failbackBlocked: true } : {}),
         },
       ];
     }),

@@ -34,6 +34,16 @@ export type ControllerEvent =
       readonly durationMs: number;
     }
   | {
+      /** An operator intent the controller took (a plan or a reset written) or refused (with why). */
+      readonly type: "intent-taken" | "intent-refused";
+      readonly groupId: GroupId;
+      readonly intentId: string;
+      readonly action: "move" | "reset" | "drill";
+      /** The operator's identity (STS caller ARN). */
+      readonly by: string;
+      readonly reason: string;
+    }
+  | {
       readonly type: "guard-frozen" | "guard-unfrozen";
       readonly silent: readonly NodeId[];
       readonly voters: number;

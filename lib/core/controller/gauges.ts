@@ -20,9 +20,9 @@ export interface ClusterGauges {
   readonly nodeDown: Readonly<Record<NodeId, 0 | 1>>;
 }
 
-/** A drained node (taken out of service by an operator) is neither up nor down; read when node health carries it. */
+/** A drained node (taken out of service by an operator, `baton drain`) is neither up nor down. */
 export function isDrained(health: NodeHealth): boolean {
-  return (health as NodeHealth & { readonly drained?: boolean }).drained === true;
+  return health.drained === true;
 }
 
 /**
@@ -46,8 +46,9 @@ export function clusterGauges(
   now: number,
 ): ClusterGauges {
   const nodes = [...members.values()];
-  const up = nodes.filter((h) => h.up);
-  const drained = nodes.filter((h) => !h.up && isDrained(h));
+  // A drained node keeps heartbeating, and may be shut down: counted as drained either way, never up or down.
+  const up = nodes.filter((h) => h.up && !isDrained(h));
+  const drained = nodes.filter((h) => isDrained(h));
   const down = nodes.filter((h) => !h.up && !isDrained(h));
   const counts = { online: 0, moving: 0, offline: 0, failed: 0 };
   let overdue = 0;

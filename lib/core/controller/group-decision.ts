@@ -105,6 +105,13 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       true,
     );
   }
+  if (owner.drained === true && record.status === "online") {
+    // An operator drained it (`baton drain`): a planned move, like a leaving node's but with the owner alive and
+    // cooperating (it stops in reverse order and confirms; fenced only if it stops confirming), neither counted
+    // against the threshold nor held against the node. With no other node to take it, it stays.
+    if (chooseTarget(group, health, record.owner) === null) return NONE;
+    return failOver(ctx, record.owner, true, `node ${record.owner} is drained`, false, true);
+  }
   const alarm = ctx.alarms?.find((a) => a.node === null || a.node === record.owner);
   if (alarm !== undefined && record.status === "online") {
     // A user's alarm says the owner (or the group's application on it) is sick before its heartbeats stop: move now,
@@ -169,7 +176,9 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // bring it online on the most preferred node that can take it, the owner itself included; on the owner
     // when none can (even one whose answers look lost: a higher epoch is what lets an agent that self-fenced
     // under the old one start it again).
-    const target = chooseTarget(group, health, null) ?? record.owner;
+    // Never back onto a drained owner, though: it waits offline for another.
+    const target = chooseTarget(group, health, null) ?? (owner.drained === true ? null : record.owner);
+    if (target === null) return wait(ctx, `its owner ${record.owner} is drained and no other preferred owner is up`);
     return target === record.owner
       ? start(ctx, "place", null, false, target, `bringing the group back online on ${target}`)
       : start(ctx, "place", record.owner, true, target, `placing the group on ${target}`);
@@ -194,7 +203,7 @@ function onUntold(decision: GroupDecision, node: NodeHealth): GroupDecision {
 }
 
 /** A move taken on a node's leaving mark rests on the report that carried it (same boot, that report or later). */
-function onLeaving(decision: GroupDecision, node: NodeHealth): GroupDecision {
+export function onLeaving(decision: GroupDecision, node: NodeHealth): GroupDecision {
   if (decision.kind !== "write" || !node.report) return decision;
   return { ...decision, basedOn: [...(decision.basedOn ?? []), node.report] };
 }
@@ -206,7 +215,7 @@ function onLeaving(decision: GroupDecision, node: NodeHealth): GroupDecision {
  * run the group. The write is then conditioned on that last report still being the node's latest: it fails, and
  * the next pass judges the node up. A node never heard from has no report to condition on and nothing to run.
  */
-function onSilence(decision: GroupDecision, node: NodeHealth | undefined): GroupDecision {
+export function onSilence(decision: GroupDecision, node: NodeHealth | undefined): GroupDecision {
   if (decision.kind !== "write" || !node?.report) return decision;
   return { ...decision, basedOn: [...(decision.basedOn ?? []), { ...node.report, latest: true }] };
 }
@@ -252,6 +261,8 @@ function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   if (!failbackAllowedAt(group.failback, now)) return NONE;
   const preferred = chooseTarget(group, health, null);
   if (preferred === null || preferred === ownerId) return NONE;
+  // Resumed without --failback (or drained): groups may be placed there, but do not return on their own.
+  if (health.get(preferred)?.failbackBlocked === true) return NONE;
   if (group.preferredOwners.indexOf(preferred) > group.preferredOwners.indexOf(ownerId)) return NONE;
   const failedAt = ownValue(ctx.record.failedOn, preferred);
   if (failedAt !== undefined && now - failedAt < group.failover.periodMs) return NONE;
@@ -316,7 +327,7 @@ function wait(ctx: GroupContext, reason: string): GroupDecision {
   };
 }
 
-function start(
+export function start(
   ctx: GroupContext,
   kind: PlanKind,
   source: NodeId | null,

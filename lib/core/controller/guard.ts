@@ -22,7 +22,8 @@ export interface GuardDecision {
  * out one lease window later, so nodes that fail one at a time lower the count that "half" is taken
  * of (WSFC's dynamic quorum) and a cluster can fail over down to its last node, while nodes that
  * fall silent within one lease window of each other are counted together. A node that leaves on
- * purpose (its agent said so) is counted out at once: patching half the cluster freezes nothing.
+ * purpose (its agent said so) is counted out at once, and a node an operator drained does not vote at all:
+ * patching half the cluster freezes nothing.
  */
 export function evaluateGuard(
   previous: GuardRecord | null,
@@ -34,10 +35,11 @@ export function evaluateGuard(
   for (const [nodeId, vote] of Object.entries(previous?.voters ?? {})) {
     if (!health.has(nodeId)) continue; // no longer in the definition
     if (health.get(nodeId)?.leaving === true) continue; // left on purpose: counted out at once
+    if (health.get(nodeId)?.drained === true) continue; // drained by an operator: its silence is no failure
     if (vote.removedAt !== null && now - vote.removedAt >= leaseDurationMs) continue; // counted out
     voters[nodeId] = { removedAt: vote.removedAt };
   }
-  for (const node of health.values()) if (node.up) voters[node.nodeId] = { removedAt: null };
+  for (const node of health.values()) if (node.up && node.drained !== true) voters[node.nodeId] = { removedAt: null };
 
   const ids = Object.keys(voters);
   const silent = ids.filter((id) => health.get(id)?.up !== true);

@@ -40,7 +40,7 @@ export type NodeStates = Readonly<Record<NodeId, { readonly up: boolean; readonl
 
 export function nodeStates(members: Iterable<NodeHealth>): NodeStates {
   return Object.fromEntries(
-    [...members].filter((h) => h.up || !isDrained(h)).map((h) => [h.nodeId, { up: h.up, lastHeardAt: h.lastHeardAt }]),
+    [...members].filter((h) => !isDrained(h)).map((h) => [h.nodeId, { up: h.up, lastHeardAt: h.lastHeardAt }]),
   );
 }
 

@@ -42,6 +42,16 @@ export function notificationFor(cluster: string, event: ControllerEvent): { subj
         subject: `${prefix} automatic failover resumed`,
         message: `Heartbeats have returned; automatic failover is on again.`,
       };
+    case "intent-taken":
+      return {
+        subject: `${prefix} ${event.action} of ${event.groupId} taken`,
+        message: `The ${event.action} of group ${event.groupId} asked by ${event.by} is being carried out: ${event.reason}.`,
+      };
+    case "intent-refused":
+      return {
+        subject: `${prefix} ${event.action} of ${event.groupId} refused`,
+        message: `The ${event.action} of group ${event.groupId} asked by ${event.by} was not carried out: ${event.reason}.`,
+      };
     case "step":
       return {
         subject: `${prefix} ${event.groupId}: ${event.step}`,

@@ -29,12 +29,12 @@ export function chooseTarget(
 }
 
 /**
- * Whether a node can take a group: it is up, and hears its answers (`answersLost` in detection.ts says how its
+ * Whether a node can take a group: it is up, not drained by an operator, and hears its answers (`answersLost` in detection.ts says how its
  * reports show it does not): told to start the group, a node that does not would never hear it, and the move
  * would wait out the pending timeout and count a failover.
  */
 export function canTake(node: NodeHealth | undefined, groupId: string): boolean {
-  return node?.up === true && !node.answersLost && !node.untoldGroups.includes(groupId);
+  return node?.up === true && node.drained !== true && !node.answersLost && !node.untoldGroups.includes(groupId);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { GroupDefinition } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
 import { retire } from "./plan-builder.js";
 import { transition } from "./status.js";
-import { fencedInstancesOf, type GroupRecord, type Plan, unconfirmedNodesOf } from "./records.js";
+import { fencedInstancesOf, type GroupRecord, type Plan, type PlanStep, unconfirmedNodesOf } from "./records.js";
 
 /**
  * Record transitions of a running plan. Each returns the next record (version + 1, through `transition`)
@@ -56,6 +56,25 @@ function withFindings(plan: Plan, patch: Partial<Pick<Plan, "fenced" | "sourceUn
     unconfirmedNodes: unconfirmed,
     fencedInstances: fenced,
   };
+}
+
+/**
+ * Puts a fence step of the current detach step's source before that step, and enters it: the detach goes on
+ * once the fence saw the instance stopped (and may then be forced). The version condition makes it one write.
+ */
+export function fenceBeforeStep(record: GroupRecord, now: number): GroupRecord {
+  const plan = record.plan!;
+  const step = plan.steps[plan.stepIndex];
+  if (step?.kind !== "detach-volume") return record;
+  const fence: PlanStep = {
+    kind: "fence",
+    instanceId: step.instanceId,
+    onlyIfUnconfirmed: false,
+    ...(step.nodeId !== undefined ? { nodeId: step.nodeId } : {}),
+  };
+  const steps = [...plan.steps.slice(0, plan.stepIndex), fence, ...plan.steps.slice(plan.stepIndex)];
+  const entered = enterStep(record, { ...plan, steps }, plan.stepIndex, now);
+  return transition(record, { status: "moving", plan: entered.plan }, now);
 }
 
 /** Counts an action taken in the current step (and the Route 53 change it started, to wait on). */

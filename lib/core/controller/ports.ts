@@ -111,6 +111,15 @@ export interface ClusterStateStore {
    * @throws StateConflictError when the stored version differs, or a node's report has changed
    */
   writeGroup(record: GroupRecord, expectedVersion: number, basedOn?: readonly ReportCondition[]): Promise<void>;
+  /**
+   * Settles a pending operator intent of the group: `taken` (with the epoch of the plan it started) or `refused`
+   * (with why). Does nothing when the group's intent is no longer `intentId`, or is settled already.
+   */
+  settleIntent(
+    groupId: GroupId,
+    intentId: string,
+    outcome: { readonly state: "taken" | "refused"; readonly reason: string; readonly epoch?: number },
+  ): Promise<void>;
   /** Same contract as writeGroup, for the guard item. */
   writeGuard(record: GuardRecord, expectedVersion: number): Promise<void>;
   /** Appends entries to the cluster log (items expire by TTL after `retentionDays`). */

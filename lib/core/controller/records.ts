@@ -4,6 +4,7 @@
  */
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import type { NodeLiveness } from "../heartbeat/store.js";
+import type { GroupIntent, NodeAdmin, PlanOperator } from "./intents.js";
 
 export type GroupStatus =
   /** No owner: a new cluster, or no eligible node is up. */
@@ -125,6 +126,8 @@ export interface Plan {
   /** A Route 53 change id being waited on, if any. */
   readonly pendingChangeId?: string;
   readonly startedAt: number;
+  /** The operator intent that started the plan (`baton move`, `reset --to`, `drill`); absent: the controller's own. */
+  readonly operator?: PlanOperator;
 }
 
 export interface GroupRecord {
@@ -155,6 +158,8 @@ export interface GroupRecord {
    * Absent: none.
    */
   readonly unconfirmedSources?: readonly NodeId[];
+  /** The id of the last operator intent taken for the group (so a pass that died before settling it does not take it twice). */
+  readonly lastIntent?: string;
 }
 
 /** Which sources did not confirm their stop (older records, or a list that does not read as one: the one source). */
@@ -217,6 +222,7 @@ export type NodeReport = Pick<
   | "epochs"
   | "leaseMs"
   | "leaseUntil"
+  | "agentVersion"
 >;
 
 /**
@@ -239,6 +245,10 @@ export interface ClusterSnapshot {
   readonly groups: ReadonlyMap<GroupId, GroupRecord>;
   readonly guard: GuardRecord | null;
   readonly lease: ControllerLease | null;
+  /** Operator intents per group (`intent#group#<id>`); absent: none read. */
+  readonly intents?: ReadonlyMap<GroupId, GroupIntent>;
+  /** Operators' standing word per node (`admin#node#<id>`: drained, failback held); absent: none read. */
+  readonly admin?: ReadonlyMap<NodeId, NodeAdmin>;
 }
 
 export function emptyGroupRecord(groupId: GroupId, now: number): GroupRecord {

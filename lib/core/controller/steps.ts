@@ -46,6 +46,12 @@ export type StepDecision =
     }
   | { readonly kind: "wait"; readonly reason: string }
   | { readonly kind: "act"; readonly command: Command; readonly reason: string }
+  /**
+   * The detach step's source must be fenced before the detach may go on: it confirmed its stop (so it was not
+   * fenced), yet its volume's detach stays busy past the force bound (something still holds the volume there: a
+   * mount in another mount namespace). `advance` puts a fence step of that source before this step.
+   */
+  | { readonly kind: "fence-first"; readonly reason: string }
   | { readonly kind: "fail"; readonly reason: string };
 
 const done = (note: string, patch?: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">>): StepDecision =>
@@ -167,6 +173,22 @@ export function decideStep(
             { kind: "detach-volume", volumeId: step.volumeId, instanceId: step.instanceId, force: true },
             `detach stuck ${Math.round(elapsed / 1000)}s on fenced ${step.instanceId}: forcing`,
           );
+        }
+        if (
+          mine.state === "busy" &&
+          group.fencing === "stop-instance" &&
+          !isFenced(plan, step.instanceId) &&
+          elapsed > STEP_LIMITS.detachForceAfterMs
+        ) {
+          // A source that confirmed its stop is not fenced, yet its OS still uses the volume (`busy`: a stop that
+          // lied, a mount held in another mount namespace). Waiting for the holder may take for ever; a forced
+          // detach under a running OS corrupts the disk. Fence it, then the detach goes on (forced only once
+          // fenced). A detach stuck `detaching` is EC2's trouble, not the node's: it only waits (an AWS failure is
+          // not a node failure).
+          return {
+            kind: "fence-first",
+            reason: `volume ${step.volumeId} still ${mine.state} on ${step.instanceId} after ${Math.round(elapsed / 1000)}s although its source confirmed its stop: fencing ${step.instanceId} first`,
+          };
         }
         return wait(`volume ${step.volumeId} is ${mine.state}`);
       }

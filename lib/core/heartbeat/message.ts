@@ -31,6 +31,8 @@ export interface Heartbeat {
    * Absent (an older agent): no `offline` confirms a move, which then falls back to fencing or its timeout.
    */
   readonly epochs?: Readonly<Record<GroupId, number>>;
+  /** The agent's version (`baton-agent --version`), for people (`baton status`); absent: an older agent. */
+  readonly agentVersion?: string;
 }
 
 /** The states a leaving node may report: nothing of it still runs. */
@@ -70,6 +72,12 @@ const heartbeatSchema = z.object({
         .max(Number.MAX_SAFE_INTEGER, "must be at most 2^53 - 1"),
       { error: 'must be an object mapping group ids to epochs, such as {"postgres": 3} ({} for none)' },
     )
+    .optional(),
+  agentVersion: z
+    .string({ error: 'must be a string: the agent\'s version, such as "0.1.0"' })
+    .min(1, "must not be empty")
+    .max(64, "must be at most 64 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces, such as 0.1.0")
     .optional(),
 });
 

@@ -33,6 +33,8 @@ export interface NodeLiveness {
    * its lease: the largest `receivedAt + granted lease` over its accepted heartbeats (never lowered, across boots).
    */
   readonly leaseUntil?: number | undefined;
+  /** The agent's version, from the last accepted heartbeat; absent: it named none (an older agent). */
+  readonly agentVersion?: string | undefined;
 }
 
 /**

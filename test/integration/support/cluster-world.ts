@@ -101,12 +101,26 @@ interface Answer {
  * answer asked for (the real agent, next issue, starts and stops them in between).
  */
 export class ObedientAgents {
-  private readonly state = new Map<string, { bootId: string; seq: number; resources: Record<string, string> }>();
+  private readonly state = new Map<
+    string,
+    { bootId: string; seq: number; resources: Record<string, string>; epochs?: Record<string, number> }
+  >();
+  /**
+   * Whether heartbeats carry `epochs` (the epoch of each group's last answer obeyed), as the real agent's do: a
+   * live source's stop counts as confirmed under a move only with them (docs/safety.md G4). Off by default: the
+   * scenarios written before then assumed agents without it.
+   */
+  reportEpochs = false;
 
   constructor(
     private readonly world: ClusterWorld,
     private readonly heartbeat: HeartbeatHandler,
   ) {}
+
+  /** Its agent restarts: a new boot that has run nothing yet (its previous boot stopped what it ran). */
+  restart(nodeId: string): void {
+    this.state.set(nodeId, { bootId: randomUUID(), seq: 0, resources: {} });
+  }
 
   async beat(nodeIds: readonly string[]): Promise<void> {
     for (const nodeId of nodeIds) {
@@ -114,7 +128,13 @@ export class ObedientAgents {
       node.seq++;
       const response = await this.heartbeat(
         heartbeatEvent(
-          { nodeId, bootId: node.bootId, seq: node.seq, resources: node.resources },
+          {
+            nodeId,
+            bootId: node.bootId,
+            seq: node.seq,
+            resources: node.resources,
+            ...(this.reportEpochs && node.epochs ? { epochs: node.epochs } : {}),
+          },
           callerOf(this.world, nodeId),
         ),
         LAMBDA_CONTEXT,
@@ -123,6 +143,7 @@ export class ObedientAgents {
         throw new Error(`heartbeat of ${nodeId}: ${response.statusCode} ${response.body}`);
       const answer = JSON.parse(response.body ?? "{}") as Answer;
       node.resources = Object.assign({}, ...(answer.groups ?? []).map((g) => g.resources)) as Record<string, string>;
+      node.epochs = Object.fromEntries((answer.groups ?? []).map((g) => [g.id, g.epoch]));
       this.state.set(nodeId, node);
     }
   }

@@ -120,6 +120,9 @@ export class SimTable {
         this.controllerError,
       ),
 
+    // The simulation writes no operator intents: nothing to settle.
+    settleIntent: () => Promise.resolve(),
+
     releaseLease: (holder, now) =>
       this.call(
         "release lease",

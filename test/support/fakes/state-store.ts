@@ -7,6 +7,7 @@ import type {
   GuardRecord,
   ReportCondition,
 } from "../../../lib/core/controller/records.js";
+import type { GroupIntent, NodeAdmin } from "../../../lib/core/controller/intents.js";
 import type { NodeLiveness } from "../../../lib/core/heartbeat/store.js";
 
 /**
@@ -18,6 +19,9 @@ export class InMemoryStateStore implements ClusterStateStore {
   readonly groups = new Map<string, GroupRecord>();
   guard: GuardRecord | null = null;
   lease: ControllerLease | null = null;
+  /** Operator intents per group and admin items per node, as the CLI writes them (tests set them directly). */
+  readonly intents = new Map<string, GroupIntent>();
+  readonly admin = new Map<string, NodeAdmin>();
   readonly log: ClusterLogEntry[] = [];
   /** Every group record ever written, in order: the history the properties are checked on. */
   readonly groupWrites: GroupRecord[] = [];
@@ -57,7 +61,14 @@ export class InMemoryStateStore implements ClusterStateStore {
 
   readSnapshot(): Promise<ClusterSnapshot> {
     return Promise.resolve(
-      structuredClone({ liveness: this.liveness, groups: this.groups, guard: this.guard, lease: this.lease }),
+      structuredClone({
+        liveness: this.liveness,
+        groups: this.groups,
+        guard: this.guard,
+        lease: this.lease,
+        intents: this.intents,
+        admin: this.admin,
+      }),
     );
   }
 
@@ -66,6 +77,16 @@ export class InMemoryStateStore implements ClusterStateStore {
     if (current && current.expiresAt >= now && current.holder !== holder) return Promise.resolve(null);
     this.lease = { holder, expiresAt: now + durationMs, version: (current?.version ?? 0) + 1 };
     return Promise.resolve({ ...this.lease });
+  }
+
+  settleIntent(
+    groupId: string,
+    intentId: string,
+    outcome: { readonly state: "taken" | "refused"; readonly reason: string; readonly epoch?: number },
+  ): Promise<void> {
+    const intent = this.intents.get(groupId);
+    if (intent?.id === intentId && intent.state === "pending") this.intents.set(groupId, { ...intent, ...outcome });
+    return Promise.resolve();
   }
 
   releaseLease(holder: string, now: number): Promise<void> {

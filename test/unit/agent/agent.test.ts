@@ -36,7 +36,14 @@ describe("Agent: heartbeats", () => {
     transport.answerer = answering(() => [], { leaseDurationMs: 12_000, heartbeatIntervalMs: 3_000 });
     await time.advance(7_000);
     // Assess
-    expect(transport.sent[0]?.body).toEqual({ nodeId: "db-a", bootId: BOOT, seq: 1, resources: {}, epochs: {} });
+    expect(transport.sent[0]?.body).toEqual({
+      nodeId: "db-a",
+      bootId: BOOT,
+      seq: 1,
+      resources: {},
+      epochs: {},
+      agentVersion: "0.1.0",
+    });
     expect(transport.sent.map((s) => s.at)).toEqual([0, 2_000, 4_000, 6_000, 9_000]);
     expect(transport.sent.map((s) => s.body.seq)).toEqual([1, 2, 3, 4, 5]);
   });
@@ -305,6 +312,79 @@ describe("Agent: leaving", () => {
     expect(transport.sent.at(-1)?.at).toBeGreaterThanOrEqual(drivers.events.at(-1)?.at ?? Infinity);
     await expect(agent.finished).resolves.toEqual({ code: 0 });
     expect(log.messages()).toContain("SIGTERM received while leaving: still stopping resources, then leaving");
+  });
+
+  it("on a restart (SIGUSR2) stops every resource in reverse order, but its last heartbeat is not a leaving one", async () => {
+    // Prepare
+    const { time, transport, drivers, log, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    // Act
+    agent.leave("SIGUSR2 (restart)", "restart");
+    await time.advance(5_000);
+    // Assess: stopped as for a leave, reported offline, and the cluster is not told the node leaves.
+    expect(drivers.order("stop")).toEqual(["exporter", "postgres", "pg-mount"]);
+    const last = transport.sent.at(-1)?.body as HeartbeatBody;
+    expect(last.leaving).toBeUndefined();
+    expect(last.resources).toEqual({ "pg-mount": "offline", postgres: "offline", exporter: "offline" });
+    expect(transport.sent.some((s) => s.body.leaving === true)).toBe(false);
+    expect(transport.sent.at(-1)?.at).toBeGreaterThanOrEqual(drivers.events.at(-1)?.at ?? Infinity);
+    await expect(agent.finished).resolves.toEqual({ code: 0 });
+    expect(log.messages()).toContain(
+      "stopped every resource for a restart: the next boot takes this node's groups back at its first answer; if it does not heartbeat within the lease and grace, they fail over",
+    );
+  });
+
+  it("a SIGTERM while stopping for a restart makes it a leave", async () => {
+    const { time, transport, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    agent.leave("SIGUSR2 (restart)", "restart");
+    await time.advance(100);
+    agent.leave("SIGTERM");
+    await time.advance(5_000);
+    expect((transport.sent.at(-1)?.body as HeartbeatBody).leaving).toBe(true);
+    await expect(agent.finished).resolves.toEqual({ code: 0 });
+  });
+
+  it("says it left the cluster only when the leaving heartbeat was acknowledged", async () => {
+    // Prepare: acknowledged until the leave; then the last heartbeat is never answered (3 tries).
+    const { time, transport, log, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    // Act
+    transport.answerer = (body) => (body.leaving === true ? "unreachable" : answering(owned)(body, 0));
+    agent.leave("SIGTERM");
+    await time.advance(15_000);
+    // Assess
+    expect(transport.sent.filter((s) => s.body.leaving === true)).toHaveLength(3);
+    await expect(agent.finished).resolves.toEqual({ code: 0 });
+    expect(log.messages()).not.toContain("left the cluster: every resource is offline");
+    expect(
+      log.lines.find((l) => l.message.startsWith("stopped every resource, but the cluster did not acknowledge")),
+    ).toEqual({
+      level: "warn",
+      message:
+        "stopped every resource, but the cluster did not acknowledge the leaving heartbeat (no answer after 3 tries: timed out): it still counts this node as an owner until its lease and grace are over after the last acknowledged heartbeat, then moves its groups as from a silent node (fencing EC2 nodes where the group fences)",
+    });
+  });
+
+  it("a refused leaving heartbeat is reported as refused, not as having left", async () => {
+    const { time, transport, log, agent } = world();
+    transport.answerer = answering(owned);
+    agent.start();
+    await time.advance(3_000);
+    transport.answerer = (body) =>
+      body.leaving === true
+        ? { status: 409, body: JSON.stringify({ error: { code: "StaleHeartbeat", message: "a newer boot" } }) }
+        : answering(owned)(body, 0);
+    agent.leave("SIGTERM");
+    await time.advance(15_000);
+    expect(log.messages()).not.toContain("left the cluster: every resource is offline");
+    expect(log.messages().some((m) => /did not acknowledge the leaving heartbeat \(refused: /.test(m))).toBe(true);
   });
 
   it("exits 1 without claiming to leave when a resource does not stop", async () => {

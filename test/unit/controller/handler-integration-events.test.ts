@@ -51,8 +51,8 @@ describe("integration events", () => {
     expect(types.filter((t) => t === "Node Up")).toHaveLength(1);
     const down = published.find((e) => e.detailType === "Node Down")!;
     expect(down.detail).toMatchObject({ cluster: "orders-db", node: "db-a" });
-    // Down once silent for longer than lease 2 s + grace 2 s (examples/cluster.yaml).
-    expect(down.detail.silentForMs).toBeGreaterThan(4_000);
+    // Down once silent for longer than lease 10 s + grace 2 s (examples/cluster.yaml).
+    expect(down.detail.silentForMs).toBeGreaterThan(12_000);
     const started = published.find((e) => e.detailType === "Failover Started")!;
     expect(started.detail).toMatchObject({
       cluster: "orders-db",
@@ -62,7 +62,7 @@ describe("integration events", () => {
       source: "db-a",
       target: "db-b",
     });
-    expect(started.detail.detectionDelayMs).toBeGreaterThan(4_000);
+    expect(started.detail.detectionDelayMs).toBeGreaterThan(12_000);
     const completed = published.find((e) => e.detailType === "Failover Completed")!;
     expect(completed.detail).toMatchObject({ cluster: "orders-db", group: "postgres", epoch: 2, target: "db-b" });
     expect(completed.detail.durationMs).toBeGreaterThan(0);

@@ -186,7 +186,8 @@ describe("controller on a simulated clock", () => {
       for (const operation of ["stopInstance", "detachVolume", "attachVolume", "associateAddress"]) {
         expect(uninterrupted).toContain(operation);
       }
-    });
+      // Some 60 whole failovers, one per crash point: about 3 s on an idle machine, more than 5 s under load.
+    }, 60_000);
   }
 
   it("moves a group on when a resource does not come online on its new owner within its pending timeout", async () => {

@@ -224,7 +224,9 @@ describe("decideStep: detach-volume", () => {
   });
 
   it("waits on a busy detach, and forces it only from a fenced source after 60 s, at most twice", () => {
-    expect(decide(step, on("busy"), T0 + 61_000)).toEqual({ kind: "wait", reason: `volume ${VOL} is busy` });
+    // An unfenced source is fenced first (held-detach-fence.test.ts), never force-detached.
+    expect(decide(step, on("busy"), T0 + 60_000)).toEqual({ kind: "wait", reason: `volume ${VOL} is busy` });
+    expect(decide(step, on("busy"), T0 + 61_000).kind).toBe("fence-first");
     expect(decide(step, on("busy"), T0 + 60_000, { fenced: true, fencedInstances: [A] })).toEqual({
       kind: "wait",
       reason: `volume ${VOL} is busy`,
@@ -245,6 +247,8 @@ describe("decideStep: detach-volume", () => {
       kind: "wait",
       reason: `volume ${VOL} is detaching`,
     });
+    // Busy there: that source is fenced first (held-detach-fence.test.ts), never force-detached unfenced.
+    expect(decide(step, on("busy"), T0 + 61_000, { fenced: true, fencedInstances: [B] }).kind).toBe("fence-first");
   });
 
   it("fails after 10 min, and when the volume does not exist", () => {

@@ -1,0 +1,137 @@
+/**
+ * What the acting commands share (`move`, `reset`, `drill`, `drain`, `resume`): the intent store over the cluster's
+ * table, the wake-up of the controller, and the wait for an intent's outcome with one line per step.
+ */
+import { DynamoIntentStore, IntentRefusedError, wakeController } from "../aws/intent-store.js";
+import type { GroupIntent } from "../core/controller/intents.js";
+import { describeStep } from "../core/controller/plan-builder.js";
+import type { GroupRecord } from "../core/controller/records.js";
+import { parseDuration } from "../core/duration.js";
+import type { CliContext } from "./context.js";
+import { badInput, failed } from "./errors.js";
+import { readLog } from "./history.js";
+
+/** How often the wait reads the table (one strongly consistent Query of the state partition). */
+const POLL_MS = 1_000;
+
+export async function intentStore(ctx: CliContext): Promise<DynamoIntentStore> {
+  return new DynamoIntentStore(ctx.dynamodb, (await ctx.target()).tableName, ctx.definition(), () => ctx.io.now());
+}
+
+/** `--timeout` as milliseconds; bad input when it is not a duration. */
+export function timeoutOf(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw badInput(`--timeout ${value}: give a duration such as 90s or 10m.`);
+  return ms;
+}
+
+/** A refusal from the store as the CLI reports it (exit 1, the reason as it is). */
+export async function refusedAsFailure<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof IntentRefusedError) throw failed(error.message);
+    throw error;
+  }
+}
+
+/** Wakes the controller, or says why the next scheduled pass will carry the intent out. */
+export async function wake(ctx: CliContext): Promise<boolean> {
+  const woken = await wakeController(ctx.lambda, (await ctx.target()).functionName);
+  if (!woken.woken)
+    ctx.note(`The controller was not woken up (${woken.why}): its next scheduled pass carries this out.`);
+  return woken.woken;
+}
+
+export interface IntentOutcome {
+  readonly intent: GroupIntent;
+  /** The group as last read. */
+  readonly group: GroupRecord | null;
+  readonly state: "done" | "refused" | "failed" | "superseded" | "timeout";
+  readonly reason: string;
+}
+
+/**
+ * Follows a group intent until the move it started completes (the group online under the intent's epoch), fails, is
+ * replaced by another plan, the intent is refused, or `timeoutMs` passes. Prints a line each time the step changes.
+ */
+export async function followIntent(ctx: CliContext, intent: GroupIntent, timeoutMs: number): Promise<IntentOutcome> {
+  const store = await intentStore(ctx);
+  const deadline = ctx.io.now() + timeoutMs;
+  let lastLine = "";
+  let current = intent;
+  const line = (text: string) => {
+    if (text !== lastLine) ctx.note(text);
+    lastLine = text;
+  };
+  for (;;) {
+    const snapshot = await store.readSnapshot();
+    current = snapshot.intents?.get(intent.groupId)?.id === intent.id ? snapshot.intents.get(intent.groupId)! : current;
+    const group = snapshot.groups.get(intent.groupId) ?? null;
+    const outcome = judge(current, group);
+    if (outcome) return { intent: current, group, ...outcome };
+    if (current.state === "pending") line(`${intent.groupId}: waiting for the controller to take the intent`);
+    else if (group?.plan) {
+      const step = group.plan.steps[group.plan.stepIndex];
+      line(
+        `${intent.groupId}: ${group.plan.source ?? "nowhere"} -> ${group.plan.target}: ${step ? describeStep(step) : "finishing"}`,
+      );
+    }
+    if (ctx.io.now() >= deadline || ctx.io.signal?.aborted === true) {
+      return {
+        intent: current,
+        group,
+        state: "timeout",
+        reason: `not done within the --timeout (${current.state === "pending" ? "the intent is still pending" : `the group is ${group?.status ?? "unknown"}`}); it goes on: follow it with baton status`,
+      };
+    }
+    await ctx.io.sleep(POLL_MS, ctx.io.signal);
+  }
+}
+
+function judge(intent: GroupIntent, group: GroupRecord | null): Pick<IntentOutcome, "state" | "reason"> | null {
+  if (intent.state === "refused") return { state: "refused", reason: intent.reason ?? "refused by the controller" };
+  if (intent.state !== "taken" || group === null) return null;
+  if (intent.epoch === undefined) {
+    // A reset without --to: taken once the group is out of `failed`.
+    return group.status === "failed" ? null : { state: "done", reason: `reset: the group is ${group.status}` };
+  }
+  if (group.epoch > intent.epoch) {
+    return { state: "superseded", reason: `another move (epoch ${group.epoch}) replaced it: ${group.statusReason}` };
+  }
+  if (group.epoch < intent.epoch) return null;
+  if (group.status === "online") return { state: "done", reason: `online on ${group.owner}` };
+  if (group.status === "failed") return { state: "failed", reason: group.statusReason };
+  if (group.status === "offline") return { state: "failed", reason: `waiting offline: ${group.statusReason}` };
+  return null;
+}
+
+/** Ends a command on an outcome that is not done: exit 1 with the reason. */
+export function failUnlessDone(outcome: IntentOutcome): void {
+  if (outcome.state === "done") return;
+  const what = outcome.intent.drill ? "drill" : outcome.intent.action;
+  throw failed(`${what} of ${outcome.intent.groupId} ${outcome.state}: ${outcome.reason}`);
+}
+
+export interface StepTiming {
+  readonly step: string;
+  readonly outcome: string | null;
+  readonly durationMs: number | null;
+}
+
+/** The steps of the move under `epoch` and their durations, from the cluster log; the total from its completion. */
+export async function moveTimings(
+  ctx: CliContext,
+  groupId: string,
+  epoch: number,
+  since: number,
+): Promise<{ steps: StepTiming[]; totalMs: number | null }> {
+  const entries = await readLog(ctx.dynamodb, (await ctx.target()).tableName, since - 60_000, ctx.io.now() + 1_000);
+  const mine = entries.filter((e) => e.group === groupId && e.epoch === epoch);
+  return {
+    steps: mine
+      .filter((e) => e.event === "step")
+      .map((e) => ({ step: e.step ?? "?", outcome: e.outcome, durationMs: e.durationMs })),
+    totalMs: mine.find((e) => e.event === "failover-completed")?.durationMs ?? null,
+  };
+}

@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { beforeAll, describe, expect, it } from "vitest";
+import { baton, type CliRun, STACK_FRAME } from "../support/cli.js";
+import { type Harness, startPlacedHarness } from "./support/controller-harness.js";
+import type { worldState } from "./support/world-state.js";
+
+/**
+ * The acting commands through the real CLI entry against moto, with the real controller handler making the passes
+ * (no --function: the CLI says the controller was not woken and that its next pass carries the intent out).
+ */
+const NODES = ["db-a", "db-b", "office-1"];
+let h: Harness;
+let state: ReturnType<typeof worldState>;
+let args: string[];
+
+beforeAll(async () => {
+  ({ h, state } = await startPlacedHarness());
+  h.agents.reportEpochs = true;
+  const file = join(mkdtempSync(join(tmpdir(), "baton-cli-")), "cluster.json");
+  writeFileSync(file, JSON.stringify(h.world.document));
+  args = ["--table", h.world.tableName, "-c", file];
+}, 60_000);
+
+/** Runs `baton argv` while the agents heartbeat and the controller makes passes, until the command ends. */
+async function whileDriving(argv: string[]): Promise<CliRun> {
+  let done = false;
+  const run = baton(argv).finally(() => (done = true));
+  while (!done) {
+    await h.agents.beat(NODES);
+    await h.pass("cli-driver");
+    await sleep(100);
+  }
+  return run;
+}
+
+describe("baton move, drill, drain, resume", () => {
+  it("move --to db-b: follows the move to completion, says the controller was not woken, exit 0", async () => {
+    const run = await whileDriving(["move", "postgres", "--to", "db-b", "--json", ...args]);
+    expect(run.stderr).not.toMatch(STACK_FRAME);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ state: "done", owner: "db-b", intent: { state: "taken" } });
+    expect(run.stderr).toContain("The controller was not woken up (no controller function is known (--function))");
+    expect(run.stderr).toMatch(/postgres: db-a -> db-b: await-offline /);
+    expect(await state.group("postgres")).toMatchObject({ owner: "db-b", status: "online" });
+  }, 60_000);
+
+  it("move refused: a node that is not a preferred owner, exit 1 with the reason, nothing written", async () => {
+    const run = await baton(["move", "postgres", "--to", "office-1", ...args]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      "baton: --to: office-1 is not a preferred owner of group postgres (preferred owners: db-a, db-b)\n",
+    );
+  });
+
+  it("drill --back: two timed legs, each step with its duration, and the total", async () => {
+    const run = await whileDriving(["drill", "postgres", "--back", "--json", ...args]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      legs: {
+        from: string;
+        to: string;
+        state: string;
+        totalMs: number;
+        steps: { step: string; durationMs: number }[];
+      }[];
+    };
+    expect(report.legs.map((l) => [l.from, l.to, l.state])).toEqual([
+      ["db-b", "db-a", "done"],
+      ["db-a", "db-b", "done"],
+    ]);
+    for (const leg of report.legs) {
+      expect(leg.totalMs).toBeGreaterThan(0);
+      expect(leg.steps.map((s) => s.step)).toContain("attach-volume data");
+      expect(leg.steps.every((s) => typeof s.durationMs === "number")).toBe(true);
+    }
+  }, 90_000);
+
+  it("drain, a second drain refused naming who drained it, resume --failback", async () => {
+    const first = await whileDriving(["drain", "office-1", ...args]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe("office-1 is drained and owns no group.\n");
+    const second = await baton(["drain", "office-1", ...args]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/^baton: office-1 is already drained \(by arn:aws:(iam|sts)::\d+:\S+ at /);
+    const resumed = await baton(["resume", "office-1", "--failback", ...args]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toBe(
+      "office-1 resumed: groups may be placed on it and fail back to it under their failback policy.\n",
+    );
+  }, 60_000);
+});
