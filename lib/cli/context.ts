@@ -23,6 +23,12 @@ export interface GlobalOptions {
 /** Environment variable naming the cluster when no option does. */
 export const CLUSTER_ENV = "BATON_CLUSTER";
 
+/**
+ * This machine's clock may differ from AWS's by this much before the CLI corrects it. DynamoDB's `Date` header has a
+ * resolution of one second; within this, ages are shown by the local clock as they are.
+ */
+export const CLOCK_TOLERANCE_MS = 2_000;
+
 /** Timeouts of the CLI's AWS calls: an operator's network, not a Lambda's; a few seconds is fine. */
 const CLIENT = {
   maxAttempts: 3,
@@ -46,6 +52,8 @@ export class CliContext {
     sts?: STSClient;
   } = {};
   private caller: Promise<string> | undefined;
+  /** AWS's clock minus this machine's, from DynamoDB's last `Date` header (its middle: the header drops the ms). */
+  private awsOffsetMs: number | null = null;
 
   constructor(
     readonly io: CliIo,
@@ -61,6 +69,20 @@ export class CliContext {
       this.loaded = path === undefined ? null : loadDefinitionFile(path);
     }
     return this.loaded;
+  }
+
+  /**
+   * The time by AWS's clock as far as it is known (DynamoDB's last answer): this machine's clock, corrected when it
+   * is more than CLOCK_TOLERANCE_MS off. Node states and ages compare it with the heartbeat function's receipt times.
+   */
+  now(): number {
+    return this.io.now() + this.clockSkewMs();
+  }
+
+  /** AWS's clock minus this machine's, when it is more than CLOCK_TOLERANCE_MS; else 0. */
+  clockSkewMs(): number {
+    const offset = this.awsOffsetMs ?? 0;
+    return Math.abs(offset) > CLOCK_TOLERANCE_MS ? Math.round(offset) : 0;
   }
 
   /** --region, else the definition's region, else undefined (the SDK's own chain decides). */
@@ -98,7 +120,21 @@ export class CliContext {
   }
 
   get dynamodb(): DynamoDBClient {
-    return (this.clients.dynamodb ??= new DynamoDBClient({ ...CLIENT, region: this.region }));
+    if (this.clients.dynamodb === undefined) {
+      const client = new DynamoDBClient({ ...CLIENT, region: this.region });
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          const date = (result.response as { headers?: Record<string, string> }).headers?.date;
+          const aws = date === undefined ? NaN : Date.parse(date);
+          if (Number.isFinite(aws)) this.awsOffsetMs = aws + 500 - this.io.now();
+          return result;
+        },
+        { step: "deserialize", name: "batonAwsClock" },
+      );
+      this.clients.dynamodb = client;
+    }
+    return this.clients.dynamodb;
   }
 
   get ec2(): EC2Client {

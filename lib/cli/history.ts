@@ -7,6 +7,8 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { LOG_PARTITION_PREFIX, LOG_RETENTION_DAYS } from "../aws/table-layout.js";
 
 const DAY_MS = 86_400_000;
+/** How far this machine's clock may lag AWS's before the last entries of a window could be missed. */
+const CLOCK_MARGIN_MS = 10 * 60_000;
 
 export interface LogEntry {
   /** Epoch ms, controller clock. */
@@ -53,19 +55,19 @@ export async function readLog(
   until: number,
 ): Promise<LogEntry[]> {
   const entries: LogEntry[] = [];
-  for (const day of logDays(since, until)) {
+  // The next day's partition too when this machine's clock is within CLOCK_MARGIN_MS of midnight (or behind AWS's).
+  for (const day of logDays(since, until + CLOCK_MARGIN_MS)) {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await client.send(
         new QueryCommand({
           TableName: tableName,
-          KeyConditionExpression: "#pk = :day AND #sk BETWEEN :from AND :to",
+          // No upper bound: an entry stamped after this machine's `until` (its clock behind AWS's) is shown too.
+          KeyConditionExpression: "#pk = :day AND #sk >= :from",
           ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
           ExpressionAttributeValues: {
             ":day": { S: `${LOG_PARTITION_PREFIX}${day}` },
             ":from": { S: new Date(since).toISOString() },
-            // Sort keys are `<ISO time>#...`: "~" sorts after "#", so every entry of the last millisecond is in.
-            ":to": { S: `${new Date(until).toISOString()}~` },
           },
           ExclusiveStartKey: startKey,
         }),

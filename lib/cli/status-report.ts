@@ -119,8 +119,13 @@ export interface GuardStatus {
 export interface StatusReport {
   readonly cluster: string | null;
   readonly table: string;
-  /** When the table was read, epoch ms (this machine's clock). */
+  /** When the table was read, epoch ms: this machine's clock, corrected by `clockSkewMs`. */
   readonly readAt: number;
+  /**
+   * AWS's clock minus this machine's, as DynamoDB's answer dated it, when more than 2 s (then `readAt` and the ages
+   * are corrected by it); 0 otherwise.
+   */
+  readonly clockSkewMs: number;
   readonly nodes: readonly NodeStatus[];
   readonly groups: readonly GroupStatusReport[];
   readonly guard: GuardStatus;
@@ -144,7 +149,13 @@ interface OperatorItems {
 
 export function statusReport(
   snapshot: ClusterSnapshot,
-  options: { cluster: string | null; table: string; now: number; definition: ClusterDefinition | null },
+  options: {
+    cluster: string | null;
+    table: string;
+    now: number;
+    definition: ClusterDefinition | null;
+    clockSkewMs?: number;
+  },
 ): StatusReport {
   const { now, definition } = options;
   const defined = definition?.nodes.map((n) => n.id) ?? [];
@@ -161,6 +172,7 @@ export function statusReport(
     cluster: options.cluster,
     table: options.table,
     readAt: now,
+    clockSkewMs: options.clockSkewMs ?? 0,
     nodes,
     groups,
     guard: {

@@ -2,15 +2,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import type { StatusReport } from "../../lib/cli/status-report.js";
 import { baton, STACK_FRAME } from "../support/cli.js";
+import { heartbeatEvent, LAMBDA_CONTEXT } from "../support/heartbeat-events.js";
 import { motoEnvironment } from "../support/moto-server.js";
-import { ObedientAgents } from "./support/cluster-world.js";
+import { createStateTableIn } from "../support/state-table.js";
+import { callerOf, ObedientAgents } from "./support/cluster-world.js";
 import { type Harness, startPlacedHarness } from "./support/controller-harness.js";
 import type { worldState } from "./support/world-state.js";
 
@@ -77,6 +80,7 @@ describe("baton status", () => {
   it("the contract's fields, each of its documented type", async () => {
     const report = parse((await baton(["status", ...table, "--json", "-c", definitionFile])).stdout);
     expect(Object.keys(report).sort()).toEqual([
+      "clockSkewMs",
       "cluster",
       "controller",
       "groups",
@@ -146,19 +150,44 @@ describe("baton status", () => {
   });
 
   it("a node is up until lease + grace after its last heartbeat, then down (judged as the controller does)", async () => {
-    await h.agents.beat(NODES);
-    const store = new DynamoClusterStateStore(new DynamoDBClient({}), h.world.tableName);
-    const heardAt = (await store.readSnapshot()).liveness.get("db-b")!.receivedAt;
+    // db-b's last heartbeat made older by hand: 1s inside the bound, then 1s past it (the exact bound: unit tests).
+    const client = new DynamoDBClient({});
+    const heardAgo = async (ms: number) => {
+      const receivedAt = Date.now() - ms;
+      await client.send(
+        new UpdateItemCommand({
+          TableName: h.world.tableName,
+          Key: { pk: { S: "state" }, sk: { S: "node#db-b" } },
+          UpdateExpression: "SET receivedAt = :at, leaseUntil = :until",
+          ExpressionAttributeValues: { ":at": { N: String(receivedAt) }, ":until": { N: String(receivedAt + 2_000) } },
+        }),
+      );
+    };
     for (const config of [[], ["-c", definitionFile]]) {
-      const at = async (now: number) =>
-        parse((await baton(["status", ...table, ...config, "--json"], { now: () => now })).stdout).nodes.find(
-          (n) => n.id === "db-b",
-        )!;
-      expect((await at(heardAt + UP_FOR_MS)).state).toBe("up");
-      const down = await at(heardAt + UP_FOR_MS + 1);
+      const dbB = async () =>
+        parse((await baton(["status", ...table, ...config, "--json"])).stdout).nodes.find((n) => n.id === "db-b")!;
+      await heardAgo(UP_FOR_MS - 1_000);
+      expect((await dbB()).state).toBe("up");
+      await heardAgo(UP_FOR_MS + 1_000);
+      const down = await dbB();
       expect(down.state).toBe("down");
-      expect(down.heartbeatAgeMs).toBe(UP_FOR_MS + 1);
+      expect(down.heartbeatAgeMs).toBeGreaterThanOrEqual(UP_FOR_MS + 1_000);
+      expect(down.heartbeatAgeMs).toBeLessThan(UP_FOR_MS + 2_000);
     }
+    await h.agents.beat(NODES);
+  });
+
+  it("judges by AWS's clock when this machine's is a minute ahead, and says so", async () => {
+    await h.agents.beat(NODES);
+    const run = await baton(["status", ...table, "--json"], { now: () => Date.now() + 60_000 });
+    const report = parse(run.stdout);
+    expect(Math.abs(report.clockSkewMs + 60_000)).toBeLessThan(1_600); // the Date header has a resolution of 1s
+    expect(report.nodes.map((n) => n.state)).toEqual(["up", "up", "up"]);
+    for (const node of report.nodes) expect(Math.abs(node.heartbeatAgeMs!)).toBeLessThan(UP_FOR_MS);
+    const text = await baton(["status", ...table], { now: () => Date.now() + 60_000 });
+    expect(text.stdout).toMatch(
+      /\(this machine's clock is (59\.\ds|1m 0\ds) ahead of AWS's: times and ages below are corrected\)/,
+    );
   });
 
   it("prints a table for people", async () => {
@@ -184,6 +213,27 @@ describe("baton status", () => {
     const lines = run.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(parse(line).groups).toHaveLength(2);
+  });
+
+  it("--watch goes on through a failed read, saying so on stderr", async () => {
+    const client = new DynamoDBClient({});
+    await createStateTableIn(client, "baton-watch-it");
+    const stop = new AbortController();
+    let sleeps = 0;
+    const run = await baton(["status", "--table", "baton-watch-it", "--json", "--watch", "1"], {
+      signal: stop.signal,
+      sleep: async () => {
+        sleeps++;
+        if (sleeps === 1) await client.send(new DeleteTableCommand({ TableName: "baton-watch-it" }));
+        if (sleeps === 2) await createStateTableIn(client, "baton-watch-it");
+        if (sleeps === 3) stop.abort();
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^read failed at \S+, trying again in 1s: AWS says it does not exist \(/);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stdout.trim().split("\n")).toHaveLength(3); // the last report again while the read failed
+    await client.send(new DeleteTableCommand({ TableName: "baton-watch-it" }));
   });
 
   it("finds the table from the stack baton-<cluster>'s outputs", async () => {
@@ -280,6 +330,8 @@ describe("baton history", () => {
         durationMs: 1_500,
       },
       { at: at("2026-11-22T00:20:00Z"), groupId: null, epoch: null, event: "guard-frozen", outcome: "frozen" },
+      // Stamped by the controller after this machine's "now": its clock is behind AWS's.
+      { at: at("2026-11-22T00:35:00Z"), groupId: "postgres", epoch: 4, event: "failover-completed", outcome: "ahead" },
     ]);
     const now = () => at("2026-11-22T00:30:00Z");
     const run = await baton(["history", "postgres", ...table, "--since", "1h", "--json"], { now });
@@ -288,9 +340,10 @@ describe("baton history", () => {
     expect(entries.map((e) => [new Date(e.at).toISOString(), e.outcome])).toEqual([
       ["2026-11-21T23:50:00.000Z", "started"],
       ["2026-11-22T00:10:00.000Z", "done"],
+      ["2026-11-22T00:35:00.000Z", "ahead"],
     ]);
     const all = await baton(["history", ...table, "--since", "2026-11-21T23:00:00Z"], { now });
-    expect(all.stdout).toContain("4 log entries since 2026-11-21T23:00:00Z:");
+    expect(all.stdout).toContain("5 log entries since 2026-11-21T23:00:00Z:");
     expect(all.stdout).toMatch(/2026-11-22 00:10:00\.000 +postgres +4 +step +fence +done +1\.5s/);
     expect(all.stdout).toMatch(/2026-11-22 00:20:00\.000 +- +- +guard-frozen/);
   });
@@ -410,5 +463,27 @@ describe("baton start-node", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("baton: db-b: ");
     expect(run.stderr).toContain("no heartbeat of a new boot arrived within 1s. Check its agent on the instance");
+  });
+});
+
+describe("the agent's version", () => {
+  // Last in the file: a new boot of office-1, which the harness's agents (its old boot) could no longer speak for.
+  it("status shows the version an agent sends in its heartbeats", async () => {
+    const heartbeat = (await import("../../lambdas/heartbeat.js")).handler;
+    const answer = await heartbeat(
+      heartbeatEvent(
+        { nodeId: "office-1", bootId: randomUUID(), seq: 1, resources: {}, agentVersion: "0.3.1" },
+        callerOf(h.world, "office-1"),
+      ),
+      LAMBDA_CONTEXT,
+    );
+    expect(answer.statusCode).toBe(200);
+    const report = parse((await baton(["status", ...table, "--json"])).stdout);
+    expect(report.nodes.map((n) => [n.id, n.agentVersion])).toEqual([
+      ["db-a", null],
+      ["db-b", null],
+      ["office-1", "0.3.1"],
+    ]);
+    expect((await baton(["status", ...table])).stdout).toMatch(/^ {2}office-1 +up +\S+ ago +0\.3\.1 /m);
   });
 });

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 
-export const ACCOUNT = "123456789012";
-/** The context API Gateway's Lambda integration gives: the function's own ARN names the account. */
-export const LAMBDA_CONTEXT = { invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:baton-heartbeat` };
+import { ACCOUNT } from "../../lib/demo/account.js";
+
+export { ACCOUNT, LAMBDA_CONTEXT } from "../../lib/demo/account.js";
 
 /** The identities the example cluster's nodes sign with (examples/cluster.yaml). */
 export const CALLERS = {

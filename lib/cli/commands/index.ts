@@ -9,6 +9,7 @@ import { history } from "./history.js";
 import { move } from "./move.js";
 import { reset } from "./reset.js";
 import { resume } from "./resume.js";
+import { simulateCommand } from "./simulate.js";
 import { startNode } from "./start-node.js";
 import { status } from "./status.js";
 import { unfreeze } from "./unfreeze.js";
@@ -25,4 +26,5 @@ export const COMMANDS: readonly CommandModule[] = [
   drill,
   unfreeze,
   validate,
+  simulateCommand,
 ];

@@ -1,7 +1,7 @@
 import type { ClusterSnapshot } from "../../core/controller/records.js";
 import { type CommandModule, withJson } from "../command.js";
 import type { CliContext } from "../context.js";
-import { badInput } from "../errors.js";
+import { badInput, describeError } from "../errors.js";
 import { EXIT } from "../exit-codes.js";
 import { ago, columns, isoTime, span } from "../format.js";
 import { type GroupStatusReport, type StatusReport, statusReport } from "../status-report.js";
@@ -37,12 +37,23 @@ export const status: CommandModule = {
           return EXIT.done;
         }
         const tty = ctx.io.stdout.isTTY === true && !ctx.json;
-        while (ctx.io.signal?.aborted !== true) {
-          const report = await readStatus(ctx);
+        // The first read fails the command (a wrong name, no credentials); a later failure (the network, throttling)
+        // is reported on stderr and the watch goes on, showing the last report until a read succeeds.
+        const stopped = () => ctx.io.signal?.aborted === true;
+        let report = await readStatus(ctx);
+        while (!stopped()) {
           if (ctx.json)
             ctx.io.stdout.write(`${JSON.stringify(report)}\n`); // one document per line
           else ctx.io.stdout.write(`${tty ? CLEAR : ""}${renderStatus(report)}\n${tty ? "" : "\n"}`);
           await ctx.io.sleep(everyS * 1_000, ctx.io.signal);
+          if (stopped()) break;
+          try {
+            report = await readStatus(ctx);
+          } catch (error) {
+            ctx.note(
+              `read failed at ${isoTime(ctx.io.now())}, trying again in ${everyS}s: ${describeError(error).message}`,
+            );
+          }
         }
         return EXIT.done;
       }),
@@ -57,7 +68,8 @@ export async function readStatus(ctx: CliContext, read?: ClusterSnapshot): Promi
   return statusReport(snapshot, {
     cluster: target.cluster,
     table: target.tableName,
-    now: ctx.io.now(),
+    now: ctx.now(),
+    clockSkewMs: ctx.clockSkewMs(),
     definition: ctx.definition(),
   });
 }
@@ -66,6 +78,11 @@ export function renderStatus(r: StatusReport): string {
   const now = r.readAt;
   const lines: string[] = [];
   lines.push(`Cluster ${r.cluster ?? "(unnamed)"} (table ${r.table}), read ${isoTime(now)}`);
+  if (r.clockSkewMs !== 0) {
+    lines.push(
+      `(this machine's clock is ${span(Math.abs(r.clockSkewMs))} ${r.clockSkewMs > 0 ? "behind" : "ahead of"} AWS's: times and ages below are corrected)`,
+    );
+  }
   lines.push("", "Nodes");
   if (r.nodes.length === 0) lines.push("  none has sent a heartbeat yet");
   else {

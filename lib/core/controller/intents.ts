@@ -87,7 +87,9 @@ export function moveTarget(
   drill: boolean,
 ): { readonly target: NodeId } | { readonly refused: string } {
   if (record.status === "failed") {
-    return { refused: `group ${group.id} is failed (${record.statusReason}): reset it first (baton reset ${group.id})` };
+    return {
+      refused: `group ${group.id} is failed (${record.statusReason}): reset it first (baton reset ${group.id})`,
+    };
   }
   if (record.status === "moving") {
     return { refused: `group ${group.id} is already moving (${record.statusReason}): wait until it is online` };
@@ -214,7 +216,14 @@ export function decideIntent(ctx: GroupContext, intent: GroupIntent): IntentDeci
   const refuse = (reason: string): IntentDecision => ({
     kind: "refused",
     reason,
-    event: { type: "intent-refused", groupId: group.id, intentId: intent.id, action: label(intent), by: intent.by, reason },
+    event: {
+      type: "intent-refused",
+      groupId: group.id,
+      intentId: intent.id,
+      action: label(intent),
+      by: intent.by,
+      reason,
+    },
   });
   if (ctx.frozen) return refuse("automatic failover is frozen (the mass-failure guard): nothing moves until it thaws");
   let base = record;

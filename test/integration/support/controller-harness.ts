@@ -7,20 +7,12 @@ import { SnsNotifier } from "../../../lib/aws/sns-notifier.js";
 import type { ControllerDependencies } from "../../../lib/controller/ports.js";
 import type { ControllerResult } from "../../../lib/handlers/controller.js";
 import { loadEmbeddedDefinition } from "../../../lib/handlers/embedded-definition.js";
+import { type Controller, invocationContext } from "../../../lib/demo/controller-loop.js";
 import { buildClusterWorld, type ClusterWorld, ObedientAgents } from "./cluster-world.js";
 import { useFreshMoto } from "./aws.js";
 import { worldState } from "./world-state.js";
 
-export type Controller = (
-  event: unknown,
-  context: { awsRequestId: string; getRemainingTimeInMillis(): number },
-) => Promise<ControllerResult>;
-
-/** Lambda's context for one invocation: the function's 70 s timeout (lib/infra/controller-function.ts) from now. */
-export function invocationContext(awsRequestId: string): { awsRequestId: string; getRemainingTimeInMillis(): number } {
-  const deadline = Date.now() + 70_000;
-  return { awsRequestId, getRemainingTimeInMillis: () => deadline - Date.now() };
-}
+export { type Controller, invocationContext } from "../../../lib/demo/controller-loop.js";
 
 export interface Harness {
   readonly world: ClusterWorld;
