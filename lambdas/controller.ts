@@ -2,12 +2,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { createEc2Client, createRoute53Client, createSnsClient } from "../lib/aws/clients.js";
+import { createEc2Client, createEventBridgeClient, createRoute53Client, createSnsClient } from "../lib/aws/clients.js";
+import { EventBridgePublisher } from "../lib/aws/event-publisher.js";
 import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { Ec2Adapter } from "../lib/aws/ec2.js";
 import { Route53Adapter } from "../lib/aws/route53.js";
 import { SnsNotifier } from "../lib/aws/sns-notifier.js";
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SERVICES } from "../lib/core/metric-names.js";
 import { createControllerHandler } from "../lib/handlers/controller.js";
 import { loadEmbeddedDefinition, requireEnv } from "../lib/handlers/embedded-definition.js";
 
@@ -31,9 +33,11 @@ export const handler = createControllerHandler({
     logger,
   }),
   metrics: new Metrics({
-    namespace: "Baton",
-    serviceName: "baton-controller",
-    defaultDimensions: { cluster: definition.cluster },
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICES.controller,
+    defaultDimensions: { [METRIC_DIMENSIONS.cluster]: definition.cluster },
   }),
+  nodeMetrics: process.env.BATON_NODE_METRICS !== "off",
+  eventBus: new EventBridgePublisher(createEventBridgeClient()),
   sleep: (ms) => sleep(ms),
 });

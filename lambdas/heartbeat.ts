@@ -5,6 +5,7 @@ import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition, pinPrincipalIds, requireEnv } from "../lib/handlers/embedded-definition.js";
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SERVICES } from "../lib/core/metric-names.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
 
 // Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
@@ -19,10 +20,10 @@ export const handler = createHeartbeatHandler({
   store: new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv("TABLE_NAME")),
   clock: { now: () => Date.now() },
   logger: new Logger({ serviceName: "baton-heartbeat" }),
-  // Only refused heartbeats are counted (HeartbeatsThrottled): an answered one adds no metric line.
+  // Refusals and answered latencies are batched per execution environment (lib/handlers/heartbeat-metrics.ts).
   metrics: new Metrics({
-    namespace: "Baton",
-    serviceName: "baton-heartbeat",
-    defaultDimensions: { cluster: definition.cluster },
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICES.heartbeat,
+    defaultDimensions: { [METRIC_DIMENSIONS.cluster]: definition.cluster },
   }),
 });
