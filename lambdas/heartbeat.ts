@@ -5,8 +5,9 @@ import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition, pinPrincipalIds, requireEnv } from "../lib/handlers/embedded-definition.js";
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SERVICES } from "../lib/core/metric-names.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
-import { heartbeatServiceName, metricsNamespace, tableNameVariable } from "../lib/infra/names.js";
+import { tableNameVariable } from "../lib/infra/names.js";
 
 // Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
 // The unique ids of node roles the app creates are known only at deploy: they come from the environment.
@@ -19,11 +20,11 @@ export const handler = createHeartbeatHandler({
   index: indexCluster(definition),
   store: new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv(tableNameVariable)),
   clock: { now: () => Date.now() },
-  logger: new Logger({ serviceName: heartbeatServiceName }),
-  // Only refused heartbeats are counted (HeartbeatsThrottled): an answered one adds no metric line.
+  logger: new Logger({ serviceName: SERVICES.heartbeat }),
+  // Refusals and answered latencies are batched per execution environment (lib/handlers/heartbeat-metrics.ts).
   metrics: new Metrics({
-    namespace: metricsNamespace,
-    serviceName: heartbeatServiceName,
-    defaultDimensions: { cluster: definition.cluster },
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICES.heartbeat,
+    defaultDimensions: { [METRIC_DIMENSIONS.cluster]: definition.cluster },
   }),
 });

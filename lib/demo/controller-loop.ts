@@ -3,7 +3,7 @@ import type { ControllerEvent } from "../core/controller/events.js";
 import type { ControllerResult } from "../handlers/controller.js";
 
 export type Controller = (
-  event: { passes: number },
+  event: unknown,
   context: { awsRequestId: string; getRemainingTimeInMillis(): number },
 ) => Promise<ControllerResult>;
 

@@ -7,6 +7,7 @@ import { admitHeartbeat } from "../core/heartbeat/admit.js";
 import type { HeartbeatStore } from "../core/heartbeat/store.js";
 import type { MetricsSink } from "./controller.js";
 import { HeartbeatFairness } from "./heartbeat-fairness.js";
+import { HeartbeatMetrics } from "./heartbeat-metrics.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
 
 export interface HeartbeatHandlerDependencies {
@@ -15,7 +16,7 @@ export interface HeartbeatHandlerDependencies {
   /** The function's own clock: receipt times are stamped by it, never by the node. */
   readonly clock: Clock;
   readonly logger: HandlerLogger;
-  /** Where refused (throttled) heartbeats are counted: `HeartbeatsThrottled`. */
+  /** Where refused heartbeats (`HeartbeatsThrottled`, `HeartbeatsForbidden`, `HeartbeatsStale`) and answered ones' latency are counted. */
   readonly metrics: MetricsSink;
 }
 
@@ -35,8 +36,12 @@ export function createHeartbeatHandler({
   // Build every group's agent resource specs now, at the cold start, rather than in a node's request.
   for (const group of index.definition.groups) agentResourceSpecs(group);
   const fairness = new HeartbeatFairness(index.definition.timing.heartbeatIntervalMs, logger, metrics);
-  return async (event, context) => {
-    const receivedAt = clock.now();
+  const counted = new HeartbeatMetrics(metrics);
+  const answer = async (
+    event: APIGatewayProxyEventV2WithIAMAuthorizer,
+    context: Pick<Context, "invokedFunctionArn">,
+    receivedAt: number,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const { heartbeat, node, ignoredResources } = admitHeartbeat(
         index,
@@ -74,6 +79,13 @@ export function createHeartbeatHandler({
     } catch (error) {
       return errorResponse(error, logger);
     }
+  };
+  return async (event, context) => {
+    const receivedAt = clock.now();
+    const response = await answer(event, context, receivedAt);
+    const now = clock.now();
+    counted.record(response.statusCode ?? 200, now - receivedAt, now);
+    return response;
   };
 }
 

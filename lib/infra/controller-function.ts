@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, Validations } from "aws-cdk-lib";
+import { ArnFormat, Duration, Stack, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -7,13 +7,16 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
-import { Construct } from "constructs";
+import { Construct, type IConstruct } from "constructs";
+import { ALARM_EVENT } from "../core/controller/alarm-requests.js";
+import { EVENT_SOURCE } from "../core/controller/integration-events.js";
+import type { ClusterDefinition } from "../core/definition/types.js";
 import { ControllerPermissions, controllerTableActions, type NetworkInterfaceTag } from "./controller-permissions.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
+import { CONTROLLER_SCHEDULE_MINUTES } from "./schedule.js";
 import { dropRedundantRoleDependency, functionRole } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { controllerServiceName, env, ids, metricsNamespace } from "./names.js";
-import { CONTROLLER_SCHEDULE_MINUTES } from "./schedule.js";
 
 /** The controller handler's source, resolved from this file so it works from any working directory. */
 export const controllerEntry = fileURLToPath(new URL("../../lambdas/controller.ts", import.meta.url));
@@ -46,6 +49,11 @@ export interface ControllerFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** @see FailoverClusterProps.networkInterfaceTag */
   readonly networkInterfaceTag?: NetworkInterfaceTag;
+  /**
+   * Emit the per-node `NodeDown` gauge (the per-node alarms need it).
+   * @default true
+   */
+  readonly nodeMetrics?: boolean;
 }
 
 /**
@@ -64,6 +72,8 @@ export class ControllerFunction extends Construct {
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly schedule: events.Rule;
+  /** The rule that brings the state changes of the alarms the groups name (`failoverOn`) to the controller, if any. */
+  readonly alarmRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: ControllerFunctionProps) {
     super(scope, id);
@@ -87,6 +97,14 @@ export class ControllerFunction extends Construct {
     });
     // sns:Publish on the topic, and kms:GenerateDataKey* and kms:Decrypt on its key (in the default policy).
     props.topic.grantPublish(this.role);
+    // Integration events (docs/events.md): on the account's default bus, in the stack's region, source baton only.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["events:PutEvents"],
+        resources: [Stack.of(this).formatArn({ service: "events", resource: "event-bus", resourceName: "default" })],
+        conditions: { StringEquals: { "events:source": [EVENT_SOURCE] } },
+      }),
+    );
 
     this.function = new nodejs.NodejsFunction(this, ids.controllerFunction, {
       description: `Baton controller for cluster ${definition.cluster}`,
@@ -103,6 +121,7 @@ export class ControllerFunction extends Construct {
         [env.topicArn]: props.topic.topicArn,
         [env.serviceName]: controllerServiceName,
         [env.metricsNamespace]: metricsNamespace,
+        ...(props.nodeMetrics === false ? { [env.nodeMetrics]: "off" } : {}),
       },
       bundling: bundlingFor(props.source),
     });
@@ -114,6 +133,30 @@ export class ControllerFunction extends Construct {
       schedule: events.Schedule.rate(controllerRate),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: controllerMaxEventAge })],
     });
+
+    const alarmArns = failoverAlarmArns(this, definition);
+    if (alarmArns.length > 0) {
+      // Only these alarms, only into ALARM. The target adds lambda:InvokeFunction for events.amazonaws.com from this
+      // rule only (aws:SourceArn). Lambda retries an invocation throttled by the busy slot for up to the maximum
+      // event age (60 s), and the handler takes such a late event as the minute's scheduled run.
+      this.alarmRule = new events.Rule(this, ids.controllerAlarmRule, {
+        description: `Brings the alarms that fail groups of Baton cluster ${definition.cluster} over to its controller.`,
+        eventPattern: {
+          source: [ALARM_EVENT.source],
+          detailType: [ALARM_EVENT.detailType],
+          resources: alarmArns,
+          detail: { state: { value: ["ALARM"] } },
+        },
+        targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: controllerMaxEventAge })],
+      });
+      Validations.of(this.alarmRule).acknowledge({
+        id: "Serverless-EventBusDLQ",
+        reason:
+          "An alarm event is delivered to the controller asynchronously and retried by Lambda while the controller's " +
+          "one slot is busy, for up to 60 s; a later one would act on an alarm that may have cleared. A missed " +
+          "request shows as an ALARM in the alarm's history with no AlarmFailoverRequests in the controller's metrics.",
+      });
+    }
 
     this.acknowledgeFindings(permissions);
   }
@@ -166,4 +209,21 @@ export class ControllerFunction extends Construct {
       );
     }
   }
+}
+
+/**
+ * The ARNs of the alarms the groups name in `failoverOn`: an ARN as written, a name in the stack's region and account.
+ */
+export function failoverAlarmArns(scope: IConstruct, definition: ClusterDefinition): string[] {
+  const arns = definition.groups.flatMap((group) =>
+    group.failoverOn.map(({ alarm }) =>
+      Stack.of(scope).formatArn({
+        service: "cloudwatch",
+        resource: "alarm",
+        resourceName: alarm,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ),
+  );
+  return [...new Set(arns)];
 }

@@ -34,9 +34,13 @@ export interface Harness {
  * Builds the example cluster in moto and loads the real heartbeat and controller handlers over it
  * (their definition, table and topic come from the environment, as in a deployment).
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(
+  change: (document: Record<string, unknown>) => void = () => undefined,
+): Promise<Harness> {
   await useFreshMoto();
   const world = await buildClusterWorld();
+  // Before the handlers load it: a variant of the example (for instance a group that names alarms).
+  change(world.document);
   process.env.TABLE_NAME = world.tableName;
   process.env.TOPIC_ARN = world.topicArn;
   process.env.BATON_DEFINITION = JSON.stringify(world.document);
@@ -46,7 +50,7 @@ export async function startHarness(): Promise<Harness> {
   // several worlds gets handlers that read this one's environment, not the first world's.
   vi.resetModules();
   const heartbeat = (await import("../../../lambdas/heartbeat.js")).handler;
-  const controller = (await import("../../../lambdas/controller.js")).handler as Controller;
+  const controller = (await import("../../../lambdas/controller.js")).handler;
   const agents = new ObedientAgents(world, heartbeat);
   let request = 0;
   const pass = (requestId = `it-${++request}`) => controller({ passes: 1 }, invocationContext(requestId));
