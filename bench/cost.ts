@@ -232,7 +232,18 @@ async function measure(
     logBytes += LOG_ENVELOPE_BYTES + Buffer.byteLength(JSON.stringify({ message, ...attributes }));
   };
   let metricNames = new Set<string>();
-  const metrics = { addMetric: (name: string) => void metricNames.add(name), publishStoredMetrics: () => undefined };
+  const metrics = {
+    addMetric: (name: string) => void metricNames.add(name),
+    publishStoredMetrics: () => undefined,
+    // The per-node gauge: one metric per node (its dimension), published at once.
+    singleMetric: () => {
+      let node = "";
+      return {
+        addDimension: (_name: string, value: string) => void (node = value),
+        addMetric: (name: string) => void metricNames.add(`${name}/${node}`),
+      };
+    },
+  };
 
   // Which groups each heartbeat's owners' read asks for (read units: one per item up to 4 KB, strongly consistent).
   let groupsRead = 0;
@@ -387,6 +398,9 @@ async function measure(
       logger: { info: countLog, warn: countLog, error: countLog },
     }),
     metrics,
+    // As deployed: the per-node gauge on (the node-down alarms need it); events go nowhere on a quiet cluster.
+    nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
     sleep: sleepWithHeartbeats,
   });
   const invoke = async (): Promise<{ passes: number; billedMs: number }> => {

@@ -7,7 +7,9 @@ import { LambdaControllerWaker } from "../lib/aws/controller-waker.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition, pinPrincipalIds, requireEnv } from "../lib/handlers/embedded-definition.js";
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SERVICES } from "../lib/core/metric-names.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
+import { tableNameVariable } from "../lib/infra/names.js";
 
 // Replaced at bundle time by the definition's JSON (see lib/infra); read from the environment otherwise.
 // The unique ids of node roles the app creates are known only at deploy: they come from the environment.
@@ -16,7 +18,7 @@ const definition = pinPrincipalIds(
   process.env.BATON_PRINCIPAL_IDS,
 );
 
-const store = new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv("TABLE_NAME"));
+const store = new DynamoHeartbeatStore(createDynamoDbClient(), requireEnv(tableNameVariable));
 // The controller this function wakes (lib/core/heartbeat/wake.ts); without it, the controller's schedule alone.
 const controllerFunction = process.env.BATON_CONTROLLER_FUNCTION;
 const waker =
@@ -29,11 +31,11 @@ export const handler = createHeartbeatHandler({
   store,
   wake: waker === undefined ? undefined : { store, invoke: (reason, at) => waker.wake(reason, at) },
   clock: { now: () => Date.now() },
-  logger: new Logger({ serviceName: "baton-heartbeat" }),
-  // Only refused heartbeats are counted (HeartbeatsThrottled): an answered one adds no metric line.
+  logger: new Logger({ serviceName: SERVICES.heartbeat }),
+  // Refusals and answered latencies are batched per execution environment (lib/handlers/heartbeat-metrics.ts).
   metrics: new Metrics({
-    namespace: "Baton",
-    serviceName: "baton-heartbeat",
-    defaultDimensions: { cluster: definition.cluster },
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICES.heartbeat,
+    defaultDimensions: { [METRIC_DIMENSIONS.cluster]: definition.cluster },
   }),
 });

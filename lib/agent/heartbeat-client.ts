@@ -1,3 +1,5 @@
+// Over 300 lines: one HTTP transport: SigV4 signing, proxies, timeouts and the explanations of its failures (redacted),
+// which all need the same request context.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";

@@ -16,6 +16,8 @@ export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   "RequestThrottledException",
   "EC2ThrottledException",
   "SlowDown",
+  // DynamoDB's: a table or index over its provisioned capacity.
+  "ProvisionedThroughputExceededException",
 ]);
 
 /** Error names of a call that never got an answer: client timeouts and aborts. */

@@ -1,4 +1,5 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { SNSClient } from "@aws-sdk/client-sns";
 
@@ -49,6 +50,15 @@ export function createRoute53Client(options: AwsClientOptions = {}): Route53Clie
 /** SNS: as EC2. Endpoint: AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_SNS. */
 export function createSnsClient(options: AwsClientOptions = {}): SNSClient {
   return new SNSClient({
+    maxAttempts: options.maxAttempts ?? 3,
+    retryMode: "standard",
+    requestHandler: requestHandler(options),
+  });
+}
+
+/** EventBridge: as SNS. Endpoint: AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_EVENTBRIDGE. */
+export function createEventBridgeClient(options: AwsClientOptions = {}): EventBridgeClient {
+  return new EventBridgeClient({
     maxAttempts: options.maxAttempts ?? 3,
     retryMode: "standard",
     requestHandler: requestHandler(options),

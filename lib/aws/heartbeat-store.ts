@@ -6,18 +6,26 @@ import {
   TransactionConflictException,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GroupId } from "../core/definition/types.js";
 import { StaleHeartbeatError, StoreUnavailableError } from "../core/heartbeat/errors.js";
 import type { Heartbeat } from "../core/heartbeat/message.js";
-import { judgeSequence, type SequencePosition } from "../core/heartbeat/sequence.js";
-import type { GroupOwnership, HeartbeatStore, WakeStore } from "../core/heartbeat/store.js";
+import { judgeSequence } from "../core/heartbeat/sequence.js";
+import type { GroupOwnership, HeartbeatStore } from "../core/heartbeat/store.js";
+import type { WakeStore } from "../core/heartbeat/store.js";
 import type { PeerLiveness } from "../core/heartbeat/wake.js";
 import type { NodeId } from "../core/definition/types.js";
-import { dictionary } from "../core/dictionary.js";
 import { fromItem } from "./attribute-json.js";
+import { OWNERSHIP_ATTRIBUTES, readGroupOwnership } from "./records/group-item.js";
+import { type NodePosition, readNodePosition } from "./records/node-item.js";
 import { itemKeys } from "./table-layout.js";
+
+/** The group item's attributes the answer is made of (and its sort key, to tell the items apart). */
+const OWNERSHIP_PROJECTION = {
+  expression: ["sk", ...OWNERSHIP_ATTRIBUTES].map((name) => `#${name}`).join(", "),
+  names: Object.fromEntries(["sk", ...OWNERSHIP_ATTRIBUTES].map((name) => [`#${name}`, name])),
+};
 
 /** Attempts at one heartbeat when concurrent writers keep changing the record under it. */
 const MAX_WRITE_ATTEMPTS = 4;
@@ -51,7 +59,7 @@ interface Lease {
 }
 
 /** The node item a failed condition returned: its ordering position and the end of the longest lease granted. */
-type Seen = SequencePosition & { readonly leaseUntil: number | undefined };
+type Seen = NodePosition;
 
 /** The DynamoDB side of the heartbeat path: one conditional UpdateItem per accepted heartbeat. */
 export class DynamoHeartbeatStore implements HeartbeatStore, WakeStore {
@@ -199,7 +207,7 @@ export class DynamoHeartbeatStore implements HeartbeatStore, WakeStore {
         await this.client.send(command);
         return "written";
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return positionOf(error.Item);
+        if (error instanceof ConditionalCheckFailedException) return readNodePosition(error.Item);
         // A controller transaction checking this node's report holds the item for a few milliseconds (table.md);
         // DynamoDB refuses the write meanwhile and the SDK does not retry that. Not the node's fault: try again.
         if (error instanceof TransactionConflictException && attempt < MAX_CONFLICT_ATTEMPTS) {
@@ -226,14 +234,8 @@ export class DynamoHeartbeatStore implements HeartbeatStore, WakeStore {
               [this.tableName]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: "#sk, #owner, #epoch, #desired, #status",
-                ExpressionAttributeNames: {
-                  "#sk": "sk",
-                  "#owner": "owner",
-                  "#epoch": "epoch",
-                  "#desired": "desired",
-                  "#status": "status",
-                },
+                ProjectionExpression: OWNERSHIP_PROJECTION.expression,
+                ExpressionAttributeNames: OWNERSHIP_PROJECTION.names,
               },
             },
           }),
@@ -243,12 +245,7 @@ export class DynamoHeartbeatStore implements HeartbeatStore, WakeStore {
           const item = fromItem(raw);
           const id = idBySortKey.get(String(item.sk));
           if (id === undefined) continue;
-          result.set(id, {
-            owner: typeof item.owner === "string" ? item.owner : null,
-            epoch: typeof item.epoch === "number" ? item.epoch : 0,
-            desired: desiredOf(item.desired),
-            status: typeof item.status === "string" ? item.status : null,
-          });
+          result.set(id, readGroupOwnership(item));
         }
         keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       } catch (error) {
@@ -303,26 +300,4 @@ export class DynamoHeartbeatStore implements HeartbeatStore, WakeStore {
       throw error;
     }
   }
-}
-
-/** The stored desired map, keeping only well-formed entries (a bad one reads as absent: "offline"). */
-function desiredOf(value: unknown): Record<string, "online" | "offline"> {
-  const desired = dictionary<"online" | "offline">();
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return desired;
-  for (const [id, state] of Object.entries(value as Record<string, unknown>)) {
-    if (state === "online" || state === "offline") desired[id] = state;
-  }
-  return desired;
-}
-
-function positionOf(item: Record<string, AttributeValue> | undefined): Seen | undefined {
-  if (item === undefined) return undefined;
-  const record = unmarshall(item);
-  return {
-    bootId: String(record.bootId),
-    seq: Number(record.seq),
-    retiredBoots: Array.isArray(record.retiredBoots) ? record.retiredBoots.map(String) : [],
-    retiredAt: Array.isArray(record.retiredAt) ? record.retiredAt.map(Number) : [],
-    leaseUntil: typeof record.leaseUntil === "number" ? record.leaseUntil : undefined,
-  };
 }

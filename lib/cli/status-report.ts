@@ -4,6 +4,7 @@
  */
 import type { ClusterDefinition } from "../core/definition/types.js";
 import type { ClusterSnapshot, GroupRecord, NodeReport, Plan } from "../core/controller/records.js";
+import type { NodeAdmin } from "../core/controller/intents.js";
 import { takeoverGraceMs } from "../core/controller/timing.js";
 
 /** `up`: heartbeating within its lease; `drained`: up, but its operator drained it; `leaving`: its last heartbeat said
@@ -136,17 +137,6 @@ export interface StatusReport {
   readonly controller: { readonly holder: string; readonly expiresAt: number; readonly active: boolean } | null;
 }
 
-/** Fields a later agent adds to a node's report; read when present, never required. */
-interface NodeExtras {
-  readonly agentVersion?: unknown;
-}
-
-/** The operator items of a snapshot (`admin#node#`, `intent#group#`: docs/table.md), read when the reader has them. */
-interface OperatorItems {
-  readonly admin?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
-  readonly intents?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
-}
-
 export function statusReport(
   snapshot: ClusterSnapshot,
   options: {
@@ -160,7 +150,7 @@ export function statusReport(
   const { now, definition } = options;
   const defined = definition?.nodes.map((n) => n.id) ?? [];
   const nodeIds = [...new Set([...defined, ...[...snapshot.liveness.keys()].sort()])];
-  const { admin, intents } = snapshot as OperatorItems;
+  const { admin, intents } = snapshot;
   const nodes = nodeIds.map((id) => nodeStatus(id, snapshot.liveness.get(id), admin?.get(id), definition, now));
   const groupIds = [
     ...new Set([...(definition?.groups.map((g) => g.id) ?? []), ...[...snapshot.groups.keys()].sort()]),
@@ -191,14 +181,14 @@ export function statusReport(
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([group, intent]) => ({
         group,
-        id: text(intent.id) ?? "",
-        action: text(intent.action) ?? "?",
-        target: text(intent.target),
-        drill: intent.drill === true,
-        by: text(intent.by) ?? "",
-        at: number(intent.at) ?? 0,
-        state: text(intent.state) ?? "pending",
-        reason: text(intent.reason),
+        id: intent.id,
+        action: intent.action,
+        target: intent.target,
+        drill: intent.drill,
+        by: intent.by,
+        at: intent.at,
+        state: intent.state,
+        reason: intent.reason ?? null,
       })),
     controller: snapshot.lease
       ? { holder: snapshot.lease.holder, expiresAt: snapshot.lease.expiresAt, active: snapshot.lease.expiresAt > now }
@@ -206,22 +196,13 @@ export function statusReport(
   };
 }
 
-function text(value: unknown): string | null {
-  return typeof value === "string" ? value : null;
-}
-
-function number(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
 function nodeStatus(
   id: string,
   report: NodeReport | undefined,
-  admin: Readonly<Record<string, unknown>> | undefined,
+  admin: NodeAdmin | undefined,
   definition: ClusterDefinition | null,
   now: number,
 ): NodeStatus {
-  const extras = (report ?? {}) as NodeExtras;
   const drained = admin?.drained === true;
   const inDefinition = definition === null ? null : definition.nodes.some((n) => n.id === id);
   const upUntil = report === undefined ? null : leaseEnd(report, definition);
@@ -242,12 +223,9 @@ function nodeStatus(
     bootId: report?.bootId || null,
     bootStartedAt: report?.bootStartedAt ?? null,
     upUntil,
-    agentVersion: typeof extras.agentVersion === "string" ? extras.agentVersion : null,
+    agentVersion: report?.agentVersion ?? null,
     drained,
-    admin:
-      admin === undefined
-        ? null
-        : { drained, failback: admin.failback !== false, by: text(admin.by) ?? "", at: number(admin.at) ?? 0 },
+    admin: admin === undefined ? null : { drained, failback: admin.failback, by: admin.by, at: admin.at },
     resources: report ? { ...report.resources } : {},
   };
 }
@@ -293,7 +271,7 @@ function groupStatus(id: string, record: GroupRecord | undefined, now: number): 
 }
 
 function moveStatus(plan: Plan, now: number): Omit<MoveStatus, "group"> {
-  const operator = (plan as { operator?: { by?: unknown; drill?: unknown } }).operator;
+  const operator = plan.operator;
   const step = plan.steps[plan.stepIndex] as (Record<string, unknown> & { kind: string }) | undefined;
   return {
     kind: plan.kind,
@@ -316,7 +294,7 @@ function moveStatus(plan: Plan, now: number): Omit<MoveStatus, "group"> {
             runningMs: now - plan.stepStartedAt,
             attempts: plan.attempts,
           },
-    by: text(operator?.by),
+    by: operator?.by ?? null,
     drill: operator?.drill === true,
   };
 }

@@ -1,7 +1,10 @@
+import type { FailoverRequest } from "../core/controller/alarm-requests.js";
 import { assessNodes } from "../core/controller/detection.js";
 import { type ControllerEvent, isNotable } from "../core/controller/events.js";
 import { decideGroup } from "../core/controller/group-decision.js";
+import { type ClusterGauges, clusterGauges } from "../core/controller/gauges.js";
 import { evaluateGuard } from "../core/controller/guard.js";
+import { type NodeStates, nodeStates } from "../core/controller/integration-events.js";
 import { decideIntent } from "../core/controller/intents.js";
 import { notificationFor } from "../core/controller/messages.js";
 import { describeStep } from "../core/controller/plan-builder.js";
@@ -45,16 +48,23 @@ export interface PassSummary {
   readonly events: readonly ControllerEvent[];
   /** AWS calls that failed (throttled, unavailable, refused); none is a node failure. */
   readonly awsErrors: number;
+  /** Each node of the definition that is not drained: up or not, last heard when (for Node Down / Node Up events). */
+  readonly nodeStates: NodeStates;
+  /** The state the metrics report every pass (`CONTROLLER_METRICS`), whatever the pass did. */
+  readonly gauges: ClusterGauges;
 }
 
 /**
- * One controller pass: read the whole state with one Query, judge nodes and the guard, then decide
+ * One controller pass (with `alarms`: the alarm-driven failover requests to act on, `alarm-requests.ts`): read the whole state with one Query, judge nodes and the guard, then decide
  * each group and take its plan as far as it goes. Before its first write or AWS action the pass
  * makes sure it holds the controller lease (the snapshot carries it), so a pass with nothing to do
  * writes nothing. Every write is conditional on what the snapshot showed, so a stale snapshot only
  * loses a race, and a pass that dies anywhere leaves a state the next pass completes.
  */
-export async function runPass(deps: ControllerDependencies): Promise<PassSummary> {
+export async function runPass(
+  deps: ControllerDependencies,
+  alarms: readonly FailoverRequest[] = [],
+): Promise<PassSummary> {
   const { definition, store } = deps;
   const now = deps.clock.now();
   const snapshot = await store.readSnapshot();
@@ -100,6 +110,8 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
     }),
     events,
     awsErrors,
+    nodeStates: nodeStates(members.values()),
+    gauges: clusterGauges(definition, members, records, frozen, now),
   });
   const records = new Map(snapshot.groups);
   const events: ControllerEvent[] = [];
@@ -120,7 +132,15 @@ export async function runPass(deps: ControllerDependencies): Promise<PassSummary
   for (const group of definition.groups) {
     let record = records.get(group.id) ?? emptyGroupRecord(group.id, now);
     try {
-      const ctx = { definition, group, record, health, frozen: guard.record.frozen, now };
+      const ctx = {
+        definition,
+        group,
+        record,
+        health,
+        frozen: guard.record.frozen,
+        now,
+        alarms: alarms.filter((a) => a.groupId === group.id),
+      };
       const intent = snapshot.intents?.get(group.id);
       const pending = intent?.state === "pending" ? intent : undefined;
       // An operator's intent first (lib/core/controller/intents.ts); refused, the group is decided as usual.

@@ -44,7 +44,11 @@ export interface DemoClusterOptions {
 
 const quiet = () => undefined;
 const quietLogger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
-const quietMetrics = { addMetric: quiet, publishStoredMetrics: quiet };
+const quietMetrics = {
+  addMetric: quiet,
+  publishStoredMetrics: quiet,
+  singleMetric: () => ({ addDimension: quiet, addMetric: quiet }),
+};
 
 /** Agent log messages worth a line in the event list (the others are routine). */
 const AGENT_LINES =
@@ -135,6 +139,8 @@ export class DemoCluster {
           logger: quietLogger,
         }),
         metrics: quietMetrics,
+        nodeMetrics: false,
+        eventBus: { publish: () => Promise.resolve() },
         sleep: (ms) => sleep(ms),
       });
       const cluster = new DemoCluster(options, aws, definition, ports, keys, gateway, store, bundle);

@@ -3,7 +3,7 @@ import type { ControllerEvent } from "../core/controller/events.js";
 import type { ControllerResult } from "../handlers/controller.js";
 
 export type Controller = (
-  event: { passes: number },
+  event: unknown,
   context: { awsRequestId: string; getRemainingTimeInMillis(): number },
 ) => Promise<ControllerResult>;
 
@@ -47,11 +47,19 @@ export interface ControllerLoop {
  * The controller as the schedule runs it: `{"passes": 1}` through the real handler, one pass every
  * `tickMs` (from the start of one to the start of the next), never two at once, until stopped.
  */
-export function startControllerLoop(controller: Controller, tickMs: number): ControllerLoop {
+export function startControllerLoop(
+  controller: Controller,
+  tickMs: number,
+  /** The first pass waits for this (settled either way) or the stop, whichever comes first. */
+  firstPassAfter: Promise<unknown> = Promise.resolve(),
+): ControllerLoop {
   const passes: PassRecord[] = [];
   let stopped = false;
   let count = 0;
+  let stop!: () => void;
+  const stopping = new Promise<void>((resolve) => (stop = resolve));
   const loop = (async () => {
+    await Promise.race([firstPassAfter.catch(() => undefined), stopping]);
     while (!stopped) {
       const startedAt = Date.now();
       let result: ControllerResult | undefined;
@@ -100,6 +108,7 @@ export function startControllerLoop(controller: Controller, tickMs: number): Con
     failures: () => passes.filter((pass) => pass.error !== undefined),
     async stop() {
       stopped = true;
+      stop();
       await loop;
     },
   };

@@ -1,26 +1,55 @@
 import type { Context } from "aws-lambda";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import {
+  type AlarmStateChange,
+  type FailoverRequest,
+  failoverRequests,
+  readAlarmEvent,
+} from "../core/controller/alarm-requests.js";
 import type { ControllerEvent } from "../core/controller/events.js";
+import { type EventPublisher, integrationEvents, type NodeStates } from "../core/controller/integration-events.js";
+import { CONTROLLER_METRICS as M, METRIC_DIMENSIONS } from "../core/metric-names.js";
 import type { ControllerDependencies } from "../controller/ports.js";
 import { runPass, type PassSummary } from "../controller/pass.js";
+import { CONTROLLER_SCHEDULE_MS } from "../infra/schedule.js";
 
-/** The slice of Powertools' Metrics the controller uses (embedded-metric-format logs). */
+/** The slice of Powertools' Metrics the handlers use (embedded-metric-format logs). */
 export interface MetricsSink {
   addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
   publishStoredMetrics(): void;
 }
 
+/** The controller's metrics also need one-off metrics with a dimension of their own (the per-node gauge). */
+export interface ControllerMetricsSink extends MetricsSink {
+  /** A metric published at once, on its own line, with the default dimensions plus those added. */
+  singleMetric(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
+  };
+}
+
 export interface ControllerHandlerDependencies {
   /** Builds the pass dependencies for one invocation (the holder names the invocation). */
   readonly passDependencies: (holder: string) => ControllerDependencies;
-  readonly metrics: MetricsSink;
+  readonly metrics: ControllerMetricsSink;
+  /**
+   * Emit the per-node `NodeDown` gauge (one metric, and one line, per node per invocation): on unless the per-node
+   * alarms are turned off (`FailoverClusterProps.alarms.nodeDown`), which need it.
+   */
+  readonly nodeMetrics: boolean;
+  /** Failovers, failed groups, the guard, nodes going down and up, for integrations (docs/events.md). */
+  readonly eventBus: EventPublisher;
   readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** A scheduled invocation older than this is dropped: a later one is already due. */
 export const STALE_SCHEDULE_MS = 30_000;
-/** The schedule's period: an invocation stops starting passes before the next one begins. */
-const SCHEDULE_MS = 60_000;
+/**
+ * An invocation's last pass starts at least one tick plus this before the next scheduled invocation (one schedule
+ * period, CONTROLLER_SCHEDULE_MS, after this one started): room for that pass and the lease release, so the passes
+ * of two invocations do not overlap and the next one finds the controller lease released.
+ */
+const NEXT_INVOCATION_MARGIN_MS = 2_000;
 const MAX_MANUAL_PASSES = 100;
 /**
  * A pass starts only when the function has left at least twice the longest pass of this invocation (this
@@ -39,6 +68,8 @@ export type ControllerResult =
       readonly passes: number;
       /** Why fewer passes were made than `passes` asked: the function's time ran short. */
       readonly cutShort?: string;
+      /** An alarm state change invoked the controller: the alarm, and the groups it moved. */
+      readonly alarm?: { readonly name: string; readonly state: string; readonly moved: readonly string[] };
     })
   | { readonly skipped: string }
   | { readonly error: string };
@@ -54,6 +85,10 @@ export type ControllerResult =
  * (`getRemainingTimeInMillis`): an invocation asked for more than fits makes fewer and says so.
  */
 export function createControllerHandler(deps: ControllerHandlerDependencies) {
+  // The nodes' states at this controller's last pass, across the invocations a warm execution environment serves
+  // (one a minute): a node's change of state is published once. A cold start publishes no node change on its first
+  // pass (it has nothing to compare with); the NodeDown metric and its alarm do not depend on this.
+  let previousNodes: NodeStates | undefined;
   return async (
     input: unknown,
     context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
@@ -66,6 +101,20 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     }
     const pass = deps.passDependencies(context.awsRequestId);
     const { clock, definition } = pass;
+    const alarmChange = readAlarmEvent(event);
+    // Acted on by the first pass that completes; a group it moved is noted in the cluster log with the alarm's name.
+    let alarmRequests: readonly FailoverRequest[] = [];
+    if (alarmChange !== undefined) {
+      alarmRequests = failoverRequests(definition, alarmChange);
+      deps.metrics.addMetric(M.alarmRequests, MetricUnit.Count, 1);
+      pass.logger.info("alarm state change received", {
+        alarm: alarmChange.alarmName,
+        state: alarmChange.state,
+        instanceIds: alarmChange.instanceIds,
+        requests: alarmRequests,
+      });
+    }
+    const moved: string[] = [];
     const started = clock.now();
     // When Lambda kills the function, by the function's own clock.
     const deadline = started + context.getRemainingTimeInMillis();
@@ -83,6 +132,10 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
         };
       }
       passes = event.passes as number;
+    } else if (alarmChange !== undefined) {
+      // Not dropped as a stale schedule: Lambda retries a throttled one (the slot busy with a scheduled run) for up
+      // to the function's maximum event age. It then serves as the minute's scheduled invocation.
+      passes = Infinity;
     } else {
       const scheduledAt = typeof event.time === "string" ? Date.parse(event.time) : NaN;
       if (Number.isFinite(scheduledAt) && started - scheduledAt > STALE_SCHEDULE_MS) {
@@ -97,7 +150,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       return { skipped: `the function had ${left} ms left, too little to finish a pass` };
     }
     const tick = definition.timing.controllerTickMs;
-    const lastStart = started + SCHEDULE_MS - tick - 2_000;
+    const lastStart = started + CONTROLLER_SCHEDULE_MS - tick - NEXT_INVOCATION_MARGIN_MS;
     const events: ControllerEvent[] = [];
     let summary: PassSummary | undefined;
     let done = 0;
@@ -118,7 +171,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       if (done > 0 && passes === Infinity && passStart > lastStart) break;
       let passed: PassSummary;
       try {
-        passed = await runPass(pass);
+        passed = await runPass(pass, alarmRequests);
       } catch (error) {
         // A scheduled invocation is the only controller until the next one (not retried): a pass that fails on
         // an AWS error does not end it. The next tick reads everything again, as a new invocation would.
@@ -131,11 +184,28 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
         continue;
       }
       summary = passed;
+      if (alarmRequests.length > 0) {
+        const asked = new Set(alarmRequests.map((r) => r.groupId));
+        for (const e of passed.events) {
+          if (e.type === "failover-started" && asked.has(e.groupId) && e.reason.includes("alarm-driven"))
+            moved.push(e.groupId);
+        }
+        const ignored = [...asked].filter((groupId) => !moved.includes(groupId));
+        if (ignored.length > 0) {
+          pass.logger.info("alarm-driven failover: nothing to move (the group is not online on the alarm's node)", {
+            alarm: alarmChange?.alarmName,
+            groups: ignored,
+          });
+        }
+        alarmRequests = [];
+      }
       done++;
       longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
       leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
       record(deps.metrics, summary);
+      await publishEvents(deps.eventBus, pass, summary, previousNodes);
+      previousNodes = summary.nodeStates;
       // A scheduled or wake-up invocation runs while there is work: it ends after a pass that finds no move in
       // flight. A move waiting for a node's report goes on too: such a step also ends on a timeout (a silent source's
       // lease running out), which no heartbeat announces. A pass that only looked (another controller holds the
@@ -143,6 +213,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       if (passes === Infinity && summary.acted && !summary.groups.some((g) => g.waitsOn !== null)) break;
       if (done < passes && !(await awaitTick(passStart))) break;
     }
+    if (summary !== undefined && deps.nodeMetrics) recordNodes(deps.metrics, summary);
     deps.metrics.publishStoredMetrics();
     // Idle passes never take the lease; an invocation that took it gives it back so the next one need not wait.
     if (leaseHeld) {
@@ -156,32 +227,76 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     if (outOfTime && passes !== Infinity) {
       const cutShort = `made ${done} of the ${passes} passes asked: the function's time (${deadline - started} ms) would have run out during the next`;
       pass.logger.warn("controller passes cut short by the function's timeout", { asked: passes, made: done });
-      return { ...summary, events, passes: done, cutShort };
+      return { ...summary, events, passes: done, cutShort, ...alarmResult(alarmChange, moved) };
     }
     if (outOfTime) {
       pass.logger.warn("scheduled controller invocation ended early: the function's timeout is near", { passes: done });
     }
-    return { ...summary, events, passes: done };
+    return { ...summary, events, passes: done, ...alarmResult(alarmChange, moved) };
   };
 }
 
+function alarmResult(change: AlarmStateChange | undefined, moved: readonly string[]) {
+  return change === undefined ? {} : { alarm: { name: change.alarmName, state: change.state, moved } };
+}
+
+/**
+ * Every pass: the gauges, whatever the pass did (an alarm on them must stay in ALARM while the state lasts), and
+ * `ControllerPasses`; the counters of what happened. Stored, and published together once per invocation (one line).
+ */
 function record(metrics: MetricsSink, summary: PassSummary): void {
-  if (!summary.acted) return;
-  metrics.addMetric("NodesUp", MetricUnit.Count, summary.nodes.up.length);
-  metrics.addMetric("NodesDown", MetricUnit.Count, summary.nodes.down.length);
-  metrics.addMetric("AwsErrors", MetricUnit.Count, summary.awsErrors);
+  const g = summary.gauges;
+  const count = MetricUnit.Count;
+  const ms = MetricUnit.Milliseconds;
+  metrics.addMetric(M.passes, count, 1);
+  metrics.addMetric(M.nodesUp, count, g.nodesUp);
+  metrics.addMetric(M.nodesDown, count, g.nodesDown);
+  metrics.addMetric(M.nodesDrained, count, g.nodesDrained);
+  metrics.addMetric(M.groupsOnline, count, g.groupsOnline);
+  metrics.addMetric(M.groupsMoving, count, g.groupsMoving);
+  metrics.addMetric(M.groupsOffline, count, g.groupsOffline);
+  metrics.addMetric(M.groupsFailed, count, g.groupsFailed);
+  metrics.addMetric(M.groupsOverdue, count, g.groupsOverdue);
+  metrics.addMetric(M.guardFrozen, count, g.guardFrozen);
+  metrics.addMetric(M.oldestHeartbeatAge, ms, g.oldestHeartbeatAgeMs);
+  metrics.addMetric(M.longestMove, ms, g.longestMoveMs);
+  metrics.addMetric(M.awsErrors, count, summary.awsErrors);
   for (const event of summary.events) {
     if (event.type === "failover-started") {
-      metrics.addMetric("FailoversStarted", MetricUnit.Count, 1);
-      if (event.detectionDelayMs !== null)
-        metrics.addMetric("DetectionDelay", MetricUnit.Milliseconds, event.detectionDelayMs);
+      metrics.addMetric(M.failoversStarted, count, 1);
+      if (event.detectionDelayMs !== null) metrics.addMetric(M.detectionDelay, ms, event.detectionDelayMs);
     }
     if (event.type === "failover-completed") {
-      metrics.addMetric("FailoversCompleted", MetricUnit.Count, 1);
-      metrics.addMetric("FailoverDuration", MetricUnit.Milliseconds, event.durationMs);
+      metrics.addMetric(M.failoversCompleted, count, 1);
+      metrics.addMetric(M.failoverDuration, ms, event.durationMs);
     }
     if (event.type === "failover-failed" || event.type === "group-failed")
-      metrics.addMetric("FailoversFailed", MetricUnit.Count, 1);
-    if (event.type === "guard-frozen") metrics.addMetric("GuardFrozen", MetricUnit.Count, 1);
+      metrics.addMetric(M.failoversFailed, count, 1);
+  }
+}
+
+/** The pass's integration events, if any; a failure is logged, and never stops the controller. */
+async function publishEvents(
+  bus: EventPublisher,
+  pass: ControllerDependencies,
+  summary: PassSummary,
+  previous: NodeStates | undefined,
+): Promise<void> {
+  const at = Date.parse(summary.at);
+  const events = integrationEvents(pass.definition.cluster, summary.events, previous, summary.nodeStates, at);
+  if (events.length === 0) return;
+  try {
+    await bus.publish(events);
+  } catch (error) {
+    pass.logger.error("events not put on the event bus", { error, detailTypes: events.map((e) => e.detailType) });
+  }
+}
+
+/** The per-node gauge, from the invocation's last pass: one line per node, once per invocation. */
+function recordNodes(metrics: ControllerMetricsSink, summary: PassSummary): void {
+  for (const [nodeId, down] of Object.entries(summary.gauges.nodeDown)) {
+    const single = metrics.singleMetric();
+    single.addDimension(METRIC_DIMENSIONS.node, nodeId);
+    single.addMetric(M.nodeDown, MetricUnit.Count, down);
   }
 }

@@ -1,13 +1,14 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { HEARTBEAT_CAPACITY } from "../core/definition/limits.js";
+import { HEARTBEAT_METRICS } from "../core/metric-names.js";
 import { formatDuration } from "../core/duration.js";
 import { nodeAllowance, takeHeartbeatToken, type NodeAllowance, type TokenBucket } from "../core/heartbeat/fairness.js";
 import type { MetricsSink } from "./controller.js";
 import { type HandlerLogger, jsonResponse } from "./http-errors.js";
 
 /** Metric (count) of heartbeats refused because their node sent them far faster than its interval. */
-const HEARTBEATS_THROTTLED_METRIC = "HeartbeatsThrottled";
+const HEARTBEATS_THROTTLED_METRIC = HEARTBEAT_METRICS.throttled;
 
 /** Refusals are logged and counted at most this often per execution environment: a flood must not cost a log line each. */
 const THROTTLE_REPORT_EVERY_MS = 10_000;

@@ -10,6 +10,7 @@ import type { GroupId, NodeId } from "../core/definition/types.js";
 import type { Heartbeat } from "../core/heartbeat/message.js";
 import type { MetricsSink } from "./controller.js";
 import { HeartbeatFairness } from "./heartbeat-fairness.js";
+import { HeartbeatMetrics } from "./heartbeat-metrics.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
 
 export interface HeartbeatHandlerDependencies {
@@ -18,7 +19,7 @@ export interface HeartbeatHandlerDependencies {
   /** The function's own clock: receipt times are stamped by it, never by the node. */
   readonly clock: Clock;
   readonly logger: HandlerLogger;
-  /** Where refused (throttled) heartbeats are counted: `HeartbeatsThrottled`. */
+  /** Where refused heartbeats (`HeartbeatsThrottled`, `HeartbeatsForbidden`, `HeartbeatsStale`) and answered ones' latency are counted. */
   readonly metrics: MetricsSink;
   /**
    * Wake-ups of the controller (lib/core/heartbeat/wake.ts): each heartbeat reads the peers its node watches and
@@ -48,8 +49,12 @@ export function createHeartbeatHandler({
   // Build every group's agent resource specs now, at the cold start, rather than in a node's request.
   for (const group of index.definition.groups) agentResourceSpecs(group);
   const fairness = new HeartbeatFairness(index.definition.timing.heartbeatIntervalMs, logger, metrics);
-  return async (event, context) => {
-    const receivedAt = clock.now();
+  const counted = new HeartbeatMetrics(metrics);
+  const answer = async (
+    event: APIGatewayProxyEventV2WithIAMAuthorizer,
+    context: Pick<Context, "invokedFunctionArn">,
+    receivedAt: number,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const { heartbeat, node, ignoredResources } = admitHeartbeat(
         index,
@@ -91,6 +96,13 @@ export function createHeartbeatHandler({
     } catch (error) {
       return errorResponse(error, logger);
     }
+  };
+  return async (event, context) => {
+    const receivedAt = clock.now();
+    const response = await answer(event, context, receivedAt);
+    const now = clock.now();
+    counted.record(response.statusCode ?? 200, now - receivedAt, now);
+    return response;
   };
 
   /** A wake-up never fails the heartbeat: the scheduled pass is the backstop for a missed one. */

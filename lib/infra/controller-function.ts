@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Aws, Duration, Stack, Validations } from "aws-cdk-lib";
+import { ArnFormat, Duration, Stack, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -8,14 +8,12 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct, type IConstruct } from "constructs";
+import { ALARM_EVENT } from "../core/controller/alarm-requests.js";
+import { EVENT_SOURCE } from "../core/controller/integration-events.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
-import {
-  controllerEc2ReadActions,
-  controllerScope,
-  controllerTableActions,
-  type ControllerScope,
-} from "./controller-permissions.js";
+import { ControllerPermissions, controllerTableActions, type NetworkInterfaceTag } from "./controller-permissions.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
+import { CONTROLLER_SCHEDULE_MINUTES } from "./schedule.js";
 import { dropRedundantRoleDependency, functionRole } from "./function-role.js";
 import { bundlingFor, functionDefaults } from "./lambda-bundling.js";
 import { controllerServiceName, env, ids, metricsNamespace } from "./names.js";
@@ -24,7 +22,7 @@ import { controllerServiceName, env, ids, metricsNamespace } from "./names.js";
 export const controllerEntry = fileURLToPath(new URL("../../lambdas/controller.ts", import.meta.url));
 
 /** The schedule: one invocation a minute, which makes a pass every `controllerTick` until shortly before the next. */
-export const controllerRate = Duration.minutes(1);
+export const controllerRate = Duration.minutes(CONTROLLER_SCHEDULE_MINUTES);
 
 /**
  * An invocation runs its passes for about a minute; the rest is room for the last pass to
@@ -42,11 +40,7 @@ export const controllerMemoryMb = 512;
  */
 export const controllerMaxEventAge = Duration.seconds(60);
 
-/** A tag (key and value) on EC2 network interfaces. */
-export interface NetworkInterfaceTag {
-  readonly key: string;
-  readonly value: string;
-}
+export type { NetworkInterfaceTag } from "./controller-permissions.js";
 
 export interface ControllerFunctionProps {
   readonly source: ClusterDefinitionSource;
@@ -55,6 +49,11 @@ export interface ControllerFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** @see FailoverClusterProps.networkInterfaceTag */
   readonly networkInterfaceTag?: NetworkInterfaceTag;
+  /**
+   * Emit the per-node `NodeDown` gauge (the per-node alarms need it).
+   * @default true
+   */
+  readonly nodeMetrics?: boolean;
 }
 
 /**
@@ -73,6 +72,8 @@ export class ControllerFunction extends Construct {
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly schedule: events.Rule;
+  /** The rule that brings the state changes of the alarms the groups name (`failoverOn`) to the controller, if any. */
+  readonly alarmRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: ControllerFunctionProps) {
     super(scope, id);
@@ -96,6 +97,14 @@ export class ControllerFunction extends Construct {
     });
     // sns:Publish on the topic, and kms:GenerateDataKey* and kms:Decrypt on its key (in the default policy).
     props.topic.grantPublish(this.role);
+    // Integration events (docs/events.md): on the account's default bus, in the stack's region, source baton only.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["events:PutEvents"],
+        resources: [Stack.of(this).formatArn({ service: "events", resource: "event-bus", resourceName: "default" })],
+        conditions: { StringEquals: { "events:source": [EVENT_SOURCE] } },
+      }),
+    );
 
     this.function = new nodejs.NodejsFunction(this, ids.controllerFunction, {
       description: `Baton controller for cluster ${definition.cluster}`,
@@ -112,6 +121,7 @@ export class ControllerFunction extends Construct {
         [env.topicArn]: props.topic.topicArn,
         [env.serviceName]: controllerServiceName,
         [env.metricsNamespace]: metricsNamespace,
+        ...(props.nodeMetrics === false ? { [env.nodeMetrics]: "off" } : {}),
       },
       bundling: bundlingFor(props.source),
     });
@@ -123,6 +133,30 @@ export class ControllerFunction extends Construct {
       schedule: events.Schedule.rate(controllerRate),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: controllerMaxEventAge })],
     });
+
+    const alarmArns = failoverAlarmArns(this, definition);
+    if (alarmArns.length > 0) {
+      // Only these alarms, only into ALARM. The target adds lambda:InvokeFunction for events.amazonaws.com from this
+      // rule only (aws:SourceArn). Lambda retries an invocation throttled by the busy slot for up to the maximum
+      // event age (60 s), and the handler takes such a late event as the minute's scheduled run.
+      this.alarmRule = new events.Rule(this, ids.controllerAlarmRule, {
+        description: `Brings the alarms that fail groups of Baton cluster ${definition.cluster} over to its controller.`,
+        eventPattern: {
+          source: [ALARM_EVENT.source],
+          detailType: [ALARM_EVENT.detailType],
+          resources: alarmArns,
+          detail: { state: { value: ["ALARM"] } },
+        },
+        targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: controllerMaxEventAge })],
+      });
+      Validations.of(this.alarmRule).acknowledge({
+        id: "Serverless-EventBusDLQ",
+        reason:
+          "An alarm event is delivered to the controller asynchronously and retried by Lambda while the controller's " +
+          "one slot is busy, for up to 60 s; a later one would act on an alarm that may have cleared. A missed " +
+          "request shows as an ALARM in the alarm's history with no AlarmFailoverRequests in the controller's metrics.",
+      });
+    }
 
     this.acknowledgeFindings(permissions);
   }
@@ -177,182 +211,19 @@ export class ControllerFunction extends Construct {
   }
 }
 
-/** The controller's EC2 and Route 53 statements, and the wildcard resources among them with the reason for each. */
-class ControllerPermissions {
-  readonly wildcards: { resource: string; reason: string }[] = [];
-  private readonly construct: IConstruct;
-  private readonly region: string;
-  private readonly scope: ControllerScope;
-  private readonly networkInterfaceTag: NetworkInterfaceTag | undefined;
-
-  constructor(
-    construct: IConstruct,
-    definition: ClusterDefinition,
-    networkInterfaceTag: NetworkInterfaceTag | undefined,
-  ) {
-    this.construct = construct;
-    this.networkInterfaceTag = networkInterfaceTag;
-    this.region = definition.region;
-    this.scope = controllerScope(definition);
-  }
-
-  ec2Statements(): iam.PolicyStatement[] {
-    const {
-      stopInstanceIds,
-      volumeIds,
-      volumeOwnerInstanceIds,
-      allocationIds,
-      addressOwnerInstanceIds,
-      addressOwnerZones,
-    } = this.scope;
-    const statements = [
-      new iam.PolicyStatement({
-        actions: [...controllerEc2ReadActions],
-        resources: [
-          this.wildcard(
-            "*",
-            "EC2 DescribeInstances, DescribeVolumes and DescribeAddresses do not support resource-level " +
-              "permissions; the service authorization reference lists '*' as their only resource. They are " +
-              "limited to the definition's region by aws:RequestedRegion.",
-          ),
-        ],
-        // The controller's EC2 client calls the function's region, which is the definition's (bin/app.ts deploys
-        // the stack there; the EC2 ARNs below are in that region too).
-        conditions: { StringEquals: { "aws:RequestedRegion": this.region } },
-      }),
-    ];
-    if (stopInstanceIds.length > 0) {
-      // Fencing: the old owner of a stop-instance group is stopped before its resources move.
-      statements.push(
-        new iam.PolicyStatement({ actions: ["ec2:StopInstances"], resources: stopInstanceIds.map(this.instanceArn) }),
-      );
-    }
-    if (volumeIds.length > 0) {
-      // Both the volume and the instance are resources of AttachVolume and DetachVolume. IAM authorizes each
-      // resource of a request on its own (no condition key of one names the other), so no policy can pair a
-      // volume with the owners of its own group: one statement per volume would allow exactly what this one does.
-      statements.push(
-        new iam.PolicyStatement({
-          actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
-          resources: [
-            ...volumeIds.map((volumeId) => this.ec2Arn("volume", volumeId)),
-            ...volumeOwnerInstanceIds.map(this.instanceArn),
-          ],
-        }),
-      );
-    }
-    if (allocationIds.length > 0) {
-      // AssociateAddress is evaluated on the Elastic IP, the instance and the instance's network interface, each
-      // on its own. The controller names the instance (lib/aws/ec2.ts), but a call naming a network interface
-      // instead need not name an instance, so the interfaces are kept to the owners' zones (and, with
-      // networkInterfaceTag, to the interfaces carrying the tag).
-      const networkInterfaces = this.wildcard(
-        this.ec2Arn("network-interface", "*"),
-        "AssociateAddress is also authorized on the network interface of the instance, whose id is not known " +
-          "before deployment; the interfaces are limited to the zones of the instances that may receive the " +
-          "addresses (ec2:AvailabilityZone) and, with networkInterfaceTag, to the interfaces that carry that tag; " +
-          "the addresses and instances are named one by one.",
-      );
-      statements.push(
-        new iam.PolicyStatement({
-          actions: ["ec2:AssociateAddress"],
-          resources: [
-            ...allocationIds.map((allocationId) => this.ec2Arn("elastic-ip", allocationId)),
-            ...addressOwnerInstanceIds.map(this.instanceArn),
-          ],
-        }),
-        // Its own statement: the condition key exists on the network interface only, and would refuse the others.
-        new iam.PolicyStatement({
-          actions: ["ec2:AssociateAddress"],
-          resources: [networkInterfaces],
-          conditions: {
-            StringEquals: {
-              "ec2:AvailabilityZone": [...addressOwnerZones],
-              ...(this.networkInterfaceTag === undefined
-                ? {}
-                : { [`aws:ResourceTag/${this.networkInterfaceTag.key}`]: this.networkInterfaceTag.value }),
-            },
-          },
-        }),
-      );
-    }
-    return statements;
-  }
-
-  route53Statements(): iam.PolicyStatement[] {
-    const { hostedZones } = this.scope;
-    if (hostedZones.length === 0) return [];
-    const zoneArn = (hostedZoneId: string): string =>
-      Stack.of(this.construct).formatArn({
-        service: "route53",
-        region: "",
-        account: "",
-        resource: "hostedzone",
-        resourceName: hostedZoneId,
-      });
-    return [
-      // UPSERT of the A records of the definition only, one statement per zone with its own names.
-      ...hostedZones.map(
-        ({ hostedZoneId, recordNames }) =>
-          new iam.PolicyStatement({
-            actions: ["route53:ChangeResourceRecordSets"],
-            resources: [zoneArn(hostedZoneId)],
-            conditions: {
-              "ForAllValues:StringEquals": {
-                "route53:ChangeResourceRecordSetsNormalizedRecordNames": [...recordNames],
-                "route53:ChangeResourceRecordSetsRecordTypes": ["A"],
-                "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
-              },
-            },
-          }),
-      ),
-      new iam.PolicyStatement({
-        actions: ["route53:ListResourceRecordSets"],
-        resources: hostedZones.map(({ hostedZoneId }) => zoneArn(hostedZoneId)),
-      }),
-      new iam.PolicyStatement({
-        actions: ["route53:GetChange"],
-        resources: [
-          this.wildcard(
-            `arn:${Aws.PARTITION}:route53:::change/*`,
-            "GetChange polls the change an UPSERT returned; change ids are only known at run time, and a change " +
-              "id reveals nothing but whether that change has propagated.",
-          ),
-        ],
-      }),
-    ];
-  }
-
-  private readonly instanceArn = (instanceId: string): string => this.ec2Arn("instance", instanceId);
-
-  /** An EC2 ARN in the definition's region (where its instances, volumes and addresses are). */
-  private ec2Arn(resource: string, resourceName: string): string {
-    return Stack.of(this.construct).formatArn({
-      service: "ec2",
-      region: this.region,
-      resource,
-      resourceName,
-    });
-  }
-
-  /** Records a wildcard resource with its reason, under the name cdk-nag's AwsSolutions-IAM5 gives it. */
-  private wildcard(resource: string, reason: string): string {
-    this.wildcards.push({ resource: nagResourceName(Stack.of(this.construct).resolve(resource)), reason });
-    return resource;
-  }
-}
-
 /**
- * A resolved CloudFormation value written as cdk-nag writes resources in finding ids:
- * `{ Ref: X }` as `<X>`, `Fn::GetAtt` as `<X.Attr>`, `Fn::Join` joined.
+ * The ARNs of the alarms the groups name in `failoverOn`: an ARN as written, a name in the stack's region and account.
  */
-function nagResourceName(value: unknown): string {
-  if (typeof value === "string") return value;
-  const node = value as Record<string, unknown>;
-  if (typeof node.Ref === "string") return `<${node.Ref}>`;
-  const getAtt = node["Fn::GetAtt"];
-  if (Array.isArray(getAtt)) return `<${getAtt.join(".")}>`;
-  const join = node["Fn::Join"] as [string, unknown[]] | undefined;
-  if (join !== undefined) return join[1].map(nagResourceName).join(join[0]);
-  throw new Error(`cannot name ${JSON.stringify(value)} as cdk-nag does`);
+export function failoverAlarmArns(scope: IConstruct, definition: ClusterDefinition): string[] {
+  const arns = definition.groups.flatMap((group) =>
+    group.failoverOn.map(({ alarm }) =>
+      Stack.of(scope).formatArn({
+        service: "cloudwatch",
+        resource: "alarm",
+        resourceName: alarm,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ),
+  );
+  return [...new Set(arns)];
 }

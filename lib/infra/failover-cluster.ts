@@ -1,18 +1,31 @@
-import { Stack, Token } from "aws-cdk-lib";
+import { type Duration, Stack, Token } from "aws-cdk-lib";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
+import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { parsePrincipal, principalKey } from "../core/definition/principal.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
+import { CONTROLLER_METRICS, type HEARTBEAT_METRICS } from "../core/metric-names.js";
 import { ControllerFunction, type NetworkInterfaceTag } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi, heartbeatThrottleFor } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
+import {
+  ClusterAlarms,
+  type ClusterAlarmKey,
+  type ClusterAlarmsProps,
+  ClusterDashboard,
+  ClusterMetrics,
+} from "./monitoring.js";
 import { heartbeatRoute, ids } from "./names.js";
+
+type ControllerMetricName = (typeof CONTROLLER_METRICS)[keyof typeof CONTROLLER_METRICS];
+type HeartbeatMetricName = (typeof HEARTBEAT_METRICS)[keyof typeof HEARTBEAT_METRICS];
 import { Notifications } from "./notifications.js";
 import { StateTable } from "./state-table.js";
 
@@ -52,6 +65,22 @@ export interface FailoverClusterProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The alarms the construct creates, each publishing to the topic on ALARM and on OK. Every one is on by default;
+   * `false` leaves one out, an `AlarmTuning` retunes it: `{ alarms: { heartbeatApiClientErrors: false,
+   * controllerNotRunning: { evaluationPeriods: 5 } } }`. docs/alarms.md lists them.
+   *
+   * @default - every alarm, with its defaults
+   */
+  readonly alarms?: ClusterAlarmsProps;
+
+  /**
+   * Whether to create the cluster's CloudWatch dashboard (`Baton-<cluster>-<region>`).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -80,7 +109,17 @@ export class FailoverCluster extends Construct {
   /** The URL nodes send heartbeats to (`https://…/v1/heartbeat`). */
   readonly heartbeatUrl: string;
 
+  /** The undelivered notifications' queue (the topic's email subscriptions' dead-letter queue). */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** The alarms made (`ClusterAlarmsProps`), by key; add your own actions to them (PagerDuty, Chatbot). */
+  readonly alarms: Partial<Record<Exclude<ClusterAlarmKey, "nodeDown">, cloudwatch.Alarm>>;
+  /** The per-node "node down" alarms, by node id. */
+  readonly nodeDownAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** The cluster's dashboard, unless `dashboard: false`. */
+  readonly dashboard?: cloudwatch.Dashboard;
+
   private readonly heartbeatRouteArn: string;
+  private readonly metrics: ClusterMetrics;
 
   constructor(scope: Construct, id: string, props: FailoverClusterProps) {
     // Checked before the construct joins the tree, so a rejected one leaves nothing behind.
@@ -95,7 +134,9 @@ export class FailoverCluster extends Construct {
 
     this.table = new StateTable(this, ids.state).table;
 
-    this.topic = new Notifications(this, ids.notifications, { emails: definition.notifications.email }).topic;
+    const notifications = new Notifications(this, ids.notifications, { emails: definition.notifications.email });
+    this.topic = notifications.topic;
+    this.deadLetterQueue = notifications.deadLetterQueue;
 
     this.controllerFunction = new ControllerFunction(this, ids.controller, {
       source: props.definition,
@@ -103,6 +144,7 @@ export class FailoverCluster extends Construct {
       topic: this.topic,
       logRetention,
       networkInterfaceTag: props.networkInterfaceTag,
+      nodeMetrics: props.alarms?.nodeDown !== false,
     }).function;
 
     const heartbeat = new HeartbeatFunction(this, ids.heartbeat, {
@@ -126,6 +168,87 @@ export class FailoverCluster extends Construct {
     this.heartbeatUrl = `${api.stage.url}${heartbeatRoute.path.slice(1)}`;
 
     for (const [, role] of nodeRoles) this.nodeHeartbeatPolicy.attachToRole(role);
+
+    this.metrics = new ClusterMetrics(
+      definition.cluster,
+      { controller: this.controllerFunction, heartbeat: this.heartbeatFunction },
+      this.api,
+      this.deadLetterQueue,
+    );
+    const alarms = new ClusterAlarms(this, ids.alarms, {
+      definition,
+      metrics: this.metrics,
+      topic: this.topic,
+      alarms: props.alarms,
+    });
+    this.alarms = alarms.alarms;
+    this.nodeDownAlarms = alarms.nodeDown;
+    if (props.dashboard !== false) {
+      this.dashboard = new ClusterDashboard(this, ids.dashboard, {
+        definition,
+        metrics: this.metrics,
+        alarms: alarms.all(),
+      }).dashboard;
+    }
+  }
+
+  /** Any Baton metric of this cluster by its name (`CONTROLLER_METRICS`): gauges Maximum, counters Sum, 1 minute. */
+  metricController(metricName: ControllerMetricName, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(metricName, options);
+  }
+
+  /** Any heartbeat function metric of this cluster by its name (`HEARTBEAT_METRICS`). */
+  metricHeartbeat(metricName: HeartbeatMetricName, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.heartbeat(metricName, options);
+  }
+
+  /** Nodes of the definition that are down and not drained (Maximum, 1 minute). */
+  metricNodesDown(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.nodesDown, options);
+  }
+
+  metricNodesUp(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.nodesUp, options);
+  }
+
+  /** 1 while node `nodeId` is down and not drained (Maximum, 1 minute; emitted once a minute). */
+  metricNodeDown(nodeId: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.nodeDown(nodeId, options);
+  }
+
+  /** Groups left `failed` for an operator (Maximum, 1 minute). */
+  metricGroupsFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.groupsFailed, options);
+  }
+
+  /** Groups not online for longer than their failover bound (Maximum, 1 minute). */
+  metricGroupsOverdue(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.groupsOverdue, options);
+  }
+
+  /** 1 while automatic failover is frozen by the mass-failure guard (Maximum, 1 minute). */
+  metricGuardFrozen(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.guardFrozen, options);
+  }
+
+  /** Failed failovers and groups left failed by their threshold (Sum, 1 minute). */
+  metricFailoversFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.failoversFailed, options);
+  }
+
+  /** Controller passes (Sum, 1 minute): 0 means no controller is running. */
+  metricControllerPasses(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.passes, options);
+  }
+
+  /** Failover durations, ms (Average, 1 minute). */
+  metricFailoverDuration(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.controller(CONTROLLER_METRICS.failoverDuration, options);
+  }
+
+  /** Heartbeats refused with 403 and 429 by the heartbeat function, together. */
+  metricHeartbeatsRefused(period?: Duration): cloudwatch.MathExpression {
+    return this.metrics.heartbeatsRefused(period);
   }
 
   /**

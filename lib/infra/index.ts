@@ -4,3 +4,11 @@ export { controllerScope, type ControllerScope, type HostedZoneScope } from "./c
 export { ClusterDefinitionSource } from "./definition-source.js";
 export { FailoverCluster, type FailoverClusterProps } from "./failover-cluster.js";
 export { outputs, stackName } from "./names.js";
+export {
+  ALARM_DEFAULTS,
+  type AlarmTuning,
+  type ClusterAlarmKey,
+  type ClusterAlarmsProps,
+  ClusterMetrics,
+} from "./monitoring.js";
+export { CONTROLLER_METRICS, HEARTBEAT_METRICS, METRICS_NAMESPACE } from "../core/metric-names.js";

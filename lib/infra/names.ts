@@ -1,3 +1,5 @@
+import { METRICS_NAMESPACE, SERVICES } from "../core/metric-names.js";
+
 /**
  * Every name Baton's infrastructure uses, in one place.
  *
@@ -24,6 +26,8 @@ export const ids = {
   controllerRole: "Role",
   controllerLogs: "Logs",
   controllerSchedule: "Schedule",
+  /** The rule for the state changes of the alarms groups name in `failoverOn` (only when some group names one). */
+  controllerAlarmRule: "AlarmFailover",
   /** HeartbeatApi: the HTTP API, its route, stage, access logs and the node policy. */
   api: "Api",
   httpApi: "HttpApi",
@@ -42,6 +46,14 @@ export const ids = {
    * or removing one address leaves the other subscriptions, and their confirmations, alone.
    */
   emailSubscription: (address: string): string => `Email-${address}`,
+  /** ClusterAlarms: one alarm per key of `ClusterAlarmsProps` (the id is also the end of the alarm's name). */
+  alarms: "Alarms",
+  alarm: (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+  /** Per node: named by the node id, so adding or removing a node leaves the others' alarms alone. */
+  nodeDownAlarm: (nodeId: string): string => `node-down-${nodeId}`,
+  /** ClusterDashboard and the dashboard inside it. */
+  dashboard: "Dashboard",
+  dashboardResource: "Dashboard",
 } as const;
 
 /** The stack name of a cluster; one stack per cluster and region. */
@@ -50,13 +62,13 @@ export function stackName(cluster: string): string {
 }
 
 /** Value of `POWERTOOLS_SERVICE_NAME` for the heartbeat function (logs and traces). */
-export const heartbeatServiceName = "baton-heartbeat";
+export const heartbeatServiceName = SERVICES.heartbeat;
 
 /** Value of `POWERTOOLS_SERVICE_NAME` for the controller function. */
-export const controllerServiceName = "baton-controller";
+export const controllerServiceName = SERVICES.controller;
 
 /** Value of `POWERTOOLS_METRICS_NAMESPACE`: the CloudWatch namespace of Baton's metrics. */
-export const metricsNamespace = "Baton";
+export const metricsNamespace = METRICS_NAMESPACE;
 
 /** The heartbeat route: the one route nodes may call. */
 export const heartbeatRoute = { method: "POST", path: "/v1/heartbeat" } as const;
@@ -64,10 +76,18 @@ export const heartbeatRoute = { method: "POST", path: "/v1/heartbeat" } as const
 /** API Gateway's name for the stage served at the root of the invoke URL. */
 export const defaultStageName = "$default";
 
+/**
+ * The environment variables the functions' code reads by name (lambdas/*.ts), as constants of their own: a function
+ * imports these, never `env`, whose `definition` must not reach a bundle as text (the bundle test checks that esbuild
+ * replaced it); an unused `env` made of them is dropped from the bundle.
+ */
+export const tableNameVariable = "TABLE_NAME";
+export const topicArnVariable = "TOPIC_ARN";
+
 /** Environment variable names read by the Lambda functions. */
 export const env = {
-  tableName: "TABLE_NAME",
-  topicArn: "TOPIC_ARN",
+  tableName: tableNameVariable,
+  topicArn: topicArnVariable,
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
   /** Not an environment variable at run time: replaced in the code by esbuild `define`. */
@@ -79,6 +99,8 @@ export const env = {
   principalIds: "BATON_PRINCIPAL_IDS",
   /** The heartbeat function's: the controller function it wakes (asynchronous invoke); absent: no wake-ups. */
   controllerFunction: "BATON_CONTROLLER_FUNCTION",
+  /** "off": the controller emits no per-node `NodeDown` gauge (the per-node alarms are turned off). */
+  nodeMetrics: "BATON_NODE_METRICS",
 } as const;
 
 /** CloudFormation output ids of BatonStack (also the keys in `cdk deploy --outputs-file`). */

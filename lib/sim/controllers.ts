@@ -153,7 +153,13 @@ export class Controllers {
     };
     const handler = createControllerHandler({
       passDependencies: () => deps,
-      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+      metrics: {
+        addMetric: () => undefined,
+        publishStoredMetrics: () => undefined,
+        singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
+      },
+      nodeMetrics: false,
+      eventBus: { publish: () => Promise.resolve() },
       sleep: (ms) => (dead ? Scheduler.never() : sched.sleep(ms)),
     });
     // Lambda's clock for the function's 70 s timeout (lib/infra/controller-function.ts), not the controller's.

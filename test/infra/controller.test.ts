@@ -245,6 +245,12 @@ describe("controller permissions", () => {
       { actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources: ["*"] },
       { actions: ["sns:Publish"], resources: [`\${${topic.id}}`] },
       { actions: ["kms:Decrypt", "kms:GenerateDataKey*"], resources: [`\${${key.id}.Arn}`] },
+      // Integration events (docs/events.md): the default bus of the cluster's region and account, source baton only.
+      {
+        actions: ["events:PutEvents"],
+        resources: ["arn:${AWS::Partition}:events:us-east-1:123456789012:event-bus/default"],
+        condition: { StringEquals: { "events:source": ["baton"] } },
+      },
     ];
     const order = (grants: Grant[]): Grant[] =>
       [...grants].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));

@@ -4,10 +4,18 @@ import { AwsSolutionsChecks, ServerlessChecks, type NagPack } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
 import { FailoverCluster } from "../../lib/infra/failover-cluster.js";
-import { examplePath, exampleVariant, removeCloudAssemblies, synthesize, withoutControllerResources } from "./synth.js";
+import {
+  examplePath,
+  exampleVariant,
+  removeCloudAssemblies,
+  synthesize,
+  withFailoverAlarms,
+  withoutControllerResources,
+} from "./synth.js";
 
 const AGNOSTIC = "the example in an environment-agnostic stack";
 const MINIMAL = "a definition without volume, address or record";
+const ALARMS = "a definition whose group names alarms (alarm-driven failover)";
 const stacks: Record<string, Stack> = {};
 
 afterAll(removeCloudAssemblies);
@@ -17,6 +25,7 @@ beforeAll(() => {
   // The acknowledgements that depend on the definition (wildcard resources) must hold either way,
   // and with the account and region left to deployment (tokens in the ARNs that findings name).
   stacks[MINIMAL] = synthesize(exampleVariant(withoutControllerResources), { bundle: false }).stack;
+  stacks[ALARMS] = synthesize(exampleVariant(withFailoverAlarms), { bundle: false }).stack;
   const agnostic = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Agnostic");
   new FailoverCluster(agnostic, "Cluster", { definition: ClusterDefinitionSource.fromFile(examplePath) });
   stacks[AGNOSTIC] = agnostic;
@@ -35,7 +44,7 @@ describe.each<[string, () => NagPack]>([
   ["AwsSolutions", () => new AwsSolutionsChecks(undefined, { verbose: true })],
   ["Serverless", () => new ServerlessChecks(undefined, { verbose: true })],
 ])("cdk-nag %s", (_name, pack) => {
-  it.each(["example", MINIMAL, AGNOSTIC])("has no unacknowledged finding for %s", (name) => {
+  it.each(["example", MINIMAL, ALARMS, AGNOSTIC])("has no unacknowledged finding for %s", (name) => {
     // Prepare
     const checks = pack();
     // Act

@@ -73,6 +73,16 @@ export function withoutControllerResources(document: Record<string, unknown>): v
   }
 }
 
+/** postgres names alarms that fail it over (a name, an ARN, one about db-b): the alarm-driven failover rule. */
+export function withFailoverAlarms(document: Record<string, unknown>): void {
+  const groups = document.groups as Record<string, unknown>[];
+  groups[0]!.failoverOn = [
+    "db-a-status-check",
+    "arn:aws:cloudwatch:us-east-1:123456789012:alarm:pg-health",
+    { alarm: "db-b-status-check", node: "db-b" },
+  ];
+}
+
 /**
  * A CloudFormation value as one string, with references written `${Ref}` and
  * `${LogicalId.Attribute}`, so an ARN built with Fn::Join can be compared as a whole.

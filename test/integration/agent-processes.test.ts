@@ -31,6 +31,26 @@ import { describeLines, overlappingRuns, readRecord, type RecordLine } from "./s
 // gateway (SigV4 checked per node) and the real controller, one pass per tick, over moto. The group's
 // resources are commands of test/fixtures/agent/recorded-service.sh, which record every start and stop
 // with its wall-clock time. The scenarios run in order, each from where the previous one left the group.
+//
+// Waits follow the events (a controller event, an agent's log line) and are bounded by the definition's numbers
+// (agent-cluster.ts: heartbeats every 500 ms, lease 4 s, a pass every 1 s, 500 ms per resource stop; the agent
+// checks a resource every 5 s), times LOAD_ALLOWANCE: on a machine busy with other work (two CPU-bound processes
+// beside this file, on two cores other test runs shared too) a step of a move took up to five times as long as on
+// an idle one. A wait that holds ends at its event, so the allowance costs time only when the test fails.
+const LOAD_ALLOWANCE = 5;
+/**
+ * One resource started by a move: its desired state reaches the agent in the next answer (≤ 500 ms), the agent
+ * starts it and reports it online in its next heartbeat (≤ 500 ms), and the next pass (≤ 1 s) sees that.
+ */
+const START_STEP_MS = 500 + 500 + 1_000;
+/** A decided move of the chain: each resource stopped at the source (≤ 500 ms each), then started at the target. */
+const MOVE_MS = LOAD_ALLOWANCE * CHAIN.length * (500 + START_STEP_MS);
+/** A silent owner is taken over after lease 4 s + grace max(2 s, 4 s / 5), at the next pass (≤ 1 s), then moved. */
+const SILENT_MOVE_MS = LOAD_ALLOWANCE * (4_000 + 2_000 + 1_000) + MOVE_MS;
+/** A failed check is seen within one check interval (5 s); the restart stops and starts the chain's tail. */
+const CHECK_AND_RESTART_MS = LOAD_ALLOWANCE * (5_000 + CHAIN.length * (500 + START_STEP_MS));
+/** Room for what a scenario does besides its waits (reading the table and the record). */
+const SCENARIO_SLACK_MS = 10_000;
 
 const FIXTURE = resolve("test/fixtures/agent/recorded-service.sh");
 const keys = onPremNodeKeys(NODES) as Record<TestNode, NodeKeys>;
@@ -72,10 +92,19 @@ async function heardRecently(node: TestNode, timeoutMs = 15_000): Promise<void> 
   }
 }
 
-/** The group's next move from pass index `afterPass` on: its start, once it has completed. */
-async function nextMove(afterPass: number) {
-  const started = await cluster.controller.waitForEvent("failover-started", { groupId: GROUP, afterPass });
-  await cluster.controller.waitForEvent("failover-completed", { groupId: GROUP, afterPass });
+/** The group's next move from pass index `afterPass` on: its start, once it has completed within `withinMs`. */
+async function nextMove(afterPass: number, withinMs: number) {
+  const deadline = Date.now() + withinMs;
+  const started = await cluster.controller.waitForEvent("failover-started", {
+    groupId: GROUP,
+    afterPass,
+    timeoutMs: withinMs,
+  });
+  await cluster.controller.waitForEvent("failover-completed", {
+    groupId: GROUP,
+    afterPass,
+    timeoutMs: Math.max(0, deadline - Date.now()),
+  });
   return started;
 }
 
@@ -87,9 +116,18 @@ const last = <T>(list: readonly T[]): T => {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "baton-agent-it-"));
   bundle = await buildAgentBundle(join(dir, "baton-agent.mjs"));
-  cluster = await startAgentCluster(keys, agentClusterDocument(keys, FIXTURE, dir));
+  // The controller's first pass waits until both agents have joined: placement then goes to the most preferred
+  // node, whichever agent process a busy machine happened to start first.
+  let joined!: (all: Promise<unknown>) => void;
+  const bothJoined = new Promise<unknown>((resolve) => (joined = resolve));
+  cluster = await startAgentCluster(keys, agentClusterDocument(keys, FIXTURE, dir), undefined, {
+    firstPassAfter: bothJoined,
+  });
   for (const node of NODES) startAgent(node);
-});
+  const all = Promise.all(NODES.map((node) => agents[node].waitForLine((l) => l.message.startsWith("joined cluster"))));
+  joined(all);
+  await all;
+}, 120_000); // the release bundle is built with esbuild first
 
 beforeEach(({ onTestFailed }) => {
   onTestFailed(() => {
@@ -108,150 +146,180 @@ afterAll(async () => {
 });
 
 describe("baton-agent processes with the heartbeat handler and the controller (moto, fast timing)", () => {
-  it("placement: the group starts on node-a in dependency order, and node-b starts nothing", async () => {
-    // Act
-    const placed = await cluster.controller.waitForEvent("failover-completed", { groupId: GROUP });
-    // Assess
-    expect(placed.event).toMatchObject({ kind: "place", target: "node-a", epoch: 1 });
-    expect(describeLines(recorded(0, undefined, "start"))).toEqual(CHAIN.map((r) => `node-a ${r} start`));
-    // Each started only once the one it depends on was online.
-    const steps = agents["node-a"].lines
-      .map((l) => l.message.split(" (")[0]!)
-      .filter((m) => /^starting app-|^app-\S+ online$/.test(m));
-    expect(steps).toEqual(CHAIN.flatMap((r) => [`starting ${r}`, `${r} online`]));
-    expect(running("node-a").sort()).toEqual(CHAIN.map((r) => `${r}.running`).sort());
-    expect(running("node-b")).toEqual([]);
-    expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: 1, status: "online" });
-    expect(cluster.controller.failures()).toEqual([]);
-  });
-
-  it("cut-off: node-a stops in reverse order before the controller may take the group, then node-b starts it", async () => {
-    // Prepare
-    const a = agents["node-a"];
-    const logFrom = a.lines.length;
-    const passFrom = cluster.controller.passes.length;
-    const cutAt = Date.now();
-    // Act: node-a's requests get no answer from now on.
-    cluster.gateway.block(keys["node-a"].accessKeyId, "blackhole");
-    try {
-      const taken = await nextMove(passFrom);
+  it(
+    "placement: the group starts on node-a in dependency order, and node-b starts nothing",
+    async () => {
+      // Act
+      const placed = await cluster.controller.waitForEvent("failover-completed", {
+        groupId: GROUP,
+        timeoutMs: MOVE_MS,
+      });
       // Assess
-      // The last heartbeat as the controller counts it: the receipt time the handler stamped into the table,
-      // which is after the agent sent it (the agent's lease counts from the send, so it ends no later).
-      const lastHeard = (await cluster.liveness("node-a"))!.receivedAt;
-      const stops = recorded(cutAt, "node-a", "stop");
-      const lastStop = last(stops).at;
-      // Written out from the test's timing: lease 4 000 ms + grace max(2 000, 4 000 / 5) = 6 000 ms.
-      const earliestTake = lastHeard + 6_000;
-      const startsOnB = recorded(cutAt, "node-b", "start");
-      console.log(
-        `cut-off: from node-a's last acknowledged heartbeat (received ${lastHeard}) to its last resource stopped: ` +
-          `${lastStop - lastHeard} ms; the controller may take the group after ${earliestTake - lastHeard} ms ` +
-          `(lease ${cluster.timing.leaseDurationMs} + grace ${takeoverGraceMs(cluster.timing)}); it decided after ` +
-          `${taken.event.detectionDelayMs} ms; node-b started the first ` +
-          `resource after ${startsOnB[0] ? startsOnB[0].at - lastHeard : "?"} ms`,
-      );
-      expect(describeLines(stops)).toEqual([...CHAIN].reverse().map((r) => `node-a ${r} stop`));
-      expect(lastStop).toBeLessThan(earliestTake);
-      // The agent's own promise, which the controller's grace covers: stopped by the self-fence deadline.
-      expect(lastStop).toBeLessThanOrEqual(lastHeard + selfFenceDeadlineMs(cluster.timing));
-      expect(taken.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 2 });
-      expect(taken.event.detectionDelayMs).toBeGreaterThan(6_000);
-      expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
-      expect(startsOnB[0]!.at).toBeGreaterThan(lastStop);
+      expect(placed.event).toMatchObject({ kind: "place", target: "node-a", epoch: 1 });
+      expect(describeLines(recorded(0, undefined, "start"))).toEqual(CHAIN.map((r) => `node-a ${r} start`));
+      // Each started only once the one it depends on was online.
+      const steps = agents["node-a"].lines
+        .map((l) => l.message.split(" (")[0]!)
+        .filter((m) => /^starting app-|^app-\S+ online$/.test(m));
+      expect(steps).toEqual(CHAIN.flatMap((r) => [`starting ${r}`, `${r} online`]));
+      expect(running("node-a").sort()).toEqual(CHAIN.map((r) => `${r}.running`).sort());
+      expect(running("node-b")).toEqual([]);
+      expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: 1, status: "online" });
+      expect(cluster.controller.failures()).toEqual([]);
+    },
+    MOVE_MS + SCENARIO_SLACK_MS,
+  );
+
+  it(
+    "cut-off: node-a stops in reverse order before the controller may take the group, then node-b starts it",
+    async () => {
+      // Prepare
+      const a = agents["node-a"];
+      const logFrom = a.lines.length;
+      const passFrom = cluster.controller.passes.length;
+      const cutAt = Date.now();
+      // Act: node-a's requests get no answer from now on.
+      cluster.gateway.block(keys["node-a"].accessKeyId, "blackhole");
+      try {
+        const taken = await nextMove(passFrom, SILENT_MOVE_MS);
+        // Assess
+        // The last heartbeat as the controller counts it: the receipt time the handler stamped into the table,
+        // which is after the agent sent it (the agent's lease counts from the send, so it ends no later).
+        const lastHeard = (await cluster.liveness("node-a"))!.receivedAt;
+        const stops = recorded(cutAt, "node-a", "stop");
+        const lastStop = last(stops).at;
+        // Written out from the test's timing: lease 4 000 ms + grace max(2 000, 4 000 / 5) = 6 000 ms.
+        const earliestTake = lastHeard + 6_000;
+        const startsOnB = recorded(cutAt, "node-b", "start");
+        console.log(
+          `cut-off: from node-a's last acknowledged heartbeat (received ${lastHeard}) to its last resource stopped: ` +
+            `${lastStop - lastHeard} ms; the controller may take the group after ${earliestTake - lastHeard} ms ` +
+            `(lease ${cluster.timing.leaseDurationMs} + grace ${takeoverGraceMs(cluster.timing)}); it decided after ` +
+            `${taken.event.detectionDelayMs} ms; node-b started the first ` +
+            `resource after ${startsOnB[0] ? startsOnB[0].at - lastHeard : "?"} ms`,
+        );
+        expect(describeLines(stops)).toEqual([...CHAIN].reverse().map((r) => `node-a ${r} stop`));
+        expect(lastStop).toBeLessThan(earliestTake);
+        // The agent's own promise, which the controller's grace covers: stopped by the self-fence deadline.
+        expect(lastStop).toBeLessThanOrEqual(lastHeard + selfFenceDeadlineMs(cluster.timing));
+        expect(taken.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 2 });
+        expect(taken.event.detectionDelayMs).toBeGreaterThan(6_000);
+        expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
+        expect(startsOnB[0]!.at).toBeGreaterThan(lastStop);
+        expect(overlappingRuns(readRecord(dir))).toEqual([]);
+        expect(cluster.controller.failures()).toEqual([]);
+        await a.waitForLine((l) => l.message === `lease lost: stopping group ${GROUP}`, {
+          after: logFrom,
+          timeoutMs: 0,
+        });
+        await a.waitForLine((l) => l.message.startsWith(`group ${GROUP} stopped (lease lost), `), {
+          after: logFrom,
+          timeoutMs: 0,
+        });
+        expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 2, status: "online" });
+      } finally {
+        cluster.gateway.unblock(keys["node-a"].accessKeyId);
+      }
+    },
+    SILENT_MOVE_MS + SCENARIO_SLACK_MS,
+  );
+
+  it(
+    "resource failure: node-b restarts app-server in place up to its threshold, then reports it failed and the group fails over",
+    async () => {
+      // Prepare: node-a is answered again, so it can take the group.
+      const b = agents["node-b"];
+      await heardRecently("node-a");
+      const since = Date.now();
+      const passFrom = cluster.controller.passes.length;
+      let logFrom = b.lines.length;
+      // Act: the service dies (its marker goes, so its check fails), again and again.
+      for (let restart = 1; restart <= RESTART_THRESHOLD; restart++) {
+        rmSync(marker("node-b", RESTARTED));
+        const warned = await b.waitForLine(
+          (l) => l.message.startsWith(`check of ${RESTARTED} failed: restarting it (restart ${restart} of`),
+          { after: logFrom, timeoutMs: CHECK_AND_RESTART_MS },
+        );
+        logFrom = (
+          await b.waitForLine((l) => l.message === `${last(CHAIN)} online`, {
+            after: warned.index,
+            timeoutMs: CHECK_AND_RESTART_MS,
+          })
+        ).index;
+      }
+      rmSync(marker("node-b", RESTARTED));
+      await b.waitForLine((l) => l.message.startsWith(`${RESTARTED} failed: its check failed again`), {
+        after: logFrom,
+        timeoutMs: CHECK_AND_RESTART_MS,
+      });
+      const moved = await nextMove(passFrom, MOVE_MS);
+      // Assess
+      const restartOnce = [
+        `node-b app-proxy stop`,
+        `node-b app-server stop`,
+        `node-b app-server start`,
+        `node-b app-proxy start`,
+      ];
+      expect(describeLines(recorded(since, "node-b"))).toEqual([
+        ...Array.from({ length: RESTART_THRESHOLD }, () => restartOnce).flat(),
+        "node-b app-proxy stop",
+        "node-b app-server stop",
+        "node-b app-data stop",
+      ]);
+      expect(moved.event).toMatchObject({ kind: "failover", source: "node-b", target: "node-a", epoch: 3 });
+      expect(moved.event.reason).toContain(`resource ${RESTARTED} failed on node-b`);
+      const startsOnA = recorded(since, "node-a", "start");
+      expect(describeLines(startsOnA)).toEqual(CHAIN.map((r) => `node-a ${r} start`));
+      expect(startsOnA[0]!.at).toBeGreaterThan(last(recorded(since, "node-b", "stop")).at);
       expect(overlappingRuns(readRecord(dir))).toEqual([]);
       expect(cluster.controller.failures()).toEqual([]);
-      await a.waitForLine((l) => l.message === `lease lost: stopping group ${GROUP}`, { after: logFrom, timeoutMs: 0 });
-      await a.waitForLine((l) => l.message.startsWith(`group ${GROUP} stopped (lease lost), `), {
-        after: logFrom,
-        timeoutMs: 0,
-      });
-      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 2, status: "online" });
-    } finally {
-      cluster.gateway.unblock(keys["node-a"].accessKeyId);
-    }
-  });
+      expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: 3, status: "online" });
+    },
+    (RESTART_THRESHOLD + 1) * CHECK_AND_RESTART_MS + MOVE_MS + SCENARIO_SLACK_MS,
+  );
 
-  it("resource failure: node-b restarts app-server in place up to its threshold, then reports it failed and the group fails over", async () => {
-    // Prepare: node-a is answered again, so it can take the group.
-    const b = agents["node-b"];
-    await heardRecently("node-a");
-    const since = Date.now();
-    const passFrom = cluster.controller.passes.length;
-    let logFrom = b.lines.length;
-    // Act: the service dies (its marker goes, so its check fails), again and again.
-    for (let restart = 1; restart <= RESTART_THRESHOLD; restart++) {
-      rmSync(marker("node-b", RESTARTED));
-      const warned = await b.waitForLine(
-        (l) => l.message.startsWith(`check of ${RESTARTED} failed: restarting it (restart ${restart} of`),
-        { after: logFrom },
+  it(
+    "SIGTERM: node-a stops in reverse order, says it is leaving, and the controller moves the group at its next pass",
+    async () => {
+      // Prepare
+      const a = agents["node-a"];
+      const passFrom = cluster.controller.passes.length;
+      const since = Date.now();
+      // Act
+      a.signal("SIGTERM");
+      const exit = await a.exited;
+      const moved = await nextMove(passFrom, MOVE_MS);
+      // Assess
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(a.lines.map((l) => l.message)).toContain("left the cluster: every resource is offline");
+      const fromA = cluster.handled.filter((h) => h.nodeId === "node-a");
+      const leaving = last(fromA);
+      const lastBeat = last(fromA.filter((h) => !h.leaving && h.status === 200));
+      expect(leaving).toMatchObject({ leaving: true, status: 200 });
+      const stops = recorded(since, "node-a", "stop");
+      expect(describeLines(stops)).toEqual([...CHAIN].reverse().map((r) => `node-a ${r} stop`));
+      expect(last(stops).at).toBeLessThan(leaving.calledAt);
+      // At its next pass: no pass that began once the leaving heartbeat was in the table came before the move.
+      const passes = cluster.controller.passes;
+      expect(passes.slice(0, passes.indexOf(moved.pass)).filter((p) => p.startedAt >= leaving.answeredAt)).toEqual([]);
+      const decidedBy = moved.pass.endedAt - lastBeat.calledAt;
+      console.log(
+        `SIGTERM: the controller moved the group at most ${decidedBy} ms after node-a's last heartbeat before leaving ` +
+          `(${moved.pass.endedAt - leaving.calledAt} ms after the leaving one), against the ${silenceLimitMs(cluster.timing)} ms ` +
+          `(lease + grace) a silent node is given`,
       );
-      logFrom = (await b.waitForLine((l) => l.message === `${last(CHAIN)} online`, { after: warned.index })).index;
-    }
-    rmSync(marker("node-b", RESTARTED));
-    await b.waitForLine((l) => l.message.startsWith(`${RESTARTED} failed: its check failed again`), { after: logFrom });
-    const moved = await nextMove(passFrom);
-    // Assess
-    const restartOnce = [
-      `node-b app-proxy stop`,
-      `node-b app-server stop`,
-      `node-b app-server start`,
-      `node-b app-proxy start`,
-    ];
-    expect(describeLines(recorded(since, "node-b"))).toEqual([
-      ...Array.from({ length: RESTART_THRESHOLD }, () => restartOnce).flat(),
-      "node-b app-proxy stop",
-      "node-b app-server stop",
-      "node-b app-data stop",
-    ]);
-    expect(moved.event).toMatchObject({ kind: "failover", source: "node-b", target: "node-a", epoch: 3 });
-    expect(moved.event.reason).toContain(`resource ${RESTARTED} failed on node-b`);
-    const startsOnA = recorded(since, "node-a", "start");
-    expect(describeLines(startsOnA)).toEqual(CHAIN.map((r) => `node-a ${r} start`));
-    expect(startsOnA[0]!.at).toBeGreaterThan(last(recorded(since, "node-b", "stop")).at);
-    expect(overlappingRuns(readRecord(dir))).toEqual([]);
-    expect(cluster.controller.failures()).toEqual([]);
-    expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: 3, status: "online" });
-  });
-
-  it("SIGTERM: node-a stops in reverse order, says it is leaving, and the controller moves the group at its next pass", async () => {
-    // Prepare
-    const a = agents["node-a"];
-    const passFrom = cluster.controller.passes.length;
-    const since = Date.now();
-    // Act
-    a.signal("SIGTERM");
-    const exit = await a.exited;
-    const moved = await nextMove(passFrom);
-    // Assess
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(a.lines.map((l) => l.message)).toContain("left the cluster: every resource is offline");
-    const fromA = cluster.handled.filter((h) => h.nodeId === "node-a");
-    const leaving = last(fromA);
-    const lastBeat = last(fromA.filter((h) => !h.leaving && h.status === 200));
-    expect(leaving).toMatchObject({ leaving: true, status: 200 });
-    const stops = recorded(since, "node-a", "stop");
-    expect(describeLines(stops)).toEqual([...CHAIN].reverse().map((r) => `node-a ${r} stop`));
-    expect(last(stops).at).toBeLessThan(leaving.calledAt);
-    // At its next pass: no pass that began once the leaving heartbeat was in the table came before the move.
-    const passes = cluster.controller.passes;
-    expect(passes.slice(0, passes.indexOf(moved.pass)).filter((p) => p.startedAt >= leaving.answeredAt)).toEqual([]);
-    const decidedBy = moved.pass.endedAt - lastBeat.calledAt;
-    console.log(
-      `SIGTERM: the controller moved the group at most ${decidedBy} ms after node-a's last heartbeat before leaving ` +
-        `(${moved.pass.endedAt - leaving.calledAt} ms after the leaving one), against the ${silenceLimitMs(cluster.timing)} ms ` +
-        `(lease + grace) a silent node is given`,
-    );
-    expect(decidedBy).toBeLessThan(6_000); // lease 4 000 ms + grace 2 000 ms, written out
-    expect(moved.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 4 });
-    expect(moved.event.reason).toContain("leaving");
-    const startsOnB = recorded(since, "node-b", "start");
-    expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
-    expect(startsOnB[0]!.at).toBeGreaterThan(last(stops).at);
-    expect(overlappingRuns(readRecord(dir))).toEqual([]);
-    expect(cluster.controller.failures()).toEqual([]);
-    expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 4, status: "online" });
-  });
+      expect(decidedBy).toBeLessThan(6_000); // lease 4 000 ms + grace 2 000 ms, written out
+      expect(moved.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 4 });
+      expect(moved.event.reason).toContain("leaving");
+      const startsOnB = recorded(since, "node-b", "start");
+      expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
+      expect(startsOnB[0]!.at).toBeGreaterThan(last(stops).at);
+      expect(overlappingRuns(readRecord(dir))).toEqual([]);
+      expect(cluster.controller.failures()).toEqual([]);
+      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 4, status: "online" });
+    },
+    MOVE_MS + SCENARIO_SLACK_MS,
+  );
 
   describe("hostile answers to node-a (back, owning nothing): refused, nothing started, heartbeats go on", () => {
     let epoch: number;
@@ -344,7 +412,18 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
       expect("tamper" in answer ? paths : paths.filter((p) => p === path)).toEqual([path]);
       // The supervisor acts on an answer as soon as it is accepted, so a start would be logged before the renewal.
       expect(a.lines.slice(logFrom, renewed.index + 1).filter((l) => l.message.startsWith("starting "))).toEqual([]);
-      expect(renewed.line.message).toBe("heartbeats answered again after 1 without a valid answer");
+      // The streak of heartbeats without a valid answer that the renewal ends: the refused answer alone, besides
+      // heartbeats a busy machine left unanswered within the agent's timeout (never another refusal).
+      const streak = Number(/after (\d+) without a valid answer$/.exec(renewed.line.message)?.[1]);
+      const withoutAnswer = a.lines
+        .slice(logFrom, renewed.index)
+        .filter((l) => /^heartbeat \d+ (got no answer|refused)|^ignored the answer/.test(l.message));
+      expect(
+        withoutAnswer
+          .slice(-streak)
+          .filter((l) => !/^heartbeat \d+ got no answer/.test(l.message))
+          .map((l) => l.message),
+      ).toEqual([refused.line.message]);
       expect(recorded(since, "node-a", "start")).toEqual([]);
       expect(running("node-a")).toEqual([]);
       const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);

@@ -218,7 +218,14 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       // Act
       const snapshot = await store.readSnapshot();
       // Assess
-      expect(snapshot).toEqual({ liveness: new Map(), groups: new Map(), guard: null, lease: null });
+      expect(snapshot).toEqual({
+        liveness: new Map(),
+        groups: new Map(),
+        guard: null,
+        lease: null,
+        intents: new Map(),
+        admin: new Map(),
+      });
     });
 
     it("reads every page of a state partition larger than one Query page (1 MB)", async () => {

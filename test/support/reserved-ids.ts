@@ -56,6 +56,7 @@ export function reservedDefinition(): ClusterDefinition {
         failover: { threshold: 2, periodMs: 3_600_000 },
         failback: { mode: "never" },
         fencing: "stop-instance",
+        failoverOn: [],
         resources: [systemd("__proto__"), systemd("constructor", ["__proto__"]), systemd("toString", ["constructor"])],
       },
     ],

@@ -1,3 +1,5 @@
+// Over 300 lines: the answer's checks (wire shape, then what must hold between its parts and with what the agent sent),
+// each a function, in the protocol's order.
 /**
  * The 200 answer to a heartbeat, checked before the agent believes a word of it (docs/agent.md).
  * An answer that fails any check is ignored: it does not renew the lease, and nothing it says is

@@ -1,3 +1,5 @@
+// Over 300 lines: the agent's state and every transition of it (answers accepted, actions settled): one state machine,
+// read as a whole.
 /**
  * What the agent knows and has under way, and how answers and finished actions change it. Pure:
  * times are monotonic milliseconds passed in. The decisions are in `supervisor.ts`.

@@ -1,3 +1,5 @@
+// Over 300 lines: one pure decision function whose per-group rules (fence, leave, supersede, ...) apply in a precedence
+// order written at the top; the rules share their helpers.
 /**
  * The agent's decisions (docs/agent.md), as one pure function of what it knows and the time: which
  * resources to start, stop or check now, what to report in the next heartbeat, and when to decide

@@ -1,37 +1,5 @@
 /**
- * How adapters report AWS failures to the core: by kind and AWS error code, never by message.
- * None of these is a node failure.
+ * The AWS error family now lives in lib/core/aws-errors.ts (shared with the heartbeat path's table errors); this
+ * module re-exports it so that existing imports keep working. New code imports lib/core/aws-errors.js.
  */
-export class AwsThrottledError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly code: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${operation} was throttled (${code})`, options);
-    this.name = "AwsThrottledError";
-  }
-}
-
-export class AwsUnavailableError extends Error {
-  constructor(
-    readonly operation: string,
-    detail: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${operation} failed: ${detail}`, options);
-    this.name = "AwsUnavailableError";
-  }
-}
-
-export class AwsRejectedError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly code: string,
-    detail: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${operation} was refused (${code}): ${detail}`, options);
-    this.name = "AwsRejectedError";
-  }
-}
+export { AwsCallError, AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../aws-errors.js";

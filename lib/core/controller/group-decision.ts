@@ -1,5 +1,8 @@
+// Over 300 lines: one decision per group, its cases in precedence order; the safety work of this session moves step
+// decisions into the core, and the file is split after it lands.
 import type { ClusterDefinition, GroupDefinition, NodeId } from "../definition/types.js";
 import { ownValue } from "../dictionary.js";
+import type { FailoverRequest } from "./alarm-requests.js";
 import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
@@ -31,6 +34,8 @@ export interface GroupContext {
   /** The mass-failure guard holds: start nothing new. */
   readonly frozen: boolean;
   readonly now: number;
+  /** Alarm-driven failover requests for this group, received with this pass (`alarm-requests.ts`). */
+  readonly alarms?: readonly FailoverRequest[];
 }
 
 const NONE: GroupDecision = { kind: "none" };
@@ -108,6 +113,19 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // against the threshold nor held against the node. With no other node to take it, it stays.
     if (chooseTarget(group, health, record.owner) === null) return NONE;
     return failOver(ctx, record.owner, true, `node ${record.owner} is drained`, false, true);
+  }
+  const alarm = ctx.alarms?.find((a) => a.node === null || a.node === record.owner);
+  if (alarm !== undefined && record.status === "online") {
+    // A user's alarm says the owner (or the group's application on it) is sick before its heartbeats stop: move now,
+    // as for a failed resource: the live owner is asked to stop the group and fenced if it does not confirm; counted
+    // against the threshold, and not failed back to within the failover period. An alarm about another node (the
+    // group has moved since, or it names a node that does not own it) asks nothing.
+    return failOver(
+      ctx,
+      record.owner,
+      true,
+      `alarm ${alarm.alarm} is in ALARM${alarm.node === null ? "" : ` for ${alarm.node}`} (alarm-driven failover)`,
+    );
   }
   const agentIds = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
   const failed = owner.failedResources.filter((id) => agentIds.has(id));

@@ -168,7 +168,7 @@ export function decideStep(
       // Force only from an instance this plan saw stopped: a forced detach under a running OS corrupts the disk.
       const force = isFenced(plan, step.instanceId) && elapsed > STEP_LIMITS.detachForceAfterMs;
       if (mine.state === "detaching" || mine.state === "busy") {
-        if (force && plan.attempts < 2) {
+        if (force && plan.attempts < STEP_LIMITS.maxDetachRequests) {
           return act(
             { kind: "detach-volume", volumeId: step.volumeId, instanceId: step.instanceId, force: true },
             `detach stuck ${Math.round(elapsed / 1000)}s on fenced ${step.instanceId}: forcing`,
@@ -250,7 +250,8 @@ export function decideStep(
       if (seen.address.instanceId === step.instanceId) return done(`${seen.address.publicIp} is on ${step.instanceId}`);
       if (elapsed > STEP_LIMITS.associateTimeoutMs)
         return fail(`address ${step.allocationId} did not move to ${step.instanceId}`);
-      if (plan.attempts > 0 && elapsed < 5_000) return wait("waiting for DescribeAddresses to show the association");
+      if (plan.attempts > 0 && elapsed < STEP_LIMITS.associateSettleMs)
+        return wait("waiting for DescribeAddresses to show the association");
       return act(
         { kind: "associate-address", allocationId: step.allocationId, instanceId: step.instanceId },
         `associating ${seen.address.publicIp} with ${step.instanceId}`,

@@ -51,10 +51,20 @@ export const STEP_LIMITS = {
   maxStopRequests: 4,
   /** A detach still not done after this is retried with Force, if the source is fenced. */
   detachForceAfterMs: 60_000,
-  /** Volumes stuck detaching for up to 30 minutes are reported; past this the plan fails. */
+  /** A volume still attached to the source after this fails the plan, and an operator is told. */
   detachTimeoutMs: 10 * 60_000,
+  /**
+   * Detach requests per detach step: the plain one and, once the source is fenced and `detachForceAfterMs` has
+   * passed, one with Force. Force is the last resort (the instance gets no chance to flush), so it is asked once.
+   */
+  maxDetachRequests: 2,
   attachTimeoutMs: 3 * 60_000,
   associateTimeoutMs: 2 * 60_000,
+  /**
+   * After an AssociateAddress, DescribeAddresses may lag behind it (EC2's describes are eventually consistent):
+   * the step waits this long for the association to show before it asks again.
+   */
+  associateSettleMs: 5_000,
   /** Route 53 propagates in about a minute; past this the change is left to finish on its own. */
   dnsSyncTimeoutMs: 3 * 60_000,
 } as const;

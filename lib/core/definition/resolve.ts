@@ -54,6 +54,7 @@ function resolveGroup(input: GroupInput, nodes: ClusterInput["nodes"]): GroupDef
     },
     failback: resolveFailback(input.failback),
     fencing: input.fencing ?? (holdsVolume || allEc2 ? "stop-instance" : "none"),
+    failoverOn: (input.failoverOn ?? []).map((entry) => ({ alarm: entry.name, node: entry.node ?? null })),
     resources: input.resources.map(resolveResource),
   };
 }

@@ -6,7 +6,14 @@
  */
 import type * as z from "zod";
 import { DEFAULTS } from "./limits.js";
-import { ClusterSchema, GroupSchema, NODE_SCHEMAS, RESOURCE_SCHEMAS, TimingSchema } from "./schema.js";
+import {
+  type AlarmReference,
+  ClusterSchema,
+  GroupSchema,
+  NODE_SCHEMAS,
+  RESOURCE_SCHEMAS,
+  TimingSchema,
+} from "./schema.js";
 import type { ResourceType } from "./types.js";
 
 export interface SalvagedNode {
@@ -42,6 +49,8 @@ export interface SalvagedGroup {
   readonly preferredOwners?: readonly string[];
   /** Only when the user wrote it; rules tell a written value from a default. */
   readonly fencing?: "stop-instance" | "none";
+  /** Each entry of `failoverOn` that is valid on its own, by its position (a wrong one is undefined). */
+  readonly failoverOn?: readonly (AlarmReference | undefined)[];
   readonly resources: readonly SalvagedResource[];
   /** Every resource id written in the group, valid or not. */
   readonly writtenResourceIds: ReadonlySet<string>;
@@ -140,6 +149,7 @@ export function salvage(input: unknown): Salvage {
       id: read(GroupSchema.shape.id, own(group, "id")),
       preferredOwners: read(GroupSchema.shape.preferredOwners, own(group, "preferredOwners")),
       fencing: read(GroupSchema.shape.fencing, own(group, "fencing")),
+      failoverOn: list(own(group, "failoverOn")).map((entry) => read(GroupSchema.shape.failoverOn, [entry])?.[0]),
       resources: rawResources.map((raw, i) => ({
         ...readTagged<Omit<SalvagedResource, "writtenKeys">>(raw, "type", RESOURCE_SCHEMAS, i),
         writtenKeys: new Set(Object.keys(record(raw) ?? {})),

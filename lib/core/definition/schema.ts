@@ -1,3 +1,5 @@
+// Over 300 lines: one zod declaration tree for the whole YAML document, each node kind and resource type beside the
+// leaf builders it uses; split, the document's shape would be spread over files.
 /**
  * The shape of the YAML users write, as zod 4 schemas. Every object is strict (an
  * unknown key is a problem that lists the allowed keys), and every leaf words its own
@@ -344,6 +346,57 @@ const FailoverSchema = strict(
 
 export const FENCING_MODES = ["stop-instance", "none"] as const;
 
+/** A CloudWatch alarm named by `failoverOn`: its name, and its ARN's region and account when given as an ARN. */
+export interface AlarmReference {
+  /** As written (a name or an ARN). */
+  readonly alarm: string;
+  readonly name: string;
+  readonly region?: string;
+  readonly account?: string;
+  /** The node the alarm is about, when written: `{ alarm, node }`. */
+  readonly node?: string;
+}
+
+const ALARM = 'a CloudWatch alarm name (1 to 255 characters) or ARN ("arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME")';
+const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]*):(\d*):alarm:(.+)$/;
+
+function alarmName(input: unknown): Read<Omit<AlarmReference, "node">> {
+  if (typeof input !== "string") return { ok: false, message: expected(input, ALARM) };
+  if (input.startsWith("arn:")) {
+    const match = ALARM_ARN.exec(input);
+    if (match === null || match[1] === "" || match[2]?.length !== 12 || match[3]!.length > 255) {
+      return { ok: false, message: `${show(input)} is not a CloudWatch alarm ARN; give ${ALARM}.` };
+    }
+    return { ok: true, value: { alarm: input, name: match[3]!, region: match[1]!, account: match[2] } };
+  }
+  // CloudWatch accepts any printable name up to 255 characters; control characters cannot be matched in an event.
+  // eslint-disable-next-line no-control-regex
+  if (input.length < 1 || input.length > 255 || /[\u0000-\u001f\u007f]/.test(input)) {
+    return { ok: false, message: expected(input, ALARM) };
+  }
+  return { ok: true, value: { alarm: input, name: input } };
+}
+
+const alarmReference = custom((input): Read<AlarmReference> => {
+  if (typeof input === "object" && input !== null && !Array.isArray(input)) {
+    const entry = input as Record<string, unknown>;
+    const extra = Object.keys(entry).filter((key) => key !== "alarm" && key !== "node");
+    if (extra.length > 0 || !Object.hasOwn(entry, "alarm") || !Object.hasOwn(entry, "node")) {
+      return {
+        ok: false,
+        message: `${show(input)} is not an alarm entry; give ${ALARM}, or { alarm: NAME-OR-ARN, node: NODE-ID } for an alarm about one node (allowed keys: alarm, node).`,
+      };
+    }
+    const read = alarmName(entry.alarm);
+    if (!read.ok) return read;
+    if (typeof entry.node !== "string" || entry.node === "") {
+      return { ok: false, message: `node: ${expected(entry.node, "a node id of the group's preferred owners")}` };
+    }
+    return { ok: true, value: { ...read.value, node: entry.node } };
+  }
+  return alarmName(input);
+});
+
 export const GroupSchema = strict(
   {
     id,
@@ -353,6 +406,9 @@ export const GroupSchema = strict(
     failover: FailoverSchema.optional(),
     failback: FailbackSchema.optional(),
     fencing: z.enum(FENCING_MODES, expecting(`a fencing mode: one of ${choices(FENCING_MODES)}`)).optional(),
+    failoverOn: z
+      .array(alarmReference, expecting("a list of CloudWatch alarm names or ARNs that fail the group over"))
+      .optional(),
     resources: z
       .array(ResourceSchema, expecting("a list of resources"))
       .min(1, { error: "is empty; a group needs at least one resource." }),

@@ -163,6 +163,12 @@ export interface GroupDefinition {
   readonly failover: FailoverPolicy;
   readonly failback: FailbackPolicy;
   readonly fencing: "stop-instance" | "none";
+  /**
+   * CloudWatch alarms that fail the group over when they enter ALARM (docs/alarms.md, alarm-driven failover), by
+   * name. `node`: the alarm is about that node (it moves the group only while that node owns it); null: about
+   * whichever node owns the group, unless the alarm's own `InstanceId` dimension names a node.
+   */
+  readonly failoverOn: readonly { readonly alarm: string; readonly node: NodeId | null }[];
   /** In the order written; `dependsOn` gives the start order. */
   readonly resources: readonly ResourceDefinition[];
 }

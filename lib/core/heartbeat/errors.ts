@@ -4,6 +4,8 @@
  * Nothing is written when any of them is thrown.
  */
 
+import { AwsCallError } from "../aws-errors.js";
+
 export interface FieldProblem {
   /** The field, as a path into the request body: `seq`, `resources.pg-mount`. */
   readonly path: string;
@@ -55,10 +57,13 @@ export class StaleHeartbeatError extends HeartbeatRejectedError {
   readonly code = "StaleHeartbeat";
 }
 
-/** The table could not be reached or refused the call for a reason that is not the node's fault. */
-export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+/**
+ * The table could not be reached or refused the call for a reason that is not the node's fault: an AWS failure of
+ * the one family (lib/core/aws-errors.ts), the SDK's error as `cause`; the heartbeat handler answers it with 503.
+ */
+export class StoreUnavailableError extends AwsCallError {
+  constructor(message: string, options?: ErrorOptions & { readonly operation?: string }) {
+    super(options?.operation ?? "DynamoDB", message, options);
     this.name = "StoreUnavailableError";
   }
 }

@@ -108,6 +108,11 @@ export async function startAgentCluster(
   document: Record<string, unknown>,
   /** Points the AWS clients at an emptied moto (the bench brings its own moto_server). */
   prepareMoto: () => Promise<unknown> = useFreshMoto,
+  /**
+   * `firstPassAfter`: the controller's first pass waits for it (e.g. until every agent has joined, so that
+   * placement does not depend on which agent process happened to start first on a busy machine).
+   */
+  { firstPassAfter }: { firstPassAfter?: Promise<unknown> } = {},
 ): Promise<AgentCluster> {
   await prepareMoto();
   const tableName = "baton-agent-it";
@@ -136,7 +141,7 @@ export async function startAgentCluster(
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
   const { handler: controllerHandler } = await import("../../../lambdas/controller.js");
-  const controller = startControllerLoop(controllerHandler, definition.timing.controllerTickMs);
+  const controller = startControllerLoop(controllerHandler, definition.timing.controllerTickMs, firstPassAfter);
 
   const store = new DynamoClusterStateStore(new DynamoDBClient({}), tableName);
   return {

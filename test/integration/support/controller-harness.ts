@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { vi } from "vitest";
 import { createEc2Client, createRoute53Client, createSnsClient } from "../../../lib/aws/clients.js";
 import { DynamoClusterStateStore } from "../../../lib/aws/cluster-store.js";
 import { Ec2Adapter } from "../../../lib/aws/ec2.js";
@@ -33,16 +34,23 @@ export interface Harness {
  * Builds the example cluster in moto and loads the real heartbeat and controller handlers over it
  * (their definition, table and topic come from the environment, as in a deployment).
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(
+  change: (document: Record<string, unknown>) => void = () => undefined,
+): Promise<Harness> {
   await useFreshMoto();
   const world = await buildClusterWorld();
+  // Before the handlers load it: a variant of the example (for instance a group that names alarms).
+  change(world.document);
   process.env.TABLE_NAME = world.tableName;
   process.env.TOPIC_ARN = world.topicArn;
   process.env.BATON_DEFINITION = JSON.stringify(world.document);
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
+  // A cold start of both functions, as a deployment of this world's definition would give: a file that builds
+  // several worlds gets handlers that read this one's environment, not the first world's.
+  vi.resetModules();
   const heartbeat = (await import("../../../lambdas/heartbeat.js")).handler;
-  const controller = (await import("../../../lambdas/controller.js")).handler as Controller;
+  const controller = (await import("../../../lambdas/controller.js")).handler;
   const agents = new ObedientAgents(world, heartbeat);
   let request = 0;
   const pass = (requestId = `it-${++request}`) => controller({ passes: 1 }, invocationContext(requestId));
@@ -102,4 +110,44 @@ export async function startPlacedHarness(): Promise<{ h: Harness; state: ReturnT
   const state = worldState(h.world);
   await placeAll(h, (id) => state.group(id));
   return { h, state };
+}
+
+/** db-a silent: db-b and office-1 heartbeat, a pass every `everyMs`, until postgres is online on db-b. */
+export async function driveUntilPostgresOnDbB(
+  harness: Harness,
+  { withinMs = 30_000, everyMs = 250 }: { withinMs?: number; everyMs?: number } = {},
+): Promise<void> {
+  const state = worldState(harness.world);
+  await harness.driveUntil(
+    ["db-b", "office-1"],
+    async () =>
+      (await state.group("postgres"))?.status === "online" && (await state.group("postgres"))?.owner === "db-b",
+    withinMs,
+    everyMs,
+  );
+}
+
+/** Where postgres is now: its owner, epoch and status, db-a's instance state, and where its volume, address and record are. */
+export async function postgresWhereabouts(harness: Harness) {
+  const state = worldState(harness.world);
+  const group = await state.group("postgres");
+  return {
+    group: { owner: group?.owner, epoch: group?.epoch, status: group?.status },
+    dbA: (await state.instance(harness.world.instances["db-a"])).State?.Name,
+    volume: await state.volumeAttachments(),
+    address: await state.addressInstance(),
+    record: await state.recordValue("db.example.com"),
+  };
+}
+
+/** postgresWhereabouts after one complete failover to db-b: db-a stopped, the volume, address and record on db-b. */
+export async function failedOverToDbB(harness: Harness): Promise<Awaited<ReturnType<typeof postgresWhereabouts>>> {
+  const dbB = harness.world.instances["db-b"];
+  return {
+    group: { owner: "db-b", epoch: 2, status: "online" },
+    dbA: "stopped",
+    volume: [[dbB, "/dev/xvdf"]],
+    address: dbB,
+    record: (await worldState(harness.world).instance(dbB)).PrivateIpAddress,
+  };
 }

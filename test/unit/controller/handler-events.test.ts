@@ -31,7 +31,13 @@ function setup(passMs = 0, { moving = false }: { moving?: boolean } = {}) {
   });
   const handler = createControllerHandler({
     passDependencies: () => ({ ...deps, store }),
-    metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+    metrics: {
+      addMetric: () => undefined,
+      publishStoredMetrics: () => undefined,
+      singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
+    },
+    nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
     sleep: (ms) => {
       sim.now += ms;
       return Promise.resolve();

@@ -30,7 +30,13 @@ function handlerFailingOnce() {
       store,
       logger: { ...deps.logger, error: (message: string) => void errors.push(message) },
     }),
-    metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+    metrics: {
+      addMetric: () => undefined,
+      publishStoredMetrics: () => undefined,
+      singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
+    },
+    nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
     sleep: (ms) => {
       sim.now += ms;
       return Promise.resolve();

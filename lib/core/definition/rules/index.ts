@@ -1,6 +1,7 @@
 /** The cross-field rules, run on whatever parts of the definition are valid on their own. */
 import type { Salvage } from "../salvage.js";
 import type { DefinitionProblem } from "../types.js";
+import { checkAlarms } from "./alarms.js";
 import { checkCapacity } from "./capacity.js";
 import { checkIdentity } from "./identity.js";
 import { checkPlacement } from "./placement.js";
@@ -16,5 +17,6 @@ export function checkRules(definition: Salvage): DefinitionProblem[] {
     ...checkReferences(definition),
     ...checkPlacement(definition),
     ...checkStopBudget(definition),
+    ...checkAlarms(definition),
   ];
 }

@@ -1,0 +1,113 @@
+import type { NodeId } from "../definition/types.js";
+import type { NodeHealth } from "./detection.js";
+import type { ControllerEvent } from "./events.js";
+import { isDrained } from "./gauges.js";
+
+/** The `source` of every event Baton puts on the default event bus (docs/events.md). */
+export const EVENT_SOURCE = "baton";
+
+export const DETAIL_TYPES = {
+  failoverStarted: "Failover Started",
+  failoverCompleted: "Failover Completed",
+  failoverFailed: "Failover Failed",
+  groupFailed: "Group Failed",
+  guardFrozen: "Guard Frozen",
+  guardUnfrozen: "Guard Unfrozen",
+  nodeDown: "Node Down",
+  nodeUp: "Node Up",
+} as const;
+
+export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+
+/** One EventBridge event: `source` is always {@link EVENT_SOURCE}; `detail` always names the cluster. */
+export interface IntegrationEvent {
+  readonly detailType: DetailType;
+  /** When it happened (controller clock, epoch ms). */
+  readonly at: number;
+  readonly detail: { readonly cluster: string } & Readonly<Record<string, unknown>>;
+}
+
+/** Where the controller's integration events go (the default event bus: `lib/aws/event-publisher.ts`). */
+export interface EventPublisher {
+  publish(events: readonly IntegrationEvent[]): Promise<void>;
+}
+
+/**
+ * Whether each node of the definition is up, and when it was last heard (epoch ms, null: never); drained nodes are
+ * neither up nor down, and left out.
+ */
+export type NodeStates = Readonly<Record<NodeId, { readonly up: boolean; readonly lastHeardAt: number | null }>>;
+
+export function nodeStates(members: Iterable<NodeHealth>): NodeStates {
+  return Object.fromEntries(
+    [...members].filter((h) => !isDrained(h)).map((h) => [h.nodeId, { up: h.up, lastHeardAt: h.lastHeardAt }]),
+  );
+}
+
+/**
+ * The events of one pass: its controller events (steps and waiting groups are not published), and a `Node Down` or
+ * `Node Up` for each node whose state changed since `previous` (the pass before, in this controller; none when
+ * there was none: a controller's first pass publishes no node change).
+ */
+export function integrationEvents(
+  cluster: string,
+  events: readonly ControllerEvent[],
+  previous: NodeStates | undefined,
+  current: NodeStates,
+  at: number,
+): IntegrationEvent[] {
+  const out: IntegrationEvent[] = [];
+  const put = (detailType: DetailType, detail: Record<string, unknown>) =>
+    out.push({ detailType, at, detail: { cluster, ...detail } });
+  for (const e of events) {
+    switch (e.type) {
+      case "failover-started":
+        put(DETAIL_TYPES.failoverStarted, {
+          group: e.groupId,
+          epoch: e.epoch,
+          kind: e.kind,
+          source: e.source,
+          target: e.target,
+          reason: e.reason,
+          detectionDelayMs: e.detectionDelayMs,
+        });
+        break;
+      case "failover-completed":
+        put(DETAIL_TYPES.failoverCompleted, {
+          group: e.groupId,
+          epoch: e.epoch,
+          kind: e.kind,
+          target: e.target,
+          durationMs: e.durationMs,
+        });
+        break;
+      case "failover-failed":
+        put(DETAIL_TYPES.failoverFailed, { group: e.groupId, epoch: e.epoch, reason: e.reason });
+        break;
+      case "group-failed":
+        put(DETAIL_TYPES.groupFailed, { group: e.groupId, epoch: e.epoch, reason: e.reason });
+        break;
+      case "guard-frozen":
+      case "guard-unfrozen":
+        put(e.type === "guard-frozen" ? DETAIL_TYPES.guardFrozen : DETAIL_TYPES.guardUnfrozen, {
+          silent: e.silent,
+          voters: e.voters,
+        });
+        break;
+      case "step":
+      case "group-waiting":
+        break;
+    }
+  }
+  if (previous === undefined) return out;
+  for (const [nodeId, { up, lastHeardAt }] of Object.entries(current)) {
+    const before = Object.hasOwn(previous, nodeId) ? previous[nodeId] : undefined;
+    if (before === undefined || before.up === up) continue;
+    put(up ? DETAIL_TYPES.nodeUp : DETAIL_TYPES.nodeDown, {
+      node: nodeId,
+      lastHeardAt: lastHeardAt === null ? null : new Date(lastHeardAt).toISOString(),
+      ...(up ? {} : { silentForMs: lastHeardAt === null ? null : at - lastHeardAt }),
+    });
+  }
+  return out;
+}

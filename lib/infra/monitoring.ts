@@ -1,0 +1,498 @@
+import { Duration } from "aws-cdk-lib";
+import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { ClusterDefinition } from "../core/definition/types.js";
+import {
+  CONTROLLER_METRICS,
+  HEARTBEAT_METRICS,
+  METRIC_DIMENSIONS,
+  METRICS_NAMESPACE,
+  SERVICES,
+} from "../core/metric-names.js";
+import { ids } from "./names.js";
+
+type ControllerMetric = (typeof CONTROLLER_METRICS)[keyof typeof CONTROLLER_METRICS];
+type HeartbeatMetric = (typeof HEARTBEAT_METRICS)[keyof typeof HEARTBEAT_METRICS];
+
+/**
+ * One alarm's settings. Every alarm is on by default; give `false` instead to leave it out, or some of these to
+ * retune it (the rest keep their defaults, docs/alarms.md).
+ */
+export interface AlarmTuning {
+  /** The value compared with the metric (with the alarm's own comparison: at least, or less than for `controllerNotRunning`). */
+  readonly threshold?: number;
+  /** How many periods are evaluated. */
+  readonly evaluationPeriods?: number;
+  /** How many of those must breach. @default evaluationPeriods */
+  readonly datapointsToAlarm?: number;
+  /** The metric's period. */
+  readonly period?: Duration;
+  /**
+   * Whether the alarm publishes to the cluster's topic when it enters ALARM and when it returns to OK.
+   * @default true
+   */
+  readonly notify?: boolean;
+}
+
+/**
+ * The alarms `FailoverCluster` creates, each on by default: `false` leaves one out, an `AlarmTuning` retunes it.
+ * Like cdk-monitoring-constructs' alarm props, one record for all.
+ */
+export interface ClusterAlarmsProps {
+  /** Per node: the node is down (not heard for lease + grace) and not drained. `false` also stops the per-node metric. */
+  readonly nodeDown?: AlarmTuning | false;
+  /** Some group is `failed` (left for an operator). */
+  readonly groupsFailed?: AlarmTuning | false;
+  /** Some group has not been online for longer than its failover bound. */
+  readonly groupsOverdue?: AlarmTuning | false;
+  /** A failover failed, or a group was left failed by its threshold. */
+  readonly failoversFailed?: AlarmTuning | false;
+  /** The mass-failure guard holds automatic failover frozen (in ALARM for as long as it does). */
+  readonly guardFrozen?: AlarmTuning | false;
+  /** No controller pass for `evaluationPeriods` minutes (missing data is breaching). */
+  readonly controllerNotRunning?: AlarmTuning | false;
+  /** Controller invocations that ended in error (every pass of the invocation failed, or the function crashed). */
+  readonly controllerErrors?: AlarmTuning | false;
+  /** Controller invocations throttled (its one slot was busy: a scheduled run, a manual one, an alarm event). */
+  readonly controllerThrottles?: AlarmTuning | false;
+  /** Heartbeat function errors (crashes; a refused heartbeat is not an error). */
+  readonly heartbeatErrors?: AlarmTuning | false;
+  /** Heartbeat function invocations throttled by Lambda (concurrency). */
+  readonly heartbeatThrottles?: AlarmTuning | false;
+  /** Heartbeats refused with 403 (signed by the wrong identity) or 429 (a node flooding), by the function. */
+  readonly heartbeatsRefused?: AlarmTuning | false;
+  /** The heartbeat API's 5xx answers. */
+  readonly heartbeatApiServerErrors?: AlarmTuning | false;
+  /** The heartbeat API's 4xx answers (unsigned or wrongly signed requests refused by API Gateway, stage throttling). */
+  readonly heartbeatApiClientErrors?: AlarmTuning | false;
+  /** Notifications SNS could not deliver are waiting in the dead-letter queue. */
+  readonly deadLetters?: AlarmTuning | false;
+}
+
+/** The alarms' names: keys of `ClusterAlarmsProps`. */
+export type ClusterAlarmKey = keyof ClusterAlarmsProps;
+
+interface AlarmDefault {
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  readonly period: Duration;
+  readonly comparison: cloudwatch.ComparisonOperator;
+  readonly missing: cloudwatch.TreatMissingData;
+  readonly description: string;
+}
+
+const AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+const ONE_MINUTE = Duration.minutes(1);
+const FIVE_MINUTES = Duration.minutes(5);
+/** A state gauge: while the controller emits nothing, keep the state (`controllerNotRunning` covers that). */
+const KEEP = cloudwatch.TreatMissingData.IGNORE;
+/** A counter: no data is nothing happened. */
+const NOTHING = cloudwatch.TreatMissingData.NOT_BREACHING;
+
+/** Each alarm's defaults; docs/alarms.md lists them with what to do. */
+export const ALARM_DEFAULTS: Readonly<Record<ClusterAlarmKey, AlarmDefault>> = {
+  nodeDown: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: KEEP,
+    description: "is down: no heartbeat for longer than lease + grace",
+  },
+  groupsFailed: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: KEEP,
+    description: "a group is failed: it is left for an operator (docs/operations.md, restarting a failed group)",
+  },
+  groupsOverdue: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: KEEP,
+    description: "a group has not been online for longer than its failover bound",
+  },
+  failoversFailed: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "a failover failed, or a group was left failed by its failover threshold",
+  },
+  guardFrozen: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: KEEP,
+    description: "automatic failover is frozen: more than half of the nodes went silent at once",
+  },
+  controllerNotRunning: {
+    threshold: 1,
+    evaluationPeriods: 3,
+    period: ONE_MINUTE,
+    comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    missing: cloudwatch.TreatMissingData.BREACHING,
+    description: "the controller made no pass: nothing fails a group over",
+  },
+  controllerErrors: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: FIVE_MINUTES,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "controller invocations failed",
+  },
+  controllerThrottles: {
+    threshold: 5,
+    evaluationPeriods: 1,
+    period: FIVE_MINUTES,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "controller invocations throttled (its one slot was busy)",
+  },
+  heartbeatErrors: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: FIVE_MINUTES,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "the heartbeat function failed",
+  },
+  heartbeatThrottles: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: FIVE_MINUTES,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "heartbeat function invocations throttled by Lambda",
+  },
+  heartbeatsRefused: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "heartbeats refused with 403 (wrong identity) or 429 (a node flooding)",
+  },
+  heartbeatApiServerErrors: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: FIVE_MINUTES,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "the heartbeat API answered 5xx",
+  },
+  heartbeatApiClientErrors: {
+    threshold: 10,
+    evaluationPeriods: 1,
+    period: FIVE_MINUTES,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "the heartbeat API answered 4xx (unsigned or wrongly signed requests, throttling)",
+  },
+  deadLetters: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: FIVE_MINUTES,
+    comparison: AT_LEAST,
+    missing: NOTHING,
+    description: "notifications SNS could not deliver wait in the dead-letter queue",
+  },
+};
+
+/**
+ * Baton's metrics as CloudWatch metric objects: the alarms, the dashboard and users' own alarms are built from
+ * these, with the names of `lib/core/metric-names.ts`.
+ */
+export class ClusterMetrics {
+  constructor(
+    private readonly cluster: string,
+    private readonly functions: { readonly controller: lambda.IFunction; readonly heartbeat: lambda.IFunction },
+    private readonly api: apigwv2.IHttpApi,
+    private readonly deadLetterQueue: sqs.IQueue,
+  ) {}
+
+  /** A controller metric; gauges default to Maximum, counters to Sum, durations to Average (1 minute). */
+  controller(metricName: ControllerMetric, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.baton(SERVICES.controller, metricName, options);
+  }
+
+  heartbeat(metricName: HeartbeatMetric, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.baton(SERVICES.heartbeat, metricName, options);
+  }
+
+  /** The per-node gauge `NodeDown` of `nodeId` (1 while it is down and not drained). */
+  nodeDown(nodeId: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.controller(CONTROLLER_METRICS.nodeDown, {
+      ...options,
+      dimensionsMap: { [METRIC_DIMENSIONS.node]: nodeId, ...options.dimensionsMap },
+    });
+  }
+
+  /** Heartbeats refused with 403 or 429 by the heartbeat function, together (a metric math expression). */
+  heartbeatsRefused(period: Duration = ONE_MINUTE): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      label: "heartbeats refused (403, 429)",
+      expression: "FILL(forbidden, 0) + FILL(throttled, 0)",
+      usingMetrics: {
+        forbidden: this.heartbeat(HEARTBEAT_METRICS.forbidden, { period }),
+        throttled: this.heartbeat(HEARTBEAT_METRICS.throttled, { period }),
+      },
+      period,
+    });
+  }
+
+  lambdaErrors(fn: "controller" | "heartbeat", period: Duration): cloudwatch.Metric {
+    return this.functions[fn].metricErrors({ period, statistic: cloudwatch.Stats.SUM });
+  }
+
+  lambdaThrottles(fn: "controller" | "heartbeat", period: Duration): cloudwatch.Metric {
+    return this.functions[fn].metricThrottles({ period, statistic: cloudwatch.Stats.SUM });
+  }
+
+  apiServerErrors(period: Duration): cloudwatch.Metric {
+    return this.api.metricServerError({ period, statistic: cloudwatch.Stats.SUM });
+  }
+
+  apiClientErrors(period: Duration): cloudwatch.Metric {
+    return this.api.metricClientError({ period, statistic: cloudwatch.Stats.SUM });
+  }
+
+  apiCount(period: Duration): cloudwatch.Metric {
+    return this.api.metricCount({ period, statistic: cloudwatch.Stats.SUM });
+  }
+
+  deadLetters(period: Duration): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period,
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+  }
+
+  private baton(service: string, metricName: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      statistic: defaultStatistic(metricName),
+      period: ONE_MINUTE,
+      ...options,
+      dimensionsMap: {
+        [METRIC_DIMENSIONS.cluster]: this.cluster,
+        [METRIC_DIMENSIONS.service]: service,
+        ...options.dimensionsMap,
+      },
+    });
+  }
+}
+
+const COUNTERS = new Set<string>([
+  CONTROLLER_METRICS.passes,
+  CONTROLLER_METRICS.failoversStarted,
+  CONTROLLER_METRICS.failoversCompleted,
+  CONTROLLER_METRICS.failoversFailed,
+  CONTROLLER_METRICS.awsErrors,
+  CONTROLLER_METRICS.alarmRequests,
+  HEARTBEAT_METRICS.throttled,
+  HEARTBEAT_METRICS.forbidden,
+  HEARTBEAT_METRICS.stale,
+]);
+const DURATIONS = new Set<string>([
+  CONTROLLER_METRICS.failoverDuration,
+  CONTROLLER_METRICS.detectionDelay,
+  HEARTBEAT_METRICS.latency,
+]);
+
+function defaultStatistic(metricName: string): string {
+  if (COUNTERS.has(metricName)) return cloudwatch.Stats.SUM;
+  if (DURATIONS.has(metricName)) return cloudwatch.Stats.AVERAGE;
+  return cloudwatch.Stats.MAXIMUM;
+}
+
+export interface ClusterAlarmsConstructProps {
+  readonly definition: ClusterDefinition;
+  readonly metrics: ClusterMetrics;
+  readonly topic: sns.ITopic;
+  readonly alarms?: ClusterAlarmsProps;
+}
+
+/** The alarms of `ClusterAlarmsProps`, each publishing to the topic on ALARM and on OK (unless `notify: false`). */
+export class ClusterAlarms extends Construct {
+  /** Every alarm made, by key; `nodeDown` is per node (`nodeDown` below). */
+  readonly alarms: Partial<Record<Exclude<ClusterAlarmKey, "nodeDown">, cloudwatch.Alarm>> = {};
+  /** The per-node alarms, by node id. */
+  readonly nodeDown: Record<string, cloudwatch.Alarm> = {};
+
+  constructor(scope: Construct, id: string, props: ClusterAlarmsConstructProps) {
+    super(scope, id);
+    const { definition, metrics } = props;
+    const cluster = definition.cluster;
+    const action = new actions.SnsAction(props.topic);
+    const make = (
+      key: ClusterAlarmKey,
+      constructId: string,
+      metric: (period: Duration) => cloudwatch.IMetric,
+      subject: string,
+    ): cloudwatch.Alarm | undefined => {
+      const tuning = props.alarms?.[key];
+      if (tuning === false) return undefined;
+      const base = ALARM_DEFAULTS[key];
+      const evaluationPeriods = tuning?.evaluationPeriods ?? base.evaluationPeriods;
+      const alarm = new cloudwatch.Alarm(this, constructId, {
+        alarmName: `baton-${cluster}-${constructId}`,
+        alarmDescription: `Baton cluster ${cluster}: ${subject === "" ? "" : `${subject} `}${base.description}. What to do: docs/alarms.md#${key.toLowerCase()}`,
+        metric: metric(tuning?.period ?? base.period),
+        threshold: tuning?.threshold ?? base.threshold,
+        evaluationPeriods,
+        datapointsToAlarm: tuning?.datapointsToAlarm ?? evaluationPeriods,
+        comparisonOperator: base.comparison,
+        treatMissingData: base.missing,
+      });
+      if (tuning?.notify !== false) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+      return alarm;
+    };
+    const set = (key: Exclude<ClusterAlarmKey, "nodeDown">, metric: (period: Duration) => cloudwatch.IMetric) => {
+      const alarm = make(key, ids.alarm(key), metric, "");
+      if (alarm !== undefined) this.alarms[key] = alarm;
+    };
+
+    for (const node of definition.nodes) {
+      const alarm = make(
+        "nodeDown",
+        ids.nodeDownAlarm(node.id),
+        (period) => metrics.nodeDown(node.id, { period }),
+        `node ${node.id}`,
+      );
+      if (alarm !== undefined) this.nodeDown[node.id] = alarm;
+    }
+    const m = CONTROLLER_METRICS;
+    set("groupsFailed", (period) => metrics.controller(m.groupsFailed, { period }));
+    set("groupsOverdue", (period) => metrics.controller(m.groupsOverdue, { period }));
+    set("failoversFailed", (period) => metrics.controller(m.failoversFailed, { period }));
+    set("guardFrozen", (period) => metrics.controller(m.guardFrozen, { period }));
+    set("controllerNotRunning", (period) => metrics.controller(m.passes, { period }));
+    set("controllerErrors", (period) => metrics.lambdaErrors("controller", period));
+    set("controllerThrottles", (period) => metrics.lambdaThrottles("controller", period));
+    set("heartbeatErrors", (period) => metrics.lambdaErrors("heartbeat", period));
+    set("heartbeatThrottles", (period) => metrics.lambdaThrottles("heartbeat", period));
+    set("heartbeatsRefused", (period) => metrics.heartbeatsRefused(period));
+    set("heartbeatApiServerErrors", (period) => metrics.apiServerErrors(period));
+    set("heartbeatApiClientErrors", (period) => metrics.apiClientErrors(period));
+    set("deadLetters", (period) => metrics.deadLetters(period));
+  }
+
+  /** Every alarm made, per-node ones included. */
+  all(): cloudwatch.Alarm[] {
+    return [...Object.values(this.nodeDown), ...Object.values(this.alarms)];
+  }
+}
+
+/** CloudWatch shows at most 100 alarms in a status widget and 100 metrics in a graph: the first 100 nodes. */
+const MAX_WIDGET_ITEMS = 100;
+
+/** One dashboard per cluster, built from the same metric objects as the alarms. */
+export class ClusterDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { definition: ClusterDefinition; metrics: ClusterMetrics; alarms: readonly cloudwatch.Alarm[] },
+  ) {
+    super(scope, id);
+    const { definition, metrics } = props;
+    const m = CONTROLLER_METRICS;
+    const c = (name: ControllerMetric, label: string) => metrics.controller(name, { label });
+    const h = (name: HeartbeatMetric, label: string) => metrics.heartbeat(name, { label });
+    const width = 8;
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+      new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
+    this.dashboard = new cloudwatch.Dashboard(this, ids.dashboardResource, {
+      dashboardName: `Baton-${definition.cluster}-${definition.region}`,
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: "Alarms",
+            alarms: props.alarms.slice(0, MAX_WIDGET_ITEMS),
+            width: 24,
+            height: 4,
+          }),
+        ],
+        [
+          graph(
+            "Nodes",
+            [c(m.nodesUp, "up"), c(m.nodesDown, "down"), c(m.nodesDrained, "drained")],
+            [c(m.oldestHeartbeatAge, "oldest heartbeat age (ms)")],
+          ),
+          graph(
+            "Node down (per node)",
+            definition.nodes.slice(0, MAX_WIDGET_ITEMS).map((n) => metrics.nodeDown(n.id, { label: n.id })),
+          ),
+          graph(
+            "Groups",
+            [
+              c(m.groupsOnline, "online"),
+              c(m.groupsMoving, "moving"),
+              c(m.groupsOffline, "offline"),
+              c(m.groupsFailed, "failed"),
+              c(m.groupsOverdue, "overdue"),
+            ],
+            [c(m.guardFrozen, "guard frozen")],
+          ),
+        ],
+        [
+          graph("Failovers", [
+            c(m.failoversStarted, "started"),
+            c(m.failoversCompleted, "completed"),
+            c(m.failoversFailed, "failed"),
+          ]),
+          graph(
+            "Failover durations (ms)",
+            [c(m.failoverDuration, "failover duration"), c(m.detectionDelay, "detection delay")],
+            [c(m.longestMove, "longest running move")],
+          ),
+          graph(
+            "Controller",
+            [c(m.passes, "passes"), c(m.awsErrors, "AWS errors"), c(m.alarmRequests, "alarm requests")],
+            [
+              metrics.lambdaErrors("controller", ONE_MINUTE).with({ label: "errors" }),
+              metrics.lambdaThrottles("controller", ONE_MINUTE).with({ label: "throttles" }),
+            ],
+          ),
+        ],
+        [
+          graph(
+            "Heartbeats",
+            [metrics.apiCount(ONE_MINUTE).with({ label: "requests" })],
+            [h(HEARTBEAT_METRICS.latency, "answered latency (ms)")],
+          ),
+          graph("Heartbeat refusals", [
+            h(HEARTBEAT_METRICS.forbidden, "403 wrong identity"),
+            h(HEARTBEAT_METRICS.stale, "409 stale"),
+            h(HEARTBEAT_METRICS.throttled, "429 node flooding"),
+            metrics.apiClientErrors(ONE_MINUTE).with({ label: "API 4xx" }),
+            metrics.apiServerErrors(ONE_MINUTE).with({ label: "API 5xx" }),
+          ]),
+          graph("Heartbeat function", [
+            metrics.lambdaErrors("heartbeat", ONE_MINUTE).with({ label: "errors" }),
+            metrics.lambdaThrottles("heartbeat", ONE_MINUTE).with({ label: "throttles" }),
+            metrics.deadLetters(ONE_MINUTE).with({ label: "undelivered notifications" }),
+          ]),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import type { IntegrationEvent } from "../../../lib/core/controller/integration-events.js";
+import { createControllerHandler } from "../../../lib/handlers/controller.js";
+import { Simulation } from "../../support/simulation.js";
+
+// Events for integrations (docs/events.md), through the real handler: a node falling silent gives Node Down, the
+// failover's start and completion, with the cluster, group, epoch, source, target and durations; its return, Node Up.
+
+function setup() {
+  const sim = new Simulation();
+  const published: IntegrationEvent[] = [];
+  const handler = createControllerHandler({
+    passDependencies: (holder) => sim.dependencies(holder),
+    metrics: {
+      addMetric: () => undefined,
+      publishStoredMetrics: () => undefined,
+      singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
+    },
+    nodeMetrics: true,
+    eventBus: { publish: (events) => Promise.resolve(void published.push(...events)) },
+    sleep: (ms) => sim.advance(ms, { passes: false }),
+  });
+  const invoke = async () => {
+    const deadline = sim.now + 70_000;
+    await handler(
+      { time: new Date(sim.now).toISOString() },
+      { awsRequestId: `inv-${sim.now}`, getRemainingTimeInMillis: () => deadline - sim.now },
+    );
+    await sim.advance(2_000, { passes: false });
+  };
+  return { sim, invoke, published };
+}
+
+describe("integration events", () => {
+  it("publish a node going down, the failover it causes, and the node coming back", async () => {
+    // Prepare: the groups placed; then db-a (postgres's owner) falls silent.
+    const { sim, invoke, published } = setup();
+    sim.heartbeat();
+    await invoke();
+    const placed = published.splice(0);
+    sim.silence("db-a");
+    // Act
+    for (let minute = 0; minute < 3; minute++) await invoke();
+    sim.revive("db-a");
+    await invoke();
+    // Assess: a first pass publishes no node change (nothing to compare with); placing publishes the starts.
+    expect(placed.map((e) => e.detailType)).not.toContain("Node Up");
+    expect(placed.filter((e) => e.detailType === "Failover Started")).toHaveLength(2);
+    const types = published.map((e) => e.detailType);
+    expect(types.filter((t) => t === "Node Down")).toHaveLength(1);
+    expect(types.filter((t) => t === "Node Up")).toHaveLength(1);
+    const down = published.find((e) => e.detailType === "Node Down")!;
+    expect(down.detail).toMatchObject({ cluster: "orders-db", node: "db-a" });
+    // Down once silent for longer than lease 10 s + grace 2 s (examples/cluster.yaml).
+    expect(down.detail.silentForMs).toBeGreaterThan(12_000);
+    const started = published.find((e) => e.detailType === "Failover Started")!;
+    expect(started.detail).toMatchObject({
+      cluster: "orders-db",
+      group: "postgres",
+      epoch: 2,
+      kind: "failover",
+      source: "db-a",
+      target: "db-b",
+    });
+    expect(started.detail.detectionDelayMs).toBeGreaterThan(12_000);
+    const completed = published.find((e) => e.detailType === "Failover Completed")!;
+    expect(completed.detail).toMatchObject({ cluster: "orders-db", group: "postgres", epoch: 2, target: "db-b" });
+    expect(completed.detail.durationMs).toBeGreaterThan(0);
+    expect(types.indexOf("Node Down")).toBeLessThan(types.indexOf("Failover Completed"));
+  });
+
+  it("do not stop the controller when the event bus refuses them", async () => {
+    // Prepare
+    const sim = new Simulation();
+    const errors: string[] = [];
+    const handler = createControllerHandler({
+      passDependencies: (holder) => ({
+        ...sim.dependencies(holder),
+        logger: { info: () => undefined, warn: () => undefined, error: (m: string) => void errors.push(m) },
+      }),
+      metrics: {
+        addMetric: () => undefined,
+        publishStoredMetrics: () => undefined,
+        singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
+      },
+      nodeMetrics: true,
+      eventBus: { publish: () => Promise.reject(new Error("AccessDeniedException")) },
+      sleep: (ms) => sim.advance(ms, { passes: false }),
+    });
+    // Act
+    const result = await handler({ passes: 3 }, { awsRequestId: "inv", getRemainingTimeInMillis: () => 60_000 });
+    // Assess: the groups were placed all the same.
+    expect(result).toMatchObject({ passes: 3 });
+    expect(errors).toContain("events not put on the event bus");
+    expect(sim.store.groups.get("postgres")?.owner).toBe("db-a");
+  });
+});

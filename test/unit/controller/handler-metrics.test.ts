@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { CONTROLLER_METRICS } from "../../../lib/core/metric-names.js";
+import { createControllerHandler } from "../../../lib/handlers/controller.js";
+import { Simulation } from "../../support/simulation.js";
+
+// An alarm on a state (frozen, failed, down) must stay in ALARM while the state lasts: the controller reports the
+// state on every pass, idle or not, and the per-node gauge once per invocation. Through the real handler.
+
+interface Line {
+  readonly name: string;
+  readonly value: number;
+  readonly node?: string;
+}
+
+function setup() {
+  const sim = new Simulation();
+  const stored: Line[] = [];
+  const published: Line[][] = [];
+  const handler = createControllerHandler({
+    passDependencies: (holder) => sim.dependencies(holder),
+    metrics: {
+      addMetric: (name, _unit, value) => void stored.push({ name, value }),
+      publishStoredMetrics: () => void published.push(stored.splice(0)),
+      singleMetric: () => {
+        let node: string | undefined;
+        return {
+          addDimension: (_name: string, value: string) => void (node = value),
+          addMetric: (name: string, _unit: unknown, value: number) => void published.push([{ name, value, node }]),
+        };
+      },
+    },
+    nodeMetrics: true,
+    eventBus: { publish: () => Promise.resolve() },
+    // The agents go on heartbeating while the controller sleeps between passes.
+    sleep: (ms) => sim.advance(ms, { passes: false }),
+  });
+  const invoke = () => {
+    const deadline = sim.now + 70_000;
+    return handler(
+      { time: new Date(sim.now).toISOString() },
+      { awsRequestId: "inv", getRemainingTimeInMillis: () => deadline - sim.now },
+    );
+  };
+  const values = (name: string) => published.flat().filter((line) => line.name === name && line.node === undefined);
+  return { sim, invoke, published, values };
+}
+
+describe("controller metrics", () => {
+  it("reports the cluster's state on every idle pass, and each node's once per invocation", async () => {
+    // Prepare: every group placed and online, nothing left to do.
+    const { sim, invoke, published, values } = setup();
+    await sim.advance(60_000);
+    published.length = 0;
+    // Act: one scheduled invocation (controllerTick 2 s: passes at 0, 2, ..., 56 s: 29).
+    const result = await invoke();
+    // Assess
+    expect(result).toMatchObject({ passes: 29, events: [] });
+    expect(values(CONTROLLER_METRICS.passes)).toHaveLength(29);
+    for (const [name, value] of [
+      [CONTROLLER_METRICS.guardFrozen, 0],
+      [CONTROLLER_METRICS.nodesUp, 3],
+      [CONTROLLER_METRICS.nodesDown, 0],
+      [CONTROLLER_METRICS.groupsOnline, 2],
+      [CONTROLLER_METRICS.groupsFailed, 0],
+      [CONTROLLER_METRICS.groupsOverdue, 0],
+      [CONTROLLER_METRICS.longestMove, 0],
+    ] as const) {
+      expect(values(name).map((l) => l.value)).toEqual(Array<number>(29).fill(value));
+    }
+    // Heartbeats every 2 s (examples/cluster.yaml): the up node heard longest ago, at most an interval ago.
+    expect(Math.max(...values(CONTROLLER_METRICS.oldestHeartbeatAge).map((l) => l.value))).toBeLessThanOrEqual(2_000);
+    expect(values(CONTROLLER_METRICS.failoversStarted)).toEqual([]);
+    const nodes = published.flat().filter((l) => l.name === CONTROLLER_METRICS.nodeDown);
+    expect(nodes).toEqual([
+      { name: "NodeDown", value: 0, node: "db-a" },
+      { name: "NodeDown", value: 0, node: "db-b" },
+      { name: "NodeDown", value: 0, node: "office-1" },
+    ]);
+    // The stored gauges and counters go out together, once: one metric line per invocation.
+    expect(published.filter((line) => line.length > 1)).toHaveLength(1);
+  });
+
+  it("keeps reporting the guard frozen, and the silent nodes down, on every pass while it lasts", async () => {
+    // Prepare: two of the three nodes fall silent at once: more than half, the guard freezes.
+    const { sim, invoke, values, published } = setup();
+    await sim.advance(60_000);
+    sim.silence("db-a");
+    sim.silence("office-1");
+    await sim.advance(60_000);
+    published.length = 0;
+    // Act: an invocation a minute later, with nothing new to do.
+    const result = await invoke();
+    // Assess
+    expect(result).toMatchObject({ frozen: true, events: [] });
+    expect(values(CONTROLLER_METRICS.guardFrozen).map((l) => l.value)).toEqual(Array<number>(29).fill(1));
+    expect(values(CONTROLLER_METRICS.nodesDown).map((l) => l.value)).toEqual(Array<number>(29).fill(2));
+    const nodes = published.flat().filter((l) => l.name === CONTROLLER_METRICS.nodeDown);
+    expect(nodes.map((l) => [l.node, l.value])).toEqual([
+      ["db-a", 1],
+      ["db-b", 0],
+      ["office-1", 1],
+    ]);
+  });
+});
