@@ -64,19 +64,33 @@ export async function followIntent(ctx: CliContext, intent: GroupIntent, timeout
     if (text !== lastLine) ctx.note(text);
     lastLine = text;
   };
+  // Every step of the move is printed once, in order, also those that began and ended between two reads (a
+  // stop confirmed within a second): the plan read last says which steps there are and which one runs.
+  let seen: { readonly plan: NonNullable<GroupRecord["plan"]>; printed: number } | null = null;
+  const printSteps = (upTo: number) => {
+    if (seen === null) return;
+    const { plan } = seen;
+    for (let i = seen.printed + 1; i <= Math.min(upTo, plan.steps.length - 1); i++) {
+      line(`${intent.groupId}: ${plan.source ?? "nowhere"} -> ${plan.target}: ${describeStep(plan.steps[i]!)}`);
+    }
+    seen.printed = Math.max(seen.printed, upTo);
+  };
   for (;;) {
     const snapshot = await store.readSnapshot();
     current = snapshot.intents?.get(intent.groupId)?.id === intent.id ? snapshot.intents.get(intent.groupId)! : current;
     const group = snapshot.groups.get(intent.groupId) ?? null;
-    const outcome = judge(current, group);
-    if (outcome) return { intent: current, group, ...outcome };
-    if (current.state === "pending") line(`${intent.groupId}: waiting for the controller to take the intent`);
-    else if (group?.plan) {
-      const step = group.plan.steps[group.plan.stepIndex];
-      line(
-        `${intent.groupId}: ${group.plan.source ?? "nowhere"} -> ${group.plan.target}: ${step ? describeStep(step) : "finishing"}`,
-      );
+    const plan = group?.plan ?? null;
+    if (plan !== null && current.state === "taken" && (current.epoch === undefined || plan.epoch === current.epoch)) {
+      if (seen === null || seen.plan.epoch !== plan.epoch) seen = { plan, printed: -1 };
+      else seen = { plan, printed: seen.printed };
+      printSteps(plan.stepIndex);
     }
+    const outcome = judge(current, group);
+    if (outcome) {
+      if (outcome.state === "done") printSteps(Number.MAX_SAFE_INTEGER);
+      return { intent: current, group, ...outcome };
+    }
+    if (current.state === "pending") line(`${intent.groupId}: waiting for the controller to take the intent`);
     if (ctx.io.now() >= deadline || ctx.io.signal?.aborted === true) {
       return {
         intent: current,
