@@ -20,11 +20,19 @@ describe("baton simulate", () => {
     expect(report.violations).toEqual([]);
   });
 
-  it("--fail db-a --also db-b: the timeline says postgres waits with no candidate", async () => {
-    const run = await baton(["simulate", EXAMPLE, "--fail", "db-a", "--also", "db-b"]);
+  it("--fail db-a --drain db-b: the timeline says postgres waits with no candidate", async () => {
+    // db-b's agent stopped (a planned leave, not counted by the guard) and db-a failed: postgres has no candidate.
+    const run = await baton(["simulate", EXAMPLE, "--fail", "db-a", "--drain", "db-b"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/group postgres: WAITING: offline on db-a: .*no other preferred owner is up/);
     expect(run.stdout).toContain("group reports: stays on office-1");
+  });
+
+  it("--fail db-a --also db-b: two of three nodes silent at once freeze the cluster, and the timeline says so", async () => {
+    const run = await baton(["simulate", EXAMPLE, "--fail", "db-a", "--also", "db-b"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("group postgres: stays on db-a");
+    expect(run.stdout).toContain("the mass-failure guard FROZE the cluster");
   });
 
   it("refuses an unknown node and a missing fault with exit 2, naming what to write", async () => {

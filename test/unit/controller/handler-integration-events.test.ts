@@ -20,13 +20,16 @@ function setup() {
     eventBus: { publish: (events) => Promise.resolve(void published.push(...events)) },
     sleep: (ms) => sim.advance(ms, { passes: false }),
   });
+  // One scheduled invocation; the next one a minute after this one began (the schedule's rate), as a quiet
+  // cluster's invocation ends after one pass.
   const invoke = async () => {
+    const at = sim.now;
     const deadline = sim.now + 70_000;
     await handler(
       { time: new Date(sim.now).toISOString() },
       { awsRequestId: `inv-${sim.now}`, getRemainingTimeInMillis: () => deadline - sim.now },
     );
-    await sim.advance(2_000, { passes: false });
+    await sim.advance(Math.max(2_000, at + 60_000 - sim.now), { passes: false });
   };
   return { sim, invoke, published };
 }
@@ -42,6 +45,8 @@ describe("integration events", () => {
     // Act
     for (let minute = 0; minute < 3; minute++) await invoke();
     sim.revive("db-a");
+    // The minute after it revives, db-a heartbeats again; the next invocation sees it up.
+    await invoke();
     await invoke();
     // Assess: a first pass publishes no node change (nothing to compare with); placing publishes the starts.
     expect(placed.map((e) => e.detailType)).not.toContain("Node Up");
