@@ -22,6 +22,7 @@ import { Trace } from "./trace.js";
 import { SimDns } from "./world/dns.js";
 import { SimEc2, type Windows } from "./world/ec2.js";
 import { SimTable } from "./world/table.js";
+import { simulatedWake } from "./world/wake.js";
 
 export type FaultKind = "fail" | "partition" | "drain";
 
@@ -125,30 +126,8 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
     logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
     metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
     // Wake-ups of the controller, deduplicated on one claim as the real store does (claimWake).
-    wake: {
-      store: {
-        readPeers: (ids) =>
-          Promise.resolve(
-            new Map(
-              ids.flatMap((id) => {
-                const node = table.nodes.get(id);
-                return node ? [[id, { receivedAt: node.receivedAt, leaseUntil: node.leaseUntil }] as const] : [];
-              }),
-            ),
-          ),
-        claimWake: (at, windowMs) => {
-          if (lastWake !== undefined && lastWake > at - windowMs) return Promise.resolve(false);
-          lastWake = at;
-          return Promise.resolve(true);
-        },
-      },
-      invoke: (reason) => {
-        wakeController(reason);
-        return Promise.resolve();
-      },
-    },
+    wake: simulatedWake(table, (reason) => wakeController(reason)),
   });
-  let lastWake: number | undefined;
   // From the first controller invocation on (the settled start stands for a running cluster).
   let wakeController: (reason: unknown) => void = () => undefined;
   const groupOf = new Map<string, string>();

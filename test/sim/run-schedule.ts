@@ -20,6 +20,7 @@ import { Trace } from "./trace.js";
 import { SimDns } from "./world/dns.js";
 import { SimEc2, type Windows } from "./world/ec2.js";
 import { SimTable } from "./world/table.js";
+import { simulatedWake } from "../../lib/sim/world/wake.js";
 
 /** 02:00 UTC: inside postgres's failback window (01:00-05:00), so failbacks happen too. */
 export const SIM_START = Date.UTC(2026, 10, 22, 2, 0, 0);
@@ -78,34 +79,13 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       clock: { now: () => sched.now + hbRng.int(-50, 50) },
       logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
       metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
-      // Wake-ups of the controller, deduplicated on one item as the real store does (claimWake).
-      wake: {
-        store: {
-          readPeers: (ids) =>
-            Promise.resolve(
-              new Map(
-                ids.flatMap((id) => {
-                  const n = table.nodes.get(id);
-                  return n ? [[id, { receivedAt: n.receivedAt, leaseUntil: n.leaseUntil }] as const] : [];
-                }),
-              ),
-            ),
-          claimWake: (now, windowMs) => {
-            if (lastWake !== undefined && lastWake > now - windowMs) return Promise.resolve(false);
-            lastWake = now;
-            return Promise.resolve(true);
-          },
-        },
-        invoke: (reason) => {
-          wakeController(reason);
-          return Promise.resolve();
-        },
-      },
+      // Wake-ups of the controller, deduplicated on one claim that outlives a deploy, as the table's item does.
+      wake,
     });
   };
-  let lastWake: number | undefined;
   // Set once the controllers exist (below); a heartbeat before that wakes nothing.
   let wakeController: (reason: unknown) => void = () => undefined;
+  const wake = simulatedWake(table, (reason) => wakeController(reason));
   deployHeartbeat();
 
   const groupOf = new Map<string, string>();
