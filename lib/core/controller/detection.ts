@@ -1,5 +1,4 @@
-import type { NodeAdmin } from "./intents.js";
-import type { GroupRecord, NodeReport, ReportCondition } from "./records.js";
+import type { GroupRecord, NodeAdmin, NodeReport, ReportCondition } from "./records.js";
 import type { ClusterDefinition, GroupDefinition, GroupId, NodeId, ResourceId, Timing } from "../definition/types.js";
 import { isAgentResource } from "../definition/types.js";
 import { ownValue } from "../dictionary.js";

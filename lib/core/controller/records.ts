@@ -4,7 +4,6 @@
  */
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import type { NodeLiveness } from "../heartbeat/store.js";
-import type { GroupIntent, NodeAdmin, PlanOperator } from "./intents.js";
 
 export type GroupStatus =
   /** No owner: a new cluster, or no eligible node is up. */
@@ -265,4 +264,51 @@ export function emptyGroupRecord(groupId: GroupId, now: number): GroupRecord {
     failedOn: {},
     desired: {},
   };
+}
+
+/**
+ * An operator's standing word about a node (`state` / `admin#node#<nodeId>`), kept until changed: drained (its
+ * groups move off, nothing is placed or failed back onto it, its silence is no failure), or resumed without
+ * failback (groups may be placed on it, but do not fail back to it until `resume --failback`).
+ */
+export interface NodeAdmin {
+  readonly nodeId: NodeId;
+  readonly drained: boolean;
+  /** Whether groups may fail back to it (false after a drain, and after `resume` without `--failback`). */
+  readonly failback: boolean;
+  readonly by: string;
+  readonly at: number;
+}
+
+export type GroupIntentAction = "move" | "reset";
+
+/** Where an intent stands: written and not yet taken, taken (a plan or a reset was written), or refused. */
+export type IntentState = "pending" | "taken" | "refused";
+
+/** One operator intent for a group (`state` / `intent#group#<groupId>`): at most one per group. */
+export interface GroupIntent {
+  readonly groupId: GroupId;
+  /** Unique per intent (a UUID): the controller settles the intent only if it is still this one. */
+  readonly id: string;
+  readonly action: GroupIntentAction;
+  /** The node asked for; null: the next preferred one that can take the group. */
+  readonly target: NodeId | null;
+  /** A move made as a failover test: refused unless the group is online on a live owner. */
+  readonly drill: boolean;
+  /** The caller's identity (STS GetCallerIdentity ARN). */
+  readonly by: string;
+  /** When it was written (epoch ms, the writer's clock: for people only). */
+  readonly at: number;
+  readonly state: IntentState;
+  /** Why it was refused, or what was done. */
+  readonly reason?: string;
+  /** The epoch of the plan it started (taken moves): the CLI follows the group under that epoch. */
+  readonly epoch?: number;
+}
+
+/** Records what an operator asked, on the plan it started: kept with the plan, read by the CLI and the log. */
+export interface PlanOperator {
+  readonly intentId: string;
+  readonly by: string;
+  readonly drill: boolean;
 }

@@ -1,4 +1,3 @@
-import type { PeerLiveness } from "./wake.js";
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import type { Heartbeat, ResourceState } from "./message.js";
 
@@ -78,4 +77,10 @@ export interface WakeStore {
    * while no other was claimed within the last `windowMs` (by the heartbeat function's clock).
    */
   claimWake(now: number, windowMs: number, reason: string): Promise<boolean>;
+}
+
+/** What the heartbeat function knows of a watched peer: its node item's receipt time and lease end. */
+export interface PeerLiveness {
+  readonly receivedAt: number;
+  readonly leaseUntil?: number | undefined;
 }

@@ -2,19 +2,15 @@ import type { ClusterIndex } from "../cluster-index.js";
 import { silenceLimitMs, takeoverGraceMs } from "../controller/timing.js";
 import { type GroupId, isAgentResource, type NodeId } from "../definition/types.js";
 import type { Heartbeat } from "./message.js";
-import type { GroupOwnership } from "./store.js";
+import type { GroupOwnership, PeerLiveness } from "./store.js";
+
+export type { PeerLiveness } from "./store.js";
 
 /**
  * How many peers each node's heartbeats watch: the next ones in the definition's order, round the ring. Two, so a
  * node's silence is noticed even when one of its watchers is down too; O(1) per heartbeat at any cluster size.
  */
 export const WATCHED_PEERS = 2;
-
-/** What the heartbeat function knows of a watched peer: its node item's receipt time and lease end. */
-export interface PeerLiveness {
-  readonly receivedAt: number;
-  readonly leaseUntil?: number | undefined;
-}
 
 /** Why a heartbeat wakes the controller. */
 export type WakeReason =
