@@ -3,12 +3,13 @@
  * table, the wake-up of the controller, and the wait for an intent's outcome with one line per step.
  */
 import { DynamoIntentStore, IntentRefusedError, wakeController } from "../aws/intent-store.js";
-import type { GroupIntent } from "../core/controller/intents.js";
+import type { GroupIntent, GroupIntentAction } from "../core/controller/intents.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import type { GroupRecord } from "../core/controller/records.js";
 import { parseDuration } from "../core/duration.js";
 import type { CliContext } from "./context.js";
 import { badInput, failed } from "./errors.js";
+import { EXIT, type ExitCode } from "./exit-codes.js";
 import { readLog } from "./history.js";
 
 /** How often the wait reads the table (one strongly consistent Query of the state partition). */
@@ -125,6 +126,43 @@ export function failUnlessDone(outcome: IntentOutcome): void {
   if (outcome.state === "done") return;
   const what = outcome.intent.drill ? "drill" : outcome.intent.action;
   throw failed(`${what} of ${outcome.intent.groupId} ${outcome.state}: ${outcome.reason}`);
+}
+
+/** What `move` and `reset` share: the options that follow an intent. */
+export interface FollowOptions {
+  readonly to?: string;
+  readonly timeout: string;
+  readonly wait: boolean;
+}
+
+/**
+ * Writes a group intent (`move` or `reset`) with the caller's identity, wakes the controller, and follows the
+ * intent until done, failed or `--timeout` (or returns at once with `--no-wait`). `asked` is the line saying what
+ * was asked.
+ */
+export async function askAndFollow(
+  ctx: CliContext,
+  request: { readonly groupId: string; readonly action: GroupIntentAction },
+  options: FollowOptions,
+  asked: (intent: GroupIntent) => string,
+): Promise<ExitCode> {
+  const timeoutMs = timeoutOf(options.timeout);
+  const store = await intentStore(ctx);
+  const by = await ctx.callerArn();
+  const intent = await refusedAsFailure(store.writeGroupIntent({ ...request, target: options.to ?? null, by }));
+  ctx.note(asked(intent));
+  await wake(ctx);
+  if (!options.wait) {
+    ctx.report({ intent, state: "pending" }, () => `Intent ${intent.id} written; baton status follows it.`);
+    return EXIT.done;
+  }
+  const outcome = await followIntent(ctx, intent, timeoutMs);
+  ctx.report(
+    { intent: outcome.intent, state: outcome.state, reason: outcome.reason, owner: outcome.group?.owner ?? null },
+    (o) => `${intent.groupId}: ${o.state}: ${o.reason}`,
+  );
+  failUnlessDone(outcome);
+  return EXIT.done;
 }
 
 export interface StepTiming {
