@@ -20,6 +20,7 @@ export function nodeHealth(nodeId: NodeId, fields: Partial<Omit<NodeHealth, "nod
     leaving: false,
     untoldGroups: [],
     answersLost: false,
+    unreadyGroups: [],
     report: null,
     ...fields,
   };

@@ -52,6 +52,14 @@ export interface NodeHealth {
    */
   readonly answersLost: boolean;
   /**
+   * Groups it may own that it could take only slowly, while it is up: it missed a heartbeat (last heard more than
+   * two intervals ago: it may be cut off), or its boot has not yet obeyed an answer for the group (just started,
+   * or still stopping what its last boot left: its `epochs` do not name the group), or one of the group's agent
+   * resources is failed or under way there. A move prefers a node that is ready (`chooseTarget`). Empty while the
+   * node is not up.
+   */
+  readonly unreadyGroups: readonly GroupId[];
+  /**
    * The report this judgement rests on (boot and sequence of the node's last recorded heartbeat); null:
    * never heard. A write that moves a group because of what the node said is conditioned on it.
    */
@@ -104,6 +112,7 @@ export function assessNodes(
               )
               .map((g) => g.id)
           : [];
+      const unreadyGroups = up && record ? notReadyFor(definition, nodeId, record, now) : [];
       const fenced = new Set(inState("fenced"));
       const deaf = definition.groups.some((g) => {
         if (!g.resources.some((r) => fenced.has(r.id))) return false;
@@ -128,6 +137,7 @@ export function assessNodes(
           leaving,
           untoldGroups,
           answersLost: up && (deaf || untoldGroups.length > 0),
+          unreadyGroups,
           report: record ? { nodeId, bootId: record.bootId, seq: record.seq } : null,
           // Only when an operator said so: health without admin items keeps its shape.
           ...(admin.get(nodeId)?.drained === true ? { drained: true } : {}),
@@ -136,6 +146,25 @@ export function assessNodes(
       ];
     }),
   );
+}
+
+/** Resource states in which a node is busy with a resource, or it failed there: not a ready target for its group. */
+const BUSY_STATES: ReadonlySet<string> = new Set(["starting", "stopping", "unknown", "failed", "online"]);
+
+/** The groups an up node may own that it is not ready to take (see `NodeHealth.unreadyGroups`). */
+function notReadyFor(definition: ClusterDefinition, nodeId: NodeId, record: NodeReport, now: number): GroupId[] {
+  const stale = now - record.receivedAt > 2 * definition.timing.heartbeatIntervalMs;
+  return definition.groups
+    .filter((g) => g.preferredOwners.includes(nodeId))
+    .filter((g) => {
+      if (stale) return true;
+      const agentIds = g.resources.filter(isAgentResource).map((r) => r.id);
+      if (agentIds.length === 0) return false;
+      // An agent older than `epochs` names no group: only its resource states tell.
+      if (record.epochs !== undefined && ownValue(record.epochs, g.id) === undefined) return true;
+      return agentIds.some((id) => BUSY_STATES.has(ownValue(record.resources, id) ?? "offline"));
+    })
+    .map((g) => g.id);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
 import { isAgentResource } from "../definition/types.js";
-import { buildPlanSteps, chooseTarget, inheritedSources, nodesStillRunning, retire } from "./plan-builder.js";
+import { buildPlanSteps, chooseTarget, inheritedSources, mostPreferred, nodesStillRunning, retire } from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
 import type { GroupRecord, PlanKind, ReportCondition } from "./records.js";
 import { transition } from "./status.js";
@@ -261,8 +261,10 @@ export function failOver(
 function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   const { group, health, now, definition } = ctx;
   if (!failbackAllowedAt(group.failback, now)) return NONE;
-  const preferred = chooseTarget(group, health, null);
+  // The most preferred node, ready or not: a failback waits until it is ready (and settled), never goes to a lesser one.
+  const preferred = mostPreferred(group, health, null);
   if (preferred === null || preferred === ownerId) return NONE;
+  if (health.get(preferred)?.unreadyGroups.includes(group.id) === true) return NONE;
   // Resumed without --failback (or drained): groups may be placed there, but do not return on their own.
   if (health.get(preferred)?.failbackBlocked === true) return NONE;
   if (group.preferredOwners.indexOf(preferred) > group.preferredOwners.indexOf(ownerId)) return NONE;

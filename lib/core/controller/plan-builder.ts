@@ -16,11 +16,26 @@ export function groupStartOrder(group: GroupDefinition): ResourceDefinition[] {
 }
 
 /**
- * The first node of `preferredOwners` that can take the group and is not excluded. Placement across zones is
- * settled by the definition's rules (an EBS group's owners share one zone); the volume's real
- * zone is checked again by the plan's first step, before anything moves.
+ * The node a move takes the group to: the first of `preferredOwners` that can take it and is ready for it (heard
+ * within two heartbeat intervals, its boot has obeyed an answer for the group, nothing of the group under way or
+ * failed there: `NodeHealth.unreadyGroups`), else the first that can take it. A node that missed its heartbeats may
+ * be cut off (the move would wait for it, then count another failover), and one still stopping what its last boot
+ * left starts the group only after. Placement across zones is settled by the definition's rules (an EBS group's
+ * owners share one zone); the volume's real zone is checked again by the plan's first step, before anything moves.
  */
 export function chooseTarget(
+  group: GroupDefinition,
+  health: ReadonlyMap<NodeId, NodeHealth>,
+  exclude: NodeId | null,
+): NodeId | null {
+  const ready = group.preferredOwners.find(
+    (id) => id !== exclude && canTake(health.get(id), group.id) && !health.get(id)?.unreadyGroups.includes(group.id),
+  );
+  return ready ?? mostPreferred(group, health, exclude);
+}
+
+/** The first node of `preferredOwners` that can take the group and is not excluded, ready or not (a failback's). */
+export function mostPreferred(
   group: GroupDefinition,
   health: ReadonlyMap<NodeId, NodeHealth>,
   exclude: NodeId | null,

@@ -43,6 +43,8 @@ describe("assessNodes", () => {
         lastHeardAt: NOW - 12_000,
         upSince: NOW - 3_600_000,
         report: { nodeId: "db-a", bootId: "db-a-boot", seq: 4 },
+        // Up, but heard more than two intervals (2 × 2 s) ago: not ready to take its group.
+        unreadyGroups: ["postgres"],
       }),
     );
     expect(health.get("db-b")).toEqual(

@@ -3,27 +3,13 @@ import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { clusterGauges, failoverBoundMs } from "../../../lib/core/controller/gauges.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
 import { exampleDefinition } from "../../support/example-cluster.js";
+import { nodeHealth } from "../../support/node-health.js";
 
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 
 function node(nodeId: string, up: boolean, extra: Partial<NodeHealth> = {}): NodeHealth {
-  return {
-    nodeId,
-    up,
-    leaseOver: !up,
-    lastHeardAt: NOW - 1_000,
-    upSince: up ? NOW - 60_000 : null,
-    failedResources: [],
-    fencedResources: [],
-    activeResources: [],
-    leaving: false,
-    untoldGroups: [],
-    answersLost: false,
-    report: null,
-    ...extra,
-  };
+  return nodeHealth(nodeId, { up, lastHeardAt: NOW - 1_000, upSince: up ? NOW - 60_000 : null, ...extra });
 }
-
 describe("cluster gauges", () => {
   it("count a drained node as drained, heartbeating or not: never up, never down", () => {
     // Prepare: db-a drained and heartbeating, db-b drained and shut down, office-1 silent.

@@ -133,3 +133,57 @@ describe("the target of a failover", () => {
     expect(decide(health({ n2: {}, n3: {} }))).toMatchObject({ kind: "write", record: { owner: "n2" } });
   });
 });
+
+// The two schedules of `npm run sim` that showed why (issue 8): seed 129608757 schedule 6926 moved a group to a
+// node cut off 11 s before (not yet down: lease 10 s + grace 2 s), which then counted a failover past the
+// threshold; seed 72654576 schedule 2223 moved one to a node that had just booted and spent 26 s stopping what
+// its last boot left before it took the group. A ready node was up in both.
+describe("a ready target before a merely preferred one", () => {
+  // The definition's heartbeat interval is 2 s (the default): a node heard more than 2 × 2 s = 4 000 ms ago
+  // has missed a heartbeat.
+  const assessed = (reports: Record<string, Partial<NodeReport>>) =>
+    assessNodes(
+      definition,
+      new Map(Object.entries(reports).map(([id, over]) => [id, { ...report(id, {}), ...over }])),
+      NOW,
+    );
+
+  it("reads a node heard 4 000 ms ago as ready, and one heard 4 001 ms ago as not", () => {
+    const h = assessed({ n2: { receivedAt: NOW - 4_000 }, n3: { receivedAt: NOW - 4_001 } });
+    expect(h.get("n2")?.unreadyGroups).toEqual([]);
+    expect(h.get("n3")?.unreadyGroups).toEqual(["app", "other"]);
+  });
+
+  it("reads a boot that has not yet obeyed an answer for a group, or is busy with its resource, as not ready for it", () => {
+    const h = assessed({ n2: { epochs: { other: 5 } }, n3: { resources: { svc: "stopping" } } });
+    expect(h.get("n2")?.unreadyGroups).toEqual(["app"]);
+    expect(h.get("n3")?.unreadyGroups).toEqual(["app"]);
+  });
+
+  it("fails over to the next preferred owner that is ready", () => {
+    const decision = decide(health({ n2: { unreadyGroups: ["app"] }, n3: {} }));
+    expect(decision).toMatchObject({ kind: "write", record: { owner: "n3", plan: { source: "n1", target: "n3" } } });
+  });
+
+  it("takes the first preferred owner that can take it when none is ready", () => {
+    const decision = decide(health({ n2: { unreadyGroups: ["app"] }, n3: { unreadyGroups: ["app"] } }));
+    expect(decision).toMatchObject({ kind: "write", record: { owner: "n2", plan: { target: "n2" } } });
+  });
+
+  it("does not fail back to a lesser node while the most preferred one is not ready", () => {
+    // On n3 after a failover, n1 back (up a day), n2 ready: the failback is to n1 when it is, never to n2.
+    const onN3: GroupRecord = { ...online, owner: "n3" };
+    const failsBack = { ...app, failback: { mode: "immediate" as const } };
+    const h = new Map([
+      ["n1", nodeHealth("n1", { lastHeardAt: NOW - 1_000, upSince: NOW - 86_400_000, unreadyGroups: ["app"] })],
+      ["n2", nodeHealth("n2", { lastHeardAt: NOW - 1_000, upSince: NOW - 86_400_000 })],
+      ["n3", nodeHealth("n3", { lastHeardAt: NOW - 1_000, upSince: NOW - 86_400_000, activeResources: ["svc"] })],
+    ]);
+    const decide = (health: Map<string, NodeHealth>) =>
+      decideGroup({ definition, group: failsBack, record: onN3, health, frozen: false, now: NOW });
+    expect(decide(h)).toEqual({ kind: "none" });
+    // Once n1 is ready, the group fails back to it.
+    h.set("n1", nodeHealth("n1", { lastHeardAt: NOW - 1_000, upSince: NOW - 86_400_000 }));
+    expect(decide(h)).toMatchObject({ kind: "write", record: { owner: "n1", plan: { kind: "failback" } } });
+  });
+});
