@@ -144,8 +144,10 @@ function readPlan(value: unknown): Plan | null {
     typeof value.stepIndex === "number";
   if (!complete) return null;
   // The step shapes are the controller's own writes; only the fields a pass cannot do without are checked.
+  const { onlineAskedAt, ...rest } = value;
   return {
-    ...(value as unknown as Plan),
+    ...(rest as unknown as Plan),
+    ...(typeof onlineAskedAt === "number" && Number.isFinite(onlineAskedAt) ? { onlineAskedAt } : {}),
     reason: str(value.reason, ""),
     source: typeof value.source === "string" ? value.source : null,
     sourceAlive: value.sourceAlive === true,

@@ -9,17 +9,40 @@ import { fencedInstancesOf, type GroupRecord, type Plan, type PlanStep, unconfir
  * for one conditional write; none reads the clock.
  */
 
-/** Enters step `index`: an agent resource's step is where the owner is told to start it. */
+/**
+ * Enters step `index`. The first await-online step of a run (the await-online steps in a row, with no
+ * controller-side step between them) is where the target is told to start every resource of the run at once: its
+ * agent starts them in dependency order, each once those it depends on are online there, on one answer. A later
+ * step of the same run keeps the moment the run was asked (`onlineAskedAt`). A resource after a controller-side
+ * step (an address, a record, a volume) is asked for only once that step is done: the agent knows nothing of them.
+ */
 export function enterStep(record: GroupRecord, plan: Plan, index: number, now: number): GroupRecord {
   const step = plan.steps[index];
-  const desired =
-    step?.kind === "await-online" ? { ...record.desired, [step.resourceId]: "online" as const } : record.desired;
-  const { pendingChangeId: _dropped, ...rest } = plan;
+  const { pendingChangeId: _dropped, onlineAskedAt: asked, ...rest } = plan;
+  if (step?.kind !== "await-online") {
+    return { ...record, plan: { ...rest, stepIndex: index, stepStartedAt: now, attempts: 0 } };
+  }
+  const previous = plan.steps[index - 1];
+  const sameRun = previous?.kind === "await-online" && previous.nodeId === step.nodeId && asked !== undefined;
+  const run = runFrom(plan.steps, index).map((s): [string, "online"] => [s.resourceId, "online"]);
+  const desired: GroupRecord["desired"] = { ...record.desired, ...Object.fromEntries(run) };
   return {
     ...record,
     desired,
-    plan: { ...rest, stepIndex: index, stepStartedAt: now, attempts: 0 },
+    plan: { ...rest, stepIndex: index, stepStartedAt: now, attempts: 0, onlineAskedAt: sameRun ? asked : now },
   };
+}
+
+/** The await-online steps from `index` on, in a row, on the node of the first. */
+function runFrom(steps: readonly PlanStep[], index: number): Extract<PlanStep, { kind: "await-online" }>[] {
+  const first = steps[index];
+  const run: Extract<PlanStep, { kind: "await-online" }>[] = [];
+  for (let i = index; i < steps.length; i++) {
+    const s = steps[i];
+    if (s?.kind !== "await-online" || first?.kind !== "await-online" || s.nodeId !== first.nodeId) break;
+    run.push(s);
+  }
+  return run;
 }
 
 /** Completes the current step; `patch` says what it learned of the source it concerns. */

@@ -106,6 +106,13 @@ export interface Plan {
   readonly steps: readonly PlanStep[];
   readonly stepIndex: number;
   readonly stepStartedAt: number;
+  /**
+   * When the target was told to start the run of agent resources the current await-online step belongs to (the
+   * await-online steps in a row with no controller-side step between them: entering the first sets them all desired
+   * online, `enterStep`). A report received after it counts for every step of the run. Absent outside a run, and in
+   * plans written before runs were asked for at once: the step's own start.
+   */
+  readonly onlineAskedAt?: number;
   /** Actions taken in the current step (for escalation, e.g. force-detach). */
   readonly attempts: number;
   /** Set when an await-offline step timed out, or its node fell silent: some source did not confirm it stopped. */

@@ -237,7 +237,9 @@ export function decideStep(
     }
     case "await-online": {
       const reported = seen.liveness === undefined ? undefined : ownValue(seen.liveness.resources, step.resourceId);
-      const fresh = seen.liveness !== undefined && seen.liveness.receivedAt > plan.stepStartedAt;
+      // Received after the target was told to start it: at the start of its run (`onlineAskedAt`), or of the step.
+      const fresh =
+        seen.liveness !== undefined && seen.liveness.receivedAt > (plan.onlineAskedAt ?? plan.stepStartedAt);
       if (fresh && reported === "online") return done(`${step.nodeId} reports ${step.resourceId} online`);
       if (fresh && reported === "failed") return fail(`${step.nodeId} reports ${step.resourceId} failed`);
       if (elapsed > pendingTimeout(group, step.resourceId)) {
