@@ -8,6 +8,8 @@
  *
  * - One heartbeat in flight at a time, one every heartbeat interval (2 s until the first answer), each
  *   with a request timeout of 80% of the interval: the transport is made again when the interval changes.
+ *   A resource that settles in a new state (a run of starts all up, a stop done) is reported at once, at most
+ *   once early per interval (`earlyHeartbeatDue`); the next heartbeat comes an interval after that one.
  * - The supervisor runs after every answer, every finished action, every heartbeat, and on its own
  *   timer at the next deadline it names (a group's self-fence start, a check, a retry), so a node cut
  *   off from the API stops its groups in time although no answer ever arrives.
@@ -33,6 +35,7 @@ import {
   type AgentState,
   type Notice,
 } from "../core/agent/state.js";
+import { earlyHeartbeatDue } from "../core/agent/early-heartbeat.js";
 import { plan, type Action } from "../core/agent/supervisor.js";
 import type { GroupId, NodeId, ResourceId } from "../core/definition/types.js";
 import { dictionary } from "../core/dictionary.js";
@@ -120,6 +123,9 @@ export class Agent {
   private heartbeatDue = false;
   private heartbeatTimer: unknown;
   private lastSentAt: number | undefined;
+  /** What the last heartbeat sent reported, and when the last early one was sent (`earlyHeartbeatDue`). */
+  private sentReport: Readonly<Record<ResourceId, ResourceState>> | undefined;
+  private lastEarlyAt: number | undefined;
   private unanswered = 0;
   private wakeTimer: unknown;
   private wakeAt: number | undefined;
@@ -188,7 +194,7 @@ export class Agent {
       this.heartbeatDue = true;
       return;
     }
-    this.decide();
+    this.decide(false);
     if (this.stage !== "running") return;
     const sentAt = this.ports.clock.now();
     this.lastSentAt = sentAt;
@@ -201,6 +207,7 @@ export class Agent {
       epochs: this.epochs,
       agentVersion: AGENT_VERSION,
     };
+    this.sentReport = body.resources;
     this.exchange = this.send(body, sentAt).finally(() => {
       this.exchange = undefined;
       // Leaving waits for the exchange in flight: its answer may start stops the last heartbeat must wait for.
@@ -287,8 +294,11 @@ export class Agent {
     }
   }
 
-  /** The supervisor's decisions, now: log its notices, start its actions, arm its timer. */
-  private decide(): void {
+  /**
+   * The supervisor's decisions, now: log its notices, start its actions, arm its timer; and heartbeat at once when a
+   * resource settled in a new state (not from `heartbeat()` itself, which is about to send).
+   */
+  private decide(mayBeatEarly = true): void {
     if (this.stage === "done") return;
     const now = this.ports.clock.now();
     const decided = plan(this.state, now);
@@ -301,6 +311,12 @@ export class Agent {
     this.scheduleWake(decided.wakeAt, now);
     if (decided.left !== undefined && this.stage === "running" && this.exchange === undefined) {
       void this.finish(decided.left.allOffline);
+    }
+    const early = { state: this.state, report: this.report, sent: this.sentReport, lastEarlyAt: this.lastEarlyAt, now };
+    if (mayBeatEarly && this.stage === "running" && earlyHeartbeatDue(early)) {
+      // Sent now, or as soon as the heartbeat in flight has its answer (`heartbeatDue`).
+      this.lastEarlyAt = now;
+      this.heartbeat();
     }
   }
 

@@ -27,6 +27,26 @@ describe("supervisor: starting and stopping", () => {
     expect(h.report).toEqual(ONLINE);
   });
 
+  it("starts the whole chain one answer allows, each link once the one before is online here, with no further answer", () => {
+    // Prepare: one answer at 0 asks for pg-mount, postgres (depends on pg-mount) and exporter (depends on postgres).
+    const h = new Harness().answer([wireGroup("postgres", PG_SPECS, "db-a", 3)]);
+    const issuedAt = (n: number) => h.issued.slice(0, n);
+    // Act: each start ends 100 ms after the one before; no answer arrives meanwhile (the next is an interval away).
+    const atAnswer = issuedAt(h.issued.length);
+    h.at(100).end("pg-mount");
+    const atMountUp = issuedAt(h.issued.length);
+    h.at(200).end("postgres");
+    const atPostgresUp = issuedAt(h.issued.length);
+    h.at(300).end("exporter");
+    // Assess: nothing starts before what it depends on is online; all three are up by 300 ms, well before the
+    // next heartbeat (2 s), on the one answer.
+    expect(atAnswer).toEqual(["start pg-mount"]);
+    expect(atMountUp).toEqual(["start pg-mount", "start postgres"]);
+    expect(atPostgresUp).toEqual(["start pg-mount", "start postgres", "start exporter"]);
+    expect(h.report).toEqual(ONLINE);
+    expect(h.last?.epochs).toEqual({ postgres: 3 });
+  });
+
   it("reports starting while a start is under way", () => {
     // Act
     const h = new Harness().answer([wireGroup("postgres", PG_SPECS, "db-a", 3)]);
