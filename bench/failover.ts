@@ -2,7 +2,8 @@
 // for the example's postgres (db-a -> db-b: fence, volume, mount, service, address, record) and reports
 // (office-1 -> db-b: service, record), with (a) zero-latency AWS and (b) AWS latencies modelled on published
 // figures (docs/cost.md, "Failover time"). The controller makes a pass every tick while a move is in flight
-// (test/support/simulation.ts); the agents obey each answer at once and heartbeat every interval.
+// (test/support/simulation.ts); the agents heartbeat every interval and report what each answer asks for at once (a
+// real agent with instant starts, which heartbeats at once when a run of starts is up: docs/agent.md).
 import { takeoverGraceMs } from "../lib/core/controller/timing.js";
 import { Simulation } from "../test/support/simulation.js";
 
