@@ -7,7 +7,14 @@ import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
 import { failbackAllowedAt } from "./failback-window.js";
 import { isAgentResource } from "../definition/types.js";
-import { buildPlanSteps, chooseTarget, inheritedSources, mostPreferred, nodesStillRunning, retire } from "./plan-builder.js";
+import {
+  buildPlanSteps,
+  chooseTarget,
+  inheritedSources,
+  mostPreferred,
+  nodesStillRunning,
+  retire,
+} from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
 import type { GroupRecord, PlanKind, ReportCondition } from "./records.js";
 import { transition } from "./status.js";
