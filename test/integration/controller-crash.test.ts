@@ -30,6 +30,9 @@ describe("a controller killed mid-failover (real adapters, moto)", () => {
       const holder = `killed-after-${calls}`;
       await runPass(crashing(await realDependencies(h.world, holder), calls)).catch(() => undefined);
       await store.releaseLease(holder, Date.now());
+      // Paced like a real agent: passes that die early are quicker than the heartbeat function's fairness allows
+      // (at most 4 heartbeats per 500 ms interval on average; CI saw 429 TooManyHeartbeats without the pause).
+      await new Promise((resolve) => setTimeout(resolve, 150));
       await h.agents.beat(["db-b", "office-1"]);
     }
     await driveUntilPostgresOnDbB(h, { everyMs: 200 });
