@@ -5,6 +5,7 @@ import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { emptyGroupRecord, type GroupRecord, type Plan, type PlanStep } from "../../../lib/core/controller/records.js";
 import { transition, TransitionError } from "../../../lib/core/controller/status.js";
 import { exampleDefinition } from "../../support/example-cluster.js";
+import { movingPostgres } from "../../support/moving-postgres.js";
 
 const definition = exampleDefinition();
 const postgres = definition.groups.find((g) => g.id === "postgres")!;
@@ -35,34 +36,7 @@ const context = (over: Partial<PlanContext> = {}): PlanContext => ({
 });
 
 function moving(steps: PlanStep[], over: Partial<Plan> = {}, record: Partial<GroupRecord> = {}): GroupRecord {
-  return {
-    ...emptyGroupRecord("postgres", T0),
-    version: 10,
-    owner: "db-b",
-    epoch: 2,
-    status: "moving",
-    since: T0,
-    desired: { "pg-mount": "offline", postgres: "offline" },
-    plan: {
-      kind: "failover",
-      reason: "node db-a is silent",
-      source: "db-a",
-      sourceAlive: true,
-      target: "db-b",
-      epoch: 2,
-      steps,
-      stepIndex: 0,
-      stepStartedAt: T0,
-      attempts: 0,
-      sourceUnconfirmed: false,
-      fenced: false,
-      unconfirmedNodes: [],
-      fencedInstances: [],
-      startedAt: T0 - 10_000,
-      ...over,
-    },
-    ...record,
-  };
+  return movingPostgres(T0, steps, over, record);
 }
 
 const fence: PlanStep = { kind: "fence", instanceId: A, onlyIfUnconfirmed: false, nodeId: "db-a" };

@@ -7,8 +7,9 @@
 import { describe, expect, it } from "vitest";
 import { advance, type PlanContext } from "../../../lib/core/controller/advance.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
-import { emptyGroupRecord, type GroupRecord, type Plan, type PlanStep } from "../../../lib/core/controller/records.js";
+import type { GroupRecord, Plan, PlanStep } from "../../../lib/core/controller/records.js";
 import { exampleDefinition } from "../../support/example-cluster.js";
+import { movingPostgres } from "../../support/moving-postgres.js";
 import { nodeHealth } from "../../support/node-health.js";
 
 const definition = exampleDefinition();
@@ -37,35 +38,16 @@ const address: PlanStep = {
   instanceId: B,
 };
 
+/** Postgres moving off a silent, fenced db-a. */
 function moving(steps: PlanStep[], over: Partial<Plan> = {}, record: Partial<GroupRecord> = {}): GroupRecord {
-  return {
-    ...emptyGroupRecord("postgres", T0),
-    version: 10,
-    owner: "db-b",
-    epoch: 2,
-    status: "moving",
-    since: T0,
-    desired: { "pg-mount": "offline", postgres: "offline" },
-    plan: {
-      kind: "failover",
-      reason: "node db-a is silent",
-      source: "db-a",
-      sourceAlive: false,
-      target: "db-b",
-      epoch: 2,
-      steps,
-      stepIndex: 0,
-      stepStartedAt: T0,
-      attempts: 0,
-      sourceUnconfirmed: false,
-      fenced: true,
-      unconfirmedNodes: ["db-a"],
-      fencedInstances: ["i-0a1b2c3d4e5f60001"],
-      startedAt: T0 - 13_000,
-      ...over,
-    },
-    ...record,
+  const fencedSource: Partial<Plan> = {
+    sourceAlive: false,
+    fenced: true,
+    unconfirmedNodes: ["db-a"],
+    fencedInstances: ["i-0a1b2c3d4e5f60001"],
+    startedAt: T0 - 13_000,
   };
+  return movingPostgres(T0, steps, { ...fencedSource, ...over }, record);
 }
 
 const attached = {
