@@ -9,7 +9,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
-export const PROFILED_NODE_FLAGS = ["--perf-basic-prof", "--interpreted-frames-native-stack"] as const;
+/** Node's flags for a profiled agent; V8's log (which --perf-basic-prof opens) goes to `dir`, not the working directory. */
+export function profiledNodeFlags(dir: string): string[] {
+  const log = `--logfile=${join(dir, "v8.log")}`;
+  return ["--perf-basic-prof", "--interpreted-frames-native-stack", "--no-logfile-per-isolate", log];
+}
 const HZ = 1999;
 
 /** Starts sampling `pid` into `<dir>/perf.data`; the returned function stops it. */

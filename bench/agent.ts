@@ -29,7 +29,7 @@ import {
 import { motoEnvironment, resetMoto, startMotoServer } from "../test/support/moto-server.js";
 import { type AgentCluster, startAgentCluster } from "../test/integration/support/agent-cluster.js";
 import { readRecord } from "../test/integration/support/agent-record.js";
-import { PROFILED_NODE_FLAGS, printProfile, startPerf } from "./agent-cpu-profile.js";
+import { printProfile, profiledNodeFlags, startPerf } from "./agent-cpu-profile.js";
 
 const PROFILE = parseArgs({ options: { profile: { type: "boolean", default: false } } }).values.profile;
 const NODES = ["node-a", "node-b"] as const;
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
         keys: keys[node]!,
         dir,
         env: { BATON_TEST_NODE: node },
-        ...(PROFILE && node === "node-a" ? { nodeFlags: PROFILED_NODE_FLAGS } : {}),
+        ...(PROFILE && node === "node-a" ? { nodeFlags: profiledNodeFlags(dir) } : {}),
       });
     }
     await until("both groups online on node-a", () => runningOn(dir, "node-a").size === 4, 60_000);
