@@ -2,15 +2,21 @@
 //
 // 1. One agent (the release bundle) against the real heartbeat handler over moto, behind the SigV4-checking
 //    test gateway, heartbeating every second with two groups online (two `command` resources each, checked
-//    every 5 s): its resident memory and its CPU share over one minute, read from /proc.
+//    every 5 s): its resident memory and its CPU share over one minute, read from /proc, after a warm-up of 30 s
+//    (the first seconds of a node process hold its JIT's work and the memory reducer's full collections, a one-off
+//    for a daemon that runs for months).
 // 2. Cut-off runs: the owner's heartbeats are black-holed; from the receipt time of its last acknowledged
 //    heartbeat (the table's `receivedAt`, later than its send) to its last resource stopped, against the
 //    earliest moment the controller may take the groups (lease + grace after that receipt).
+//
+// `npm run bench:agent -- --profile`: node-a runs an unminified bundle with `--perf-basic-prof` and Linux perf samples
+// it during the minute of step 1; where its CPU went is printed after the figures (bench/agent-cpu-profile.ts).
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
 import { takeoverGraceMs } from "../lib/core/controller/timing.js";
 import { selfFenceDeadlineMs } from "../lib/core/self-fencing.js";
 import {
@@ -23,9 +29,12 @@ import {
 import { motoEnvironment, resetMoto, startMotoServer } from "../test/support/moto-server.js";
 import { type AgentCluster, startAgentCluster } from "../test/integration/support/agent-cluster.js";
 import { readRecord } from "../test/integration/support/agent-record.js";
+import { printProfile, profiledNodeFlags, startPerf } from "./agent-cpu-profile.js";
 
+const PROFILE = parseArgs({ options: { profile: { type: "boolean", default: false } } }).values.profile;
 const NODES = ["node-a", "node-b"] as const;
 const GROUPS = ["alpha", "beta"];
+const WARM_UP_MS = 30_000;
 const MEASURE_MS = 60_000;
 const CUT_OFF_RUNS = 4;
 const FIXTURE = fileURLToPath(new URL("../test/fixtures/agent/recorded-service.sh", import.meta.url));
@@ -91,8 +100,9 @@ const runningOn = (dir: string, node: string): Set<string> => {
   return on;
 };
 
-async function measure(agent: AgentProcess): Promise<string[]> {
+async function measure(agent: AgentProcess, dir: string): Promise<string[]> {
   const pid = agent.child.pid!;
+  const stopPerf = PROFILE ? startPerf(pid, dir) : undefined;
   const start = cpuTicks(pid);
   const startedAt = performance.now();
   const rss: number[] = [];
@@ -102,6 +112,7 @@ async function measure(agent: AgentProcess): Promise<string[]> {
     agent.lines.length = 0; // the test helper keeps every log line; the agent does not
   }
   const end = cpuTicks(pid);
+  await stopPerf?.();
   const seconds = (performance.now() - startedAt) / 1000;
   const share = (ticks: number) => ((ticks / CLOCK_TICKS / seconds) * 100).toFixed(2);
   return [
@@ -140,7 +151,7 @@ async function main(): Promise<void> {
   const keys = onPremNodeKeys(NODES);
   let cluster: AgentCluster | undefined;
   try {
-    const bundle = await buildAgentBundle(join(dir, "baton-agent.mjs"));
+    const bundle = await buildAgentBundle(join(dir, "baton-agent.mjs"), { readable: PROFILE });
     cluster = await startAgentCluster(keys as never, document(keys, dir), async () => {
       Object.assign(process.env, motoEnvironment(moto.endpoint));
       await resetMoto(moto.endpoint);
@@ -154,13 +165,18 @@ async function main(): Promise<void> {
         keys: keys[node]!,
         dir,
         env: { BATON_TEST_NODE: node },
+        ...(PROFILE && node === "node-a" ? { nodeFlags: profiledNodeFlags(dir) } : {}),
       });
     }
     await until("both groups online on node-a", () => runningOn(dir, "node-a").size === 4, 60_000);
+    await sleep(WARM_UP_MS);
     console.log(
-      `One agent over ${MEASURE_MS / 1000} s, heartbeat every 1 s, two groups of two command resources online (each checked every 5 s):`,
+      `One agent over ${MEASURE_MS / 1000} s after ${WARM_UP_MS / 1000} s of warm-up, heartbeat every 1 s, two groups of two command resources online (each checked every 5 s):`,
     );
-    for (const line of await measure(agents["node-a"]!)) console.log(line);
+    const heartbeats = () => cluster!.handled.filter((h) => h.nodeId === "node-a").length;
+    const before = heartbeats();
+    for (const line of await measure(agents["node-a"]!, dir)) console.log(line);
+    if (PROFILE) await printProfile(dir, bundle, agents["node-a"]!.child.pid!, heartbeats() - before);
     console.log(
       `\nCut off from the API (lease 6 s, grace ${takeoverGraceMs(cluster.timing) / 1000} s), ${CUT_OFF_RUNS} runs, the groups moving back and forth:`,
     );

@@ -2,7 +2,7 @@
 // dist/agent/baton-agent.mjs, with every dependency (the AWS SDK pieces included) inside.
 //
 //   npm run build:agent                                   # bin/baton-agent.ts -> dist/agent/baton-agent.mjs
-//   npx tsx packaging/build-agent.ts --entry X --outfile Y
+//   npx tsx packaging/build-agent.ts --entry X --outfile Y [--readable]    (--readable: not minified, for profiles)
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
@@ -11,6 +11,7 @@ const { values } = parseArgs({
   options: {
     entry: { type: "string", default: "bin/baton-agent.ts" },
     outfile: { type: "string", default: "dist/agent/baton-agent.mjs" },
+    readable: { type: "boolean", default: false },
   },
 });
 const entry = values.entry;
@@ -30,7 +31,7 @@ await build({
   format: "esm",
   // ES module builds of the SDK packages first: they tree-shake far better than their CommonJS builds.
   mainFields: ["module", "main"],
-  minify: true,
+  minify: !values.readable,
   sourcemap: false,
   legalComments: "none",
   // CommonJS dependencies bundled into an ES module still call require() (for Node's own modules).

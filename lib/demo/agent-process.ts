@@ -56,13 +56,19 @@ const REPOSITORY = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * Bundles bin/baton-agent.ts with packaging/build-agent.ts, the build the release uses, into `outfile`
- * (an absolute path). Takes about a second.
+ * (an absolute path). Takes about a second. `readable`: not minified, so that a CPU profile names functions.
  */
-export async function buildAgentBundle(outfile: string): Promise<string> {
+export async function buildAgentBundle(
+  outfile: string,
+  options: { readonly readable?: boolean } = {},
+): Promise<string> {
   try {
     await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "packaging/build-agent.ts", "--entry", "bin/baton-agent.ts", "--outfile", outfile],
+      [
+        ...["--import", "tsx", "packaging/build-agent.ts", "--entry", "bin/baton-agent.ts", "--outfile", outfile],
+        ...(options.readable === true ? ["--readable"] : []),
+      ],
       { cwd: REPOSITORY, timeout: 60_000 },
     );
   } catch (error) {
@@ -91,6 +97,8 @@ export interface AgentProcessOptions {
    * settings (moto's endpoint and keys) or proxies leaks into it.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /** Flags for node itself, before the bundle (`--perf-basic-prof` for a profile: NODE_OPTIONS refuses V8's flags). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** One JSON log line of the agent, with when the test read it (wall clock, ms). */
@@ -213,7 +221,7 @@ export function spawnAgent(options: AgentProcessOptions): AgentProcess {
     `heartbeatUrl: ${options.heartbeatUrl}\nnodeId: ${options.nodeId}\nregion: ${region}\n`,
     "utf8",
   );
-  const child = spawn(process.execPath, [options.bundle, "--config", config], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.bundle, "--config", config], {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
