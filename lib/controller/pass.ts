@@ -201,9 +201,9 @@ export async function runPass(
 
 /**
  * Stores the nodes' new judgements (a conditional write on the version read; none when nothing changed) and returns
- * the changes to tell. Another controller's write first (a conflict) told them: none. Any other failure is logged
- * and the changes are told all the same: the write may have committed with its answer lost, and a change told twice
- * (if it did not, the next pass tells it again) is better than one never told.
+ * the changes to tell: none when the write failed. After a conflict another pass stored (and told) them; after any
+ * other failure the next pass, reading the old item, finds them again and tells them then (logged here meanwhile),
+ * so a write that keeps failing tells nothing twice. Only a write that committed with its answer lost loses them.
  */
 async function storeJudgements(
   deps: ControllerDependencies,
@@ -213,17 +213,17 @@ async function storeJudgements(
   if (judged?.record == null) return [];
   try {
     await deps.store.writeJudgedNodes(judged.record, expectedVersion);
+    return judged.events;
   } catch (error) {
     const conflict = error instanceof StateConflictError;
     deps.logger.warn(
       conflict
-        ? "node judgements changed under this pass; another pass told the changes"
+        ? "node judgements changed under this pass; the pass that stored them tells the changes"
         : "node judgements not written; the next pass tries again",
       { error, changes: judged.events.map((e) => `${e.nodeId} ${e.type}`) },
     );
-    if (conflict) return [];
+    return [];
   }
-  return judged.events;
 }
 
 interface LeaseKeeper {

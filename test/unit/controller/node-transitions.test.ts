@@ -181,11 +181,25 @@ describe("node transitions", () => {
     expect(out.events).toMatchObject([{ type: "node-down", nodeId: "a", drained: true }]);
   });
 
-  it("a node the definition no longer has, or no longer heard of, is dropped from the item without a word", () => {
+  it("a node the definition no longer has is dropped from the item without a word", () => {
     // Prepare
     const previous = stored(7, {
       a: { state: "up", bootId: "boot-1", since: 0 },
       gone: { state: "up", bootId: "boot-1", since: 0 },
+    });
+    // Act
+    const out = nodeTransitions(previous, new Map([node("a", "up")]), 3_000);
+    // Assess
+    expect(out).toEqual({
+      record: { version: 8, nodes: { a: { state: "up", bootId: "boot-1", since: 0 } } },
+      events: [],
+    });
+  });
+
+  it("a node no longer heard of (its liveness item gone) is dropped from the item without a word", () => {
+    // Prepare
+    const previous = stored(7, {
+      a: { state: "up", bootId: "boot-1", since: 0 },
       wiped: { state: "down", bootId: "boot-1", since: 0 },
     });
     // Act
