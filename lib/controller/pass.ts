@@ -194,24 +194,30 @@ export async function runPass(
   }
 
   // The nodes' changes first: in the log, a node goes down before its groups move.
-  const told = [...(await storeJudgements(deps, judged, snapshot.judgedNodes?.version ?? 0)), ...events];
+  const stored = blocked ? [] : await storeJudgements(deps, lease, judged, snapshot.judgedNodes?.version ?? 0);
+  const told = [...stored, ...events];
   await report(deps, told);
   return summarize(records, !blocked, guard.record.frozen, told, awsErrors.count);
 }
 
 /**
  * Stores the nodes' new judgements (a conditional write on the version read; none when nothing changed) and returns
- * the changes to tell: none when the write failed. After a conflict another pass stored (and told) them; after any
- * other failure the next pass, reading the old item, finds them again and tells them then (logged here meanwhile),
- * so a write that keeps failing tells nothing twice. Only a write that committed with its answer lost loses them.
+ * the changes to tell: none when the write failed. Like every write of a pass, it is made under the controller lease
+ * (taken here when the groups did not need it); a pass that only looked (another controller holds the lease) is not
+ * called: the holder tells the changes. After a conflict another pass stored (and told) them; after any other failure
+ * (of the write or of taking the lease) the next pass, reading the old item, finds them again and tells them then
+ * (logged here meanwhile), so a write that keeps failing tells nothing twice. Only a write that committed with its
+ * answer lost loses them.
  */
 async function storeJudgements(
   deps: ControllerDependencies,
+  lease: LeaseKeeper,
   judged: NodeTransitions | null,
   expectedVersion: number,
 ): Promise<readonly NodeEvent[]> {
   if (judged?.record == null) return [];
   try {
+    if (!(await lease.ensure())) return [];
     await deps.store.writeJudgedNodes(judged.record, expectedVersion);
     return judged.events;
   } catch (error) {

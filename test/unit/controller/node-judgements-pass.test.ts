@@ -72,6 +72,27 @@ describe("node judgements in the pass", () => {
     expect(nodeEntries(sim).length).toBe(before);
   });
 
+  it("a pass that cannot take the controller lease stores and tells nothing; the next pass that holds it tells the change, once", async () => {
+    // Prepare: placed; then another controller holds the lease, and db-b (which owns nothing) is heard in a new boot:
+    // no group and no guard change needs the lease, only the judgement.
+    const sim = new Simulation();
+    sim.heartbeat();
+    await sim.advance(20_000);
+    const before = nodeEntries(sim).length;
+    const version = sim.store.judgedNodes?.version;
+    sim.store.lease = { holder: "other", expiresAt: sim.now + 40_000, version: (sim.store.lease?.version ?? 0) + 1 };
+    sim.store.heartbeat("db-b", sim.now, {}, "boot-2", false, {}, sim.definition.timing.leaseDurationMs);
+    // Act
+    await sim.pass();
+    const whileHeld = { version: sim.store.judgedNodes?.version, told: nodeEntries(sim).length };
+    sim.store.lease = { ...sim.store.lease, expiresAt: sim.now - 1 }; // the other controller's lease ran out
+    await sim.pass();
+    // Assess: nothing written without the lease (every write of a pass is made under it); told once, after.
+    expect(whileHeld).toEqual({ version, told: before });
+    expect(nodeEntries(sim).slice(before)).toEqual([["node-restarted", "db-b"]]);
+    expect(sim.store.judgedNodes?.nodes["db-b"]?.bootId).toBe("boot-2");
+  });
+
   it("an idle pass writes no judgement", async () => {
     // Prepare
     const sim = new Simulation();
