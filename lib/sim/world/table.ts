@@ -17,6 +17,7 @@ import type {
   GroupRecord,
   GuardRecord,
   JudgedNodes,
+  NodeAdmin,
   NodeReport,
   ReportCondition,
 } from "../../core/controller/records.js";
@@ -39,6 +40,8 @@ export class SimTable {
   lease: ControllerLease | null = null;
   /** The nodes as the controller last judged them (`controller#nodes`): reporting only. */
   judgedNodes: JudgedNodes | null = null;
+  /** Operators' standing word per node (`admin#node#<id>`, written by `baton drain`): `baton simulate --drain`. */
+  readonly admin = new Map<NodeId, NodeAdmin>();
   /** Until this time, a write may commit with its answer lost. */
   lostAnswersUntil = -Infinity;
   lostAnswersFrom = Infinity;
@@ -107,7 +110,8 @@ export class SimTable {
         i += size;
       }
       await this.latency();
-      return { liveness, groups, guard, lease, judgedNodes };
+      // The admin items (admin#node#..., before every controller# item) as they stand at the end of the read.
+      return { liveness, groups, guard, lease, judgedNodes, admin: new Map(this.admin) };
     },
 
     acquireLease: (holder, now, durationMs) =>
