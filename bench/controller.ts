@@ -134,6 +134,7 @@ function cachedSnapshots(memory: InMemoryStateStore): ClusterStateStore {
     releaseLease: writing(memory.releaseLease.bind(memory)),
     writeGroup: writing(memory.writeGroup.bind(memory)),
     writeGuard: writing(memory.writeGuard.bind(memory)),
+    writeJudgedNodes: writing(memory.writeJudgedNodes.bind(memory)),
     settleIntent: writing(memory.settleIntent.bind(memory)),
     appendLog: writing(memory.appendLog.bind(memory)),
   };

@@ -5,6 +5,7 @@ import type {
   ControllerLease,
   GroupRecord,
   GuardRecord,
+  JudgedNodes,
   ReportCondition,
 } from "../core/controller/records.js";
 import type { GroupId } from "../core/definition/types.js";
@@ -12,12 +13,12 @@ import { appendLog } from "./cluster-log-writer.js";
 import { settleGroupIntent } from "./intent-items.js";
 import { readSnapshot } from "./snapshot-reader.js";
 import type { StateTable } from "./table-errors.js";
-import { acquireLease, releaseLease, writeGroup, writeGuard } from "./versioned-writes.js";
+import { acquireLease, releaseLease, writeGroup, writeGuard, writeJudgedNodes } from "./versioned-writes.js";
 
 /**
  * The controller's side of the table (docs/table.md), in three parts: the snapshot reader (one paged Query reads
- * the whole state partition), the versioned writes (every write of a group or of the guard is conditioned on the
- * version read; the controller lease) and the log writer. Each item kind is read and written by its codec in
+ * the whole state partition), the versioned writes (every write of a group, of the guard or of the node judgements is
+ * conditioned on the version read; the controller lease) and the log writer. Each item kind is read and written by its codec in
  * lib/aws/records.
  */
 export class DynamoClusterStateStore implements ClusterStateStore {
@@ -53,6 +54,10 @@ export class DynamoClusterStateStore implements ClusterStateStore {
 
   writeGuard(record: GuardRecord, expectedVersion: number): Promise<void> {
     return writeGuard(this.table, record, expectedVersion);
+  }
+
+  writeJudgedNodes(record: JudgedNodes, expectedVersion: number): Promise<void> {
+    return writeJudgedNodes(this.table, record, expectedVersion);
   }
 
   appendLog(entries: readonly ClusterLogEntry[]): Promise<void> {

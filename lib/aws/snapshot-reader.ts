@@ -6,13 +6,21 @@ import type {
   ControllerLease,
   GroupRecord,
   GuardRecord,
+  JudgedNodes,
   NodeReport,
 } from "../core/controller/records.js";
 import type { GroupIntent, NodeAdmin } from "../core/controller/intents.js";
 import { fromItem } from "./attribute-json.js";
 import { INTENT_ATTRIBUTES, toGroupIntent, toNodeAdmin } from "./intent-items.js";
 import { queryRawPage } from "./raw-query.js";
-import { GUARD_ATTRIBUTES, LEASE_ATTRIBUTES, readGuardItem, readLeaseItem } from "./records/control-items.js";
+import {
+  GUARD_ATTRIBUTES,
+  JUDGED_NODES_ATTRIBUTES,
+  LEASE_ATTRIBUTES,
+  readGuardItem,
+  readJudgedNodesItem,
+  readLeaseItem,
+} from "./records/control-items.js";
 import { GROUP_ITEM_ATTRIBUTES, readGroupItem } from "./records/group-item.js";
 import { NODE_REPORT_ATTRIBUTES, readNodeReport } from "./records/node-item.js";
 import { type StateTable, tableCall } from "./table-errors.js";
@@ -30,6 +38,7 @@ const SNAPSHOT_ATTRIBUTES = [
     ...GROUP_ITEM_ATTRIBUTES,
     ...GUARD_ATTRIBUTES,
     ...LEASE_ATTRIBUTES,
+    ...JUDGED_NODES_ATTRIBUTES,
     // operator intents and node admin items (intent-items.ts)
     ...INTENT_ATTRIBUTES,
   ]),
@@ -46,12 +55,16 @@ const SNAPSHOT_QUERY = {
   ConsistentRead: true,
 };
 
-/** The whole state partition with one paged, strongly consistent Query: nodes, groups, guard, controller lease. */
+/**
+ * The whole state partition with one paged, strongly consistent Query: nodes, groups, guard, controller lease, the
+ * nodes as last judged, operator intents and admin items.
+ */
 export async function readSnapshot({ client, tableName }: StateTable): Promise<ClusterSnapshot> {
   const liveness = new Map<NodeId, NodeReport>();
   const groups = new Map<GroupId, GroupRecord>();
   let guard: GuardRecord | null = null;
   let lease: ControllerLease | null = null;
+  let judgedNodes: JudgedNodes | null = null;
   const intents = new Map<GroupId, GroupIntent>();
   const admin = new Map<NodeId, NodeAdmin>();
   let startKey: Record<string, AttributeValue> | undefined;
@@ -75,6 +88,8 @@ export async function readSnapshot({ client, tableName }: StateTable): Promise<C
         guard = readGuardItem(item);
       } else if (sk === itemKeys.controllerLease.sk) {
         lease = readLeaseItem(item);
+      } else if (sk === itemKeys.judgedNodes.sk) {
+        judgedNodes = readJudgedNodesItem(item);
       } else if (sk.startsWith(SORT_PREFIX.intent)) {
         const intent = toGroupIntent(sk.slice(SORT_PREFIX.intent.length), item);
         if (intent) intents.set(intent.groupId, intent);
@@ -86,5 +101,5 @@ export async function readSnapshot({ client, tableName }: StateTable): Promise<C
     }
     startKey = page.lastEvaluatedKey;
   } while (startKey !== undefined);
-  return { liveness, groups, guard, lease, intents, admin };
+  return { liveness, groups, guard, lease, intents, admin, judgedNodes };
 }

@@ -70,6 +70,8 @@ export const itemKeys = {
   controllerLease: { pk: STATE_PARTITION, sk: "controller#lease" },
   /** The last controller wake-up (deduplication): written only by the heartbeat function, read by nobody else. */
   controllerWake: { pk: STATE_PARTITION, sk: "controller#wake" },
+  /** Each node's state as the controller last judged it (node changes for the log and EventBridge). Controller only. */
+  judgedNodes: { pk: STATE_PARTITION, sk: "controller#nodes" },
   /** The mass-failure guard. Written only by the controller. */
   guard: { pk: STATE_PARTITION, sk: "controller#guard" },
   /**

@@ -10,15 +10,21 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { AwsThrottledError, AwsUnavailableError } from "../core/aws-errors.js";
 import { StateConflictError } from "../core/controller/ports.js";
-import type { ControllerLease, GroupRecord, GuardRecord, ReportCondition } from "../core/controller/records.js";
-import { guardItem, readLeaseItem } from "./records/control-items.js";
+import type {
+  ControllerLease,
+  GroupRecord,
+  GuardRecord,
+  JudgedNodes,
+  ReportCondition,
+} from "../core/controller/records.js";
+import { guardItem, judgedNodesItem, readLeaseItem } from "./records/control-items.js";
 import { groupItem } from "./records/group-item.js";
 import type { Item } from "./records/item-values.js";
 import { type StateTable, tableError } from "./table-errors.js";
 import { itemKeys } from "./table-layout.js";
 
 // The controller's conditional writes (docs/table.md): the controller lease (taken while free, expired or its own),
-// and every write of a group or of the guard, conditioned on the version read.
+// and every write of a group, of the guard or of the node judgements, conditioned on the version read.
 
 /** The cancellation reason codes of a TransactWriteItems that mean throttling (per item). */
 const THROTTLING_REASONS = new Set(["ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"]);
@@ -104,6 +110,12 @@ export async function writeGroup(
 export async function writeGuard(table: StateTable, record: GuardRecord, expectedVersion: number): Promise<void> {
   assertNextVersion("the guard", record.version, expectedVersion);
   await putConditioned(table, guardItem(record), expectedVersion, "the guard");
+}
+
+/** The nodes as last judged (`controller#nodes`): the same versioned PutItem as the guard's. */
+export async function writeJudgedNodes(table: StateTable, record: JudgedNodes, expectedVersion: number): Promise<void> {
+  assertNextVersion("the node judgements", record.version, expectedVersion);
+  await putConditioned(table, judgedNodesItem(record), expectedVersion, "the node judgements");
 }
 
 async function putConditioned(

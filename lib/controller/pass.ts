@@ -1,12 +1,13 @@
 import type { FailoverRequest } from "../core/controller/alarm-requests.js";
 import { assessNodes } from "../core/controller/detection.js";
-import { type ControllerEvent, isNotable } from "../core/controller/events.js";
+import { type ControllerEvent, isNotable, type NodeEvent } from "../core/controller/events.js";
 import { decideGroup } from "../core/controller/group-decision.js";
 import { type ClusterGauges, clusterGauges } from "../core/controller/gauges.js";
 import { evaluateGuard } from "../core/controller/guard.js";
 import { type NodeStates, nodeStates } from "../core/controller/integration-events.js";
 import { decideIntent } from "../core/controller/intents.js";
 import { notificationFor } from "../core/controller/messages.js";
+import { type NodeTransitions, nodeTransitions } from "../core/controller/node-transitions.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import { type ClusterLogEntry, StateConflictError } from "../core/controller/ports.js";
 import { type ControllerLease, emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
@@ -48,7 +49,7 @@ export interface PassSummary {
   readonly events: readonly ControllerEvent[];
   /** AWS calls that failed (throttled, unavailable, refused); none is a node failure. */
   readonly awsErrors: number;
-  /** Each node of the definition that is not drained: up or not, last heard when (for Node Down / Node Up events). */
+  /** Each node of the definition that is not drained: up or not, last heard when. */
   readonly nodeStates: NodeStates;
   /** The state the metrics report every pass (`CONTROLLER_METRICS`), whatever the pass did. */
   readonly gauges: ClusterGauges;
@@ -113,6 +114,8 @@ export async function runPass(
     nodeStates: nodeStates(members.values()),
     gauges: clusterGauges(definition, members, records, frozen, now),
   });
+  // Reporting only (the cluster log, EventBridge): stored, and told, after the groups, so it never delays a move.
+  const judged = snapshot.judgedNodes === undefined ? null : nodeTransitions(snapshot.judgedNodes, members, now);
   const records = new Map(snapshot.groups);
   const events: ControllerEvent[] = [];
   const guard = evaluateGuard(snapshot.guard, members, now, definition.timing.leaseDurationMs);
@@ -190,8 +193,43 @@ export async function runPass(
     records.set(group.id, record);
   }
 
-  await report(deps, events);
-  return summarize(records, !blocked, guard.record.frozen, events, awsErrors.count);
+  // The nodes' changes first: in the log, a node goes down before its groups move.
+  const stored = blocked ? [] : await storeJudgements(deps, lease, judged, snapshot.judgedNodes?.version ?? 0);
+  const told = [...stored, ...events];
+  await report(deps, told);
+  return summarize(records, !blocked, guard.record.frozen, told, awsErrors.count);
+}
+
+/**
+ * Stores the nodes' new judgements (a conditional write on the version read; none when nothing changed) and returns
+ * the changes to tell: none when the write failed. Like every write of a pass, it is made under the controller lease
+ * (taken here when the groups did not need it); a pass that only looked (another controller holds the lease) is not
+ * called: the holder tells the changes. After a conflict another pass stored (and told) them; after any other failure
+ * (of the write or of taking the lease) the next pass, reading the old item, finds them again and tells them then
+ * (logged here meanwhile), so a write that keeps failing tells nothing twice. Only a write that committed with its
+ * answer lost loses them.
+ */
+async function storeJudgements(
+  deps: ControllerDependencies,
+  lease: LeaseKeeper,
+  judged: NodeTransitions | null,
+  expectedVersion: number,
+): Promise<readonly NodeEvent[]> {
+  if (judged?.record == null) return [];
+  try {
+    if (!(await lease.ensure())) return [];
+    await deps.store.writeJudgedNodes(judged.record, expectedVersion);
+    return judged.events;
+  } catch (error) {
+    const conflict = error instanceof StateConflictError;
+    deps.logger.warn(
+      conflict
+        ? "node judgements changed under this pass; the pass that stored them tells the changes"
+        : "node judgements not written; the next pass tries again",
+      { error, changes: judged.events.map((e) => `${e.nodeId} ${e.type}`) },
+    );
+    return [];
+  }
 }
 
 interface LeaseKeeper {
@@ -297,5 +335,52 @@ function logEntry(event: ControllerEvent, at: number): ClusterLogEntry {
         outcome: event.type,
         detail: `silent: ${event.silent.join(", ") || "none"} of ${event.voters}`,
       };
+    case "node-down":
+    case "node-up":
+    case "node-left":
+    case "node-restarted":
+      return nodeLogEntry(event, at);
   }
+}
+
+const NODE_OUTCOMES: Record<NodeEvent["type"], string> = {
+  "node-down": "down",
+  "node-up": "up",
+  "node-left": "left",
+  "node-restarted": "restarted",
+};
+
+/** A node's change: the outcome names the node (`db-a down`); for `node-up`, the duration is how long it was not up. */
+function nodeLogEntry(event: NodeEvent, at: number): ClusterLogEntry {
+  const boot = (id: string) => `boot ${id.slice(0, 8)}`;
+  const heard = new Date(event.lastHeardAt).toISOString();
+  const was = event.previous;
+  let detail: string;
+  switch (event.type) {
+    case "node-down":
+      detail = `silent since its last heartbeat at ${heard}, past lease + grace (${boot(event.bootId)})`;
+      break;
+    case "node-left":
+      detail = `its last heartbeat at ${heard} said it is leaving: a planned shutdown (${boot(event.bootId)})`;
+      break;
+    case "node-restarted":
+      detail = `a new boot (${boot(event.bootId)}, was ${event.previousBootId?.slice(0, 8) ?? "?"}), heard again within lease + grace`;
+      break;
+    case "node-up":
+      detail =
+        was === null
+          ? `first judged up (${boot(event.bootId)})`
+          : `heard again, ${event.previousBootId === event.bootId ? "same" : "new"} ${boot(event.bootId)}; ${was.state} since ${new Date(was.since).toISOString()}`;
+      break;
+  }
+  return {
+    at,
+    event: event.type,
+    groupId: null,
+    epoch: null,
+    nodeId: event.nodeId,
+    outcome: `${event.nodeId} ${NODE_OUTCOMES[event.type]}`,
+    ...(event.type === "node-up" && was !== null ? { durationMs: Math.max(0, at - was.since) } : {}),
+    detail: event.drained ? `${detail}; drained` : detail,
+  };
 }

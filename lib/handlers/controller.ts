@@ -7,7 +7,7 @@ import {
   readAlarmEvent,
 } from "../core/controller/alarm-requests.js";
 import type { ControllerEvent } from "../core/controller/events.js";
-import { type EventPublisher, integrationEvents, type NodeStates } from "../core/controller/integration-events.js";
+import { type EventPublisher, integrationEvents } from "../core/controller/integration-events.js";
 import { CONTROLLER_METRICS as M, METRIC_DIMENSIONS } from "../core/metric-names.js";
 import type { ControllerDependencies } from "../controller/ports.js";
 import { runPass, type PassSummary } from "../controller/pass.js";
@@ -85,10 +85,6 @@ export type ControllerResult =
  * (`getRemainingTimeInMillis`): an invocation asked for more than fits makes fewer and says so.
  */
 export function createControllerHandler(deps: ControllerHandlerDependencies) {
-  // The nodes' states at this controller's last pass, across the invocations a warm execution environment serves
-  // (one a minute): a node's change of state is published once. A cold start publishes no node change on its first
-  // pass (it has nothing to compare with); the NodeDown metric and its alarm do not depend on this.
-  let previousNodes: NodeStates | undefined;
   return async (
     input: unknown,
     context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
@@ -204,8 +200,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
       record(deps.metrics, summary);
-      await publishEvents(deps.eventBus, pass, summary, previousNodes);
-      previousNodes = summary.nodeStates;
+      await publishEvents(deps.eventBus, pass, summary);
       // A scheduled or wake-up invocation runs while there is work: it ends after a pass that finds no move in
       // flight. A move waiting for a node's report goes on too: such a step also ends on a timeout (a silent source's
       // lease running out), which no heartbeat announces. A pass that only looked (another controller holds the
@@ -276,14 +271,9 @@ function record(metrics: MetricsSink, summary: PassSummary): void {
 }
 
 /** The pass's integration events, if any; a failure is logged, and never stops the controller. */
-async function publishEvents(
-  bus: EventPublisher,
-  pass: ControllerDependencies,
-  summary: PassSummary,
-  previous: NodeStates | undefined,
-): Promise<void> {
+async function publishEvents(bus: EventPublisher, pass: ControllerDependencies, summary: PassSummary): Promise<void> {
   const at = Date.parse(summary.at);
-  const events = integrationEvents(pass.definition.cluster, summary.events, previous, summary.nodeStates, at);
+  const events = integrationEvents(pass.definition.cluster, summary.events, at);
   if (events.length === 0) return;
   try {
     await bus.publish(events);

@@ -9,7 +9,9 @@
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { indexCluster } from "../core/cluster-index.js";
-import type { GroupRecord } from "../core/controller/records.js";
+import { assessNodes } from "../core/controller/detection.js";
+import { drainRefusal } from "../core/controller/intents.js";
+import { type GroupRecord, isFenced } from "../core/controller/records.js";
 import { type ClusterDefinition, isAgentResource } from "../core/definition/types.js";
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { createHeartbeatHandler } from "../handlers/heartbeat.js";
@@ -24,7 +26,12 @@ import { SimEc2, type Windows } from "./world/ec2.js";
 import { SimTable } from "./world/table.js";
 import { simulatedWake } from "./world/wake.js";
 
-export type FaultKind = "fail" | "partition" | "drain";
+/**
+ * `fail`: the machine powers off; `partition`: cut off from AWS both ways for good; `drain`: an operator's `baton drain`
+ * (refused, as the command is, when a group it owns has no other preferred owner up); `stop`: `systemctl stop
+ * baton-agent` (the agent stops its groups and leaves).
+ */
+export type FaultKind = "fail" | "partition" | "drain" | "stop";
 
 export interface SimulateFault {
   readonly kind: FaultKind;
@@ -212,7 +219,9 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
     } else if (previous?.plan && next.plan && previous.plan.stepIndex !== next.plan.stepIndex) {
       const done = previous.plan.steps[previous.plan.stepIndex];
       if (done) list.push({ atMs: rel(), text: `done: ${describeStep(done)}` });
-      if (done?.kind === "fence") fencedNodes.add(done.nodeId ?? done.instanceId);
+      // Only a fence that stopped the instance or found it stopped: one skipped (its source confirmed) fenced nothing.
+      if (done?.kind === "fence" && isFenced(next.plan, done.instanceId))
+        fencedNodes.add(done.nodeId ?? done.instanceId);
     }
     if (previous?.status !== next.status || (next.plan === null && previous?.plan)) {
       if (previous?.plan && !next.plan) {
@@ -247,11 +256,24 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
       } else if (f.kind === "partition") {
         m.net.toAws.push([sched.now, Infinity]);
         m.net.fromAws.push([sched.now, Infinity]);
+      } else if (f.kind === "drain") {
+        drainNode(f.node);
       } else {
         m.stopAgent();
       }
     }
   });
+  /** What `baton drain` writes (docs/operations.md), when it would: the node's admin item, drained. */
+  function drainNode(nodeId: string): void {
+    const health = assessNodes(definition, table.nodes, sched.now, table.groups, table.admin);
+    const refusal = drainRefusal(definition, nodeId, table.admin.get(nodeId), table.groups, health);
+    if (refusal !== null) {
+      trace.add(`baton drain ${nodeId} refused: ${refusal}`);
+      return;
+    }
+    table.admin.set(nodeId, { nodeId, drained: true, failback: false, by: "baton simulate", at: sched.now });
+    trace.add(`baton drain ${nodeId}: drained`);
+  }
   // Done when, after the faults, nothing has moved for two leases and no plan is open.
   let quietSince = faultAt;
   let lastVersion = -1;
@@ -285,7 +307,7 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
   });
   const fenced = [...fencedNodes];
   const interesting =
-    /^(FAULT|table: group|ec2: (StopInstances|DetachVolume|AttachVolume|\S+ (stopped|detached))|\S+: (power|systemctl|\S+ (start done|stop begins|killed)|agent (error|warn): (lease|stopp)))/;
+    /^(FAULT|baton drain|table: group|ec2: (StopInstances|DetachVolume|AttachVolume|\S+ (stopped|detached))|\S+: (power|systemctl|\S+ (start done|stop begins|killed)|agent (error|warn): (lease|stopp)))/;
   const timeline = trace.lines
     .filter((l) => l.at >= faultAt - 1 && interesting.test(l.text))
     .map((l) => ({ atMs: l.at - faultAt, text: l.text }));

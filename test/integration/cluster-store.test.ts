@@ -12,7 +12,13 @@ import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
 import { itemKeys, LOG_RETENTION_DAYS } from "../../lib/aws/table-layout.js";
 import { StateConflictError, type ClusterLogEntry } from "../../lib/core/controller/ports.js";
-import { emptyGroupRecord, type GroupRecord, type GuardRecord, type Plan } from "../../lib/core/controller/records.js";
+import {
+  emptyGroupRecord,
+  type GroupRecord,
+  type GuardRecord,
+  type JudgedNodes,
+  type Plan,
+} from "../../lib/core/controller/records.js";
 import { createStateTable, useFreshMoto } from "./support/aws.js";
 
 const TABLE = "baton-cluster-store-it";
@@ -225,6 +231,7 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
         lease: null,
         intents: new Map(),
         admin: new Map(),
+        judgedNodes: null,
       });
     });
 
@@ -596,6 +603,32 @@ describe("DynamoClusterStateStore against DynamoDB (moto)", () => {
       await expect(stale).rejects.toBeInstanceOf(StateConflictError);
       expect(await rawItem(itemKeys.guard)).toEqual({ ...itemKeys.guard, ...second, voters: '{"db-a":null}' });
       expect((await store.readSnapshot()).guard).toEqual(second);
+    });
+  });
+
+  describe("writeJudgedNodes", () => {
+    it("creates, updates at the expected version, refuses a stale version, and reads back what it wrote", async () => {
+      // Prepare
+      const first: JudgedNodes = { version: 1, nodes: { "db-a": { state: "up", bootId: "boot-1", since: NOW } } };
+      const second: JudgedNodes = {
+        version: 2,
+        nodes: {
+          "db-a": { state: "down", bootId: "boot-1", since: NOW + 5 },
+          "db-b": { state: "leaving", bootId: "boot-2", since: NOW + 5 },
+        },
+      };
+      // Act
+      await store.writeJudgedNodes(first, 0);
+      await store.writeJudgedNodes(second, 1);
+      const stale = store.writeJudgedNodes({ ...first, version: 2 }, 1);
+      // Assess
+      await expect(stale).rejects.toBeInstanceOf(StateConflictError);
+      expect(await rawItem(itemKeys.judgedNodes)).toEqual({
+        ...itemKeys.judgedNodes,
+        version: 2,
+        nodes: `{"db-a":["down","boot-1",${NOW + 5}],"db-b":["leaving","boot-2",${NOW + 5}]}`,
+      });
+      expect((await store.readSnapshot()).judgedNodes).toEqual(second);
     });
   });
 

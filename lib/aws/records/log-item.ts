@@ -19,6 +19,7 @@ export function logItem(entry: ClusterLogEntry, index: number): Item {
     groupId: entry.groupId ?? undefined,
     epoch: entry.epoch ?? undefined,
     event: entry.event,
+    nodeId: entry.nodeId,
     step: entry.step,
     outcome: entry.outcome,
     durationMs: entry.durationMs,

@@ -16,7 +16,9 @@ export const history: CommandModule = {
       program
         .command("history")
         .argument("[subject]", "only entries about this group or node")
-        .description("the cluster log as a timeline: failovers and their steps, guard changes, operator actions")
+        .description(
+          "the cluster log as a timeline: failovers and their steps, nodes going down and up, guard changes, operator actions",
+        )
         .option("--since <when>", "how far back: a duration (30m, 2h, 3d) or an ISO time (2026-11-30T08:00Z)", "24h"),
     ).action(
       cli.action<HistoryOptions>(async (ctx, [subject], options) => {

@@ -11,6 +11,7 @@ interface SimulateOptions {
   readonly also?: string[];
   readonly partition?: string[];
   readonly drain?: string[];
+  readonly stop?: string[];
   readonly at: string;
   readonly seed: string;
 }
@@ -18,9 +19,9 @@ interface SimulateOptions {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
- * `baton simulate FILE --fail NODE [--at 30s] [--also NODE…] [--partition NODE] [--drain NODE]`: what Baton would
- * do, offline, from the definition alone: the simulation's world (lib/sim) with the real controller, heartbeat
- * function and agents on a virtual clock and modelled AWS latencies (docs/simulation.md). Exit 0 when the
+ * `baton simulate FILE --fail NODE [--at 30s] [--also NODE…] [--partition NODE] [--drain NODE] [--stop NODE]`: what
+ * Baton would do, offline, from the definition alone: the simulation's world (lib/sim) with the real controller,
+ * heartbeat function and agents on a virtual clock and modelled AWS latencies (docs/simulation.md). Exit 0 when the
  * simulation ran (whatever it shows), 1 when its oracle saw a safety violation, 2 on bad input.
  */
 export const simulateCommand: CommandModule = {
@@ -35,7 +36,16 @@ export const simulateCommand: CommandModule = {
         .option("--fail <node>", "the node dies (power off), repeatable", collect)
         .option("--also <nodes...>", "more nodes that die at the same time")
         .option("--partition <node>", "the node is cut off from AWS both ways (it keeps running), repeatable", collect)
-        .option("--drain <node>", "the node's agent is stopped (it stops its groups and leaves), repeatable", collect)
+        .option(
+          "--drain <node>",
+          "an operator drains the node (baton drain): it keeps heartbeating, its groups move off, repeatable",
+          collect,
+        )
+        .option(
+          "--stop <node>",
+          "the node's agent is stopped (systemctl stop baton-agent: it stops its groups and leaves), repeatable",
+          collect,
+        )
         .option("--at <duration>", "when the faults strike, after the cluster has settled", "30s")
         .option("--seed <n>", "the seed of the modelled latencies", "1"),
     ).action(
@@ -52,9 +62,10 @@ export const simulateCommand: CommandModule = {
           ...[...(options.fail ?? []), ...(options.also ?? [])].map((node) => ({ kind: "fail" as const, node })),
           ...(options.partition ?? []).map((node) => ({ kind: "partition" as const, node })),
           ...(options.drain ?? []).map((node) => ({ kind: "drain" as const, node })),
+          ...(options.stop ?? []).map((node) => ({ kind: "stop" as const, node })),
         ];
         if (faults.length === 0)
-          throw badInput("simulate needs a fault: --fail NODE, --partition NODE or --drain NODE");
+          throw badInput("simulate needs a fault: --fail NODE, --partition NODE, --drain NODE or --stop NODE");
         const problems = checkFaults(definition, faults);
         if (problems.length > 0) throw badInput(problems.join("\n"));
         const atMs = parseDuration(options.at);

@@ -1,6 +1,6 @@
 import type { NodeId } from "../definition/types.js";
 import type { NodeHealth } from "./detection.js";
-import type { ControllerEvent } from "./events.js";
+import type { ControllerEvent, NodeEvent } from "./events.js";
 import { isDrained } from "./gauges.js";
 
 /** The `source` of every event Baton puts on the default event bus (docs/events.md). */
@@ -15,6 +15,7 @@ export const DETAIL_TYPES = {
   guardUnfrozen: "Guard Unfrozen",
   nodeDown: "Node Down",
   nodeUp: "Node Up",
+  nodeRestarted: "Node Restarted",
 } as const;
 
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
@@ -45,17 +46,11 @@ export function nodeStates(members: Iterable<NodeHealth>): NodeStates {
 }
 
 /**
- * The events of one pass: its controller events (steps and waiting groups are not published), and a `Node Down` or
- * `Node Up` for each node whose state changed since `previous` (the pass before, in this controller; none when
- * there was none: a controller's first pass publishes no node change).
+ * The events of one pass: its controller events (steps and waiting groups are not published). Node changes are
+ * the pass's judgements against those stored by the pass before it, in whatever invocation (`node-transitions.ts`):
+ * `Node Down` (silent past lease + grace, or leaving), `Node Up`, `Node Restarted`; none for a drained node.
  */
-export function integrationEvents(
-  cluster: string,
-  events: readonly ControllerEvent[],
-  previous: NodeStates | undefined,
-  current: NodeStates,
-  at: number,
-): IntegrationEvent[] {
+export function integrationEvents(cluster: string, events: readonly ControllerEvent[], at: number): IntegrationEvent[] {
   const out: IntegrationEvent[] = [];
   const put = (detailType: DetailType, detail: Record<string, unknown>) =>
     out.push({ detailType, at, detail: { cluster, ...detail } });
@@ -94,20 +89,42 @@ export function integrationEvents(
           voters: e.voters,
         });
         break;
+      case "node-down":
+      case "node-left":
+      case "node-up":
+      case "node-restarted":
+        if (!e.drained) put(...nodeEvent(e, at));
+        break;
       case "step":
       case "group-waiting":
+      case "intent-taken":
+      case "intent-refused":
         break;
     }
   }
-  if (previous === undefined) return out;
-  for (const [nodeId, { up, lastHeardAt }] of Object.entries(current)) {
-    const before = Object.hasOwn(previous, nodeId) ? previous[nodeId] : undefined;
-    if (before === undefined || before.up === up) continue;
-    put(up ? DETAIL_TYPES.nodeUp : DETAIL_TYPES.nodeDown, {
-      node: nodeId,
-      lastHeardAt: lastHeardAt === null ? null : new Date(lastHeardAt).toISOString(),
-      ...(up ? {} : { silentForMs: lastHeardAt === null ? null : at - lastHeardAt }),
-    });
-  }
   return out;
+}
+
+function nodeEvent(e: NodeEvent, at: number): [DetailType, Record<string, unknown>] {
+  const lastHeardAt = new Date(e.lastHeardAt).toISOString();
+  const common = { node: e.nodeId, lastHeardAt, bootId: e.bootId };
+  switch (e.type) {
+    case "node-down":
+    case "node-left":
+      return [
+        DETAIL_TYPES.nodeDown,
+        { ...common, reason: e.type === "node-down" ? "silent" : "leaving", silentForMs: at - e.lastHeardAt },
+      ];
+    case "node-up":
+      return [
+        DETAIL_TYPES.nodeUp,
+        {
+          ...common,
+          previousBootId: e.previousBootId,
+          downForMs: e.previous === null ? null : Math.max(0, at - e.previous.since),
+        },
+      ];
+    case "node-restarted":
+      return [DETAIL_TYPES.nodeRestarted, { ...common, previousBootId: e.previousBootId }];
+  }
 }

@@ -52,6 +52,17 @@ export function notificationFor(cluster: string, event: ControllerEvent): { subj
         subject: `${prefix} ${event.action} of ${event.groupId} refused`,
         message: `The ${event.action} of group ${event.groupId} asked by ${event.by} was not carried out: ${event.reason}.`,
       };
+    case "node-down":
+    case "node-up":
+    case "node-left":
+    case "node-restarted": {
+      // Not sent (isNotable): the NodeDown alarm tells of a silent node. Worded all the same.
+      const what = { "node-down": "is down", "node-up": "is up", "node-left": "left", "node-restarted": "restarted" };
+      return {
+        subject: `${prefix} node ${event.nodeId} ${what[event.type]}`,
+        message: `Node ${event.nodeId} ${what[event.type]} (boot ${event.bootId}, last heard ${new Date(event.lastHeardAt).toISOString()}).`,
+      };
+    }
     case "step":
       return {
         subject: `${prefix} ${event.groupId}: ${event.step}`,

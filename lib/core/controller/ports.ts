@@ -8,8 +8,15 @@
  *   `InvalidVolume.ZoneMismatch`, `VolumeInUse`): the request was refused.
  * None of them is ever taken for a node failure: the step waits and is tried again next tick.
  */
-import type { GroupId } from "../definition/types.js";
-import type { ClusterSnapshot, ControllerLease, GroupRecord, GuardRecord, ReportCondition } from "./records.js";
+import type { GroupId, NodeId } from "../definition/types.js";
+import type {
+  ClusterSnapshot,
+  ControllerLease,
+  GroupRecord,
+  GuardRecord,
+  JudgedNodes,
+  ReportCondition,
+} from "./records.js";
 
 export type InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated";
 
@@ -84,6 +91,8 @@ export interface ClusterLogEntry {
   readonly epoch: number | null;
   /** What happened: "failover-started", "step", "failover-completed", "guard-frozen", ... */
   readonly event: string;
+  /** The node concerned (node changes); absent: none in particular. */
+  readonly nodeId?: NodeId;
   readonly step?: string;
   readonly outcome: string;
   readonly durationMs?: number;
@@ -122,6 +131,11 @@ export interface ClusterStateStore {
   ): Promise<void>;
   /** Same contract as writeGroup, for the guard item. */
   writeGuard(record: GuardRecord, expectedVersion: number): Promise<void>;
+  /**
+   * Same contract as writeGuard, for the nodes as last judged (`controller#nodes`): written only by a pass that
+   * judged a node's state changed. Reporting only: a failure never stops a pass.
+   */
+  writeJudgedNodes(record: JudgedNodes, expectedVersion: number): Promise<void>;
   /** Appends entries to the cluster log (items expire by TTL after `retentionDays`). */
   appendLog(entries: readonly ClusterLogEntry[]): Promise<void>;
 }

@@ -245,6 +245,28 @@ export interface ReportCondition {
   readonly latest?: true;
 }
 
+/** How the controller last judged a node (`JudgedNodes`): up, down (silent past lease + grace) or leaving. */
+export type JudgedState = "up" | "down" | "leaving";
+
+export interface JudgedNode {
+  readonly state: JudgedState;
+  /** The boot the judgement rests on (the node's last recorded heartbeat's). */
+  readonly bootId: string;
+  /** When a pass first judged it so (controller clock, epoch ms). */
+  readonly since: number;
+}
+
+/**
+ * Each node's state as the controller last judged it (`state` / `controller#nodes`), so that a pass, in whatever
+ * invocation, tells a change (down, up, left, restarted) once: reporting only, no decision reads it. A node
+ * never heard has no entry.
+ */
+export interface JudgedNodes {
+  /** Optimistic-concurrency counter; 0: the item does not exist yet. */
+  readonly version: number;
+  readonly nodes: Readonly<Record<NodeId, JudgedNode>>;
+}
+
 /** Everything a pass reads, with one paged Query. */
 export interface ClusterSnapshot {
   readonly liveness: ReadonlyMap<NodeId, NodeReport>;
@@ -255,6 +277,11 @@ export interface ClusterSnapshot {
   readonly intents?: ReadonlyMap<GroupId, GroupIntent>;
   /** Operators' standing word per node (`admin#node#<id>`: drained, failback held); absent: none read. */
   readonly admin?: ReadonlyMap<NodeId, NodeAdmin>;
+  /**
+   * The nodes as last judged (`controller#nodes`); null: never written. Absent: a store that does not keep them
+   * (no node changes are reported).
+   */
+  readonly judgedNodes?: JudgedNodes | null;
 }
 
 export function emptyGroupRecord(groupId: GroupId, now: number): GroupRecord {

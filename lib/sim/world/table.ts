@@ -16,6 +16,8 @@ import type {
   ControllerLease,
   GroupRecord,
   GuardRecord,
+  JudgedNodes,
+  NodeAdmin,
   NodeReport,
   ReportCondition,
 } from "../../core/controller/records.js";
@@ -36,6 +38,10 @@ export class SimTable {
   /** When the guard item last said frozen (virtual time), for the liveness check. */
   lastFrozenAt = -Infinity;
   lease: ControllerLease | null = null;
+  /** The nodes as the controller last judged them (`controller#nodes`): reporting only. */
+  judgedNodes: JudgedNodes | null = null;
+  /** Operators' standing word per node (`admin#node#<id>`, written by `baton drain`): `baton simulate --drain`. */
+  readonly admin = new Map<NodeId, NodeAdmin>();
   /** Until this time, a write may commit with its answer lost. */
   lostAnswersUntil = -Infinity;
   lostAnswersFrom = Infinity;
@@ -77,19 +83,22 @@ export class SimTable {
       this.snapshotReads.push(this.sched.now);
       if (this.snapshotReads.length > 20) this.snapshotReads.shift();
       // Items are stored frozen (the core never mutates what it reads), so a page hands them out as they are.
-      // Query order: controller#guard, controller#lease, group#..., node#...; pages of 1..4 items, each read when fetched.
-      const keys: string[] = ["guard", "lease", ...[...this.groups.keys()].map((g) => `g:${g}`)];
+      // Query order: controller#guard, controller#lease, controller#nodes, group#..., node#...; pages of 1..4 items,
+      // each read when fetched.
+      const keys: string[] = ["guard", "lease", "judged", ...[...this.groups.keys()].map((g) => `g:${g}`)];
       keys.push(...[...this.nodes.keys()].sort().map((n) => `n:${n}`));
       const liveness = new Map<NodeId, NodeReport>();
       const groups = new Map<GroupId, GroupRecord>();
       let guard: GuardRecord | null = null;
       let lease: ControllerLease | null = null;
+      let judgedNodes: JudgedNodes | null = null;
       for (let i = 0; i < keys.length;) {
         await this.latency();
         const size = this.rng.int(1, 4);
         for (const key of keys.slice(i, i + size)) {
           if (key === "guard") guard = this.guard;
           else if (key === "lease") lease = this.lease;
+          else if (key === "judged") judgedNodes = this.judgedNodes;
           else if (key.startsWith("g:")) {
             const g = this.groups.get(key.slice(2));
             if (g) groups.set(g.groupId, g);
@@ -101,7 +110,8 @@ export class SimTable {
         i += size;
       }
       await this.latency();
-      return { liveness, groups, guard, lease };
+      // The admin items (admin#node#..., before every controller# item) as they stand at the end of the read.
+      return { liveness, groups, guard, lease, judgedNodes, admin: new Map(this.admin) };
     },
 
     acquireLease: (holder, now, durationMs) =>
@@ -162,6 +172,17 @@ export class SimTable {
             this.trace.add(`table: guard ${record.frozen ? "FROZEN" : "unfrozen"}`);
           this.guard = deepFreeze(structuredClone(record));
           if (record.frozen) this.lastFrozenAt = this.sched.now;
+        },
+        this.controllerError,
+      ),
+
+    writeJudgedNodes: (record, expectedVersion) =>
+      this.call(
+        "write node judgements",
+        () => {
+          if ((this.judgedNodes?.version ?? 0) !== expectedVersion)
+            throw new StateConflictError("node judgements changed");
+          this.judgedNodes = deepFreeze(structuredClone(record));
         },
         this.controllerError,
       ),

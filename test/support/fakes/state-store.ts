@@ -5,6 +5,7 @@ import type {
   ControllerLease,
   GroupRecord,
   GuardRecord,
+  JudgedNodes,
   ReportCondition,
 } from "../../../lib/core/controller/records.js";
 import type { GroupIntent, NodeAdmin } from "../../../lib/core/controller/intents.js";
@@ -19,6 +20,8 @@ export class InMemoryStateStore implements ClusterStateStore {
   readonly groups = new Map<string, GroupRecord>();
   guard: GuardRecord | null = null;
   lease: ControllerLease | null = null;
+  /** The nodes as the controller last judged them (`controller#nodes`); null: never written. */
+  judgedNodes: JudgedNodes | null = null;
   /** Operator intents per group and admin items per node, as the CLI writes them (tests set them directly). */
   readonly intents = new Map<string, GroupIntent>();
   readonly admin = new Map<string, NodeAdmin>();
@@ -68,6 +71,7 @@ export class InMemoryStateStore implements ClusterStateStore {
         lease: this.lease,
         intents: this.intents,
         admin: this.admin,
+        judgedNodes: this.judgedNodes,
       }),
     );
   }
@@ -119,6 +123,15 @@ export class InMemoryStateStore implements ClusterStateStore {
       return Promise.reject(new StateConflictError("guard changed"));
     }
     this.guard = structuredClone(record);
+    return Promise.resolve();
+  }
+
+  writeJudgedNodes(record: JudgedNodes, expectedVersion: number): Promise<void> {
+    if ((this.judgedNodes?.version ?? 0) !== expectedVersion) {
+      return Promise.reject(new StateConflictError("node judgements changed"));
+    }
+    if (record.version !== expectedVersion + 1) throw new Error("a write must raise the version by one");
+    this.judgedNodes = structuredClone(record);
     return Promise.resolve();
   }
 

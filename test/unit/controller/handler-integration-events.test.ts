@@ -48,14 +48,19 @@ describe("integration events", () => {
     // The minute after it revives, db-a heartbeats again; the next invocation sees it up.
     await invoke();
     await invoke();
-    // Assess: a first pass publishes no node change (nothing to compare with); placing publishes the starts.
-    expect(placed.map((e) => e.detailType)).not.toContain("Node Up");
+    // Assess: the first pass finds no judgement stored: each node heard is up, for the first time; placing publishes
+    // the starts.
+    expect(placed.filter((e) => e.detailType === "Node Up").map((e) => e.detail.node)).toEqual([
+      "db-a",
+      "db-b",
+      "office-1",
+    ]);
     expect(placed.filter((e) => e.detailType === "Failover Started")).toHaveLength(2);
     const types = published.map((e) => e.detailType);
     expect(types.filter((t) => t === "Node Down")).toHaveLength(1);
     expect(types.filter((t) => t === "Node Up")).toHaveLength(1);
     const down = published.find((e) => e.detailType === "Node Down")!;
-    expect(down.detail).toMatchObject({ cluster: "orders-db", node: "db-a" });
+    expect(down.detail).toMatchObject({ cluster: "orders-db", node: "db-a", reason: "silent" });
     // Down once silent for longer than lease 10 s + grace 2 s (examples/cluster.yaml).
     expect(down.detail.silentForMs).toBeGreaterThan(12_000);
     const started = published.find((e) => e.detailType === "Failover Started")!;
@@ -72,6 +77,33 @@ describe("integration events", () => {
     expect(completed.detail).toMatchObject({ cluster: "orders-db", group: "postgres", epoch: 2, target: "db-b" });
     expect(completed.detail.durationMs).toBeGreaterThan(0);
     expect(types.indexOf("Node Down")).toBeLessThan(types.indexOf("Failover Completed"));
+  });
+
+  it("a node that went down while no controller ran is published by the next one, even after a cold start", async () => {
+    // Prepare: one execution environment judges every node up.
+    const first = setup();
+    first.sim.heartbeat();
+    await first.invoke();
+    const { sim } = first;
+    sim.silence("db-a");
+    await sim.advance(20_000, { passes: false }); // no controller runs: past lease 10 s + grace 2 s
+    // Act: a new execution environment (a cold start) over the same table.
+    const published: IntegrationEvent[] = [];
+    const handler = createControllerHandler({
+      passDependencies: (holder) => sim.dependencies(holder),
+      metrics: {
+        addMetric: () => undefined,
+        publishStoredMetrics: () => undefined,
+        singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
+      },
+      nodeMetrics: true,
+      eventBus: { publish: (events) => Promise.resolve(void published.push(...events)) },
+      sleep: (ms) => sim.advance(ms, { passes: false }),
+    });
+    await handler({ passes: 1 }, { awsRequestId: "cold", getRemainingTimeInMillis: () => 60_000 });
+    // Assess: db-a down, once; nobody else changed.
+    const nodeEvents = published.filter((e) => e.detailType.startsWith("Node "));
+    expect(nodeEvents.map((e) => [e.detailType, e.detail.node])).toEqual([["Node Down", "db-a"]]);
   });
 
   it("do not stop the controller when the event bus refuses them", async () => {

@@ -48,7 +48,7 @@ describe("simulate (the simulation's world, from a definition alone)", () => {
     const report = await simulate(exampleDefinition(), {
       faults: [
         { kind: "fail", node: "db-a" },
-        { kind: "drain", node: "db-b" },
+        { kind: "stop", node: "db-b" },
       ],
     });
     // Assess
@@ -60,6 +60,30 @@ describe("simulate (the simulation's world, from a definition alone)", () => {
       outcome: "stayed",
       after: { owner: "office-1" },
     });
+    expect(report.violations).toEqual([]);
+  });
+
+  it("draining db-a (`baton drain`): postgres leaves it as a planned move, db-a's own stop awaited, nothing fenced; a second drain is refused as the command is", async () => {
+    // Act
+    const report = await simulate(exampleDefinition(), {
+      faults: [
+        { kind: "drain", node: "db-a" },
+        { kind: "drain", node: "db-a" },
+      ],
+    });
+    // Assess
+    const postgres = report.groups.find((g) => g.id === "postgres")!;
+    expect(postgres).toMatchObject({ outcome: "moved", after: { owner: "db-b", status: "online" } });
+    const texts = postgres.phases.map((p) => p.text);
+    expect(texts[0]).toMatch(/^failover decided: db-a -> db-b, epoch 2 \(node db-a is drained\)/);
+    const stopped = texts.findIndex((t) => t.startsWith("done: await-offline (resourceId postgres, nodeId db-a"));
+    const detached = texts.findIndex((t) => t.startsWith("done: detach-volume"));
+    expect(stopped).toBeGreaterThan(0);
+    expect(detached).toBeGreaterThan(stopped);
+    expect(report.fenced).toEqual([]);
+    expect(report.timeline.map((l) => l.text)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^baton drain db-a refused: db-a is already drained/)]),
+    );
     expect(report.violations).toEqual([]);
   });
 
