@@ -111,7 +111,7 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
     oracle,
     trace,
     {
-      mountMayRun: (instanceId, volumeId) => byInstance(instanceId)?.mountMayRun(volumeId) ?? false,
+      mountMayRun: (instanceId, volumeId) => byInstance(instanceId)?.processes.mountMayRun(volumeId) ?? false,
       instanceStopped: (instanceId) => byInstance(instanceId)?.powerOff(),
       instanceRunning: (instanceId) => byInstance(instanceId)?.powerOn(),
     },
@@ -183,7 +183,7 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
       desired: Object.fromEntries(g.resources.filter(isAgentResource).map((r) => [r.id, "online" as const])),
     });
     oracle.groupWritten(g.id, 1, false);
-    for (const spec of agentResourceSpecs(g)) machines.get(owner)!.seedRunning(spec);
+    for (const spec of agentResourceSpecs(g)) machines.get(owner)!.processes.seedRunning(spec);
     const ownerNode = definition.nodes.find((x) => x.id === owner);
     for (const r of g.resources) {
       const zone = definition.nodes.find((x) => x.kind === "ec2")?.availabilityZone ?? "us-east-1a";

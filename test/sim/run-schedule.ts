@@ -56,7 +56,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     oracle,
     trace,
     {
-      mountMayRun: (instanceId, volumeId) => byInstance(instanceId)?.mountMayRun(volumeId) ?? false,
+      mountMayRun: (instanceId, volumeId) => byInstance(instanceId)?.processes.mountMayRun(volumeId) ?? false,
       instanceStopped: (instanceId) => byInstance(instanceId)?.powerOff(),
       instanceRunning: (instanceId) => byInstance(instanceId)?.powerOn(),
     },
@@ -145,7 +145,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       desired: Object.fromEntries(g.resources.filter(isAgentResource).map((r) => [r.id, "online" as const])),
     });
     oracle.groupWritten(g.id, 1, false);
-    for (const spec of agentResourceSpecs(g)) m.seedRunning(spec);
+    for (const spec of agentResourceSpecs(g)) m.processes.seedRunning(spec);
   }
   for (const g of base.groups) {
     for (const r of g.resources) {
@@ -204,7 +204,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   for (const id of schedule.offlineOnExit ?? []) machine(id).offlineOnExit = true;
   // A hung agent only where the design admits it: nothing of a group that is not fenced runs there.
   const pause = (m: Machine, ms: number): void => {
-    if (m.mayHang()) m.pauseAgent(ms);
+    if (m.processes.mayHang()) m.pauseAgent(ms);
     else trace.add(`${m.id}: not paused (it runs a group that is not fenced: a residual risk, not simulated)`);
   };
   let moves = 0;
@@ -225,7 +225,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       const m = machine(source);
       trace.add(`FAULT ${describeFault(f)}: ${source}`);
       m.net.fromAws.push([sched.now, sched.now + f.deafMs]);
-      sched.after(f.crashDelayMs, () => m.crashResource(first.id));
+      sched.after(f.crashDelayMs, () => m.processes.crashResource(first.id));
     }
     for (const f of strikes) {
       if (f.group !== undefined ? f.group !== next.groupId || f.nth !== movesOf.get(f.group) : f.nth !== moves)
@@ -234,7 +234,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       if (f.slowSourceStop && source !== null && next.plan.sourceAlive) {
         const group = definition.groups.find((g) => g.id === next.groupId);
         for (const r of group?.resources.filter(isAgentResource) ?? [])
-          machine(source).slowNextStop.set(r.id, [0.6, 0.95]);
+          machine(source).processes.slowNextStop.set(r.id, [0.6, 0.95]);
       }
       const id = f.who === "target" ? next.plan.target : source;
       if (id === null) continue;
@@ -298,13 +298,13 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         at(f.at, () => pause(machine(f.node), f.ms));
         break;
       case "held-mount":
-        at(f.at, () => machine(f.node).lieNextUnmount.set(f.resource, f.holdMs));
+        at(f.at, () => machine(f.node).processes.lieNextUnmount.set(f.resource, f.holdMs));
         break;
       case "resource-dies":
-        at(f.at, () => machine(f.node).crashResource(f.resource));
+        at(f.at, () => machine(f.node).processes.crashResource(f.resource));
         break;
       case "hang-next":
-        at(f.at, () => machine(f.node).hangNext[f.op].add(f.resource));
+        at(f.at, () => machine(f.node).processes.hangNext[f.op].add(f.resource));
         break;
       case "extra-controller":
         at(f.at, () => controllers.extra(f.passes));
@@ -391,7 +391,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           const tolerance = Math.max(2_000, Math.ceil(lease / 5)) + Math.max(250, Math.ceil(lease / 20)) - 100;
           victim.stallAtNextStop = Math.floor((tolerance * (stall.tolerancePermille ?? 1_000)) / 1_000);
           for (const g of definition.groups.filter((x) => table.groups.get(x.id)?.owner === victim.id))
-            for (const r of g.resources.filter(isAgentResource)) victim.slowNextStop.set(r.id, [0.8, 0.95]);
+            for (const r of g.resources.filter(isAgentResource)) victim.processes.slowNextStop.set(r.id, [0.8, 0.95]);
         } else if (stall) {
           const lease = timing.leaseDurationMs;
           sched.after(Math.round((lease * stall.atPermille) / 1000), () => victim.pauseAgent(stall.ms));
@@ -463,7 +463,11 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         // that may take it hangs 20..90 s, past its timeout): the promise does not hold, liveness is not judged.
         const armed = group.preferredOwners
           .map(machine)
-          .filter((m) => m !== victim && agentIds.some((id) => m.hangNext.start.has(id) || m.hangNext.stop.has(id)));
+          .filter(
+            (m) =>
+              m !== victim &&
+              agentIds.some((id) => m.processes.hangNext.start.has(id) || m.processes.hangNext.stop.has(id)),
+          );
         if (armed.length > 0) {
           trace.add(`liveness: ${group.id} not judged: a hang is still armed on ${armed.map((m) => m.id).join(", ")}`);
           continue;
@@ -520,7 +524,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
             return void sched.at(obligation.deadline, judge);
           }
           const held = group.resources.flatMap((r) =>
-            r.type === "ebs-volume" ? [...machines.values()].filter((m) => m.heldElsewhereSince(r.volumeId, now)) : [],
+            r.type === "ebs-volume"
+              ? [...machines.values()].filter((m) => m.processes.heldElsewhereSince(r.volumeId, now))
+              : [],
           );
           if (held.length > 0 && !heldJudged) {
             // A stop that lied (held-mount): the source confirmed its stop, so it is not fenced, and its volume's
@@ -558,7 +564,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
             typeof owner === "string" &&
             o.owners.includes(owner) &&
             machine(owner).powered &&
-            machine(owner).runs(o.agentIds)
+            machine(owner).processes.runs(o.agentIds)
           ) {
             o.met = true;
             trace.add(`liveness: ${o.group} runs on ${owner}`);
