@@ -16,9 +16,10 @@ import type { Prng } from "./prng.js";
 import { Scheduler } from "./scheduler.js";
 import { Trace } from "./trace.js";
 import { SimDns } from "./world/dns.js";
-import { SimEc2, type Windows } from "./world/ec2.js";
+import { SimEc2 } from "./world/ec2.js";
 import { SimTable } from "./world/table.js";
 import { simulatedWake } from "./world/wake.js";
+import type { Windows } from "./world/windows.js";
 
 export interface WorldOptions {
   /** The definition deployed at the start (`deploy` replaces it). */

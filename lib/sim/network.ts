@@ -5,7 +5,7 @@
 import { HeartbeatTransportError, type HeartbeatReply } from "../agent/ports.js";
 import type { Prng } from "./prng.js";
 import type { Scheduler } from "./scheduler.js";
-import { inWindow } from "./world/ec2.js";
+import { inWindow } from "./world/windows.js";
 
 export interface NetworkWindows {
   /** Heartbeats from this node never reach AWS. */
