@@ -15,13 +15,9 @@ import { ControllerFunction, type NetworkInterfaceTag } from "./controller-funct
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi, heartbeatThrottleFor } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
-import {
-  ClusterAlarms,
-  type ClusterAlarmKey,
-  type ClusterAlarmsProps,
-  ClusterDashboard,
-  ClusterMetrics,
-} from "./monitoring.js";
+import { ClusterAlarms, type ClusterAlarmKey, type ClusterAlarmsProps } from "./cluster-alarms.js";
+import { ClusterDashboard } from "./cluster-dashboard.js";
+import { ClusterMetrics } from "./cluster-metrics.js";
 import { heartbeatRoute, ids } from "./names.js";
 
 type ControllerMetricName = (typeof CONTROLLER_METRICS)[keyof typeof CONTROLLER_METRICS];
