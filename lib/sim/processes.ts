@@ -1,3 +1,6 @@
+// Over 300 lines: the processes of a node and the simulated drivers that start and stop them share one mutable state
+// (starts in flight, kills, held mounts) that every driver call reads and changes; split apart, that state would be
+// public to both.
 /**
  * What really runs on one simulated node: its resources' processes, as the oracle sees them, and the simulated
  * drivers that start and stop them.
