@@ -22,3 +22,29 @@ export class LambdaControllerWaker {
     );
   }
 }
+
+/**
+ * Wakes the controller so that it carries an operator's intent out now rather than at its next tick: an asynchronous
+ * invoke (`InvocationType: Event`, payload `{"passes": 3}`). When that cannot be done (no function known, the
+ * invoke throttled by the controller's reserved concurrency, any error) the intent still stands: the answer says
+ * why, and the next scheduled pass carries it out.
+ */
+export async function wakeController(
+  lambda: LambdaClient,
+  functionName: string | null,
+): Promise<{ readonly woken: true } | { readonly woken: false; readonly why: string }> {
+  if (functionName === null) return { woken: false, why: "no controller function is known (--function)" };
+  try {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: "Event",
+        Payload: new TextEncoder().encode(JSON.stringify({ passes: 3 })),
+      }),
+    );
+    return { woken: true };
+  } catch (error) {
+    const name = error instanceof Error ? error.name : "Error";
+    return { woken: false, why: `the invoke failed (${name}${error instanceof Error ? `: ${error.message}` : ""})` };
+  }
+}

@@ -1,7 +1,7 @@
 /**
- * The intent and admin items as the controller sees them (docs/table.md "Operator intents"): the attributes its
- * snapshot projects, how it reads them, and its one write, the settling of a group intent. Kept apart from the
- * CLI's writer (intent-store.ts), which builds on the controller's store.
+ * The intent and admin items' codec (docs/table.md "Operator intents"): the attributes the controller's snapshot
+ * projects, how they are read, the items the CLI's writes put (intent-store.ts, which builds on the controller's
+ * store), and the controller's one write, the settling of a group intent.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
@@ -9,6 +9,9 @@ import { AwsThrottledError, AwsUnavailableError } from "../core/controller/aws-e
 import type { GroupIntent, IntentState, NodeAdmin } from "../core/controller/intents.js";
 import type { GroupId, NodeId } from "../core/definition/types.js";
 import { itemKeys } from "./table-layout.js";
+
+/** A settled intent is deleted by the table's TTL (`expiresAt`, epoch seconds) this long after it was written. */
+export const INTENT_RETENTION_SECONDS = 7 * 86_400;
 
 /** The attributes of intent and admin items the controller's snapshot Query projects (besides `sk`, `epoch`). */
 export const INTENT_ATTRIBUTES = [
@@ -65,6 +68,32 @@ export async function settleGroupIntent(
     if (error instanceof ConditionalCheckFailedException) return;
     throw intentAwsError("UpdateItem", error);
   }
+}
+
+/** The item a new (pending) group intent is written as; undefined attributes are left out. */
+export function groupIntentItem(intent: GroupIntent): Record<string, unknown> {
+  return {
+    ...itemKeys.groupIntent(intent.groupId),
+    intentId: intent.id,
+    action: intent.action,
+    target: intent.target ?? undefined,
+    drill: intent.drill,
+    by: intent.by,
+    at: intent.at,
+    intentState: "pending",
+    expiresAt: Math.floor(intent.at / 1000) + INTENT_RETENTION_SECONDS,
+  };
+}
+
+/** The item a node's admin state (drained, failback) is written as. */
+export function nodeAdminItem(admin: NodeAdmin): Record<string, unknown> {
+  return {
+    ...itemKeys.nodeAdmin(admin.nodeId),
+    drained: admin.drained,
+    failback: admin.failback,
+    by: admin.by,
+    at: admin.at,
+  };
 }
 
 /** An intent item as read (plain values); null when it is not one (no id, an unknown action). */

@@ -1,8 +1,8 @@
 /**
  * Operator intents in the table (docs/table.md "Operator intents"): the CLI's writes (`baton move`, `reset`,
  * `drill`, `drain`, `resume`), each a conditional write recorded in the cluster log with the caller's identity;
- * the readers the controller's snapshot uses; the controller's settling of a group intent; and the asynchronous
- * wake-up of the controller. The decisions (what may be asked) are lib/core/controller/intents.ts's.
+ * checked first against the state read. The items' codec is intent-items.ts; waking the controller afterwards,
+ * controller-waker.ts. The decisions (what may be asked) are lib/core/controller/intents.ts's.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -11,7 +11,6 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { assessNodes } from "../core/controller/detection.js";
 import {
@@ -26,11 +25,8 @@ import {
 import { type ClusterSnapshot, emptyGroupRecord } from "../core/controller/records.js";
 import type { ClusterDefinition, GroupId, NodeId } from "../core/definition/types.js";
 import { DynamoClusterStateStore } from "./cluster-store.js";
-import { intentAwsError, toGroupIntent, toNodeAdmin } from "./intent-items.js";
+import { groupIntentItem, intentAwsError, nodeAdminItem, toGroupIntent, toNodeAdmin } from "./intent-items.js";
 import { itemKeys } from "./table-layout.js";
-
-/** A settled intent is deleted by the table's TTL (`expiresAt`, epoch seconds) this long after it was written. */
-export const INTENT_RETENTION_SECONDS = 7 * 86_400;
 
 /** Why an operator's write was not made: another operator got there first, or the cluster's state refuses it. */
 export class IntentRefusedError extends Error {
@@ -133,20 +129,7 @@ export class DynamoIntentStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall(
-            {
-              ...itemKeys.groupIntent(intent.groupId),
-              intentId: intent.id,
-              action: intent.action,
-              target: intent.target ?? undefined,
-              drill: intent.drill,
-              by: intent.by,
-              at,
-              intentState: "pending",
-              expiresAt: Math.floor(at / 1000) + INTENT_RETENTION_SECONDS,
-            },
-            { removeUndefinedValues: true },
-          ),
+          Item: marshall(groupIntentItem(intent), { removeUndefinedValues: true }),
           ConditionExpression: "attribute_not_exists(#sk) OR #state <> :pending",
           ExpressionAttributeNames: { "#sk": "sk", "#state": "intentState" },
           ExpressionAttributeValues: marshall({ ":pending": "pending" }),
@@ -262,13 +245,7 @@ export class DynamoIntentStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({
-            ...itemKeys.nodeAdmin(admin.nodeId),
-            drained: admin.drained,
-            failback: admin.failback,
-            by: admin.by,
-            at: admin.at,
-          }),
+          Item: marshall(nodeAdminItem(admin)),
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
@@ -292,32 +269,6 @@ export class DynamoIntentStore {
     detail: string,
   ): Promise<void> {
     await this.state.appendLog([{ at, groupId, epoch: null, event, outcome, detail }]);
-  }
-}
-
-/**
- * Wakes the controller so that it carries the intent out now rather than at its next tick: an asynchronous
- * invoke (`InvocationType: Event`, payload `{"passes": 3}`). When that cannot be done (no function known, the
- * invoke throttled by the controller's reserved concurrency, any error) the intent still stands: the answer says
- * why, and the next scheduled pass carries it out.
- */
-export async function wakeController(
-  lambda: LambdaClient,
-  functionName: string | null,
-): Promise<{ readonly woken: true } | { readonly woken: false; readonly why: string }> {
-  if (functionName === null) return { woken: false, why: "no controller function is known (--function)" };
-  try {
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: "Event",
-        Payload: new TextEncoder().encode(JSON.stringify({ passes: 3 })),
-      }),
-    );
-    return { woken: true };
-  } catch (error) {
-    const name = error instanceof Error ? error.name : "Error";
-    return { woken: false, why: `the invoke failed (${name}${error instanceof Error ? `: ${error.message}` : ""})` };
   }
 }
 

@@ -2,7 +2,8 @@
  * What the acting commands share (`move`, `reset`, `drill`, `drain`, `resume`): the intent store over the cluster's
  * table, the wake-up of the controller, and the wait for an intent's outcome with one line per step.
  */
-import { DynamoIntentStore, IntentRefusedError, wakeController } from "../aws/intent-store.js";
+import { wakeController } from "../aws/controller-waker.js";
+import { DynamoIntentStore, IntentRefusedError } from "../aws/intent-store.js";
 import type { GroupIntent, GroupIntentAction } from "../core/controller/intents.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import type { GroupRecord } from "../core/controller/records.js";

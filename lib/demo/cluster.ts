@@ -8,7 +8,6 @@ import { Ec2Adapter } from "../aws/ec2.js";
 import { DynamoHeartbeatStore } from "../aws/heartbeat-store.js";
 import { Route53Adapter } from "../aws/route53.js";
 import { indexCluster } from "../core/cluster-index.js";
-import type { ControllerEvent } from "../core/controller/events.js";
 import type { ClusterSnapshot } from "../core/controller/records.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
 import { createControllerHandler } from "../handlers/controller.js";
@@ -17,18 +16,11 @@ import { ACCOUNT } from "./account.js";
 import { type AgentProcess, buildAgentBundle, type NodeKeys, onPremNodeKeys, spawnAgent } from "./agent-process.js";
 import { type ControllerLoop, startControllerLoop } from "./controller-loop.js";
 import { demoDefinition, ec2NodesOf } from "./demo-definition.js";
+import { type DemoEvent, EventList } from "./event-list.js";
 import { type HeartbeatGateway, identitiesOf, startHeartbeatGateway } from "./heartbeat-gateway.js";
 import { type LocalAws, startLocalAws } from "./local-aws.js";
 import { writeServiceProgram } from "./service-script.js";
-
-/** One line of what happened, for the event list and `--ci`'s output. */
-export interface DemoEvent {
-  /** Wall clock, ms. */
-  readonly at: number;
-  /** "demo", "controller" or a node id. */
-  readonly source: string;
-  readonly text: string;
-}
+import { alive, signal } from "./signals.js";
 
 /** What the demo did to a node, by the keyboard or the script. */
 export type NodeCondition = "up" | "killed" | "paused" | "cut off";
@@ -50,10 +42,6 @@ const quietMetrics = {
   singleMetric: () => ({ addDimension: quiet, addMetric: quiet }),
 };
 
-/** Agent log messages worth a line in the event list (the others are routine). */
-const AGENT_LINES =
-  /^(joined cluster|starting |stopping |lease lost|group \S+ stopped|\S+ online$|\S+ offline$|\S+ failed|left the cluster|heartbeats answered again|check of )/;
-
 /**
  * A Baton cluster on loopback: the real heartbeat function (lib/handlers/heartbeat.ts over the state table)
  * behind a gateway that checks each request's SigV4 signature as API Gateway's IAM authorization does, the
@@ -62,13 +50,11 @@ const AGENT_LINES =
  * Route 53 are moto_server's when `moto` is set.
  */
 export class DemoCluster {
-  readonly events: DemoEvent[] = [];
+  private readonly list = new EventList();
   readonly agents = new Map<string, AgentProcess>();
   readonly conditions = new Map<string, NodeCondition>();
   snapshot: ClusterSnapshot | undefined;
   snapshotAt = 0;
-  private readonly seenLines = new Map<AgentProcess, number>();
-  private seenPasses = 0;
   private watching: Promise<void> | undefined;
   private stopped = false;
   /** The controller on its tick: started once every agent has joined, so the first placement sees every node. */
@@ -168,8 +154,13 @@ export class DemoCluster {
     return this.definition.nodes.map((n) => n.id);
   }
 
+  /** What happened, one line each (lib/demo/event-list.ts). */
+  get events(): readonly DemoEvent[] {
+    return this.list.events;
+  }
+
   note(text: string, source = "demo"): void {
-    this.events.push({ at: Date.now(), source, text });
+    this.list.note(text, source);
   }
 
   startAgent(nodeId: string): AgentProcess {
@@ -274,22 +265,7 @@ export class DemoCluster {
 
   /** New controller events and agent lines, in the event list. */
   collect(): void {
-    const passes = this.controller.passes;
-    for (; this.seenPasses < passes.length; this.seenPasses++) {
-      const pass = passes[this.seenPasses]!;
-      if (pass.error !== undefined) this.note(`pass failed: ${pass.error}`, "controller");
-      if (pass.result === undefined || !("events" in pass.result)) continue;
-      for (const event of pass.result.events)
-        this.events.push({ at: pass.endedAt, source: "controller", text: describeEvent(event) });
-    }
-    for (const [nodeId, agent] of this.agents) {
-      const from = this.seenLines.get(agent) ?? 0;
-      for (const line of agent.lines.slice(from)) {
-        if (AGENT_LINES.test(line.message) || line.level === "error")
-          this.events.push({ at: line.readAt, source: nodeId, text: line.message });
-      }
-      this.seenLines.set(agent, agent.lines.length);
-    }
+    this.list.collect(this.controller.passes, this.agents);
   }
 
   /** Which node answers on a service's port, undefined when none does. */
@@ -320,45 +296,5 @@ export class DemoCluster {
     await this.controller.stop();
     await this.gateway.close();
     await this.aws.close();
-  }
-}
-
-/** One controller event as a line. */
-export function describeEvent(event: ControllerEvent): string {
-  switch (event.type) {
-    case "failover-started":
-      return `${event.kind} of ${event.groupId} started: ${event.source ?? "-"} -> ${event.target}, epoch ${event.epoch} (${event.reason})`;
-    case "failover-completed":
-      return `${event.kind} of ${event.groupId} completed on ${event.target}, epoch ${event.epoch}, in ${(event.durationMs / 1000).toFixed(1)} s`;
-    case "step":
-      return `${event.groupId} step ${event.step}: ${event.outcome} (${event.durationMs} ms)`;
-    case "failover-failed":
-    case "group-failed":
-      return `${event.type} ${event.groupId}: ${event.reason}`;
-    case "group-waiting":
-      return `${event.groupId} waits: ${event.reason}`;
-    default:
-      return `${event.type}: ${JSON.stringify(event)}`;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // already gone
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
   }
 }

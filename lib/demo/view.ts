@@ -1,4 +1,5 @@
-import type { DemoCluster, DemoEvent } from "./cluster.js";
+import type { DemoCluster } from "./cluster.js";
+import type { DemoEvent } from "./event-list.js";
 
 const s = (ms: number) => (ms / 1000).toFixed(1);
 

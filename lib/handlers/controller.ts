@@ -7,6 +7,14 @@ import {
   readAlarmEvent,
 } from "../core/controller/alarm-requests.js";
 import type { ControllerEvent } from "../core/controller/events.js";
+import {
+  type AfterPass,
+  afterPass,
+  type InvocationTiming,
+  mayStartPass,
+  passFits,
+  type PassOutcome,
+} from "../core/controller/invocation.js";
 import { type EventPublisher, integrationEvents } from "../core/controller/integration-events.js";
 import { CONTROLLER_METRICS as M, METRIC_DIMENSIONS } from "../core/metric-names.js";
 import type { ControllerDependencies } from "../controller/ports.js";
@@ -44,22 +52,7 @@ export interface ControllerHandlerDependencies {
 
 /** A scheduled invocation older than this is dropped: a later one is already due. */
 export const STALE_SCHEDULE_MS = 30_000;
-/**
- * An invocation's last pass starts at least one tick plus this before the next scheduled invocation (one schedule
- * period, CONTROLLER_SCHEDULE_MS, after this one started): room for that pass and the lease release, so the passes
- * of two invocations do not overlap and the next one finds the controller lease released.
- */
-const NEXT_INVOCATION_MARGIN_MS = 2_000;
 const MAX_MANUAL_PASSES = 100;
-/**
- * A pass starts only when the function has left at least twice the longest pass of this invocation (this
- * before the first: a pass reads one partition and makes a few AWS calls), plus {@link END_MARGIN_MS}.
- * Lambda kills the function at its timeout, mid-pass and holding the controller lease, which the next
- * invocation then waits out.
- */
-export const FIRST_PASS_ESTIMATE_MS = 5_000;
-/** Kept free after the last pass: the lease release, the metrics, the answer. */
-export const END_MARGIN_MS = 2_000;
 
 export type ControllerInput = { readonly passes?: unknown; readonly time?: unknown; readonly [key: string]: unknown };
 
@@ -115,7 +108,6 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
     // When Lambda kills the function, by the function's own clock.
     const deadline = started + context.getRemainingTimeInMillis();
     let longestPassMs = 0;
-    const fitsAt = (at: number) => deadline - at >= Math.max(FIRST_PASS_ESTIMATE_MS, 2 * longestPassMs) + END_MARGIN_MS;
     let passes: number;
     if (Object.hasOwn(event, "passes") && event.passes !== undefined) {
       if (
@@ -140,43 +132,48 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       }
       passes = Infinity;
     }
-    if (!fitsAt(started)) {
+    const timing: InvocationTiming = {
+      startedAt: started,
+      deadline,
+      tickMs: definition.timing.controllerTickMs,
+      scheduleMs: CONTROLLER_SCHEDULE_MS,
+    };
+    if (!passFits(timing, started, 0)) {
       const left = deadline - started;
       pass.logger.warn("controller invocation too short for a pass", { remainingMs: left });
       return { skipped: `the function had ${left} ms left, too little to finish a pass` };
     }
-    const tick = definition.timing.controllerTickMs;
-    const lastStart = started + CONTROLLER_SCHEDULE_MS - tick - NEXT_INVOCATION_MARGIN_MS;
     const events: ControllerEvent[] = [];
     let summary: PassSummary | undefined;
     let done = 0;
     let leaseHeld = false;
     let outOfTime = false;
-    /** Sleeps until the next tick, unless the pass after it would not fit: then the invocation ends. */
-    const awaitTick = async (passStart: number): Promise<boolean> => {
-      const wait = Math.max(0, tick - (clock.now() - passStart));
-      if (!fitsAt(clock.now() + wait)) {
-        outOfTime = true;
+    /** After a pass: stop, or wait for the next tick (lib/core/controller/invocation.ts decides which). */
+    const decide = (passStart: number, outcome: PassOutcome): AfterPass =>
+      afterPass({ timing, asked: passes, done, passStartedAt: passStart, now: clock.now(), longestPassMs, outcome });
+    const goOn = async (next: AfterPass): Promise<boolean> => {
+      if (!next.next) {
+        outOfTime = next.why === "out-of-time";
         return false;
       }
-      await deps.sleep(wait);
+      await deps.sleep(next.waitMs);
       return true;
     };
     while (done < passes) {
       const passStart = clock.now();
-      if (done > 0 && passes === Infinity && passStart > lastStart) break;
+      if (!mayStartPass(timing, passes, done, passStart)) break;
       let passed: PassSummary;
       try {
         passed = await runPass(pass, alarmRequests);
       } catch (error) {
         // A scheduled invocation is the only controller until the next one (not retried): a pass that fails on
         // an AWS error does not end it. The next tick reads everything again, as a new invocation would.
-        if (passes !== Infinity) throw error;
         done++;
         longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
+        const next = decide(passStart, { failed: true });
+        if (!next.next && next.why === "failed") throw error;
         pass.logger.error("controller pass failed; the next tick tries again", { error });
-        if (clock.now() > lastStart) throw error;
-        if (!(await awaitTick(passStart))) break;
+        if (!(await goOn(next))) break;
         continue;
       }
       summary = passed;
@@ -201,12 +198,8 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       events.push(...summary.events);
       record(deps.metrics, summary);
       await publishEvents(deps.eventBus, pass, summary);
-      // A scheduled or wake-up invocation runs while there is work: it ends after a pass that finds no move in
-      // flight. A move waiting for a node's report goes on too: such a step also ends on a timeout (a silent source's
-      // lease running out), which no heartbeat announces. A pass that only looked (another controller holds the
-      // lease) goes on at the next tick, as before.
-      if (passes === Infinity && summary.acted && !summary.groups.some((g) => g.waitsOn !== null)) break;
-      if (done < passes && !(await awaitTick(passStart))) break;
+      const inFlight = summary.groups.some((g) => g.waitsOn !== null);
+      if (!(await goOn(decide(passStart, { failed: false, acted: summary.acted, inFlight })))) break;
     }
     if (summary !== undefined && deps.nodeMetrics) recordNodes(deps.metrics, summary);
     deps.metrics.publishStoredMetrics();

@@ -6,7 +6,7 @@
  */
 import type { GroupDefinition, Timing } from "../core/definition/types.js";
 
-/** Limits of the simulated world (world/ec2.ts, machine.ts). */
+/** Limits of the simulated world (world/ec2.ts, processes.ts). */
 export const WORLD_LIMITS = {
   /** A StopInstances takes up to 15 s to show `stopped` (a powered-off machine: 3 s). */
   stopMs: 15_000,

@@ -7,24 +7,12 @@
  * which groups wait, freeze or fail, and when each phase happened. No AWS call, no clock: the same input gives
  * the same answer (a fixed seed).
  */
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { indexCluster } from "../core/cluster-index.js";
 import { assessNodes } from "../core/controller/detection.js";
 import { drainRefusal } from "../core/controller/intents.js";
 import { type GroupRecord, isFenced } from "../core/controller/records.js";
-import { type ClusterDefinition, isAgentResource } from "../core/definition/types.js";
-import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
-import { createHeartbeatHandler } from "../handlers/heartbeat.js";
-import { Controllers } from "./controllers.js";
-import { Machine } from "./machine.js";
-import { Oracle } from "./oracle.js";
+import type { ClusterDefinition } from "../core/definition/types.js";
+import { buildWorld } from "./build-world.js";
 import { Prng } from "./prng.js";
-import { Scheduler } from "./scheduler.js";
-import { Trace } from "./trace.js";
-import { SimDns } from "./world/dns.js";
-import { SimEc2, type Windows } from "./world/ec2.js";
-import { SimTable } from "./world/table.js";
-import { simulatedWake } from "./world/wake.js";
 
 /**
  * `fail`: the machine powers off; `partition`: cut off from AWS both ways for good; `drain`: an operator's `baton drain`
@@ -104,105 +92,16 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
   if (problems.length > 0) throw new Error(problems.join("\n"));
   const atMs = options.atMs ?? 30_000;
   const faultAt = START + SETTLE_MS + atMs;
-  const sched = new Scheduler(START);
-  const rng = new Prng(options.seed ?? 1);
-  const trace = new Trace(() => sched.now, faultAt);
-  const oracle = new Oracle(() => sched.now, trace);
-  const windows: Windows = { throttleStorm: [], stickyStop: [], stickyDetach: [], lostAnswers: [] };
-  const table = new SimTable(sched, rng.fork("table"), oracle, trace);
-  const machines = new Map<string, Machine>();
-  const byInstance = (id: string) => [...machines.values()].find((m) => m.instanceId === id);
-  const ec2 = new SimEc2(
-    sched,
-    rng.fork("ec2"),
-    oracle,
-    trace,
-    {
-      mountMayRun: (instanceId, volumeId) => byInstance(instanceId)?.mountMayRun(volumeId) ?? false,
-      instanceStopped: (instanceId) => byInstance(instanceId)?.powerOff(),
-      instanceRunning: (instanceId) => byInstance(instanceId)?.powerOn(),
-    },
-    windows,
-    new Set(),
-  );
-  const dns = new SimDns(sched, rng.fork("dns"), windows);
-  const hbHandler = createHeartbeatHandler({
-    index: indexCluster(definition),
-    store: table.heartbeats,
-    clock: { now: () => sched.now },
-    logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
-    metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
-    // Wake-ups of the controller, deduplicated on one claim as the real store does (claimWake).
-    wake: simulatedWake(table, (reason) => wakeController(reason)),
+  const world = buildWorld({
+    definition,
+    start: START,
+    rng: new Prng(options.seed ?? 1),
+    traceZero: faultAt,
+    phaseOneEnd: START,
   });
-  // From the first controller invocation on (the settled start stands for a running cluster).
-  let wakeController: (reason: unknown) => void = () => undefined;
-  const groupOf = new Map<string, string>();
-  for (const g of definition.groups) for (const r of g.resources) groupOf.set(r.id, g.id);
-  let n = 0;
-  for (const node of definition.nodes) {
-    if (node.kind === "ec2") ec2.addInstance(node.instanceId, node.availabilityZone, ++n);
-    const machine = new Machine(
-      node,
-      {
-        sched,
-        oracle,
-        trace,
-        invokeHeartbeat: async (body, callerArn) => {
-          const event = {
-            body,
-            isBase64Encoded: false,
-            requestContext: { authorizer: { iam: { userArn: callerArn } } },
-          } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer;
-          const result = await hbHandler(event, {
-            invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:hb",
-          });
-          return { status: result.statusCode ?? 500, body: JSON.parse(result.body ?? "null") as unknown };
-        },
-        volumeAttached: (volumeId, instanceId) => {
-          const a = ec2.volumes.get(volumeId)?.attachment;
-          return a?.instanceId === instanceId && a.state === "attached";
-        },
-        unmounted: (instanceId, volumeId) => ec2.unmounted(instanceId, volumeId),
-        phaseOneEnd: START,
-        groupFenced: (groupId) => definition.groups.find((g) => g.id === groupId)?.fencing === "stop-instance",
-      },
-      rng.fork(`machine-${node.id}`),
-      (id) => groupOf.get(id) ?? "?",
-    );
-    machines.set(node.id, machine);
-    sched.at(START + rng.int(0, 2000), () => machine.bootAgent());
-  }
+  const { sched, trace, oracle, table, ec2, machines, controllers } = world;
   // Settled to begin with: each group online on its first preferred owner, epoch 1, its resources there.
-  for (const g of definition.groups) {
-    const owner = g.preferredOwners[0]!;
-    table.groups.set(g.id, {
-      groupId: g.id,
-      version: 1,
-      owner,
-      epoch: 1,
-      status: "online",
-      statusReason: "settled before the simulation",
-      since: START,
-      plan: null,
-      failovers: [],
-      failedOn: {},
-      desired: Object.fromEntries(g.resources.filter(isAgentResource).map((r) => [r.id, "online" as const])),
-    });
-    oracle.groupWritten(g.id, 1, false);
-    for (const spec of agentResourceSpecs(g)) machines.get(owner)!.seedRunning(spec);
-    const ownerNode = definition.nodes.find((x) => x.id === owner);
-    for (const r of g.resources) {
-      const zone = definition.nodes.find((x) => x.kind === "ec2")?.availabilityZone ?? "us-east-1a";
-      if (r.type === "ebs-volume")
-        ec2.addVolume(r.volumeId, ownerNode?.kind === "ec2" ? ownerNode.availabilityZone : zone);
-      if (r.type === "elastic-ip") ec2.addAddress(r.allocationId, `198.51.100.${10 + (++n % 200)}`);
-      if (r.type === "ebs-volume" && ownerNode?.kind === "ec2")
-        ec2.seedAttachment(r.volumeId, ownerNode.instanceId, r.device);
-      if (r.type === "elastic-ip" && ownerNode?.kind === "ec2")
-        ec2.seedAssociation(r.allocationId, ownerNode.instanceId);
-    }
-  }
+  world.settle((g) => g.preferredOwners[0]!, "settled before the simulation");
   const before = new Map<string, GroupState>();
   const phases = new Map<string, Phase[]>(definition.groups.map((g) => [g.id, []]));
   const rel = () => sched.now - faultAt;
@@ -233,15 +132,10 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
   };
 
   // Both the one-minute schedule and a first invocation right away, as a deployed controller.
-  const controllers = new Controllers(
-    { sched, trace, table, ec2, dns, definition: () => definition },
-    rng.fork("controllers"),
-    new Map(),
-  );
   const end = faultAt + (options.watchMs ?? 180_000);
   sched.at(START + 8_000, () => {
     controllers.extra(Math.floor(50_000 / definition.timing.controllerTickMs));
-    wakeController = (reason) => controllers.wake(reason);
+    world.startWaking();
   });
   controllers.schedule(START + 60_000, end);
 

@@ -30,7 +30,8 @@ import { describeLines, overlappingRuns, readRecord, type RecordLine } from "./s
 // Real baton-agent processes (the release bundle) against the real heartbeat handler behind the test
 // gateway (SigV4 checked per node) and the real controller, one pass per tick, over moto. The group's
 // resources are commands of test/fixtures/agent/recorded-service.sh, which record every start and stop
-// with its wall-clock time. The scenarios run in order, each from where the previous one left the group.
+// with its wall-clock time. The scenarios run in order, each from where the previous one left the group (waited
+// for again, and its epoch read, at the scenario's start: settledOn).
 //
 // Waits follow the events (a controller event, an agent's log line) and are bounded by the definition's numbers
 // (agent-cluster.ts: heartbeats every 500 ms, lease 4 s, a pass every 1 s, 500 ms per resource stop; the agent
@@ -49,6 +50,19 @@ const MOVE_MS = LOAD_ALLOWANCE * CHAIN.length * (500 + START_STEP_MS);
 const SILENT_MOVE_MS = LOAD_ALLOWANCE * (4_000 + 2_000 + 1_000) + MOVE_MS;
 /** A failed check is seen within one check interval (5 s); the restart stops and starts the chain's tail. */
 const CHECK_AND_RESTART_MS = LOAD_ALLOWANCE * (5_000 + CHAIN.length * (500 + START_STEP_MS));
+/**
+ * An answer reaches an agent the gateway lets through within one lease (4 s: eight heartbeats, of which a busy
+ * machine leaves some unanswered within the agent's 400 ms request timeout).
+ */
+const ANSWER_MS = LOAD_ALLOWANCE * 4_000;
+/** A restarted agent process loads its bundle and joins: its first heartbeat (sent at once, retried every 2 s) answered. */
+const JOIN_MS = LOAD_ALLOWANCE * (2_000 + 4_000);
+/**
+ * The state a scenario starts from, reached again: the previous scenario left the group online on its owner, but a
+ * stall of this process on a busy machine (it runs the gateway and the heartbeat function) can cost the owner its
+ * lease; the controller then assigns the group again (in place or to the other node) under a higher epoch.
+ */
+const SETTLE_MS = SILENT_MOVE_MS;
 /** Room for what a scenario does besides its waits (reading the table and the record). */
 const SCENARIO_SLACK_MS = 10_000;
 
@@ -83,11 +97,44 @@ const marker = (node: TestNode, resource: string) => join(dir, node, `${resource
 const running = (node: TestNode) =>
   existsSync(join(dir, node)) ? readdirSync(join(dir, node)).filter((f) => f.endsWith(".running")) : [];
 /** Waits until the table shows a heartbeat of `node` received within the last two intervals. */
-async function heardRecently(node: TestNode, timeoutMs = 15_000): Promise<void> {
+async function heardRecently(node: TestNode, timeoutMs = ANSWER_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const recent = () => 2 * cluster.timing.heartbeatIntervalMs;
   while (Date.now() - ((await cluster.liveness(node))?.receivedAt ?? 0) > recent()) {
     if (Date.now() > deadline) throw new Error(`${node} not heard within ${timeoutMs} ms\n${agents[node].tail()}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Waits until the group is online on `owner` with each of its resources running there (see SETTLE_MS), and returns
+ * its epoch: a scenario's moves are counted from it.
+ */
+async function settledOn(owner: TestNode, timeoutMs = SETTLE_MS): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const group = await cluster.group();
+    if (group?.owner === owner && group.status === "online" && running(owner).length === CHAIN.length)
+      return group.epoch;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `group not online on ${owner} within ${timeoutMs} ms: ${JSON.stringify(group)}; running there: ${running(owner).join(", ")}`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** Waits until the gateway has answered 200 to `count` heartbeats of `node` from `seenFrom` (its `seen` index) on. */
+async function answered(node: TestNode, seenFrom: number, count: number, timeoutMs = ANSWER_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const ok = () =>
+    cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys[node].accessKeyId && s.status === 200);
+  while (ok().length < count) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `${node}: ${ok().length} of ${count} heartbeats answered within ${timeoutMs} ms\n${agents[node].tail()}`,
+      );
     await sleep(50);
   }
 }
@@ -174,6 +221,7 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
     "cut-off: node-a stops in reverse order before the controller may take the group, then node-b starts it",
     async () => {
       // Prepare
+      const from = await settledOn("node-a");
       const a = agents["node-a"];
       const logFrom = a.lines.length;
       const passFrom = cluster.controller.passes.length;
@@ -202,7 +250,7 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
         expect(lastStop).toBeLessThan(earliestTake);
         // The agent's own promise, which the controller's grace covers: stopped by the self-fence deadline.
         expect(lastStop).toBeLessThanOrEqual(lastHeard + selfFenceDeadlineMs(cluster.timing));
-        expect(taken.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 2 });
+        expect(taken.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: from + 1 });
         expect(taken.event.detectionDelayMs).toBeGreaterThan(6_000);
         expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
         expect(startsOnB[0]!.at).toBeGreaterThan(lastStop);
@@ -216,12 +264,12 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
           after: logFrom,
           timeoutMs: 0,
         });
-        expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 2, status: "online" });
+        expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: from + 1, status: "online" });
       } finally {
         cluster.gateway.unblock(keys["node-a"].accessKeyId);
       }
     },
-    SILENT_MOVE_MS + SCENARIO_SLACK_MS,
+    SETTLE_MS + SILENT_MOVE_MS + SCENARIO_SLACK_MS,
   );
 
   it(
@@ -230,6 +278,7 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
       // Prepare: node-a is answered again, so it can take the group.
       const b = agents["node-b"];
       await heardRecently("node-a");
+      const from = await settledOn("node-b");
       const since = Date.now();
       const passFrom = cluster.controller.passes.length;
       let logFrom = b.lines.length;
@@ -266,22 +315,23 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
         "node-b app-server stop",
         "node-b app-data stop",
       ]);
-      expect(moved.event).toMatchObject({ kind: "failover", source: "node-b", target: "node-a", epoch: 3 });
+      expect(moved.event).toMatchObject({ kind: "failover", source: "node-b", target: "node-a", epoch: from + 1 });
       expect(moved.event.reason).toContain(`resource ${RESTARTED} failed on node-b`);
       const startsOnA = recorded(since, "node-a", "start");
       expect(describeLines(startsOnA)).toEqual(CHAIN.map((r) => `node-a ${r} start`));
       expect(startsOnA[0]!.at).toBeGreaterThan(last(recorded(since, "node-b", "stop")).at);
       expect(overlappingRuns(readRecord(dir))).toEqual([]);
       expect(cluster.controller.failures()).toEqual([]);
-      expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: 3, status: "online" });
+      expect(await cluster.group()).toMatchObject({ owner: "node-a", epoch: from + 1, status: "online" });
     },
-    (RESTART_THRESHOLD + 1) * CHECK_AND_RESTART_MS + MOVE_MS + SCENARIO_SLACK_MS,
+    ANSWER_MS + SETTLE_MS + (RESTART_THRESHOLD + 1) * CHECK_AND_RESTART_MS + MOVE_MS + SCENARIO_SLACK_MS,
   );
 
   it(
     "SIGTERM: node-a stops in reverse order, says it is leaving, and the controller moves the group at its next pass",
     async () => {
       // Prepare
+      const from = await settledOn("node-a");
       const a = agents["node-a"];
       const passFrom = cluster.controller.passes.length;
       const since = Date.now();
@@ -309,25 +359,25 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
           `(lease + grace) a silent node is given`,
       );
       expect(decidedBy).toBeLessThan(6_000); // lease 4 000 ms + grace 2 000 ms, written out
-      expect(moved.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: 4 });
+      expect(moved.event).toMatchObject({ kind: "failover", source: "node-a", target: "node-b", epoch: from + 1 });
       expect(moved.event.reason).toContain("leaving");
       const startsOnB = recorded(since, "node-b", "start");
       expect(describeLines(startsOnB)).toEqual(CHAIN.map((r) => `node-b ${r} start`));
       expect(startsOnB[0]!.at).toBeGreaterThan(last(stops).at);
       expect(overlappingRuns(readRecord(dir))).toEqual([]);
       expect(cluster.controller.failures()).toEqual([]);
-      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: 4, status: "online" });
+      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch: from + 1, status: "online" });
     },
-    MOVE_MS + SCENARIO_SLACK_MS,
+    SETTLE_MS + MOVE_MS + SCENARIO_SLACK_MS,
   );
 
   describe("hostile answers to node-a (back, owning nothing): refused, nothing started, heartbeats go on", () => {
     let epoch: number;
     beforeAll(async () => {
       const a = startAgent("node-a");
-      await a.waitForLine((l) => l.message.startsWith("joined cluster"));
+      await a.waitForLine((l) => l.message.startsWith("joined cluster"), { timeoutMs: JOIN_MS });
       epoch = (await cluster.group())!.epoch;
-    });
+    }, JOIN_MS + SCENARIO_SLACK_MS);
 
     type Group = {
       owner: string | null;
@@ -347,6 +397,14 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
         change(group);
         return copy;
       };
+    /** Node-a started nothing since `since`, was answered 200 at least twice from `seenFrom` on, and node-b keeps the group. */
+    async function expectIdleAndHeard(since: number, seenFrom: number): Promise<void> {
+      expect(recorded(since, "node-a", "start")).toEqual([]);
+      expect(running("node-a")).toEqual([]);
+      const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);
+      expect(laterOfA.filter((s) => s.status === 200).length).toBeGreaterThanOrEqual(2);
+      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch, status: "online" });
+    }
     const cases: {
       name: string;
       answer: { inject: { status: number; body: unknown } } | { tamper: Tamper };
@@ -390,72 +448,79 @@ describe("baton-agent processes with the heartbeat handler and the controller (m
       },
     ];
 
-    it.each(cases)("$name", async ({ answer, path }) => {
-      // Prepare
-      const a = agents["node-a"];
-      const since = Date.now();
-      const logFrom = a.lines.length;
-      const seenFrom = cluster.gateway.seen.length;
-      // Act
-      if ("inject" in answer) cluster.gateway.injectAnswer(keys["node-a"].accessKeyId, answer.inject, 1);
-      else cluster.tamperNext("node-a", answer.tamper);
-      const refused = await a.waitForLine((l) => l.message.startsWith("ignored the answer to heartbeat"), {
-        after: logFrom,
-      });
-      const renewed = await a.waitForLine((l) => l.message.startsWith("heartbeats answered again after"), {
-        after: refused.index,
-      });
-      // Assess
-      expect(refused.line.level).toBe("error");
-      const paths = (refused.line.problems as { path: string }[]).map((p) => p.path);
-      // A tampered answer is the real one with one defect: refused for that defect alone.
-      expect("tamper" in answer ? paths : paths.filter((p) => p === path)).toEqual([path]);
-      // The supervisor acts on an answer as soon as it is accepted, so a start would be logged before the renewal.
-      expect(a.lines.slice(logFrom, renewed.index + 1).filter((l) => l.message.startsWith("starting "))).toEqual([]);
-      // The streak of heartbeats without a valid answer that the renewal ends: the refused answer alone, besides
-      // heartbeats a busy machine left unanswered within the agent's timeout (never another refusal).
-      const streak = Number(/after (\d+) without a valid answer$/.exec(renewed.line.message)?.[1]);
-      const withoutAnswer = a.lines
-        .slice(logFrom, renewed.index)
-        .filter((l) => /^heartbeat \d+ (got no answer|refused)|^ignored the answer/.test(l.message));
-      expect(
-        withoutAnswer
-          .slice(-streak)
-          .filter((l) => !/^heartbeat \d+ got no answer/.test(l.message))
-          .map((l) => l.message),
-      ).toEqual([refused.line.message]);
-      expect(recorded(since, "node-a", "start")).toEqual([]);
-      expect(running("node-a")).toEqual([]);
-      const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);
-      expect(laterOfA.filter((s) => s.status === 200).length).toBeGreaterThanOrEqual(2);
-      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch, status: "online" });
-    });
+    it.each(cases)(
+      "$name",
+      async ({ answer, path }) => {
+        // Prepare
+        const a = agents["node-a"];
+        const since = Date.now();
+        const logFrom = a.lines.length;
+        const seenFrom = cluster.gateway.seen.length;
+        // Act
+        if ("inject" in answer) cluster.gateway.injectAnswer(keys["node-a"].accessKeyId, answer.inject, 1);
+        else cluster.tamperNext("node-a", answer.tamper);
+        const refused = await a.waitForLine((l) => l.message.startsWith("ignored the answer to heartbeat"), {
+          after: logFrom,
+          timeoutMs: ANSWER_MS,
+        });
+        const renewed = await a.waitForLine((l) => l.message.startsWith("heartbeats answered again after"), {
+          after: refused.index,
+          timeoutMs: ANSWER_MS,
+        });
+        // Assess
+        expect(refused.line.level).toBe("error");
+        const paths = (refused.line.problems as { path: string }[]).map((p) => p.path);
+        // A tampered answer is the real one with one defect: refused for that defect alone.
+        expect("tamper" in answer ? paths : paths.filter((p) => p === path)).toEqual([path]);
+        // The supervisor acts on an answer as soon as it is accepted, so a start would be logged before the renewal.
+        expect(a.lines.slice(logFrom, renewed.index + 1).filter((l) => l.message.startsWith("starting "))).toEqual([]);
+        // The streak of heartbeats without a valid answer that the renewal ends: the refused answer alone, besides
+        // heartbeats a busy machine left unanswered within the agent's timeout (never another refusal).
+        const streak = Number(/after (\d+) without a valid answer$/.exec(renewed.line.message)?.[1]);
+        const withoutAnswer = a.lines
+          .slice(logFrom, renewed.index)
+          .filter((l) => /^heartbeat \d+ (got no answer|refused)|^ignored the answer/.test(l.message));
+        expect(
+          withoutAnswer
+            .slice(-streak)
+            .filter((l) => !/^heartbeat \d+ got no answer/.test(l.message))
+            .map((l) => l.message),
+        ).toEqual([refused.line.message]);
+        await expectIdleAndHeard(since, seenFrom);
+      },
+      2 * ANSWER_MS + SCENARIO_SLACK_MS,
+    );
 
-    it("an epoch below one seen before: that group alone is ignored, the rest of the answer counts", async () => {
-      // Prepare
-      const a = agents["node-a"];
-      const since = Date.now();
-      const logFrom = a.lines.length;
-      const seenFrom = cluster.gateway.seen.length;
-      // Act
-      cluster.tamperNext("node-a", (answer) => {
-        const copy = structuredClone(answer) as { groups: Group[] };
-        copy.groups[0]!.epoch = epoch - 1;
-        return copy;
-      });
-      const ignored = await a.waitForLine((l) => l.message.startsWith("ignored group app in the answer"), {
-        after: logFrom,
-      });
-      await sleep(1_000);
-      // Assess
-      expect(ignored.line.level).toBe("error");
-      expect(ignored.line.message).toContain(`groups[0].epoch went back from ${epoch} to ${epoch - 1}`);
-      expect(a.lines.slice(logFrom).filter((l) => l.message.startsWith("ignored the answer"))).toEqual([]);
-      expect(recorded(since, "node-a", "start")).toEqual([]);
-      expect(running("node-a")).toEqual([]);
-      const laterOfA = cluster.gateway.seen.slice(seenFrom).filter((s) => s.accessKeyId === keys["node-a"].accessKeyId);
-      expect(laterOfA.filter((s) => s.status === 200).length).toBeGreaterThanOrEqual(2);
-      expect(await cluster.group()).toMatchObject({ owner: "node-b", epoch, status: "online" });
-    });
+    it(
+      "an epoch below one seen before: that group alone is ignored, the rest of the answer counts",
+      async () => {
+        // Prepare
+        const a = agents["node-a"];
+        const since = Date.now();
+        const logFrom = a.lines.length;
+        const seenFrom = cluster.gateway.seen.length;
+        // Act
+        cluster.tamperNext("node-a", (answer) => {
+          const copy = structuredClone(answer) as { groups: Group[] };
+          copy.groups[0]!.epoch = epoch - 1;
+          return copy;
+        });
+        const ignored = await a.waitForLine((l) => l.message.startsWith("ignored group app in the answer"), {
+          after: logFrom,
+          timeoutMs: ANSWER_MS,
+        });
+        // Four heartbeats answered from the tamper on, so at least two after the tampered one (one may have been in
+        // flight): the agent acted on that answer before it sent them (one heartbeat in flight at a time, the supervisor
+        // run on every accepted answer), so a start of the ignored group would be logged by now.
+        await answered("node-a", seenFrom, 4);
+        // Assess
+        expect(ignored.line.level).toBe("error");
+        expect(ignored.line.message).toContain(`groups[0].epoch went back from ${epoch} to ${epoch - 1}`);
+        expect(a.lines.slice(logFrom).filter((l) => l.message.startsWith("ignored the answer"))).toEqual([]);
+        expect(a.lines.slice(logFrom).filter((l) => l.message.startsWith("starting "))).toEqual([]);
+        await expectIdleAndHeard(since, seenFrom);
+      },
+      2 * ANSWER_MS + SCENARIO_SLACK_MS,
+    );
   });
 });

@@ -76,12 +76,10 @@ describe("alarm-driven failover against moto", () => {
     expect(await state.group("postgres")).toMatchObject({ owner: "db-b", epoch: 2, status: "moving" });
     // The impaired host then falls silent (these test agents do not confirm a stop under an epoch): db-a, which
     // had not confirmed postgres offline, is fenced (stopped) before the volume, address and record move to db-b.
-    await h.driveUntil(
-      ["db-b", "office-1"],
-      async () => (await state.group("postgres"))?.status === "online",
-      30_000,
-      250,
-    );
+    await h.driveUntil(["db-b", "office-1"], async () => (await state.group("postgres"))?.status === "online", {
+      withinMs: 30_000,
+      everyMs: 250,
+    });
     expect((await state.instance(h.world.instances["db-a"])).State?.Name).toBe("stopped");
     expect(await state.group("postgres")).toMatchObject({ owner: "db-b", epoch: 2, status: "online" });
     expect(await state.volumeAttachments()).toEqual([[h.world.instances["db-b"], "/dev/xvdf"]]);

@@ -37,8 +37,7 @@ describe("throttled EC2 and Route 53 (moto behind a throttling proxy)", () => {
       ["db-b", "office-1"],
       async () =>
         (await state.group("postgres"))?.status === "online" && (await state.group("postgres"))?.owner === "db-b",
-      60_000,
-      200,
+      { withinMs: 60_000, everyMs: 200 },
     );
     // Assess
     expect(await awsThrottledCount()).toBeGreaterThan(before);

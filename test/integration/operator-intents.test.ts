@@ -52,7 +52,7 @@ describe("operator intents, carried out by the controller", () => {
     await h.driveUntil(
       ALL,
       async () => (await group("postgres"))?.owner === "db-b" && (await group("postgres"))?.status === "online",
-      30_000,
+      { withinMs: 30_000 },
     );
     // Assess
     const after = (await group("postgres"))!;
@@ -87,7 +87,7 @@ describe("operator intents, carried out by the controller", () => {
     await h.driveUntil(
       ALL,
       async () => (await group("postgres"))?.owner === "db-a" && (await group("postgres"))?.status === "online",
-      30_000,
+      { withinMs: 30_000 },
     );
   }, 60_000);
 
@@ -106,7 +106,7 @@ describe("operator intents, carried out by the controller", () => {
     await h.driveUntil(
       ALL,
       async () => (await group("reports"))?.owner === "db-b" && (await group("reports"))?.status === "online",
-      30_000,
+      { withinMs: 30_000 },
     );
     // office-1's agent restarts and its new boot heartbeats past the failback settle time (30 s).
     h.agents.restart("office-1");
@@ -130,7 +130,7 @@ describe("operator intents, carried out by the controller", () => {
     await h.driveUntil(
       ALL,
       async () => (await group("reports"))?.owner === "office-1" && (await group("reports"))?.status === "online",
-      30_000,
+      { withinMs: 30_000 },
     );
     expect((await intents.readSnapshot()).admin?.get("office-1")).toBeUndefined();
     const log = await logEntries();
@@ -155,8 +155,7 @@ describe("operator intents, carried out by the controller", () => {
     await h.driveUntil(
       ["db-b", "office-1"],
       async () => (await group("postgres"))?.owner === "db-b" && (await group("postgres"))?.status === "online",
-      40_000,
-      250,
+      { withinMs: 40_000, everyMs: 250 },
     );
     // Assess
     expect((await state.instance(h.world.instances["db-a"])).State?.Name).toBe("stopped");

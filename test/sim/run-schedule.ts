@@ -2,25 +2,17 @@
  * Runs one schedule: builds the world (table, EC2, Route 53, machines with real agents, the real heartbeat
  * handler, the real controller handler), applies the faults at their times, and lets the oracle judge.
  */
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { indexCluster } from "../../lib/core/cluster-index.js";
-import type { ClusterDefinition, Timing } from "../../lib/core/definition/types.js";
+import type { Timing } from "../../lib/core/definition/types.js";
 import { isAgentResource } from "../../lib/core/definition/types.js";
-import { agentResourceSpecs } from "../../lib/core/heartbeat/agent-resources.js";
-import { createHeartbeatHandler, type HeartbeatHandler } from "../../lib/handlers/heartbeat.js";
-import { Controllers, type InvocationFaults } from "./controllers.js";
+import { buildWorld } from "../../lib/sim/build-world.js";
+import type { InvocationFaults } from "./controllers.js";
 import { simDefinitions } from "./definitions.js";
 import { describeFault, PHASE_ONE_END, type Schedule } from "./faults.js";
 import { controllerBackAt, heldDetachMs, livenessBoundMs, untoldOwnerDeadline } from "./liveness.js";
-import { Machine } from "./machine.js";
-import { Oracle, type Violation } from "./oracle.js";
+import type { Machine } from "./machine.js";
+import type { Violation } from "./oracle.js";
 import { Prng } from "./prng.js";
-import { Scheduler } from "./scheduler.js";
-import { Trace } from "./trace.js";
-import { SimDns } from "./world/dns.js";
-import { SimEc2, type Windows } from "./world/ec2.js";
-import { SimTable } from "./world/table.js";
-import { simulatedWake } from "../../lib/sim/world/wake.js";
+import type { Trace } from "./trace.js";
 
 /** 02:00 UTC: inside postgres's failback window (01:00-05:00), so failbacks happen too. */
 export const SIM_START = Date.UTC(2026, 10, 22, 2, 0, 0);
@@ -39,127 +31,8 @@ export interface RunOptions {
 export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<ScheduleResult> {
   const definitions = simDefinitions();
   const base = definitions[0]!;
-  const sched = new Scheduler(SIM_START);
   const rng = new Prng(schedule.seed);
-  const trace = new Trace(() => sched.now, SIM_START);
-  const oracle = new Oracle(() => sched.now, trace);
-  const windows: Windows = { throttleStorm: [], stickyStop: [], stickyDetach: [], lostAnswers: [] };
-  let definition: ClusterDefinition = base;
   const timings: Timing[] = [base.timing];
-
-  const table = new SimTable(sched, rng.fork("table"), oracle, trace);
-  const machines = new Map<string, Machine>();
-  const byInstance = (id: string): Machine | undefined => [...machines.values()].find((m) => m.instanceId === id);
-  const ec2 = new SimEc2(
-    sched,
-    rng.fork("ec2"),
-    oracle,
-    trace,
-    {
-      mountMayRun: (instanceId, volumeId) => byInstance(instanceId)?.mountMayRun(volumeId) ?? false,
-      instanceStopped: (instanceId) => byInstance(instanceId)?.powerOff(),
-      instanceRunning: (instanceId) => byInstance(instanceId)?.powerOn(),
-    },
-    windows,
-    new Set(
-      base.nodes
-        .filter((n) => n.kind === "ec2" && schedule.detachGoesThrough?.includes(n.id))
-        .map((n) => (n.kind === "ec2" ? n.instanceId : "")),
-    ),
-  );
-  const dns = new SimDns(sched, rng.fork("dns"), windows);
-
-  let hbHandler: HeartbeatHandler;
-  const deployHeartbeat = (): void => {
-    const hbRng = rng.fork(`hb-${timings.length}`);
-    hbHandler = createHeartbeatHandler({
-      index: indexCluster(definition),
-      store: table.heartbeats,
-      // Each invocation may land on another Lambda host: its clock is off by up to ±50 ms.
-      clock: { now: () => sched.now + hbRng.int(-50, 50) },
-      logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
-      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
-      // Wake-ups of the controller, deduplicated on one claim that outlives a deploy, as the table's item does.
-      wake,
-    });
-  };
-  // Set once the controllers exist (below); a heartbeat before that wakes nothing.
-  let wakeController: (reason: unknown) => void = () => undefined;
-  const wake = simulatedWake(table, (reason) => wakeController(reason));
-  deployHeartbeat();
-
-  const groupOf = new Map<string, string>();
-  for (const g of base.groups) for (const r of g.resources) groupOf.set(r.id, g.id);
-  let n = 0;
-  for (const node of base.nodes) {
-    if (node.kind === "ec2") ec2.addInstance(node.instanceId, node.availabilityZone, ++n);
-    const machine = new Machine(
-      node,
-      {
-        sched,
-        oracle,
-        trace,
-        invokeHeartbeat: async (body, callerArn) => {
-          const event = {
-            body,
-            isBase64Encoded: false,
-            requestContext: { authorizer: { iam: { userArn: callerArn } } },
-          } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer;
-          const result = await hbHandler(event, {
-            invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:hb",
-          });
-          return { status: result.statusCode ?? 500, body: JSON.parse(result.body ?? "null") as unknown };
-        },
-        volumeAttached: (volumeId, instanceId) => {
-          const a = ec2.volumes.get(volumeId)?.attachment;
-          return a?.instanceId === instanceId && a.state === "attached";
-        },
-        unmounted: (instanceId, volumeId) => ec2.unmounted(instanceId, volumeId),
-        phaseOneEnd: SIM_START + PHASE_ONE_END,
-        groupFenced: (groupId) => base.groups.find((g) => g.id === groupId)?.fencing === "stop-instance",
-      },
-      rng.fork(`machine-${node.id}`),
-      (id) => groupOf.get(id) ?? "?",
-    );
-    machines.set(node.id, machine);
-    sched.at(SIM_START + rng.int(0, 2000), () => machine.bootAgent());
-  }
-  // A settled cluster to begin with: each group online on its first preferred owner (or, after earlier
-  // failovers, the one the schedule names), epoch 1.
-  const ownerAtStart = (g: (typeof base.groups)[number]): string =>
-    schedule.initialOwners?.[g.id] ?? g.preferredOwners[0]!;
-  for (const g of base.groups) {
-    const owner = ownerAtStart(g);
-    const m = machines.get(owner)!;
-    table.groups.set(g.id, {
-      groupId: g.id,
-      version: 1,
-      owner,
-      epoch: 1,
-      status: "online",
-      statusReason: "settled before the schedule",
-      since: SIM_START,
-      plan: null,
-      failovers: [],
-      failedOn: {},
-      desired: Object.fromEntries(g.resources.filter(isAgentResource).map((r) => [r.id, "online" as const])),
-    });
-    oracle.groupWritten(g.id, 1, false);
-    for (const spec of agentResourceSpecs(g)) m.seedRunning(spec);
-  }
-  for (const g of base.groups) {
-    for (const r of g.resources) {
-      if (r.type === "ebs-volume") {
-        const zone = base.nodes.find((x) => x.kind === "ec2")?.availabilityZone ?? "us-east-1a";
-        ec2.addVolume(r.volumeId, zone);
-      }
-      if (r.type === "elastic-ip") ec2.addAddress(r.allocationId, "54.1.1.1");
-      const owner = base.nodes.find((x) => x.id === ownerAtStart(g));
-      if (r.type === "ebs-volume" && owner?.kind === "ec2") ec2.seedAttachment(r.volumeId, owner.instanceId, r.device);
-      if (r.type === "elastic-ip" && owner?.kind === "ec2") ec2.seedAssociation(r.allocationId, owner.instanceId);
-    }
-  }
-
   const invocationFaults = new Map<number, InvocationFaults>();
   const controllerFaults: { kind: "crash" | "pause"; at: number; ms: number }[] = [];
   for (const f of schedule.faults) {
@@ -168,11 +41,21 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     if (f.kind === "controller-pause")
       invocationFaults.set(f.invocation, { ...invocationFaults.get(f.invocation), pauseAtCall: f.call, pauseMs: f.ms });
   }
-  const controllers = new Controllers(
-    { sched, trace, table, ec2, dns, definition: () => definition },
-    rng.fork("controllers"),
+  const world = buildWorld({
+    definition: base,
+    start: SIM_START,
+    rng,
+    traceZero: SIM_START,
+    phaseOneEnd: SIM_START + PHASE_ONE_END,
+    // Each invocation may land on another Lambda host: its clock is off by up to ±50 ms.
+    heartbeatClockErrorMs: 50,
+    detachGoesThrough: schedule.detachGoesThrough,
     invocationFaults,
-  );
+  });
+  const { sched, trace, oracle, windows, table, ec2, machines, controllers } = world;
+  // A settled cluster to begin with: each group online on its first preferred owner (or, after earlier
+  // failovers, the one the schedule names), epoch 1.
+  world.settle((g) => schedule.initialOwners?.[g.id] ?? g.preferredOwners[0]!, "settled before the schedule");
   controllers.onFault = (kind, at, ms) => void controllerFaults.push({ kind, at, ms });
 
   // The one-minute schedule at a random phase: the invocation in flight when the schedule begins (its last
@@ -181,10 +64,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   const phase = rng.int(10_000, 60_000);
   sched.at(SIM_START + rng.int(4000, 8000), () => {
     controllers.extra(Math.max(1, Math.floor((phase - 8_000) / base.timing.controllerTickMs)));
-    // Wake-ups from then on: the seeded table (initial owners without node items) stands for a cluster already
-    // running, which no controller may judge before every agent has had its first heartbeat recorded, as the
-    // first invocation's delay ensures. A wake-up earlier would judge an owner never heard as long gone.
-    wakeController = (reason) => controllers.wake(reason);
+    // Wake-ups from then on, once every agent has had its first heartbeat recorded, as the first invocation's
+    // delay ensures (World.startWaking).
+    world.startWaking();
   });
   controllers.schedule(SIM_START + phase, SIM_START + schedule.durationMs);
 
@@ -204,7 +86,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   for (const id of schedule.offlineOnExit ?? []) machine(id).offlineOnExit = true;
   // A hung agent only where the design admits it: nothing of a group that is not fenced runs there.
   const pause = (m: Machine, ms: number): void => {
-    if (m.mayHang()) m.pauseAgent(ms);
+    if (m.processes.mayHang()) m.pauseAgent(ms);
     else trace.add(`${m.id}: not paused (it runs a group that is not fenced: a residual risk, not simulated)`);
   };
   let moves = 0;
@@ -220,21 +102,24 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       const source = next.plan.source;
       if (f.group !== next.groupId || f.nth !== movesOf.get(f.group) || source === null || !next.plan.sourceAlive)
         continue;
-      const first = definition.groups.find((g) => g.id === f.group)?.resources.find(isAgentResource);
+      const first = world
+        .definition()
+        .groups.find((g) => g.id === f.group)
+        ?.resources.find(isAgentResource);
       if (first === undefined) continue;
       const m = machine(source);
       trace.add(`FAULT ${describeFault(f)}: ${source}`);
       m.net.fromAws.push([sched.now, sched.now + f.deafMs]);
-      sched.after(f.crashDelayMs, () => m.crashResource(first.id));
+      sched.after(f.crashDelayMs, () => m.processes.crashResource(first.id));
     }
     for (const f of strikes) {
       if (f.group !== undefined ? f.group !== next.groupId || f.nth !== movesOf.get(f.group) : f.nth !== moves)
         continue;
       const source = next.plan.source;
       if (f.slowSourceStop && source !== null && next.plan.sourceAlive) {
-        const group = definition.groups.find((g) => g.id === next.groupId);
+        const group = world.definition().groups.find((g) => g.id === next.groupId);
         for (const r of group?.resources.filter(isAgentResource) ?? [])
-          machine(source).slowNextStop.set(r.id, [0.6, 0.95]);
+          machine(source).processes.slowNextStop.set(r.id, [0.6, 0.95]);
       }
       const id = f.who === "target" ? next.plan.target : source;
       if (id === null) continue;
@@ -298,13 +183,13 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         at(f.at, () => pause(machine(f.node), f.ms));
         break;
       case "held-mount":
-        at(f.at, () => machine(f.node).lieNextUnmount.set(f.resource, f.holdMs));
+        at(f.at, () => machine(f.node).processes.lieNextUnmount.set(f.resource, f.holdMs));
         break;
       case "resource-dies":
-        at(f.at, () => machine(f.node).crashResource(f.resource));
+        at(f.at, () => machine(f.node).processes.crashResource(f.resource));
         break;
       case "hang-next":
-        at(f.at, () => machine(f.node).hangNext[f.op].add(f.resource));
+        at(f.at, () => machine(f.node).processes.hangNext[f.op].add(f.resource));
         break;
       case "extra-controller":
         at(f.at, () => controllers.extra(f.passes));
@@ -325,9 +210,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         break;
       case "deploy":
         at(f.at, () => {
-          definition = definitions[f.variant] ?? base;
-          timings.push(definition.timing);
-          deployHeartbeat();
+          const next = definitions[f.variant] ?? base;
+          timings.push(next.timing);
+          world.deploy(next);
         });
         break;
     }
@@ -390,15 +275,15 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           const lease = timing.leaseDurationMs;
           const tolerance = Math.max(2_000, Math.ceil(lease / 5)) + Math.max(250, Math.ceil(lease / 20)) - 100;
           victim.stallAtNextStop = Math.floor((tolerance * (stall.tolerancePermille ?? 1_000)) / 1_000);
-          for (const g of definition.groups.filter((x) => table.groups.get(x.id)?.owner === victim.id))
-            for (const r of g.resources.filter(isAgentResource)) victim.slowNextStop.set(r.id, [0.8, 0.95]);
+          for (const g of world.definition().groups.filter((x) => table.groups.get(x.id)?.owner === victim.id))
+            for (const r of g.resources.filter(isAgentResource)) victim.processes.slowNextStop.set(r.id, [0.8, 0.95]);
         } else if (stall) {
           const lease = timing.leaseDurationMs;
           sched.after(Math.round((lease * stall.atPermille) / 1000), () => victim.pauseAgent(stall.ms));
         }
         if (aim !== undefined) {
           const read = aim;
-          for (const g of definition.groups) {
+          for (const g of world.definition().groups) {
             if (g.fencing === "stop-instance" || table.groups.get(g.id)?.owner !== victim.id) continue;
             const target = g.preferredOwners
               .map(machine)
@@ -450,7 +335,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         now,
         ...controllerFaults.map((f) => controllerBackAt(timings, f, controllers.scheduledStarts)),
       );
-      for (const group of definition.groups) {
+      for (const group of world.definition().groups) {
         const record = table.groups.get(group.id);
         if (options.liveness === false) continue;
         if (!record || record.status !== "online" || record.owner !== victim.id || !awsHealthy) continue;
@@ -463,7 +348,11 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         // that may take it hangs 20..90 s, past its timeout): the promise does not hold, liveness is not judged.
         const armed = group.preferredOwners
           .map(machine)
-          .filter((m) => m !== victim && agentIds.some((id) => m.hangNext.start.has(id) || m.hangNext.stop.has(id)));
+          .filter(
+            (m) =>
+              m !== victim &&
+              agentIds.some((id) => m.processes.hangNext.start.has(id) || m.processes.hangNext.stop.has(id)),
+          );
         if (armed.length > 0) {
           trace.add(`liveness: ${group.id} not judged: a hang is still armed on ${armed.map((m) => m.id).join(", ")}`);
           continue;
@@ -520,7 +409,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
             return void sched.at(obligation.deadline, judge);
           }
           const held = group.resources.flatMap((r) =>
-            r.type === "ebs-volume" ? [...machines.values()].filter((m) => m.heldElsewhereSince(r.volumeId, now)) : [],
+            r.type === "ebs-volume"
+              ? [...machines.values()].filter((m) => m.processes.heldElsewhereSince(r.volumeId, now))
+              : [],
           );
           if (held.length > 0 && !heldJudged) {
             // A stop that lied (held-mount): the source confirmed its stop, so it is not fenced, and its volume's
@@ -558,7 +449,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
             typeof owner === "string" &&
             o.owners.includes(owner) &&
             machine(owner).powered &&
-            machine(owner).runs(o.agentIds)
+            machine(owner).processes.runs(o.agentIds)
           ) {
             o.met = true;
             trace.add(`liveness: ${o.group} runs on ${owner}`);

@@ -3,7 +3,7 @@ import { AwsThrottledError } from "../../core/controller/aws-errors.js";
 import type { DnsPort, RecordView } from "../../core/controller/ports.js";
 import type { Prng } from "../prng.js";
 import type { Scheduler } from "../scheduler.js";
-import { inWindow, type Windows } from "./ec2.js";
+import { inWindow, type Windows } from "./windows.js";
 
 export class SimDns implements DnsPort {
   private readonly records = new Map<string, RecordView>();

@@ -8,9 +8,14 @@
  * - DetachVolume: `detaching` 1..8 s; on a Xen instance, `busy` while the running instance still has it mounted
  *   (until unmounted or the instance stops), unless forced; on a Nitro one it goes through (the oracle flags it);
  *   in a "sticky detach" window it stays `detaching` until forced;
- * - a describe shows the state of up to 2 s ago; throttling at EC2's token-bucket rates, and in a storm window;
+ * - a describe shows the state of up to 2 s ago (lagged-views.ts); throttling at EC2's token-bucket rates, and in a
+ *   storm window (windows.ts);
  * - a mutating call's answer can be lost after it took effect.
  * The oracle is told of every attach and forced detach, with whether another instance may still write.
+ *
+ * Over 300 lines on purpose: instances, volumes and addresses share one API's throttling and lost answers and one
+ * lagged history, and each reads the others' states (a stop ends a busy detach, an attach checks the instance's zone
+ * and who held the volume last); split apart, every half would reach into the other.
  */
 import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../../core/controller/aws-errors.js";
 import type { AddressView, Ec2Port, InstanceState, InstanceView, VolumeView } from "../../core/controller/ports.js";
@@ -18,6 +23,8 @@ import type { Oracle } from "../oracle.js";
 import type { Prng } from "../prng.js";
 import type { Scheduler, TimerHandle } from "../scheduler.js";
 import type { Trace } from "../trace.js";
+import { LaggedViews } from "./lagged-views.js";
+import { Bucket, inWindow, type Windows } from "./windows.js";
 
 /** What EC2 needs to know of the machines: whether a mount of the volume may run there, and power events. */
 export interface Machines {
@@ -52,43 +59,12 @@ interface Volume {
   lastHolder: string | undefined;
 }
 
-/** A token bucket (EC2 throttles per account and action category). */
-class Bucket {
-  private tokens: number;
-  private at: number;
-  constructor(
-    private readonly capacity: number,
-    private readonly perSecond: number,
-    now: number,
-  ) {
-    this.tokens = capacity;
-    this.at = now;
-  }
-  take(now: number): boolean {
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 1000) * this.perSecond);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
-export interface Windows {
-  throttleStorm: [number, number][];
-  stickyStop: [number, number][];
-  stickyDetach: [number, number][];
-  lostAnswers: [number, number][];
-}
-
-export const inWindow = (windows: readonly [number, number][], t: number): boolean =>
-  windows.some(([a, b]) => t >= a && t < b);
-
 export class SimEc2 implements Ec2Port {
   readonly instances = new Map<string, Instance>();
   readonly volumes = new Map<string, Volume>();
   readonly addresses = new Map<string, { id: string; ip: string; instanceId: string | null }>();
-  /** Past views, for describes that lag: id -> [(time, view)]. */
-  private readonly history = new Map<string, { at: number; view: unknown }[]>();
+  /** Past views, for describes that lag. */
+  private readonly views: LaggedViews;
   private readonly describeBucket: Bucket;
   private readonly mutateBucket: Bucket;
 
@@ -105,6 +81,7 @@ export class SimEc2 implements Ec2Port {
      */
     private readonly detachGoesThrough: ReadonlySet<string> = new Set(),
   ) {
+    this.views = new LaggedViews(sched, rng);
     this.describeBucket = new Bucket(100, 20, sched.now);
     this.mutateBucket = new Bucket(50, 5, sched.now);
   }
@@ -220,32 +197,19 @@ export class SimEc2 implements Ec2Port {
     } else if (a) {
       view = { allocationId: a.id, publicIp: a.ip, instanceId: a.instanceId } satisfies AddressView;
     }
-    let h = this.history.get(id);
-    if (!h) this.history.set(id, (h = []));
-    h.push({ at: this.sched.now, view: Object.freeze(view) });
-    if (h.length > 40) h.splice(0, h.length - 40);
-  }
-
-  /** The view as of up to 2 s ago (eventual consistency). */
-  private lagged<T>(id: string): T | undefined {
-    const h = this.history.get(id);
-    if (!h) return undefined;
-    const asOf = this.sched.now - this.rng.int(0, 2000);
-    let found = h[0];
-    for (const entry of h) if (entry.at <= asOf) found = entry;
-    return found?.view as T | undefined; // frozen views: the caller cannot change the past
+    this.views.record(id, view);
   }
 
   describeInstance(instanceId: string): Promise<InstanceView | undefined> {
-    return this.api("DescribeInstances", false, () => this.lagged<InstanceView>(instanceId));
+    return this.api("DescribeInstances", false, () => this.views.read<InstanceView>(instanceId));
   }
 
   describeVolume(volumeId: string): Promise<VolumeView | undefined> {
-    return this.api("DescribeVolumes", false, () => this.lagged<VolumeView>(volumeId));
+    return this.api("DescribeVolumes", false, () => this.views.read<VolumeView>(volumeId));
   }
 
   describeAddress(allocationId: string): Promise<AddressView | undefined> {
-    return this.api("DescribeAddresses", false, () => this.lagged<AddressView>(allocationId));
+    return this.api("DescribeAddresses", false, () => this.views.read<AddressView>(allocationId));
   }
 
   stopInstance(instanceId: string, force: boolean): Promise<void> {

@@ -15,6 +15,14 @@ import { worldState } from "./world-state.js";
 
 export { type Controller, invocationContext } from "../../../lib/demo/controller-loop.js";
 
+/** How long `driveUntil` tries, and how often. */
+export interface DriveOptions {
+  /** @default 20_000 */
+  readonly withinMs?: number;
+  /** @default 50 */
+  readonly everyMs?: number;
+}
+
 export interface Harness {
   readonly world: ClusterWorld;
   readonly agents: ObedientAgents;
@@ -22,12 +30,7 @@ export interface Harness {
   /** One controller pass, as `{"passes": 1}`. */
   pass(requestId?: string): Promise<ControllerResult>;
   /** Heartbeats from `beating`, then a pass, every `everyMs`, until `done` holds or `withinMs` runs out. */
-  driveUntil(
-    beating: readonly string[],
-    done: () => Promise<boolean>,
-    withinMs?: number,
-    everyMs?: number,
-  ): Promise<void>;
+  driveUntil(beating: readonly string[], done: () => Promise<boolean>, options?: DriveOptions): Promise<void>;
 }
 
 /**
@@ -59,7 +62,7 @@ export async function startHarness(
     agents,
     controller,
     pass,
-    async driveUntil(beating, done, withinMs = 20_000, everyMs = 50) {
+    async driveUntil(beating, done, { withinMs = 20_000, everyMs = 50 } = {}) {
       const deadline = Date.now() + withinMs;
       while (!(await done())) {
         if (Date.now() > deadline) throw new Error(`condition not reached within ${withinMs} ms`);
@@ -115,15 +118,14 @@ export async function startPlacedHarness(): Promise<{ h: Harness; state: ReturnT
 /** db-a silent: db-b and office-1 heartbeat, a pass every `everyMs`, until postgres is online on db-b. */
 export async function driveUntilPostgresOnDbB(
   harness: Harness,
-  { withinMs = 30_000, everyMs = 250 }: { withinMs?: number; everyMs?: number } = {},
+  { withinMs = 30_000, everyMs = 250 }: DriveOptions = {},
 ): Promise<void> {
   const state = worldState(harness.world);
   await harness.driveUntil(
     ["db-b", "office-1"],
     async () =>
       (await state.group("postgres"))?.status === "online" && (await state.group("postgres"))?.owner === "db-b",
-    withinMs,
-    everyMs,
+    { withinMs, everyMs },
   );
 }
 

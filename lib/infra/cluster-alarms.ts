@@ -1,23 +1,13 @@
+/** The alarms `FailoverCluster` makes (docs/alarms.md): their settings, their defaults, and the construct. */
 import { Duration } from "aws-cdk-lib";
-import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
-import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
-import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { ClusterDefinition } from "../core/definition/types.js";
-import {
-  CONTROLLER_METRICS,
-  HEARTBEAT_METRICS,
-  METRIC_DIMENSIONS,
-  METRICS_NAMESPACE,
-  SERVICES,
-} from "../core/metric-names.js";
+import { CONTROLLER_METRICS } from "../core/metric-names.js";
+import { type ClusterMetrics, ONE_MINUTE } from "./cluster-metrics.js";
 import { ids } from "./names.js";
-
-type ControllerMetric = (typeof CONTROLLER_METRICS)[keyof typeof CONTROLLER_METRICS];
-type HeartbeatMetric = (typeof HEARTBEAT_METRICS)[keyof typeof HEARTBEAT_METRICS];
 
 /**
  * One alarm's settings. Every alarm is on by default; give `false` instead to leave it out, or some of these to
@@ -87,7 +77,6 @@ interface AlarmDefault {
 }
 
 const AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
-const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
 /** A state gauge: while the controller emits nothing, keep the state (`controllerNotRunning` covers that). */
 const KEEP = cloudwatch.TreatMissingData.IGNORE;
@@ -210,114 +199,6 @@ export const ALARM_DEFAULTS: Readonly<Record<ClusterAlarmKey, AlarmDefault>> = {
   },
 };
 
-/**
- * Baton's metrics as CloudWatch metric objects: the alarms, the dashboard and users' own alarms are built from
- * these, with the names of `lib/core/metric-names.ts`.
- */
-export class ClusterMetrics {
-  constructor(
-    private readonly cluster: string,
-    private readonly functions: { readonly controller: lambda.IFunction; readonly heartbeat: lambda.IFunction },
-    private readonly api: apigwv2.IHttpApi,
-    private readonly deadLetterQueue: sqs.IQueue,
-  ) {}
-
-  /** A controller metric; gauges default to Maximum, counters to Sum, durations to Average (1 minute). */
-  controller(metricName: ControllerMetric, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.baton(SERVICES.controller, metricName, options);
-  }
-
-  heartbeat(metricName: HeartbeatMetric, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.baton(SERVICES.heartbeat, metricName, options);
-  }
-
-  /** The per-node gauge `NodeDown` of `nodeId` (1 while it is down and not drained). */
-  nodeDown(nodeId: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.controller(CONTROLLER_METRICS.nodeDown, {
-      ...options,
-      dimensionsMap: { [METRIC_DIMENSIONS.node]: nodeId, ...options.dimensionsMap },
-    });
-  }
-
-  /** Heartbeats refused with 403 or 429 by the heartbeat function, together (a metric math expression). */
-  heartbeatsRefused(period: Duration = ONE_MINUTE): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      label: "heartbeats refused (403, 429)",
-      expression: "FILL(forbidden, 0) + FILL(throttled, 0)",
-      usingMetrics: {
-        forbidden: this.heartbeat(HEARTBEAT_METRICS.forbidden, { period }),
-        throttled: this.heartbeat(HEARTBEAT_METRICS.throttled, { period }),
-      },
-      period,
-    });
-  }
-
-  lambdaErrors(fn: "controller" | "heartbeat", period: Duration): cloudwatch.Metric {
-    return this.functions[fn].metricErrors({ period, statistic: cloudwatch.Stats.SUM });
-  }
-
-  lambdaThrottles(fn: "controller" | "heartbeat", period: Duration): cloudwatch.Metric {
-    return this.functions[fn].metricThrottles({ period, statistic: cloudwatch.Stats.SUM });
-  }
-
-  apiServerErrors(period: Duration): cloudwatch.Metric {
-    return this.api.metricServerError({ period, statistic: cloudwatch.Stats.SUM });
-  }
-
-  apiClientErrors(period: Duration): cloudwatch.Metric {
-    return this.api.metricClientError({ period, statistic: cloudwatch.Stats.SUM });
-  }
-
-  apiCount(period: Duration): cloudwatch.Metric {
-    return this.api.metricCount({ period, statistic: cloudwatch.Stats.SUM });
-  }
-
-  deadLetters(period: Duration): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      period,
-      statistic: cloudwatch.Stats.MAXIMUM,
-    });
-  }
-
-  private baton(service: string, metricName: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName,
-      statistic: defaultStatistic(metricName),
-      period: ONE_MINUTE,
-      ...options,
-      dimensionsMap: {
-        [METRIC_DIMENSIONS.cluster]: this.cluster,
-        [METRIC_DIMENSIONS.service]: service,
-        ...options.dimensionsMap,
-      },
-    });
-  }
-}
-
-const COUNTERS = new Set<string>([
-  CONTROLLER_METRICS.passes,
-  CONTROLLER_METRICS.failoversStarted,
-  CONTROLLER_METRICS.failoversCompleted,
-  CONTROLLER_METRICS.failoversFailed,
-  CONTROLLER_METRICS.awsErrors,
-  CONTROLLER_METRICS.alarmRequests,
-  HEARTBEAT_METRICS.throttled,
-  HEARTBEAT_METRICS.forbidden,
-  HEARTBEAT_METRICS.stale,
-]);
-const DURATIONS = new Set<string>([
-  CONTROLLER_METRICS.failoverDuration,
-  CONTROLLER_METRICS.detectionDelay,
-  HEARTBEAT_METRICS.latency,
-]);
-
-function defaultStatistic(metricName: string): string {
-  if (COUNTERS.has(metricName)) return cloudwatch.Stats.SUM;
-  if (DURATIONS.has(metricName)) return cloudwatch.Stats.AVERAGE;
-  return cloudwatch.Stats.MAXIMUM;
-}
-
 export interface ClusterAlarmsConstructProps {
   readonly definition: ClusterDefinition;
   readonly metrics: ClusterMetrics;
@@ -396,103 +277,5 @@ export class ClusterAlarms extends Construct {
   /** Every alarm made, per-node ones included. */
   all(): cloudwatch.Alarm[] {
     return [...Object.values(this.nodeDown), ...Object.values(this.alarms)];
-  }
-}
-
-/** CloudWatch shows at most 100 alarms in a status widget and 100 metrics in a graph: the first 100 nodes. */
-const MAX_WIDGET_ITEMS = 100;
-
-/** One dashboard per cluster, built from the same metric objects as the alarms. */
-export class ClusterDashboard extends Construct {
-  readonly dashboard: cloudwatch.Dashboard;
-
-  constructor(
-    scope: Construct,
-    id: string,
-    props: { definition: ClusterDefinition; metrics: ClusterMetrics; alarms: readonly cloudwatch.Alarm[] },
-  ) {
-    super(scope, id);
-    const { definition, metrics } = props;
-    const m = CONTROLLER_METRICS;
-    const c = (name: ControllerMetric, label: string) => metrics.controller(name, { label });
-    const h = (name: HeartbeatMetric, label: string) => metrics.heartbeat(name, { label });
-    const width = 8;
-    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
-      new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
-    this.dashboard = new cloudwatch.Dashboard(this, ids.dashboardResource, {
-      dashboardName: `Baton-${definition.cluster}-${definition.region}`,
-      defaultInterval: Duration.hours(3),
-      widgets: [
-        [
-          new cloudwatch.AlarmStatusWidget({
-            title: "Alarms",
-            alarms: props.alarms.slice(0, MAX_WIDGET_ITEMS),
-            width: 24,
-            height: 4,
-          }),
-        ],
-        [
-          graph(
-            "Nodes",
-            [c(m.nodesUp, "up"), c(m.nodesDown, "down"), c(m.nodesDrained, "drained")],
-            [c(m.oldestHeartbeatAge, "oldest heartbeat age (ms)")],
-          ),
-          graph(
-            "Node down (per node)",
-            definition.nodes.slice(0, MAX_WIDGET_ITEMS).map((n) => metrics.nodeDown(n.id, { label: n.id })),
-          ),
-          graph(
-            "Groups",
-            [
-              c(m.groupsOnline, "online"),
-              c(m.groupsMoving, "moving"),
-              c(m.groupsOffline, "offline"),
-              c(m.groupsFailed, "failed"),
-              c(m.groupsOverdue, "overdue"),
-            ],
-            [c(m.guardFrozen, "guard frozen")],
-          ),
-        ],
-        [
-          graph("Failovers", [
-            c(m.failoversStarted, "started"),
-            c(m.failoversCompleted, "completed"),
-            c(m.failoversFailed, "failed"),
-          ]),
-          graph(
-            "Failover durations (ms)",
-            [c(m.failoverDuration, "failover duration"), c(m.detectionDelay, "detection delay")],
-            [c(m.longestMove, "longest running move")],
-          ),
-          graph(
-            "Controller",
-            [c(m.passes, "passes"), c(m.awsErrors, "AWS errors"), c(m.alarmRequests, "alarm requests")],
-            [
-              metrics.lambdaErrors("controller", ONE_MINUTE).with({ label: "errors" }),
-              metrics.lambdaThrottles("controller", ONE_MINUTE).with({ label: "throttles" }),
-            ],
-          ),
-        ],
-        [
-          graph(
-            "Heartbeats",
-            [metrics.apiCount(ONE_MINUTE).with({ label: "requests" })],
-            [h(HEARTBEAT_METRICS.latency, "answered latency (ms)")],
-          ),
-          graph("Heartbeat refusals", [
-            h(HEARTBEAT_METRICS.forbidden, "403 wrong identity"),
-            h(HEARTBEAT_METRICS.stale, "409 stale"),
-            h(HEARTBEAT_METRICS.throttled, "429 node flooding"),
-            metrics.apiClientErrors(ONE_MINUTE).with({ label: "API 4xx" }),
-            metrics.apiServerErrors(ONE_MINUTE).with({ label: "API 5xx" }),
-          ]),
-          graph("Heartbeat function", [
-            metrics.lambdaErrors("heartbeat", ONE_MINUTE).with({ label: "errors" }),
-            metrics.lambdaThrottles("heartbeat", ONE_MINUTE).with({ label: "throttles" }),
-            metrics.deadLetters(ONE_MINUTE).with({ label: "undelivered notifications" }),
-          ]),
-        ],
-      ],
-    });
   }
 }
