@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Clock } from "../core/clock.js";
 import type { ClusterIndex } from "../core/cluster-index.js";
 import { acknowledge, grantedLeaseMs, groupsAnswered } from "../core/heartbeat/acknowledgement.js";
@@ -9,6 +9,7 @@ import { type PeerLiveness, type WakeReason, wakeReason, watchedPeers } from "..
 import type { GroupId, NodeId } from "../core/definition/types.js";
 import type { Heartbeat } from "../core/heartbeat/message.js";
 import type { MetricsSink } from "./controller.js";
+import { type HeartbeatEvent, heartbeatRequestOf } from "./heartbeat-event.js";
 import { HeartbeatFairness } from "./heartbeat-fairness.js";
 import { HeartbeatMetrics } from "./heartbeat-metrics.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
@@ -32,12 +33,16 @@ export interface HeartbeatHandlerDependencies {
   };
 }
 
+/** Called by the HTTP API or the function URL (`HeartbeatEvent`: the same payload, the caller in `authorizer.iam`). */
 export type HeartbeatHandler = (
-  event: APIGatewayProxyEventV2WithIAMAuthorizer,
+  event: HeartbeatEvent,
   context: Pick<Context, "invokedFunctionArn">,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** POST /v1/heartbeat: admit (pure), record, then read the owners (after the write committed), acknowledge. */
+/**
+ * POST /v1/heartbeat: the request line (a function URL routes every one here), admit (pure), record, then read the
+ * owners (after the write committed), acknowledge.
+ */
 export function createHeartbeatHandler({
   index,
   store,
@@ -51,19 +56,16 @@ export function createHeartbeatHandler({
   const fairness = new HeartbeatFairness(index.definition.timing.heartbeatIntervalMs, logger, metrics);
   const counted = new HeartbeatMetrics(metrics);
   const answer = async (
-    event: APIGatewayProxyEventV2WithIAMAuthorizer,
+    event: HeartbeatEvent,
     context: Pick<Context, "invokedFunctionArn">,
     receivedAt: number,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
+      const read = heartbeatRequestOf(event);
+      if ("refused" in read) return read.refused;
       const { heartbeat, node, ignoredResources } = admitHeartbeat(
         index,
-        {
-          body: event.body,
-          isBase64Encoded: event.isBase64Encoded,
-          callerArn: event.requestContext.authorizer?.iam?.userArn,
-          callerUserId: event.requestContext.authorizer?.iam?.userId,
-        },
+        read.request,
         accountOf(context.invokedFunctionArn),
       );
       // Per-node fairness: a node heartbeating far faster than its interval is answered 429 here, before
