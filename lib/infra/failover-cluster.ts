@@ -15,6 +15,7 @@ import { ControllerFunction, type NetworkInterfaceTag } from "./controller-funct
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi, heartbeatThrottleFor } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
+import { functionUrlInvokeStatements, HeartbeatFunctionUrl } from "./heartbeat-url.js";
 import {
   ClusterAlarms,
   type ClusterAlarmKey,
@@ -85,7 +86,8 @@ export interface FailoverClusterProps {
 
 /**
  * A Baton failover cluster's AWS side, built from its definition: the state table (the
- * quorum witness), the heartbeat function behind an IAM-authorized HTTPS API, the
+ * quorum witness), the heartbeat function behind an IAM-authorized HTTPS endpoint (its function URL, or an HTTP API
+ * with the definition's `endpoint: http-api`), the
  * controller function invoked every minute, the notification topic, and the policy nodes
  * need to send heartbeats.
  *
@@ -94,8 +96,10 @@ export interface FailoverClusterProps {
 export class FailoverCluster extends Construct {
   /** Cluster state: leases, group ownership, history. Retained when the stack is deleted. */
   readonly table: dynamodb.Table;
-  /** The heartbeat HTTP API (one route, `POST /v1/heartbeat`, IAM authorization). */
-  readonly api: apigwv2.HttpApi;
+  /** The heartbeat HTTP API (one route, `POST /v1/heartbeat`, IAM authorization), with `endpoint: http-api`. */
+  readonly api?: apigwv2.HttpApi;
+  /** The heartbeat function's URL (`AWS_IAM` auth), with `endpoint: function-url` (the default). */
+  readonly functionUrl?: lambda.FunctionUrl;
   readonly heartbeatFunction: lambda.Function;
   /**
    * The controller: invoked every minute by an EventBridge rule (one run at a time, a missed run is
@@ -104,7 +108,11 @@ export class FailoverCluster extends Construct {
   readonly controllerFunction: lambda.Function;
   /** Notifications of failovers and failures; email subscribers come from the definition. */
   readonly topic: sns.Topic;
-  /** Allows `execute-api:Invoke` on `POST /v1/heartbeat` of the `$default` stage and nothing else. */
+  /**
+   * Allows sending heartbeats and nothing else: `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` through the
+   * function URL (`functionUrlInvokeStatements`), or `execute-api:Invoke` on `POST /v1/heartbeat` of the HTTP API's
+   * `$default` stage.
+   */
   readonly nodeHeartbeatPolicy: iam.ManagedPolicy;
   /** The URL nodes send heartbeats to (`https://…/v1/heartbeat`). */
   readonly heartbeatUrl: string;
@@ -118,7 +126,8 @@ export class FailoverCluster extends Construct {
   /** The cluster's dashboard, unless `dashboard: false`. */
   readonly dashboard?: cloudwatch.Dashboard;
 
-  private readonly heartbeatRouteArn: string;
+  /** The statements `grantHeartbeat` gives: the node policy's. */
+  private readonly heartbeatStatements: () => iam.PolicyStatement[];
   private readonly metrics: ClusterMetrics;
 
   constructor(scope: Construct, id: string, props: FailoverClusterProps) {
@@ -156,23 +165,33 @@ export class FailoverCluster extends Construct {
     });
     this.heartbeatFunction = heartbeat.function;
 
-    const api = new HeartbeatApi(this, ids.api, {
-      handler: heartbeat.function,
-      throttle: heartbeatThrottleFor(definition),
-      logRetention,
-    });
-    this.api = api.api;
-    this.heartbeatRouteArn = api.routeArn;
-    this.nodeHeartbeatPolicy = api.nodePolicy;
-    // The $default stage URL ends with "/".
-    this.heartbeatUrl = `${api.stage.url}${heartbeatRoute.path.slice(1)}`;
+    if (definition.endpoint === "http-api") {
+      const api = new HeartbeatApi(this, ids.api, {
+        handler: heartbeat.function,
+        throttle: heartbeatThrottleFor(definition),
+        logRetention,
+      });
+      this.api = api.api;
+      this.nodeHeartbeatPolicy = api.nodePolicy;
+      // The $default stage URL ends with "/".
+      this.heartbeatUrl = `${api.stage.url}${heartbeatRoute.path.slice(1)}`;
+      this.heartbeatStatements = () => [
+        new iam.PolicyStatement({ actions: ["execute-api:Invoke"], resources: [api.routeArn] }),
+      ];
+    } else {
+      const url = new HeartbeatFunctionUrl(this, ids.url, { handler: heartbeat.function });
+      this.functionUrl = url.functionUrl;
+      this.nodeHeartbeatPolicy = url.nodePolicy;
+      this.heartbeatUrl = url.heartbeatUrl;
+      this.heartbeatStatements = () => functionUrlInvokeStatements(heartbeat.function.functionArn);
+    }
 
     for (const [, role] of nodeRoles) this.nodeHeartbeatPolicy.attachToRole(role);
 
     this.metrics = new ClusterMetrics(
       definition.cluster,
       { controller: this.controllerFunction, heartbeat: this.heartbeatFunction },
-      this.api,
+      this.api ?? "function-url",
       this.deadLetterQueue,
     );
     const alarms = new ClusterAlarms(this, ids.alarms, {
@@ -252,15 +271,23 @@ export class FailoverCluster extends Construct {
   }
 
   /**
-   * Lets `grantee` send heartbeats: `execute-api:Invoke` on the heartbeat route only, added
-   * to the grantee's own policy. For roles, attaching `nodeHeartbeatPolicy` does the same.
+   * Lets `grantee` send heartbeats, and nothing else, in the grantee's own policy: the statements of
+   * `nodeHeartbeatPolicy` (the function through its URL, or `execute-api:Invoke` on the heartbeat route). For roles,
+   * attaching `nodeHeartbeatPolicy` does the same.
    */
   grantHeartbeat(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ["execute-api:Invoke"],
-      resourceArns: [this.heartbeatRouteArn],
-    });
+    const statements = this.heartbeatStatements();
+    let grant: iam.Grant | undefined;
+    for (const statement of statements) {
+      const added = iam.Grant.addToPrincipal({
+        grantee,
+        actions: statement.actions,
+        resourceArns: statement.resources,
+        conditions: statement.conditions as Record<string, Record<string, unknown>>,
+      });
+      grant = grant === undefined ? added : grant.combine(added);
+    }
+    return grant!;
   }
 }
 

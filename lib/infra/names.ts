@@ -36,6 +36,9 @@ export const ids = {
   stage: "DefaultStage",
   accessLogs: "AccessLogs",
   nodePolicy: "NodePolicy",
+  /** HeartbeatFunctionUrl (the default endpoint): the function URL and the node policy (`nodePolicy`). */
+  url: "Url",
+  functionUrl: "FunctionUrl",
   /** Notifications: the topic, its key and the subscriptions' dead-letter queue. */
   notifications: "Notifications",
   topicKey: "Key",
