@@ -399,7 +399,7 @@ async function measure(
     }),
     metrics,
     // As deployed: the per-node gauge on (the node-down alarms need it); events go nowhere on a quiet cluster.
-    nodeMetrics: true,
+    detailedMetrics: true,
     eventBus: { publish: () => Promise.resolve() },
     sleep: sleepWithHeartbeats,
   });

@@ -139,7 +139,7 @@ export class DemoCluster {
           logger: quietLogger,
         }),
         metrics: quietMetrics,
-        nodeMetrics: false,
+        detailedMetrics: false,
         eventBus: { publish: () => Promise.resolve() },
         sleep: (ms) => sleep(ms),
       });

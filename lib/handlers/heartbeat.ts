@@ -22,6 +22,8 @@ export interface HeartbeatHandlerDependencies {
   readonly logger: HandlerLogger;
   /** Where refused heartbeats (`HeartbeatsThrottled`, `HeartbeatsForbidden`, `HeartbeatsStale`) and answered ones' latency are counted. */
   readonly metrics: MetricsSink;
+  /** Publish the answered heartbeats' latency too (`FailoverClusterProps.detailedMetrics`). @default false */
+  readonly detailedMetrics?: boolean;
   /**
    * Wake-ups of the controller (lib/core/heartbeat/wake.ts): each heartbeat reads the peers its node watches and
    * wakes the controller when one has just fallen silent, or when it brings the report a move waits for.
@@ -50,11 +52,12 @@ export function createHeartbeatHandler({
   logger,
   metrics,
   wake,
+  detailedMetrics = false,
 }: HeartbeatHandlerDependencies): HeartbeatHandler {
   // Build every group's agent resource specs now, at the cold start, rather than in a node's request.
   for (const group of index.definition.groups) agentResourceSpecs(group);
   const fairness = new HeartbeatFairness(index.definition.timing.heartbeatIntervalMs, logger, metrics);
-  const counted = new HeartbeatMetrics(metrics);
+  const counted = new HeartbeatMetrics(metrics, detailedMetrics);
   const answer = async (
     event: HeartbeatEvent,
     context: Pick<Context, "invokedFunctionArn">,
