@@ -77,6 +77,18 @@ export interface FailoverClusterProps {
   readonly alarms?: ClusterAlarmsProps;
 
   /**
+   * Publish every Baton metric: besides the gauges the default alarms watch (`ALARM_GAUGES`: ControllerPasses,
+   * NodesDown, GroupsFailed, GroupsOverdue, GuardFrozen), the other state gauges (NodesUp, NodesDrained,
+   * GroupsOnline, GroupsMoving, GroupsOffline, OldestHeartbeatAge, LongestMove), AwsErrors on every pass, the
+   * heartbeat latency, and the per-node `NodeDown` gauge with one `nodeDown` alarm per node (in place of the
+   * cluster-wide `nodesDown` alarm). CloudWatch bills each metric name and dimension set $0.30 a month and each alarm
+   * $0.10: 3 nodes go from 5 to 17 custom metrics, each further node adds one metric and one alarm (docs/cost.md).
+   *
+   * @default false
+   */
+  readonly detailedMetrics?: boolean;
+
+  /**
    * Whether to create the cluster's CloudWatch dashboard (`Baton-<cluster>-<region>`).
    *
    * @default true
@@ -121,7 +133,7 @@ export class FailoverCluster extends Construct {
   readonly deadLetterQueue: sqs.IQueue;
   /** The alarms made (`ClusterAlarmsProps`), by key; add your own actions to them (PagerDuty, Chatbot). */
   readonly alarms: Partial<Record<Exclude<ClusterAlarmKey, "nodeDown">, cloudwatch.Alarm>>;
-  /** The per-node "node down" alarms, by node id. */
+  /** The per-node "node down" alarms, by node id (with `detailedMetrics`; else empty: see `alarms.nodesDown`). */
   readonly nodeDownAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** The cluster's dashboard, unless `dashboard: false`. */
   readonly dashboard?: cloudwatch.Dashboard;
@@ -136,6 +148,7 @@ export class FailoverCluster extends Construct {
     const nodeRoles = Object.entries(props.nodeRoles ?? {});
     checkNodeRoles(definition.cluster, new Set(definition.nodes.map((node) => node.id)), nodeRoles);
     checkRegion(definition.cluster, definition.region, Stack.of(scope).region);
+    checkNodeDownAlarms(props);
     if (props.networkInterfaceTag !== undefined) checkNetworkInterfaceTag(props.networkInterfaceTag);
     const pinnedPrincipalIds = pinnedRoleIds(definition, nodeRoles);
     super(scope, id);
@@ -153,7 +166,7 @@ export class FailoverCluster extends Construct {
       topic: this.topic,
       logRetention,
       networkInterfaceTag: props.networkInterfaceTag,
-      nodeMetrics: props.alarms?.nodeDown !== false,
+      detailedMetrics: props.detailedMetrics,
     }).function;
 
     const heartbeat = new HeartbeatFunction(this, ids.heartbeat, {
@@ -162,6 +175,7 @@ export class FailoverCluster extends Construct {
       logRetention,
       pinnedPrincipalIds,
       controller: this.controllerFunction,
+      detailedMetrics: props.detailedMetrics,
     });
     this.heartbeatFunction = heartbeat.function;
 
@@ -199,6 +213,7 @@ export class FailoverCluster extends Construct {
       metrics: this.metrics,
       topic: this.topic,
       alarms: props.alarms,
+      detailedMetrics: props.detailedMetrics === true,
     });
     this.alarms = alarms.alarms;
     this.nodeDownAlarms = alarms.nodeDown;
@@ -207,6 +222,7 @@ export class FailoverCluster extends Construct {
         definition,
         metrics: this.metrics,
         alarms: alarms.all(),
+        detailedMetrics: props.detailedMetrics === true,
       }).dashboard;
     }
   }
@@ -230,7 +246,7 @@ export class FailoverCluster extends Construct {
     return this.metrics.controller(CONTROLLER_METRICS.nodesUp, options);
   }
 
-  /** 1 while node `nodeId` is down and not drained (Maximum, 1 minute; emitted once a minute). */
+  /** 1 while node `nodeId` is down and not drained (Maximum, 1 minute; emitted once a minute with `detailedMetrics`). */
   metricNodeDown(nodeId: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metrics.nodeDown(nodeId, options);
   }
@@ -289,6 +305,17 @@ export class FailoverCluster extends Construct {
     }
     return grant!;
   }
+}
+
+/** Per-node alarms watch the per-node gauge, which only detailed metrics publish: asked for without them, say so. */
+function checkNodeDownAlarms(props: FailoverClusterProps): void {
+  const tuning = props.alarms?.nodeDown;
+  if (tuning === undefined || tuning === false || props.detailedMetrics === true) return;
+  throw new Error(
+    "FailoverCluster: alarms.nodeDown (one alarm per node) needs detailedMetrics: true, which publishes the per-node " +
+      "NodeDown gauge it watches ($0.30 and $0.10 a month per node). Without it, the cluster-wide alarms.nodesDown " +
+      "fires when any node is down (the notification and `baton status` name it).",
+  );
 }
 
 /** EC2's tag rules: key 1-128 characters, not starting with `aws:` (reserved); value at most 256 characters. */

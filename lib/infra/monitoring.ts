@@ -44,7 +44,15 @@ export interface AlarmTuning {
  * Like cdk-monitoring-constructs' alarm props, one record for all.
  */
 export interface ClusterAlarmsProps {
-  /** Per node: the node is down (not heard for lease + grace) and not drained. `false` also stops the per-node metric. */
+  /**
+   * Some node is down (not heard for lease + grace) and not drained: one alarm for the cluster, on `NodesDown`.
+   * @default on, unless `detailedMetrics` (then the per-node `nodeDown` alarms take its place)
+   */
+  readonly nodesDown?: AlarmTuning | false;
+  /**
+   * Per node: the node is down and not drained. Needs `FailoverClusterProps.detailedMetrics` (the per-node gauge).
+   * @default on with `detailedMetrics`, else off
+   */
   readonly nodeDown?: AlarmTuning | false;
   /** Some group is `failed` (left for an operator). */
   readonly groupsFailed?: AlarmTuning | false;
@@ -66,9 +74,9 @@ export interface ClusterAlarmsProps {
   readonly heartbeatThrottles?: AlarmTuning | false;
   /** Heartbeats refused with 403 (signed by the wrong identity) or 429 (a node flooding), by the function. */
   readonly heartbeatsRefused?: AlarmTuning | false;
-  /** The heartbeat API's 5xx answers. */
+  /** The heartbeat endpoint's 5xx answers (function URL or HTTP API). */
   readonly heartbeatApiServerErrors?: AlarmTuning | false;
-  /** The heartbeat API's 4xx answers (unsigned or wrongly signed requests refused by API Gateway, stage throttling). */
+  /** The heartbeat endpoint's 4xx answers (unsigned or wrongly signed requests refused by it, the function's refusals). */
   readonly heartbeatApiClientErrors?: AlarmTuning | false;
   /** Notifications SNS could not deliver are waiting in the dead-letter queue. */
   readonly deadLetters?: AlarmTuning | false;
@@ -96,6 +104,14 @@ const NOTHING = cloudwatch.TreatMissingData.NOT_BREACHING;
 
 /** Each alarm's defaults; docs/alarms.md lists them with what to do. */
 export const ALARM_DEFAULTS: Readonly<Record<ClusterAlarmKey, AlarmDefault>> = {
+  nodesDown: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: KEEP,
+    description: "a node is down: no heartbeat for longer than lease + grace (`baton status` names it)",
+  },
   nodeDown: {
     threshold: 1,
     evaluationPeriods: 1,
@@ -336,6 +352,8 @@ export interface ClusterAlarmsConstructProps {
   readonly metrics: ClusterMetrics;
   readonly topic: sns.ITopic;
   readonly alarms?: ClusterAlarmsProps;
+  /** Whether the per-node gauge is published: the per-node alarms replace the cluster-wide one by default. */
+  readonly detailedMetrics: boolean;
 }
 
 /** The alarms of `ClusterAlarmsProps`, each publishing to the topic on ALARM and on OK (unless `notify: false`). */
@@ -381,7 +399,19 @@ export class ClusterAlarms extends Construct {
       if (alarm !== undefined) this.alarms[key] = alarm;
     };
 
-    for (const node of definition.nodes) {
+    const m = CONTROLLER_METRICS;
+    // One alarm for a node down: the cluster's, or with detailed metrics each node's (unless asked for both).
+    const nodesDownWanted = props.alarms?.nodesDown ?? (props.detailedMetrics ? false : undefined);
+    if (nodesDownWanted !== false) {
+      const alarm = make(
+        "nodesDown",
+        ids.alarm("nodesDown"),
+        (period) => metrics.controller(m.nodesDown, { period }),
+        "",
+      );
+      if (alarm !== undefined) this.alarms.nodesDown = alarm;
+    }
+    for (const node of props.detailedMetrics ? definition.nodes : []) {
       const alarm = make(
         "nodeDown",
         ids.nodeDownAlarm(node.id),
@@ -390,7 +420,6 @@ export class ClusterAlarms extends Construct {
       );
       if (alarm !== undefined) this.nodeDown[node.id] = alarm;
     }
-    const m = CONTROLLER_METRICS;
     set("groupsFailed", (period) => metrics.controller(m.groupsFailed, { period }));
     set("groupsOverdue", (period) => metrics.controller(m.groupsOverdue, { period }));
     set("failoversFailed", (period) => metrics.controller(m.failoversFailed, { period }));
@@ -422,16 +451,44 @@ export class ClusterDashboard extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { definition: ClusterDefinition; metrics: ClusterMetrics; alarms: readonly cloudwatch.Alarm[] },
+    props: {
+      definition: ClusterDefinition;
+      metrics: ClusterMetrics;
+      alarms: readonly cloudwatch.Alarm[];
+      /** Whether every gauge is published: without, the graphs show only what is (`ALARM_GAUGES` and counters). */
+      detailedMetrics: boolean;
+    },
   ) {
     super(scope, id);
-    const { definition, metrics } = props;
+    const { definition, metrics, detailedMetrics: detailed } = props;
     const m = CONTROLLER_METRICS;
     const c = (name: ControllerMetric, label: string) => metrics.controller(name, { label });
     const h = (name: HeartbeatMetric, label: string) => metrics.heartbeat(name, { label });
     const width = 8;
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
       new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
+    const nodes = detailed
+      ? [
+          graph(
+            "Nodes",
+            [c(m.nodesUp, "up"), c(m.nodesDown, "down"), c(m.nodesDrained, "drained")],
+            [c(m.oldestHeartbeatAge, "oldest heartbeat age (ms)")],
+          ),
+          graph(
+            "Node down (per node)",
+            definition.nodes.slice(0, MAX_WIDGET_ITEMS).map((n) => metrics.nodeDown(n.id, { label: n.id })),
+          ),
+        ]
+      : [graph("Nodes", [c(m.nodesDown, "down")])];
+    const groups = graph(
+      "Groups",
+      [
+        ...(detailed ? [c(m.groupsOnline, "online"), c(m.groupsMoving, "moving"), c(m.groupsOffline, "offline")] : []),
+        c(m.groupsFailed, "failed"),
+        c(m.groupsOverdue, "overdue"),
+      ],
+      [c(m.guardFrozen, "guard frozen")],
+    );
     this.dashboard = new cloudwatch.Dashboard(this, ids.dashboardResource, {
       dashboardName: `Baton-${definition.cluster}-${definition.region}`,
       defaultInterval: Duration.hours(3),
@@ -444,28 +501,7 @@ export class ClusterDashboard extends Construct {
             height: 4,
           }),
         ],
-        [
-          graph(
-            "Nodes",
-            [c(m.nodesUp, "up"), c(m.nodesDown, "down"), c(m.nodesDrained, "drained")],
-            [c(m.oldestHeartbeatAge, "oldest heartbeat age (ms)")],
-          ),
-          graph(
-            "Node down (per node)",
-            definition.nodes.slice(0, MAX_WIDGET_ITEMS).map((n) => metrics.nodeDown(n.id, { label: n.id })),
-          ),
-          graph(
-            "Groups",
-            [
-              c(m.groupsOnline, "online"),
-              c(m.groupsMoving, "moving"),
-              c(m.groupsOffline, "offline"),
-              c(m.groupsFailed, "failed"),
-              c(m.groupsOverdue, "overdue"),
-            ],
-            [c(m.guardFrozen, "guard frozen")],
-          ),
-        ],
+        [...nodes, groups],
         [
           graph("Failovers", [
             c(m.failoversStarted, "started"),
@@ -475,7 +511,7 @@ export class ClusterDashboard extends Construct {
           graph(
             "Failover durations (ms)",
             [c(m.failoverDuration, "failover duration"), c(m.detectionDelay, "detection delay")],
-            [c(m.longestMove, "longest running move")],
+            detailed ? [c(m.longestMove, "longest running move")] : [],
           ),
           graph(
             "Controller",
@@ -490,7 +526,7 @@ export class ClusterDashboard extends Construct {
           graph(
             "Heartbeats",
             [metrics.apiCount(ONE_MINUTE).with({ label: "requests" })],
-            [h(HEARTBEAT_METRICS.latency, "answered latency (ms)")],
+            detailed ? [h(HEARTBEAT_METRICS.latency, "answered latency (ms)")] : [],
           ),
           graph("Heartbeat refusals", [
             h(HEARTBEAT_METRICS.forbidden, "403 wrong identity"),
