@@ -12,6 +12,7 @@ import type { MetricsSink } from "./controller.js";
 import { type HeartbeatEvent, heartbeatRequestOf } from "./heartbeat-event.js";
 import { HeartbeatFairness } from "./heartbeat-fairness.js";
 import { HeartbeatMetrics } from "./heartbeat-metrics.js";
+import { WatchedPeers } from "./watched-peers.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
 
 export interface HeartbeatHandlerDependencies {
@@ -58,6 +59,7 @@ export function createHeartbeatHandler({
   for (const group of index.definition.groups) agentResourceSpecs(group);
   const fairness = new HeartbeatFairness(index.definition.timing.heartbeatIntervalMs, logger, metrics);
   const counted = new HeartbeatMetrics(metrics, detailedMetrics);
+  const watching = new WatchedPeers(index);
   const answer = async (
     event: HeartbeatEvent,
     context: Pick<Context, "invokedFunctionArn">,
@@ -93,7 +95,7 @@ export function createHeartbeatHandler({
       await store.recordHeartbeat(heartbeat, receivedAt, grantedLeaseMs(index.definition));
       const [ownership, peers] = await Promise.all([
         store.readOwnership(groupIds),
-        wake === undefined ? undefined : readPeers(wake.store, watchedPeers(index, node.id), logger),
+        wake === undefined ? undefined : readPeers(wake.store, watching.due(watchedPeers(index, node.id), receivedAt)),
       ]);
       if (wake !== undefined && peers !== undefined) await wakeIfDue(wake, heartbeat, receivedAt, peers, ownership);
       logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
@@ -130,18 +132,21 @@ export function createHeartbeatHandler({
       logger.warn("controller wake-up failed; its scheduled pass is the backstop", { error, reason });
     }
   }
-}
 
-async function readPeers(
-  store: WakeStore,
-  peers: readonly NodeId[],
-  logger: HandlerLogger,
-): Promise<ReadonlyMap<NodeId, PeerLiveness> | undefined> {
-  try {
-    return await store.readPeers(peers);
-  } catch (error) {
-    logger.warn("watched peers not read; no wake-up from this heartbeat", { error });
-    return undefined;
+  /** Only the peers whose down moment has come (`WatchedPeers`); none due: no read, nothing to wake for. */
+  async function readPeers(
+    store: WakeStore,
+    peers: readonly NodeId[],
+  ): Promise<ReadonlyMap<NodeId, PeerLiveness> | undefined> {
+    if (peers.length === 0) return new Map();
+    try {
+      const read = await store.readPeers(peers);
+      watching.remember(read);
+      return read;
+    } catch (error) {
+      logger.warn("watched peers not read; no wake-up from this heartbeat", { error });
+      return undefined;
+    }
   }
 }
 
