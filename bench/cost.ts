@@ -59,6 +59,8 @@ interface Settings {
   readonly accessLogLineBytes: number;
   readonly alarms: number;
   readonly kmsKeys: number;
+  /** Both functions publish every metric (`BATON_METRICS=detailed`), or only what the default alarms watch. */
+  readonly detailedMetrics: boolean;
 }
 
 function settingsOf(template: Template): Settings {
@@ -87,6 +89,9 @@ function settingsOf(template: Template): Settings {
     accessLogLineBytes: format === undefined ? 0 : Buffer.byteLength(renderAccessLog(format)),
     alarms: Object.keys(template.findResources("AWS::CloudWatch::Alarm")).length,
     kmsKeys: Object.keys(template.findResources("AWS::KMS::Key")).length,
+    detailedMetrics:
+      (controller.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.BATON_METRICS ===
+      "detailed",
   };
 }
 
@@ -261,6 +266,7 @@ async function measure(
     index,
     store,
     clock,
+    detailedMetrics: settings.detailedMetrics,
     // Debug lines are dropped at the functions' INFO level; warnings and errors are written.
     logger: { debug: () => undefined, warn: countLog, error: countLog },
     metrics,
@@ -398,8 +404,8 @@ async function measure(
       logger: { info: countLog, warn: countLog, error: countLog },
     }),
     metrics,
-    // As deployed: the per-node gauge on (the node-down alarms need it); events go nowhere on a quiet cluster.
-    nodeMetrics: true,
+    // As the template sets it (by default only the gauges the alarms watch); events go nowhere on a quiet cluster.
+    detailedMetrics: settings.detailedMetrics,
     eventBus: { publish: () => Promise.resolve() },
     sleep: sleepWithHeartbeats,
   });
@@ -573,7 +579,8 @@ async function main(): Promise<void> {
     console.log(
       `Template (example, synthesized): controller ${settings.controllerMemoryMb} MB every ${settings.scheduleS} s` +
         ` (timeout ${settings.controllerTimeoutS} s), heartbeat ${settings.heartbeatMemoryMb} MB, endpoint ${settings.endpoint}` +
-        `, access log line ${settings.accessLogLineBytes} B, ${settings.alarms} alarms, ${settings.kmsKeys} KMS keys`,
+        `, access log line ${settings.accessLogLineBytes} B, ${settings.alarms} alarms, ${settings.kmsKeys} KMS keys` +
+        `, metrics ${settings.detailedMetrics ? "detailed" : "for the alarms"}`,
     );
     const results: Measured[] = [];
     for (const size of SIZES) {

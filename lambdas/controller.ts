@@ -38,7 +38,7 @@ export const handler = createControllerHandler({
     serviceName: SERVICES.controller,
     defaultDimensions: { [METRIC_DIMENSIONS.cluster]: definition.cluster },
   }),
-  nodeMetrics: process.env.BATON_NODE_METRICS !== "off",
+  detailedMetrics: process.env.BATON_METRICS === "detailed",
   eventBus: new EventBridgePublisher(createEventBridgeClient()),
   sleep: (ms) => sleep(ms),
 });

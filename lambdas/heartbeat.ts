@@ -31,6 +31,7 @@ export const handler = createHeartbeatHandler({
   store,
   wake: waker === undefined ? undefined : { store, invoke: (reason, at) => waker.wake(reason, at) },
   clock: { now: () => Date.now() },
+  detailedMetrics: process.env.BATON_METRICS === "detailed",
   logger: new Logger({ serviceName: SERVICES.heartbeat }),
   // Refusals and answered latencies are batched per execution environment (lib/handlers/heartbeat-metrics.ts).
   metrics: new Metrics({

@@ -3,7 +3,8 @@
  * alarms and dashboard from the same ones, so there is never a second spelling. docs/alarms.md says what each costs.
  *
  * All are in namespace {@link METRICS_NAMESPACE} with dimensions `cluster` and `service` (Powertools adds `service`);
- * the per-node gauge {@link CONTROLLER_METRICS.nodeDown} also has `node`.
+ * the per-node gauge {@link CONTROLLER_METRICS.nodeDown} also has `node`. By default only {@link ALARM_GAUGES} are
+ * published on every pass; detailed metrics publish the rest.
  */
 
 /** CloudWatch namespace of every Baton metric. */
@@ -36,7 +37,10 @@ export const CONTROLLER_METRICS = {
   oldestHeartbeatAge: "OldestHeartbeatAge",
   /** Milliseconds the longest-running move has run (0 when none). */
   longestMove: "LongestMove",
-  /** Per node (dimension `node`), once per invocation: 1 when the node is down and not drained, else 0. */
+  /**
+   * Per node (dimension `node`), once per invocation: 1 when the node is down and not drained, else 0. Detailed
+   * metrics only (one metric per node).
+   */
   nodeDown: "NodeDown",
   // Counters, on the pass where they happen.
   failoversStarted: "FailoversStarted",
@@ -49,6 +53,21 @@ export const CONTROLLER_METRICS = {
   /** Alarm-driven failover requests received (whether or not they moved a group). */
   alarmRequests: "AlarmFailoverRequests",
 } as const;
+
+/**
+ * The gauges published on every pass by default: those the default alarms watch (docs/alarms.md), and nothing
+ * else, since each metric name costs $0.30 a month (docs/cost.md). `ControllerPasses` (`controllerNotRunning`),
+ * `NodesDown` (`nodesDown`), `GroupsFailed`, `GroupsOverdue`, `GuardFrozen`. The other gauges, the per-node `NodeDown`
+ * and the heartbeat latency are published with detailed metrics (`FailoverClusterProps.detailedMetrics`); the counters
+ * of what happened (failovers, refusals, AWS errors) whenever it happens, which on a quiet cluster is never.
+ */
+export const ALARM_GAUGES: readonly string[] = [
+  CONTROLLER_METRICS.passes,
+  CONTROLLER_METRICS.nodesDown,
+  CONTROLLER_METRICS.groupsFailed,
+  CONTROLLER_METRICS.groupsOverdue,
+  CONTROLLER_METRICS.guardFrozen,
+];
 
 /** What the heartbeat function emits: refusals by status (batched), answered heartbeats' latency (batched). */
 export const HEARTBEAT_METRICS = {

@@ -125,7 +125,7 @@ export class DemoCluster {
           logger: quietLogger,
         }),
         metrics: quietMetrics,
-        nodeMetrics: false,
+        detailedMetrics: false,
         eventBus: { publish: () => Promise.resolve() },
         sleep: (ms) => sleep(ms),
       });

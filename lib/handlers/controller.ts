@@ -41,10 +41,11 @@ export interface ControllerHandlerDependencies {
   readonly passDependencies: (holder: string) => ControllerDependencies;
   readonly metrics: ControllerMetricsSink;
   /**
-   * Emit the per-node `NodeDown` gauge (one metric, and one line, per node per invocation): on unless the per-node
-   * alarms are turned off (`FailoverClusterProps.alarms.nodeDown`), which need it.
+   * Publish every gauge on every pass and the per-node `NodeDown` gauge (one metric, and one line, per node per
+   * invocation), as `FailoverClusterProps.detailedMetrics` asks. Otherwise only `ALARM_GAUGES` and the counters of
+   * what happened: each metric name costs $0.30 a month (docs/cost.md).
    */
-  readonly nodeMetrics: boolean;
+  readonly detailedMetrics: boolean;
   /** Failovers, failed groups, the guard, nodes going down and up, for integrations (docs/events.md). */
   readonly eventBus: EventPublisher;
   readonly sleep: (ms: number) => Promise<void>;
@@ -196,12 +197,12 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       longestPassMs = Math.max(longestPassMs, clock.now() - passStart);
       leaseHeld ||= summary.leaseHeld;
       events.push(...summary.events);
-      record(deps.metrics, summary);
+      record(deps.metrics, summary, deps.detailedMetrics);
       await publishEvents(deps.eventBus, pass, summary);
       const inFlight = summary.groups.some((g) => g.waitsOn !== null);
       if (!(await goOn(decide(passStart, { failed: false, acted: summary.acted, inFlight })))) break;
     }
-    if (summary !== undefined && deps.nodeMetrics) recordNodes(deps.metrics, summary);
+    if (summary !== undefined && deps.detailedMetrics) recordNodes(deps.metrics, summary);
     deps.metrics.publishStoredMetrics();
     // Idle passes never take the lease; an invocation that took it gives it back so the next one need not wait.
     if (leaseHeld) {
@@ -229,26 +230,29 @@ function alarmResult(change: AlarmStateChange | undefined, moved: readonly strin
 }
 
 /**
- * Every pass: the gauges, whatever the pass did (an alarm on them must stay in ALARM while the state lasts), and
- * `ControllerPasses`; the counters of what happened. Stored, and published together once per invocation (one line).
+ * Every pass: the gauges the alarms watch, whatever the pass did (an alarm on them must stay in ALARM while the state
+ * lasts), and `ControllerPasses`; the other gauges with detailed metrics; the counters of what happened (AWS errors
+ * only when there were some, unless detailed). Stored, and published together once per invocation (one line).
  */
-function record(metrics: MetricsSink, summary: PassSummary): void {
+function record(metrics: MetricsSink, summary: PassSummary, detailed: boolean): void {
   const g = summary.gauges;
   const count = MetricUnit.Count;
   const ms = MetricUnit.Milliseconds;
   metrics.addMetric(M.passes, count, 1);
-  metrics.addMetric(M.nodesUp, count, g.nodesUp);
   metrics.addMetric(M.nodesDown, count, g.nodesDown);
-  metrics.addMetric(M.nodesDrained, count, g.nodesDrained);
-  metrics.addMetric(M.groupsOnline, count, g.groupsOnline);
-  metrics.addMetric(M.groupsMoving, count, g.groupsMoving);
-  metrics.addMetric(M.groupsOffline, count, g.groupsOffline);
   metrics.addMetric(M.groupsFailed, count, g.groupsFailed);
   metrics.addMetric(M.groupsOverdue, count, g.groupsOverdue);
   metrics.addMetric(M.guardFrozen, count, g.guardFrozen);
-  metrics.addMetric(M.oldestHeartbeatAge, ms, g.oldestHeartbeatAgeMs);
-  metrics.addMetric(M.longestMove, ms, g.longestMoveMs);
-  metrics.addMetric(M.awsErrors, count, summary.awsErrors);
+  if (detailed) {
+    metrics.addMetric(M.nodesUp, count, g.nodesUp);
+    metrics.addMetric(M.nodesDrained, count, g.nodesDrained);
+    metrics.addMetric(M.groupsOnline, count, g.groupsOnline);
+    metrics.addMetric(M.groupsMoving, count, g.groupsMoving);
+    metrics.addMetric(M.groupsOffline, count, g.groupsOffline);
+    metrics.addMetric(M.oldestHeartbeatAge, ms, g.oldestHeartbeatAgeMs);
+    metrics.addMetric(M.longestMove, ms, g.longestMoveMs);
+  }
+  if (detailed || summary.awsErrors > 0) metrics.addMetric(M.awsErrors, count, summary.awsErrors);
   for (const event of summary.events) {
     if (event.type === "failover-started") {
       metrics.addMetric(M.failoversStarted, count, 1);

@@ -24,14 +24,24 @@ export class HeartbeatMetrics {
   private refusalsAt = -Infinity;
   private publishedAt = -Infinity;
 
-  constructor(private readonly metrics: MetricsSink) {}
+  /**
+   * @param latency whether to publish `HeartbeatLatency` (detailed metrics only: no alarm watches it, and it costs
+   *   $0.30 a month; the function's own `Duration` is free).
+   */
+  constructor(
+    private readonly metrics: MetricsSink,
+    private readonly latency: boolean,
+  ) {}
 
   /** One answered request: its status and the handler's time on it. */
   record(status: number, latencyMs: number, now: number): void {
-    if (status === 200) this.metrics.addMetric(HEARTBEAT_METRICS.latency, MetricUnit.Milliseconds, latencyMs);
+    if (status === 200 && this.latency) {
+      this.metrics.addMetric(HEARTBEAT_METRICS.latency, MetricUnit.Milliseconds, latencyMs);
+    }
     if (REFUSAL_METRICS[status] !== undefined) this.refused.set(status, (this.refused.get(status) ?? 0) + 1);
     const refusalsDue = this.refused.size > 0 && now - this.refusalsAt >= REFUSALS_EVERY_MS;
-    if (refusalsDue || now - this.publishedAt >= LATENCIES_EVERY_MS) this.publish(now);
+    const latenciesDue = this.latency && now - this.publishedAt >= LATENCIES_EVERY_MS;
+    if (refusalsDue || latenciesDue) this.publish(now);
   }
 
   private publish(now: number): void {

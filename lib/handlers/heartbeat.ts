@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Clock } from "../core/clock.js";
 import type { ClusterIndex } from "../core/cluster-index.js";
 import { acknowledge, grantedLeaseMs, groupsAnswered } from "../core/heartbeat/acknowledgement.js";
@@ -9,8 +9,10 @@ import { type PeerLiveness, type WakeReason, wakeReason, watchedPeers } from "..
 import type { GroupId, NodeId } from "../core/definition/types.js";
 import type { Heartbeat } from "../core/heartbeat/message.js";
 import type { MetricsSink } from "./controller.js";
+import { type HeartbeatEvent, heartbeatRequestOf } from "./heartbeat-event.js";
 import { HeartbeatFairness } from "./heartbeat-fairness.js";
 import { HeartbeatMetrics } from "./heartbeat-metrics.js";
+import { WatchedPeers } from "./watched-peers.js";
 import { errorResponse, type HandlerLogger, jsonResponse } from "./http-errors.js";
 
 export interface HeartbeatHandlerDependencies {
@@ -21,6 +23,8 @@ export interface HeartbeatHandlerDependencies {
   readonly logger: HandlerLogger;
   /** Where refused heartbeats (`HeartbeatsThrottled`, `HeartbeatsForbidden`, `HeartbeatsStale`) and answered ones' latency are counted. */
   readonly metrics: MetricsSink;
+  /** Publish the answered heartbeats' latency too (`FailoverClusterProps.detailedMetrics`). @default false */
+  readonly detailedMetrics?: boolean;
   /**
    * Wake-ups of the controller (lib/core/heartbeat/wake.ts): each heartbeat reads the peers its node watches and
    * wakes the controller when one has just fallen silent, or when it brings the report a move waits for.
@@ -32,12 +36,16 @@ export interface HeartbeatHandlerDependencies {
   };
 }
 
+/** Called by the HTTP API or the function URL (`HeartbeatEvent`: the same payload, the caller in `authorizer.iam`). */
 export type HeartbeatHandler = (
-  event: APIGatewayProxyEventV2WithIAMAuthorizer,
+  event: HeartbeatEvent,
   context: Pick<Context, "invokedFunctionArn">,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** POST /v1/heartbeat: admit (pure), record, then read the owners (after the write committed), acknowledge. */
+/**
+ * POST /v1/heartbeat: the request line (a function URL routes every one here), admit (pure), record, then read the
+ * owners (after the write committed), acknowledge.
+ */
 export function createHeartbeatHandler({
   index,
   store,
@@ -45,25 +53,24 @@ export function createHeartbeatHandler({
   logger,
   metrics,
   wake,
+  detailedMetrics = false,
 }: HeartbeatHandlerDependencies): HeartbeatHandler {
   // Build every group's agent resource specs now, at the cold start, rather than in a node's request.
   for (const group of index.definition.groups) agentResourceSpecs(group);
   const fairness = new HeartbeatFairness(index.definition.timing.heartbeatIntervalMs, logger, metrics);
-  const counted = new HeartbeatMetrics(metrics);
+  const counted = new HeartbeatMetrics(metrics, detailedMetrics);
+  const watching = new WatchedPeers(index);
   const answer = async (
-    event: APIGatewayProxyEventV2WithIAMAuthorizer,
+    event: HeartbeatEvent,
     context: Pick<Context, "invokedFunctionArn">,
     receivedAt: number,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
+      const read = heartbeatRequestOf(event);
+      if ("refused" in read) return read.refused;
       const { heartbeat, node, ignoredResources } = admitHeartbeat(
         index,
-        {
-          body: event.body,
-          isBase64Encoded: event.isBase64Encoded,
-          callerArn: event.requestContext.authorizer?.iam?.userArn,
-          callerUserId: event.requestContext.authorizer?.iam?.userId,
-        },
+        read.request,
         accountOf(context.invokedFunctionArn),
       );
       // Per-node fairness: a node heartbeating far faster than its interval is answered 429 here, before
@@ -88,7 +95,7 @@ export function createHeartbeatHandler({
       await store.recordHeartbeat(heartbeat, receivedAt, grantedLeaseMs(index.definition));
       const [ownership, peers] = await Promise.all([
         store.readOwnership(groupIds),
-        wake === undefined ? undefined : readPeers(wake.store, watchedPeers(index, node.id), logger),
+        wake === undefined ? undefined : readPeers(wake.store, watching.due(watchedPeers(index, node.id), receivedAt)),
       ]);
       if (wake !== undefined && peers !== undefined) await wakeIfDue(wake, heartbeat, receivedAt, peers, ownership);
       logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
@@ -125,18 +132,21 @@ export function createHeartbeatHandler({
       logger.warn("controller wake-up failed; its scheduled pass is the backstop", { error, reason });
     }
   }
-}
 
-async function readPeers(
-  store: WakeStore,
-  peers: readonly NodeId[],
-  logger: HandlerLogger,
-): Promise<ReadonlyMap<NodeId, PeerLiveness> | undefined> {
-  try {
-    return await store.readPeers(peers);
-  } catch (error) {
-    logger.warn("watched peers not read; no wake-up from this heartbeat", { error });
-    return undefined;
+  /** Only the peers whose down moment has come (`WatchedPeers`); none due: no read, nothing to wake for. */
+  async function readPeers(
+    store: WakeStore,
+    peers: readonly NodeId[],
+  ): Promise<ReadonlyMap<NodeId, PeerLiveness> | undefined> {
+    if (peers.length === 0) return new Map();
+    try {
+      const read = await store.readPeers(peers);
+      watching.remember(read);
+      return read;
+    } catch (error) {
+      logger.warn("watched peers not read; no wake-up from this heartbeat", { error });
+      return undefined;
+    }
   }
 }
 

@@ -38,7 +38,8 @@ export class BatonStack extends Stack {
     });
 
     new CfnOutput(this, outputs.heartbeatUrl, {
-      description: "URL nodes send heartbeats to (POST, SigV4-signed for execute-api).",
+      description:
+        "URL nodes send heartbeats to (POST, SigV4-signed for lambda: a function URL; for execute-api: an HTTP API).",
       value: this.cluster.heartbeatUrl,
     });
     new CfnOutput(this, outputs.tableName, {

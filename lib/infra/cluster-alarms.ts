@@ -34,7 +34,15 @@ export interface AlarmTuning {
  * Like cdk-monitoring-constructs' alarm props, one record for all.
  */
 export interface ClusterAlarmsProps {
-  /** Per node: the node is down (not heard for lease + grace) and not drained. `false` also stops the per-node metric. */
+  /**
+   * Some node is down (not heard for lease + grace) and not drained: one alarm for the cluster, on `NodesDown`.
+   * @default on, unless `detailedMetrics` (then the per-node `nodeDown` alarms take its place)
+   */
+  readonly nodesDown?: AlarmTuning | false;
+  /**
+   * Per node: the node is down and not drained. Needs `FailoverClusterProps.detailedMetrics` (the per-node gauge).
+   * @default on with `detailedMetrics`, else off
+   */
   readonly nodeDown?: AlarmTuning | false;
   /** Some group is `failed` (left for an operator). */
   readonly groupsFailed?: AlarmTuning | false;
@@ -56,9 +64,9 @@ export interface ClusterAlarmsProps {
   readonly heartbeatThrottles?: AlarmTuning | false;
   /** Heartbeats refused with 403 (signed by the wrong identity) or 429 (a node flooding), by the function. */
   readonly heartbeatsRefused?: AlarmTuning | false;
-  /** The heartbeat API's 5xx answers. */
+  /** The heartbeat endpoint's 5xx answers (function URL or HTTP API). */
   readonly heartbeatApiServerErrors?: AlarmTuning | false;
-  /** The heartbeat API's 4xx answers (unsigned or wrongly signed requests refused by API Gateway, stage throttling). */
+  /** The heartbeat endpoint's 4xx answers (unsigned or wrongly signed requests refused by it, the function's refusals). */
   readonly heartbeatApiClientErrors?: AlarmTuning | false;
   /** Notifications SNS could not deliver are waiting in the dead-letter queue. */
   readonly deadLetters?: AlarmTuning | false;
@@ -85,6 +93,14 @@ const NOTHING = cloudwatch.TreatMissingData.NOT_BREACHING;
 
 /** Each alarm's defaults; docs/alarms.md lists them with what to do. */
 export const ALARM_DEFAULTS: Readonly<Record<ClusterAlarmKey, AlarmDefault>> = {
+  nodesDown: {
+    threshold: 1,
+    evaluationPeriods: 1,
+    period: ONE_MINUTE,
+    comparison: AT_LEAST,
+    missing: KEEP,
+    description: "a node is down: no heartbeat for longer than lease + grace (`baton status` names it)",
+  },
   nodeDown: {
     threshold: 1,
     evaluationPeriods: 1,
@@ -179,7 +195,7 @@ export const ALARM_DEFAULTS: Readonly<Record<ClusterAlarmKey, AlarmDefault>> = {
     period: FIVE_MINUTES,
     comparison: AT_LEAST,
     missing: NOTHING,
-    description: "the heartbeat API answered 5xx",
+    description: "the heartbeat endpoint (function URL or HTTP API) answered 5xx",
   },
   heartbeatApiClientErrors: {
     threshold: 10,
@@ -187,7 +203,7 @@ export const ALARM_DEFAULTS: Readonly<Record<ClusterAlarmKey, AlarmDefault>> = {
     period: FIVE_MINUTES,
     comparison: AT_LEAST,
     missing: NOTHING,
-    description: "the heartbeat API answered 4xx (unsigned or wrongly signed requests, throttling)",
+    description: "the heartbeat endpoint answered 4xx (unsigned or wrongly signed requests, refusals, throttling)",
   },
   deadLetters: {
     threshold: 1,
@@ -204,6 +220,8 @@ export interface ClusterAlarmsConstructProps {
   readonly metrics: ClusterMetrics;
   readonly topic: sns.ITopic;
   readonly alarms?: ClusterAlarmsProps;
+  /** Whether the per-node gauge is published: the per-node alarms replace the cluster-wide one by default. */
+  readonly detailedMetrics: boolean;
 }
 
 /** The alarms of `ClusterAlarmsProps`, each publishing to the topic on ALARM and on OK (unless `notify: false`). */
@@ -249,7 +267,19 @@ export class ClusterAlarms extends Construct {
       if (alarm !== undefined) this.alarms[key] = alarm;
     };
 
-    for (const node of definition.nodes) {
+    const m = CONTROLLER_METRICS;
+    // One alarm for a node down: the cluster's, or with detailed metrics each node's (unless asked for both).
+    const nodesDownWanted = props.alarms?.nodesDown ?? (props.detailedMetrics ? false : undefined);
+    if (nodesDownWanted !== false) {
+      const alarm = make(
+        "nodesDown",
+        ids.alarm("nodesDown"),
+        (period) => metrics.controller(m.nodesDown, { period }),
+        "",
+      );
+      if (alarm !== undefined) this.alarms.nodesDown = alarm;
+    }
+    for (const node of props.detailedMetrics ? definition.nodes : []) {
       const alarm = make(
         "nodeDown",
         ids.nodeDownAlarm(node.id),
@@ -258,7 +288,6 @@ export class ClusterAlarms extends Construct {
       );
       if (alarm !== undefined) this.nodeDown[node.id] = alarm;
     }
-    const m = CONTROLLER_METRICS;
     set("groupsFailed", (period) => metrics.controller(m.groupsFailed, { period }));
     set("groupsOverdue", (period) => metrics.controller(m.groupsOverdue, { period }));
     set("failoversFailed", (period) => metrics.controller(m.failoversFailed, { period }));

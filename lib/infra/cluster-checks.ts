@@ -3,6 +3,7 @@ import { Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { parsePrincipal, principalKey } from "../core/definition/principal.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
+import type { ClusterAlarmsProps } from "./cluster-alarms.js";
 import type { NetworkInterfaceTag } from "./controller-function.js";
 
 /** EC2's tag rules: key 1-128 characters, not starting with `aws:` (reserved); value at most 256 characters. */
@@ -78,4 +79,18 @@ export function pinnedRoleIds(
     }
   }
   return pinned;
+}
+
+/** Per-node alarms watch the per-node gauge, which only detailed metrics publish: asked for without them, say so. */
+export function checkNodeDownAlarms(
+  alarms: ClusterAlarmsProps | undefined,
+  detailedMetrics: boolean | undefined,
+): void {
+  const tuning = alarms?.nodeDown;
+  if (tuning === undefined || tuning === false || detailedMetrics === true) return;
+  throw new Error(
+    "FailoverCluster: alarms.nodeDown (one alarm per node) needs detailedMetrics: true, which publishes the per-node " +
+      "NodeDown gauge it watches ($0.30 and $0.10 a month per node). Without it, the cluster-wide alarms.nodesDown " +
+      "fires when any node is down (the notification and `baton status` name it).",
+  );
 }

@@ -16,16 +16,44 @@ export class ClusterDashboard extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { definition: ClusterDefinition; metrics: ClusterMetrics; alarms: readonly cloudwatch.Alarm[] },
+    props: {
+      definition: ClusterDefinition;
+      metrics: ClusterMetrics;
+      alarms: readonly cloudwatch.Alarm[];
+      /** Whether every gauge is published: without, the graphs show only what is (`ALARM_GAUGES` and counters). */
+      detailedMetrics: boolean;
+    },
   ) {
     super(scope, id);
-    const { definition, metrics } = props;
+    const { definition, metrics, detailedMetrics: detailed } = props;
     const m = CONTROLLER_METRICS;
     const c = (name: ControllerMetric, label: string) => metrics.controller(name, { label });
     const h = (name: HeartbeatMetric, label: string) => metrics.heartbeat(name, { label });
     const width = 8;
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
       new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
+    const nodes = detailed
+      ? [
+          graph(
+            "Nodes",
+            [c(m.nodesUp, "up"), c(m.nodesDown, "down"), c(m.nodesDrained, "drained")],
+            [c(m.oldestHeartbeatAge, "oldest heartbeat age (ms)")],
+          ),
+          graph(
+            "Node down (per node)",
+            definition.nodes.slice(0, MAX_WIDGET_ITEMS).map((n) => metrics.nodeDown(n.id, { label: n.id })),
+          ),
+        ]
+      : [graph("Nodes", [c(m.nodesDown, "down")])];
+    const groups = graph(
+      "Groups",
+      [
+        ...(detailed ? [c(m.groupsOnline, "online"), c(m.groupsMoving, "moving"), c(m.groupsOffline, "offline")] : []),
+        c(m.groupsFailed, "failed"),
+        c(m.groupsOverdue, "overdue"),
+      ],
+      [c(m.guardFrozen, "guard frozen")],
+    );
     this.dashboard = new cloudwatch.Dashboard(this, ids.dashboardResource, {
       dashboardName: `Baton-${definition.cluster}-${definition.region}`,
       defaultInterval: Duration.hours(3),
@@ -38,28 +66,7 @@ export class ClusterDashboard extends Construct {
             height: 4,
           }),
         ],
-        [
-          graph(
-            "Nodes",
-            [c(m.nodesUp, "up"), c(m.nodesDown, "down"), c(m.nodesDrained, "drained")],
-            [c(m.oldestHeartbeatAge, "oldest heartbeat age (ms)")],
-          ),
-          graph(
-            "Node down (per node)",
-            definition.nodes.slice(0, MAX_WIDGET_ITEMS).map((n) => metrics.nodeDown(n.id, { label: n.id })),
-          ),
-          graph(
-            "Groups",
-            [
-              c(m.groupsOnline, "online"),
-              c(m.groupsMoving, "moving"),
-              c(m.groupsOffline, "offline"),
-              c(m.groupsFailed, "failed"),
-              c(m.groupsOverdue, "overdue"),
-            ],
-            [c(m.guardFrozen, "guard frozen")],
-          ),
-        ],
+        [...nodes, groups],
         [
           graph("Failovers", [
             c(m.failoversStarted, "started"),
@@ -69,7 +76,7 @@ export class ClusterDashboard extends Construct {
           graph(
             "Failover durations (ms)",
             [c(m.failoverDuration, "failover duration"), c(m.detectionDelay, "detection delay")],
-            [c(m.longestMove, "longest running move")],
+            detailed ? [c(m.longestMove, "longest running move")] : [],
           ),
           graph(
             "Controller",
@@ -84,7 +91,7 @@ export class ClusterDashboard extends Construct {
           graph(
             "Heartbeats",
             [metrics.apiCount(ONE_MINUTE).with({ label: "requests" })],
-            [h(HEARTBEAT_METRICS.latency, "answered latency (ms)")],
+            detailed ? [h(HEARTBEAT_METRICS.latency, "answered latency (ms)")] : [],
           ),
           graph("Heartbeat refusals", [
             h(HEARTBEAT_METRICS.forbidden, "403 wrong identity"),

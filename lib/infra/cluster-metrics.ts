@@ -28,7 +28,8 @@ export class ClusterMetrics {
   constructor(
     private readonly cluster: string,
     private readonly functions: { readonly controller: lambda.IFunction; readonly heartbeat: lambda.IFunction },
-    private readonly api: apigwv2.IHttpApi,
+    /** The heartbeat endpoint: the HTTP API, or the heartbeat function's URL (its metrics are the function's). */
+    private readonly endpoint: apigwv2.IHttpApi | "function-url",
     private readonly deadLetterQueue: sqs.IQueue,
   ) {}
 
@@ -70,16 +71,28 @@ export class ClusterMetrics {
     return this.functions[fn].metricThrottles({ period, statistic: cloudwatch.Stats.SUM });
   }
 
+  /** The endpoint's 5xx answers: `AWS/ApiGateway` `5xx`, or `AWS/Lambda` `Url5xxCount` of the heartbeat function. */
   apiServerErrors(period: Duration): cloudwatch.Metric {
-    return this.api.metricServerError({ period, statistic: cloudwatch.Stats.SUM });
+    const options = { period, statistic: cloudwatch.Stats.SUM };
+    return this.endpoint === "function-url"
+      ? this.functions.heartbeat.metric("Url5xxCount", options)
+      : this.endpoint.metricServerError(options);
   }
 
+  /** The endpoint's 4xx answers (its own refusals and the function's): `4xx`, or `Url4xxCount`. */
   apiClientErrors(period: Duration): cloudwatch.Metric {
-    return this.api.metricClientError({ period, statistic: cloudwatch.Stats.SUM });
+    const options = { period, statistic: cloudwatch.Stats.SUM };
+    return this.endpoint === "function-url"
+      ? this.functions.heartbeat.metric("Url4xxCount", options)
+      : this.endpoint.metricClientError(options);
   }
 
+  /** Requests to the endpoint: `Count`, or `UrlRequestCount`. */
   apiCount(period: Duration): cloudwatch.Metric {
-    return this.api.metricCount({ period, statistic: cloudwatch.Stats.SUM });
+    const options = { period, statistic: cloudwatch.Stats.SUM };
+    return this.endpoint === "function-url"
+      ? this.functions.heartbeat.metric("UrlRequestCount", options)
+      : this.endpoint.metricCount(options);
   }
 
   deadLetters(period: Duration): cloudwatch.Metric {

@@ -49,11 +49,8 @@ export interface ControllerFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** @see FailoverClusterProps.networkInterfaceTag */
   readonly networkInterfaceTag?: NetworkInterfaceTag;
-  /**
-   * Emit the per-node `NodeDown` gauge (the per-node alarms need it).
-   * @default true
-   */
-  readonly nodeMetrics?: boolean;
+  /** @see FailoverClusterProps.detailedMetrics @default false */
+  readonly detailedMetrics?: boolean;
 }
 
 /**
@@ -121,7 +118,7 @@ export class ControllerFunction extends Construct {
         [env.topicArn]: props.topic.topicArn,
         [env.serviceName]: controllerServiceName,
         [env.metricsNamespace]: metricsNamespace,
-        ...(props.nodeMetrics === false ? { [env.nodeMetrics]: "off" } : {}),
+        ...(props.detailedMetrics === true ? { [env.metrics]: "detailed" } : {}),
       },
       bundling: bundlingFor(props.source),
     });

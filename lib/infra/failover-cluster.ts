@@ -10,13 +10,20 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { CONTROLLER_METRICS } from "../core/metric-names.js";
 import { ClusterAlarms, type ClusterAlarmKey, type ClusterAlarmsProps } from "./cluster-alarms.js";
-import { checkNetworkInterfaceTag, checkNodeRoles, checkRegion, pinnedRoleIds } from "./cluster-checks.js";
+import {
+  checkNetworkInterfaceTag,
+  checkNodeDownAlarms,
+  checkNodeRoles,
+  checkRegion,
+  pinnedRoleIds,
+} from "./cluster-checks.js";
 import { ClusterDashboard } from "./cluster-dashboard.js";
 import { ClusterMetrics, type ControllerMetric, type HeartbeatMetric } from "./cluster-metrics.js";
 import { ControllerFunction, type NetworkInterfaceTag } from "./controller-function.js";
 import type { ClusterDefinitionSource } from "./definition-source.js";
 import { HeartbeatApi, heartbeatThrottleFor } from "./heartbeat-api.js";
 import { HeartbeatFunction } from "./heartbeat-function.js";
+import { functionUrlInvokeStatements, HeartbeatFunctionUrl } from "./heartbeat-url.js";
 import { heartbeatRoute, ids } from "./names.js";
 import { Notifications } from "./notifications.js";
 import { StateTable } from "./state-table.js";
@@ -68,6 +75,18 @@ export interface FailoverClusterProps {
   readonly alarms?: ClusterAlarmsProps;
 
   /**
+   * Publish every Baton metric: besides the gauges the default alarms watch (`ALARM_GAUGES`: ControllerPasses,
+   * NodesDown, GroupsFailed, GroupsOverdue, GuardFrozen), the other state gauges (NodesUp, NodesDrained,
+   * GroupsOnline, GroupsMoving, GroupsOffline, OldestHeartbeatAge, LongestMove), AwsErrors on every pass, the
+   * heartbeat latency, and the per-node `NodeDown` gauge with one `nodeDown` alarm per node (in place of the
+   * cluster-wide `nodesDown` alarm). CloudWatch bills each metric name and dimension set $0.30 a month and each alarm
+   * $0.10: 3 nodes go from 5 to 17 custom metrics, each further node adds one metric and one alarm (docs/cost.md).
+   *
+   * @default false
+   */
+  readonly detailedMetrics?: boolean;
+
+  /**
    * Whether to create the cluster's CloudWatch dashboard (`Baton-<cluster>-<region>`).
    *
    * @default true
@@ -77,7 +96,8 @@ export interface FailoverClusterProps {
 
 /**
  * A Baton failover cluster's AWS side, built from its definition: the state table (the
- * quorum witness), the heartbeat function behind an IAM-authorized HTTPS API, the
+ * quorum witness), the heartbeat function behind an IAM-authorized HTTPS endpoint (its function URL, or an HTTP API
+ * with the definition's `endpoint: http-api`), the
  * controller function invoked every minute, the notification topic, and the policy nodes
  * need to send heartbeats.
  *
@@ -86,8 +106,10 @@ export interface FailoverClusterProps {
 export class FailoverCluster extends Construct {
   /** Cluster state: leases, group ownership, history. Retained when the stack is deleted. */
   readonly table: dynamodb.Table;
-  /** The heartbeat HTTP API (one route, `POST /v1/heartbeat`, IAM authorization). */
-  readonly api: apigwv2.HttpApi;
+  /** The heartbeat HTTP API (one route, `POST /v1/heartbeat`, IAM authorization), with `endpoint: http-api`. */
+  readonly api?: apigwv2.HttpApi;
+  /** The heartbeat function's URL (`AWS_IAM` auth), with `endpoint: function-url` (the default). */
+  readonly functionUrl?: lambda.FunctionUrl;
   readonly heartbeatFunction: lambda.Function;
   /**
    * The controller: invoked every minute by an EventBridge rule (one run at a time, a missed run is
@@ -96,7 +118,11 @@ export class FailoverCluster extends Construct {
   readonly controllerFunction: lambda.Function;
   /** Notifications of failovers and failures; email subscribers come from the definition. */
   readonly topic: sns.Topic;
-  /** Allows `execute-api:Invoke` on `POST /v1/heartbeat` of the `$default` stage and nothing else. */
+  /**
+   * Allows sending heartbeats and nothing else: `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` through the
+   * function URL (`functionUrlInvokeStatements`), or `execute-api:Invoke` on `POST /v1/heartbeat` of the HTTP API's
+   * `$default` stage.
+   */
   readonly nodeHeartbeatPolicy: iam.ManagedPolicy;
   /** The URL nodes send heartbeats to (`https://…/v1/heartbeat`). */
   readonly heartbeatUrl: string;
@@ -105,12 +131,13 @@ export class FailoverCluster extends Construct {
   readonly deadLetterQueue: sqs.IQueue;
   /** The alarms made (`ClusterAlarmsProps`), by key; add your own actions to them (PagerDuty, Chatbot). */
   readonly alarms: Partial<Record<Exclude<ClusterAlarmKey, "nodeDown">, cloudwatch.Alarm>>;
-  /** The per-node "node down" alarms, by node id. */
+  /** The per-node "node down" alarms, by node id (with `detailedMetrics`; else empty: see `alarms.nodesDown`). */
   readonly nodeDownAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** The cluster's dashboard, unless `dashboard: false`. */
   readonly dashboard?: cloudwatch.Dashboard;
 
-  private readonly heartbeatRouteArn: string;
+  /** The statements `grantHeartbeat` gives: the node policy's. */
+  private readonly heartbeatStatements: () => iam.PolicyStatement[];
   private readonly metrics: ClusterMetrics;
 
   constructor(scope: Construct, id: string, props: FailoverClusterProps) {
@@ -119,6 +146,7 @@ export class FailoverCluster extends Construct {
     const nodeRoles = Object.entries(props.nodeRoles ?? {});
     checkNodeRoles(definition.cluster, new Set(definition.nodes.map((node) => node.id)), nodeRoles);
     checkRegion(definition.cluster, definition.region, Stack.of(scope).region);
+    checkNodeDownAlarms(props.alarms, props.detailedMetrics);
     if (props.networkInterfaceTag !== undefined) checkNetworkInterfaceTag(props.networkInterfaceTag);
     const pinnedPrincipalIds = pinnedRoleIds(definition, nodeRoles);
     super(scope, id);
@@ -136,7 +164,7 @@ export class FailoverCluster extends Construct {
       topic: this.topic,
       logRetention,
       networkInterfaceTag: props.networkInterfaceTag,
-      nodeMetrics: props.alarms?.nodeDown !== false,
+      detailedMetrics: props.detailedMetrics,
     }).function;
 
     const heartbeat = new HeartbeatFunction(this, ids.heartbeat, {
@@ -145,26 +173,37 @@ export class FailoverCluster extends Construct {
       logRetention,
       pinnedPrincipalIds,
       controller: this.controllerFunction,
+      detailedMetrics: props.detailedMetrics,
     });
     this.heartbeatFunction = heartbeat.function;
 
-    const api = new HeartbeatApi(this, ids.api, {
-      handler: heartbeat.function,
-      throttle: heartbeatThrottleFor(definition),
-      logRetention,
-    });
-    this.api = api.api;
-    this.heartbeatRouteArn = api.routeArn;
-    this.nodeHeartbeatPolicy = api.nodePolicy;
-    // The $default stage URL ends with "/".
-    this.heartbeatUrl = `${api.stage.url}${heartbeatRoute.path.slice(1)}`;
+    if (definition.endpoint === "http-api") {
+      const api = new HeartbeatApi(this, ids.api, {
+        handler: heartbeat.function,
+        throttle: heartbeatThrottleFor(definition),
+        logRetention,
+      });
+      this.api = api.api;
+      this.nodeHeartbeatPolicy = api.nodePolicy;
+      // The $default stage URL ends with "/".
+      this.heartbeatUrl = `${api.stage.url}${heartbeatRoute.path.slice(1)}`;
+      this.heartbeatStatements = () => [
+        new iam.PolicyStatement({ actions: ["execute-api:Invoke"], resources: [api.routeArn] }),
+      ];
+    } else {
+      const url = new HeartbeatFunctionUrl(this, ids.url, { handler: heartbeat.function });
+      this.functionUrl = url.functionUrl;
+      this.nodeHeartbeatPolicy = url.nodePolicy;
+      this.heartbeatUrl = url.heartbeatUrl;
+      this.heartbeatStatements = () => functionUrlInvokeStatements(heartbeat.function.functionArn);
+    }
 
     for (const [, role] of nodeRoles) this.nodeHeartbeatPolicy.attachToRole(role);
 
     this.metrics = new ClusterMetrics(
       definition.cluster,
       { controller: this.controllerFunction, heartbeat: this.heartbeatFunction },
-      this.api,
+      this.api ?? "function-url",
       this.deadLetterQueue,
     );
     const alarms = new ClusterAlarms(this, ids.alarms, {
@@ -172,6 +211,7 @@ export class FailoverCluster extends Construct {
       metrics: this.metrics,
       topic: this.topic,
       alarms: props.alarms,
+      detailedMetrics: props.detailedMetrics === true,
     });
     this.alarms = alarms.alarms;
     this.nodeDownAlarms = alarms.nodeDown;
@@ -180,6 +220,7 @@ export class FailoverCluster extends Construct {
         definition,
         metrics: this.metrics,
         alarms: alarms.all(),
+        detailedMetrics: props.detailedMetrics === true,
       }).dashboard;
     }
   }
@@ -203,7 +244,7 @@ export class FailoverCluster extends Construct {
     return this.metrics.controller(CONTROLLER_METRICS.nodesUp, options);
   }
 
-  /** 1 while node `nodeId` is down and not drained (Maximum, 1 minute; emitted once a minute). */
+  /** 1 while node `nodeId` is down and not drained (Maximum, 1 minute; emitted once a minute with `detailedMetrics`). */
   metricNodeDown(nodeId: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metrics.nodeDown(nodeId, options);
   }
@@ -244,14 +285,22 @@ export class FailoverCluster extends Construct {
   }
 
   /**
-   * Lets `grantee` send heartbeats: `execute-api:Invoke` on the heartbeat route only, added
-   * to the grantee's own policy. For roles, attaching `nodeHeartbeatPolicy` does the same.
+   * Lets `grantee` send heartbeats, and nothing else, in the grantee's own policy: the statements of
+   * `nodeHeartbeatPolicy` (the function through its URL, or `execute-api:Invoke` on the heartbeat route). For roles,
+   * attaching `nodeHeartbeatPolicy` does the same.
    */
   grantHeartbeat(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ["execute-api:Invoke"],
-      resourceArns: [this.heartbeatRouteArn],
-    });
+    const statements = this.heartbeatStatements();
+    let grant: iam.Grant | undefined;
+    for (const statement of statements) {
+      const added = iam.Grant.addToPrincipal({
+        grantee,
+        actions: statement.actions,
+        resourceArns: statement.resources,
+        conditions: statement.conditions as Record<string, Record<string, unknown>>,
+      });
+      grant = grant === undefined ? added : grant.combine(added);
+    }
+    return grant!;
   }
 }

@@ -75,6 +75,8 @@ export interface HeartbeatFunctionProps {
   readonly pinnedPrincipalIds?: Readonly<Record<string, string>>;
   /** The controller function the handler wakes (lambda:InvokeFunction on it only). */
   readonly controller: lambda.IFunction;
+  /** @see FailoverClusterProps.detailedMetrics @default false */
+  readonly detailedMetrics?: boolean;
 }
 
 /**
@@ -124,6 +126,7 @@ export class HeartbeatFunction extends Construct {
         [env.tableName]: props.table.tableName,
         [env.serviceName]: heartbeatServiceName,
         [env.controllerFunction]: props.controller.functionName,
+        ...(props.detailedMetrics === true ? { [env.metrics]: "detailed" } : {}),
         ...(Object.keys(props.pinnedPrincipalIds ?? {}).length === 0
           ? {}
           : { [env.principalIds]: Stack.of(this).toJsonString(props.pinnedPrincipalIds) }),
@@ -135,7 +138,7 @@ export class HeartbeatFunction extends Construct {
     Validations.of(this.function).acknowledge({
       id: "Serverless-LambdaDLQ",
       reason:
-        "Only API Gateway invokes this function, synchronously: there are no asynchronous invocations whose " +
+        "Only its function URL or API Gateway invokes this function, synchronously: there are no asynchronous invocations whose " +
         "events a dead-letter queue could keep, and a failed heartbeat is replaced by the node's next one.",
     });
     Validations.of(this.function).acknowledge({

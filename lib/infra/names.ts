@@ -36,6 +36,9 @@ export const ids = {
   stage: "DefaultStage",
   accessLogs: "AccessLogs",
   nodePolicy: "NodePolicy",
+  /** HeartbeatFunctionUrl (the default endpoint): the function URL and the node policy (`nodePolicy`). */
+  url: "Url",
+  functionUrl: "FunctionUrl",
   /** Notifications: the topic, its key and the subscriptions' dead-letter queue. */
   notifications: "Notifications",
   topicKey: "Key",
@@ -99,8 +102,11 @@ export const env = {
   principalIds: "BATON_PRINCIPAL_IDS",
   /** The heartbeat function's: the controller function it wakes (asynchronous invoke); absent: no wake-ups. */
   controllerFunction: "BATON_CONTROLLER_FUNCTION",
-  /** "off": the controller emits no per-node `NodeDown` gauge (the per-node alarms are turned off). */
-  nodeMetrics: "BATON_NODE_METRICS",
+  /**
+   * Both functions': "detailed" publishes every gauge, the per-node `NodeDown` and the heartbeat latency
+   * (`FailoverClusterProps.detailedMetrics`); absent, only the gauges the default alarms watch (`ALARM_GAUGES`).
+   */
+  metrics: "BATON_METRICS",
 } as const;
 
 /** CloudFormation output ids of BatonStack (also the keys in `cdk deploy --outputs-file`). */

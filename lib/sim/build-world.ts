@@ -9,6 +9,7 @@ import { indexCluster } from "../core/cluster-index.js";
 import { type ClusterDefinition, type GroupDefinition, isAgentResource } from "../core/definition/types.js";
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { createHeartbeatHandler, type HeartbeatHandler } from "../handlers/heartbeat.js";
+import { heartbeatRoute } from "../infra/names.js";
 import { Controllers, type InvocationFaults } from "./controllers.js";
 import { Machine } from "./machine.js";
 import { Oracle } from "./oracle.js";
@@ -126,10 +127,15 @@ export function buildWorld(options: WorldOptions): World {
         oracle,
         trace,
         invokeHeartbeat: async (body, callerArn) => {
+          // The request line as the endpoint passes it (the handler answers any other 404 or 405).
           const event = {
             body,
             isBase64Encoded: false,
-            requestContext: { authorizer: { iam: { userArn: callerArn } } },
+            rawPath: heartbeatRoute.path,
+            requestContext: {
+              http: { method: heartbeatRoute.method, path: heartbeatRoute.path },
+              authorizer: { iam: { userArn: callerArn } },
+            },
           } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer;
           const result = await hbHandler(event, {
             invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:hb",

@@ -158,7 +158,7 @@ export class Controllers {
         publishStoredMetrics: () => undefined,
         singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
       },
-      nodeMetrics: false,
+      detailedMetrics: false,
       eventBus: { publish: () => Promise.resolve() },
       sleep: (ms) => (dead ? Scheduler.never() : sched.sleep(ms)),
     });

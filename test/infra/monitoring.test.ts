@@ -5,6 +5,7 @@ import { ClusterDefinitionSource } from "../../lib/infra/definition-source.js";
 import { FailoverCluster, type FailoverClusterProps } from "../../lib/infra/failover-cluster.js";
 import {
   examplePath,
+  exampleVariant,
   lambdaFunction,
   removeCloudAssemblies,
   single,
@@ -23,13 +24,25 @@ beforeAll(() => {
   template = synthesize(undefined, { bundle: false }).template;
 });
 
-function clusterTemplate(props: Omit<FailoverClusterProps, "definition"> = {}): Template {
+function clusterTemplate(
+  props: Omit<FailoverClusterProps, "definition"> = {},
+  definition = ClusterDefinitionSource.fromFile(examplePath),
+): Template {
   const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Monitored", {
     env: { account: "123456789012", region: "us-east-1" },
   });
-  new FailoverCluster(stack, "Cluster", { definition: ClusterDefinitionSource.fromFile(examplePath), ...props });
+  new FailoverCluster(stack, "Cluster", { definition, ...props });
   return Template.fromStack(stack);
 }
+
+function alarmNames(t: Template): string[] {
+  return Object.values(t.findResources("AWS::CloudWatch::Alarm") as Record<string, CfnResourceJson>)
+    .map((a) => a.Properties?.AlarmName as string)
+    .sort();
+}
+
+const variables = (t: Template, service: string) =>
+  (lambdaFunction(t, service).resource.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
 
 function alarm(t: Template, name: string): Record<string, unknown> {
   const found = Object.values(t.findResources("AWS::CloudWatch::Alarm") as Record<string, CfnResourceJson>).filter(
@@ -48,39 +61,7 @@ const controller = (extra: { Name: string; Value: string }[] = []) => [
 // name, metric, statistic, period (s), comparison, threshold, evaluation periods, missing data
 const BATON_ALARMS: [string, string, ReturnType<typeof controller>, string, number, string, number, number, string][] =
   [
-    [
-      "node-down-db-a",
-      "NodeDown",
-      controller([{ Name: "node", Value: "db-a" }]),
-      "Maximum",
-      60,
-      "GreaterThanOrEqualToThreshold",
-      1,
-      1,
-      "ignore",
-    ],
-    [
-      "node-down-db-b",
-      "NodeDown",
-      controller([{ Name: "node", Value: "db-b" }]),
-      "Maximum",
-      60,
-      "GreaterThanOrEqualToThreshold",
-      1,
-      1,
-      "ignore",
-    ],
-    [
-      "node-down-office-1",
-      "NodeDown",
-      controller([{ Name: "node", Value: "office-1" }]),
-      "Maximum",
-      60,
-      "GreaterThanOrEqualToThreshold",
-      1,
-      1,
-      "ignore",
-    ],
+    ["nodes-down", "NodesDown", controller(), "Maximum", 60, "GreaterThanOrEqualToThreshold", 1, 1, "ignore"],
     ["groups-failed", "GroupsFailed", controller(), "Maximum", 60, "GreaterThanOrEqualToThreshold", 1, 1, "ignore"],
     ["groups-overdue", "GroupsOverdue", controller(), "Maximum", 60, "GreaterThanOrEqualToThreshold", 1, 1, "ignore"],
     [
@@ -174,18 +155,20 @@ describe("alarms", () => {
     });
   });
 
-  it("the heartbeat API's 5xx and 4xx, and the dead-letter queue not empty", () => {
+  it("the function URL's 5xx and 4xx (the default endpoint), and the dead-letter queue not empty", () => {
     // Prepare
-    const api = single(template, "AWS::ApiGatewayV2::Api").id;
+    const fn = lambdaFunction(template, "baton-heartbeat").id;
     const queue = single(template, "AWS::SQS::Queue").id;
     // Act
     const server = alarm(template, "baton-orders-db-heartbeat-api-server-errors");
     const client = alarm(template, "baton-orders-db-heartbeat-api-client-errors");
     const letters = alarm(template, "baton-orders-db-dead-letters");
     // Assess
-    expect(server).toMatchObject({ Namespace: "AWS/ApiGateway", MetricName: "5xx", Threshold: 1, Period: 300 });
-    expect(server.Dimensions).toEqual([{ Name: "ApiId", Value: { Ref: api } }]);
-    expect(client).toMatchObject({ Namespace: "AWS/ApiGateway", MetricName: "4xx", Threshold: 10, Period: 300 });
+    const dimensions = [{ Name: "FunctionName", Value: { Ref: fn } }];
+    expect(server).toMatchObject({ Namespace: "AWS/Lambda", MetricName: "Url5xxCount", Threshold: 1, Period: 300 });
+    expect(server.Dimensions).toEqual(dimensions);
+    expect(client).toMatchObject({ Namespace: "AWS/Lambda", MetricName: "Url4xxCount", Threshold: 10, Period: 300 });
+    expect(client.Dimensions).toEqual(dimensions);
     expect(letters).toMatchObject({
       Namespace: "AWS/SQS",
       MetricName: "ApproximateNumberOfMessagesVisible",
@@ -195,13 +178,30 @@ describe("alarms", () => {
     });
   });
 
+  it("the HTTP API's 5xx and 4xx with endpoint: http-api", () => {
+    // Prepare
+    const t = clusterTemplate(
+      {},
+      exampleVariant((document) => {
+        document.endpoint = "http-api";
+      }),
+    );
+    const api = single(t, "AWS::ApiGatewayV2::Api").id;
+    // Act
+    const server = alarm(t, "baton-orders-db-heartbeat-api-server-errors");
+    const client = alarm(t, "baton-orders-db-heartbeat-api-client-errors");
+    // Assess
+    expect(server).toMatchObject({ Namespace: "AWS/ApiGateway", MetricName: "5xx", Threshold: 1, Period: 300 });
+    expect(server.Dimensions).toEqual([{ Name: "ApiId", Value: { Ref: api } }]);
+    expect(client).toMatchObject({ Namespace: "AWS/ApiGateway", MetricName: "4xx", Threshold: 10, Period: 300 });
+  });
+
   it("makes no other alarm", () => {
     // Act
-    const names = Object.values(template.findResources("AWS::CloudWatch::Alarm") as Record<string, CfnResourceJson>)
-      .map((a) => a.Properties?.AlarmName as string)
-      .sort();
-    // Assess: 3 nodes, 7 cluster alarms, 4 function alarms, 1 refusals, 2 API, 1 queue.
-    expect(names).toHaveLength(3 + 5 + 4 + 1 + 2 + 1);
+    const names = alarmNames(template);
+    // Assess: nodes down and 5 more cluster alarms, 4 function alarms, 1 refusals, 2 endpoint, 1 queue; none per node.
+    expect(names).toHaveLength(1 + 5 + 4 + 1 + 2 + 1);
+    expect(names.filter((n) => n.includes("node-down"))).toEqual([]);
   });
 
   it("leaves out an alarm given false, retunes one given settings, and keeps the rest", () => {
@@ -226,20 +226,52 @@ describe("alarms", () => {
     const frozen = alarm(t, "baton-orders-db-guard-frozen");
     expect(frozen).not.toHaveProperty("AlarmActions");
     expect(frozen).not.toHaveProperty("OKActions");
-    expect(alarm(t, "baton-orders-db-node-down-db-a")).toHaveProperty("AlarmActions");
+    expect(alarm(t, "baton-orders-db-nodes-down")).toHaveProperty("AlarmActions");
   });
 
-  it("without the per-node alarms, the controller emits no per-node metric either", () => {
-    // Act
-    const off = clusterTemplate({ alarms: { nodeDown: false } });
-    const on = clusterTemplate();
+  it("by default, tells neither function to publish detailed metrics", () => {
     // Assess
-    expect(() => alarm(off, "baton-orders-db-node-down-db-a")).toThrow(/found 0/);
-    const variables = (t: Template) =>
-      (lambdaFunction(t, "baton-controller").resource.Properties?.Environment as { Variables: Record<string, unknown> })
-        .Variables;
-    expect(variables(off)).toMatchObject({ BATON_NODE_METRICS: "off" });
-    expect(variables(on)).not.toHaveProperty("BATON_NODE_METRICS");
+    expect(variables(template, "baton-controller")).not.toHaveProperty("BATON_METRICS");
+    expect(variables(template, "baton-heartbeat")).not.toHaveProperty("BATON_METRICS");
+  });
+
+  it("with detailedMetrics, both functions publish every metric and each node has its alarm in place of nodes-down", () => {
+    // Act
+    const t = clusterTemplate({ detailedMetrics: true });
+    // Assess
+    expect(variables(t, "baton-controller")).toMatchObject({ BATON_METRICS: "detailed" });
+    expect(variables(t, "baton-heartbeat")).toMatchObject({ BATON_METRICS: "detailed" });
+    const names = alarmNames(t);
+    expect(names.filter((n) => n.includes("node"))).toEqual([
+      "baton-orders-db-node-down-db-a",
+      "baton-orders-db-node-down-db-b",
+      "baton-orders-db-node-down-office-1",
+    ]);
+    expect(alarm(t, "baton-orders-db-node-down-db-a")).toMatchObject({
+      MetricName: "NodeDown",
+      Dimensions: controller([{ Name: "node", Value: "db-a" }]),
+      Statistic: "Maximum",
+      Threshold: 1,
+      TreatMissingData: "ignore",
+    });
+  });
+
+  it("with detailedMetrics, keeps nodes-down too when it is tuned, and leaves out the per-node alarms given false", () => {
+    // Act
+    const both = clusterTemplate({ detailedMetrics: true, alarms: { nodesDown: { threshold: 2 } } });
+    const neither = clusterTemplate({ detailedMetrics: true, alarms: { nodeDown: false } });
+    // Assess
+    expect(alarm(both, "baton-orders-db-nodes-down")).toMatchObject({ Threshold: 2 });
+    expect(alarm(both, "baton-orders-db-node-down-db-a")).toBeDefined();
+    expect(alarmNames(neither).filter((n) => n.includes("node"))).toEqual([]);
+  });
+
+  it("refuses per-node alarms without detailedMetrics, whose per-node gauge they watch", () => {
+    // Act
+    const make = () => clusterTemplate({ alarms: { nodeDown: { threshold: 1 } } });
+    // Assess
+    expect(make).toThrow(/alarms\.nodeDown .*needs detailedMetrics: true/);
+    expect(() => clusterTemplate({ alarms: { nodeDown: false } })).not.toThrow();
   });
 
   it("exposes the alarms and the metric objects they are built from", () => {
@@ -249,8 +281,15 @@ describe("alarms", () => {
     const cluster = new FailoverCluster(stack, "Cluster", {
       definition: ClusterDefinitionSource.fromFile(examplePath),
     });
+    const detailed = new FailoverCluster(stack, "Detailed", {
+      definition: ClusterDefinitionSource.fromFile(examplePath),
+      detailedMetrics: true,
+    });
     // Assess
-    expect(Object.keys(cluster.nodeDownAlarms)).toEqual(["db-a", "db-b", "office-1"]);
+    expect(Object.keys(cluster.nodeDownAlarms)).toEqual([]);
+    expect(cluster.alarms.nodesDown).toBeDefined();
+    expect(Object.keys(detailed.nodeDownAlarms)).toEqual(["db-a", "db-b", "office-1"]);
+    expect(detailed.alarms.nodesDown).toBeUndefined();
     expect(cluster.alarms.guardFrozen).toBeDefined();
     expect(cluster.metricGuardFrozen().metricName).toBe("GuardFrozen");
     expect(cluster.metricNodesDown().metricName).toBe("NodesDown");
@@ -264,27 +303,50 @@ describe("alarms", () => {
 });
 
 describe("dashboard", () => {
-  it("is one dashboard per cluster, named after it, showing the alarms and the metrics they use", () => {
+  const body = (t: Template) =>
+    JSON.stringify(single(t, "AWS::CloudWatch::Dashboard").resource.Properties?.DashboardBody);
+  const shows = (text: string, metric: string) => text.includes(`\\"${metric}\\"`);
+  /** Published only with detailed metrics: a graph of them would stay empty. */
+  const DETAILED_ONLY = [
+    "NodeDown",
+    "NodesUp",
+    "NodesDrained",
+    "GroupsOnline",
+    "OldestHeartbeatAge",
+    "LongestMove",
+    "HeartbeatLatency",
+  ];
+
+  it("is one dashboard per cluster, named after it, showing the alarms and the metrics published by default", () => {
     // Act
     const { resource } = single(template, "AWS::CloudWatch::Dashboard");
+    const text = body(template);
     // Assess
     expect(resource.Properties?.DashboardName).toBe("Baton-orders-db-us-east-1");
-    const body = JSON.stringify(resource.Properties?.DashboardBody);
-    for (const metric of [
+    const wanted = [
       "NodesDown",
-      "NodeDown",
       "GroupsFailed",
+      "GroupsOverdue",
       "GuardFrozen",
       "FailoverDuration",
       "DetectionDelay",
       "ControllerPasses",
-      "HeartbeatLatency",
       "HeartbeatsForbidden",
-    ]) {
-      expect(body).toContain(`\\"${metric}\\"`);
-    }
-    expect(body).toContain("alarm");
-    expect(body).toContain("ClusterAlarmsguardfrozen");
+      "UrlRequestCount",
+    ];
+    expect(wanted.filter((metric) => !shows(text, metric))).toEqual([]);
+    expect(DETAILED_ONLY.filter((metric) => shows(text, metric))).toEqual([]);
+    expect(text).toContain("alarm");
+    expect(text).toContain("ClusterAlarmsguardfrozen");
+    expect(text).toContain("ClusterAlarmsnodesdown");
+  });
+
+  it("shows every metric, the per-node ones too, with detailedMetrics", () => {
+    // Act
+    const text = body(clusterTemplate({ detailedMetrics: true }));
+    // Assess
+    expect(DETAILED_ONLY.filter((metric) => !shows(text, metric))).toEqual([]);
+    expect(text).toContain("ClusterAlarmsnodedowndba");
   });
 
   it("is left out with dashboard: false", () => {

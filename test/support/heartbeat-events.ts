@@ -69,3 +69,61 @@ export function heartbeatEvent(
     },
   };
 }
+
+/**
+ * A Lambda function URL event (`AWS_IAM` auth), as AWS documents its payload
+ * (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads): payload format 2.0 with
+ * `routeKey` `$default` (a function URL routes every method and path to the function), the URL's own domain, and
+ * the SigV4 caller in `requestContext.authorizer.iam`, whose `cognitoIdentity` and `principalOrgId` are null.
+ */
+export function functionUrlEvent(
+  body: unknown,
+  callerArn: string | undefined,
+  options: { userId?: string; method?: string; path?: string } = {},
+): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const path = options.path ?? "/v1/heartbeat";
+  const userId = options.userId ?? "AROAEXAMPLE:session";
+  const iam = {
+    accessKey: "ASIAEXAMPLE",
+    accountId: ACCOUNT,
+    callerId: userId,
+    cognitoIdentity: null,
+    principalOrgId: null,
+    userArn: callerArn ?? "",
+    userId,
+  };
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: "",
+    headers: {
+      "content-type": "application/json",
+      host: "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
+    },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: "anonymous",
+      apiId: "abcdefghijklmnopqrstuvwxyz012345",
+      domainName: "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
+      domainPrefix: "abcdefghijklmnopqrstuvwxyz012345",
+      http: {
+        method: options.method ?? "POST",
+        path,
+        protocol: "HTTP/1.1",
+        sourceIp: "203.0.113.10",
+        userAgent: "baton-agent",
+      },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: "22/Nov/2026:03:00:00 +0000",
+      timeEpoch: 0,
+      // The types give principalOrgId as a string; the function URL payload has null.
+      authorizer: {
+        iam: iam as unknown as APIGatewayProxyEventV2WithIAMAuthorizer["requestContext"]["authorizer"]["iam"],
+      },
+    },
+  };
+}

@@ -26,6 +26,7 @@ export function reservedDefinition(): ClusterDefinition {
     region: "us-east-1",
     timing: { heartbeatIntervalMs: 2_000, leaseDurationMs: 10_000, controllerTickMs: 5_000 },
     notifications: { email: [] },
+    endpoint: "function-url",
     nodes: [
       {
         id: "__proto__",

@@ -39,7 +39,29 @@ export const DEFAULTS = {
   stopTimeoutMs: 1_000,
   dnsTtl: 10,
   dnsTarget: "private-ip",
+  /** The heartbeat endpoint, except in `REGIONS_WITHOUT_FUNCTION_URLS` (there: `http-api`). */
+  endpoint: "function-url",
 } as const;
+
+/**
+ * Regions where Lambda has no function URLs, as AWS listed them in 2025
+ * (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html, the note at the top): a definition for one of
+ * them gets the HTTP API unless it names `endpoint`. A region that gains function URLs later keeps the HTTP API (it
+ * works, at $1 per million heartbeats) until the definition says `endpoint: function-url`.
+ */
+export const REGIONS_WITHOUT_FUNCTION_URLS: readonly string[] = [
+  "ap-south-2",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-6",
+  "ap-southeast-7",
+  "ap-east-2",
+  "ca-west-1",
+  "eu-south-2",
+  "eu-central-2",
+  "il-central-1",
+  "me-central-1",
+];
 
 /**
  * What the heartbeat endpoint carries, and the margins around it (docs/deployment.md, "Heartbeat

@@ -1,7 +1,7 @@
 /** Defaults applied to a valid document; every default is listed in `DEFAULTS` and docs/definition.md. */
-import { DEFAULTS } from "./limits.js";
+import { DEFAULTS, REGIONS_WITHOUT_FUNCTION_URLS } from "./limits.js";
 import type { ClusterInput, GroupInput, ResourceInput } from "./schema.js";
-import type { ClusterDefinition, FailbackPolicy, GroupDefinition, ResourceDefinition } from "./types.js";
+import type { ClusterDefinition, EndpointKind, FailbackPolicy, GroupDefinition, ResourceDefinition } from "./types.js";
 
 function resolveResource(input: ResourceInput): ResourceDefinition {
   const { dependsOn, restart, pendingTimeout, stopTimeout, ...rest } = input;
@@ -59,6 +59,11 @@ function resolveGroup(input: GroupInput, nodes: ClusterInput["nodes"]): GroupDef
   };
 }
 
+/** A function URL, except in the regions AWS lists without them, where the HTTP API is the only way in. */
+function defaultEndpoint(region: string): EndpointKind {
+  return REGIONS_WITHOUT_FUNCTION_URLS.includes(region) ? "http-api" : DEFAULTS.endpoint;
+}
+
 export function resolveDefinition(input: ClusterInput): ClusterDefinition {
   return {
     cluster: input.cluster,
@@ -69,6 +74,7 @@ export function resolveDefinition(input: ClusterInput): ClusterDefinition {
       controllerTickMs: input.timing?.controllerTick ?? DEFAULTS.timing.controllerTickMs,
     },
     notifications: { email: [...(input.notifications?.email ?? [])] },
+    endpoint: input.endpoint ?? defaultEndpoint(input.region),
     nodes: input.nodes.map((node) => ({ ...node })),
     groups: input.groups.map((group) => resolveGroup(group, input.nodes)),
   };

@@ -127,6 +127,14 @@ export const NotificationsSchema = strict(
   "notifications",
 );
 
+/** How nodes reach the heartbeat function (docs/definition.md, "The heartbeat endpoint"). */
+export const ENDPOINT_KINDS = ["function-url", "http-api"] as const;
+
+export const EndpointSchema = z.enum(
+  ENDPOINT_KINDS,
+  expecting(`a heartbeat endpoint kind: one of ${choices(ENDPOINT_KINDS)}`),
+);
+
 // ---------------------------------------------------------------------------------------
 // Nodes
 
@@ -425,6 +433,7 @@ export const ClusterSchema = strict(
     region: text(FORMATS.region),
     timing: TimingSchema.optional(),
     notifications: NotificationsSchema.optional(),
+    endpoint: EndpointSchema.optional(),
     nodes: z.array(NodeSchema, expecting("a list of nodes")).min(1, { error: "is empty; list the cluster's nodes." }),
     groups: z.array(GroupSchema, expecting("a list of groups")),
   },

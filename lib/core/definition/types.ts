@@ -173,11 +173,19 @@ export interface GroupDefinition {
   readonly resources: readonly ResourceDefinition[];
 }
 
+/** The heartbeat endpoint's kind (`ENDPOINT_KINDS`). */
+export type EndpointKind = "function-url" | "http-api";
+
 export interface ClusterDefinition {
   readonly cluster: string;
   readonly region: string;
   readonly timing: Timing;
   readonly notifications: { readonly email: readonly string[] };
+  /**
+   * How nodes reach the heartbeat function: a Lambda function URL (`function-url`, the default where Lambda offers
+   * them) or an API Gateway HTTP API (`http-api`: custom domains, stage throttling, access logs).
+   */
+  readonly endpoint: EndpointKind;
   readonly nodes: readonly NodeDefinition[];
   readonly groups: readonly GroupDefinition[];
 }

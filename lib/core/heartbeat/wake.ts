@@ -41,6 +41,16 @@ export function watchedPeers(index: ClusterIndex, nodeId: NodeId): NodeId[] {
 }
 
 /**
+ * When the controller takes a peer seen with `peer`'s last heartbeat for down: its silence limit (lease + grace) after
+ * that heartbeat was received, or grace after the longest lease granted to it, whichever is later. A later heartbeat
+ * of the peer only moves it later (`leaseUntil` never goes back), so before it no read of the peer can find it down.
+ */
+export function peerDownAt(index: ClusterIndex, peer: PeerLiveness): number {
+  const timing = index.definition.timing;
+  return Math.max(peer.receivedAt + silenceLimitMs(timing), (peer.leaseUntil ?? -Infinity) + takeoverGraceMs(timing));
+}
+
+/**
  * Whether this heartbeat should wake the controller now, and why (first reason found), by the heartbeat function's
  * clock (the same clock that stamped the peers' receipt times):
  * - a watched peer has been silent longer than the controller waits (lease + grace, or its longest granted lease +
@@ -62,12 +72,8 @@ export function wakeReason(
   ownership: ReadonlyMap<GroupId, GroupOwnership>,
   recentMs: number,
 ): WakeReason | undefined {
-  const timing = index.definition.timing;
   for (const [nodeId, peer] of peers) {
-    const downAt = Math.max(
-      peer.receivedAt + silenceLimitMs(timing),
-      (peer.leaseUntil ?? -Infinity) + takeoverGraceMs(timing),
-    );
+    const downAt = peerDownAt(index, peer);
     if (now > downAt && now - downAt <= recentMs) return { kind: "peer-silent", nodeId };
   }
   if (heartbeat.leaving === true) return { kind: "node-trouble", nodeId: heartbeat.nodeId, why: "leaving" };

@@ -60,7 +60,7 @@ async function setup() {
       publishStoredMetrics: () => undefined,
       singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
     },
-    nodeMetrics: true,
+    detailedMetrics: true,
     eventBus: { publish: () => Promise.resolve() },
     sleep: (ms) => sim.advance(ms, { passes: false }),
   });

@@ -36,7 +36,7 @@ function setup(passMs = 0, { moving = false }: { moving?: boolean } = {}) {
       publishStoredMetrics: () => undefined,
       singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
     },
-    nodeMetrics: true,
+    detailedMetrics: true,
     eventBus: { publish: () => Promise.resolve() },
     sleep: (ms) => {
       sim.now += ms;

@@ -16,7 +16,7 @@ function setup() {
       publishStoredMetrics: () => undefined,
       singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
     },
-    nodeMetrics: true,
+    detailedMetrics: true,
     eventBus: { publish: (events) => Promise.resolve(void published.push(...events)) },
     sleep: (ms) => sim.advance(ms, { passes: false }),
   });
@@ -96,7 +96,7 @@ describe("integration events", () => {
         publishStoredMetrics: () => undefined,
         singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
       },
-      nodeMetrics: true,
+      detailedMetrics: true,
       eventBus: { publish: (events) => Promise.resolve(void published.push(...events)) },
       sleep: (ms) => sim.advance(ms, { passes: false }),
     });
@@ -120,7 +120,7 @@ describe("integration events", () => {
         publishStoredMetrics: () => undefined,
         singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
       },
-      nodeMetrics: true,
+      detailedMetrics: true,
       eventBus: { publish: () => Promise.reject(new Error("AccessDeniedException")) },
       sleep: (ms) => sim.advance(ms, { passes: false }),
     });

@@ -13,7 +13,7 @@ interface Line {
   readonly node?: string;
 }
 
-function setup() {
+function setup(detailedMetrics = true) {
   const sim = new Simulation();
   const stored: Line[] = [];
   const published: Line[][] = [];
@@ -30,7 +30,7 @@ function setup() {
         };
       },
     },
-    nodeMetrics: true,
+    detailedMetrics,
     eventBus: { publish: () => Promise.resolve() },
     // The agents go on heartbeating while the controller sleeps between passes.
     sleep: (ms) => sim.advance(ms, { passes: false }),
@@ -109,5 +109,41 @@ describe("controller metrics", () => {
       ["office-1", 1],
     ];
     expect(nodes.map((l) => [l.node, l.value])).toEqual([...perInvocation, ...perInvocation, ...perInvocation]);
+  });
+
+  it("by default publishes only the gauges the default alarms watch: five metric names on a quiet cluster", async () => {
+    // Prepare: every group placed and online, nothing left to do; detailed metrics off (the stack's default).
+    const { sim, invokeThrice, published } = setup(false);
+    await sim.advance(60_000);
+    published.length = 0;
+    // Act
+    await invokeThrice();
+    // Assess: controllerNotRunning, nodesDown, groupsFailed, groupsOverdue, guardFrozen (docs/alarms.md), each on
+    // every pass; no per-node gauge, no other gauge, no zero AWS errors.
+    const names = new Set(published.flat().map((line) => (line.node === undefined ? line.name : `${line.name}/node`)));
+    expect([...names].sort()).toEqual([
+      "ControllerPasses",
+      "GroupsFailed",
+      "GroupsOverdue",
+      "GuardFrozen",
+      "NodesDown",
+    ]);
+    expect(published.filter((line) => line.length > 0)).toHaveLength(3);
+  });
+
+  it("by default still reports a frozen guard and the nodes down on every pass while it lasts", async () => {
+    // Prepare: two of the three nodes fall silent at once.
+    const { sim, invokeThrice, values, published } = setup(false);
+    await sim.advance(60_000);
+    sim.silence("db-a");
+    sim.silence("office-1");
+    await sim.advance(60_000);
+    published.length = 0;
+    // Act
+    await invokeThrice();
+    // Assess
+    expect(values(CONTROLLER_METRICS.guardFrozen).map((l) => l.value)).toEqual([1, 1, 1]);
+    expect(values(CONTROLLER_METRICS.nodesDown).map((l) => l.value)).toEqual([2, 2, 2]);
+    expect(published.flat().filter((l) => l.name === CONTROLLER_METRICS.nodeDown)).toEqual([]);
   });
 });

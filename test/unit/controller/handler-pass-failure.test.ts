@@ -35,7 +35,7 @@ function handlerFailingOnce() {
       publishStoredMetrics: () => undefined,
       singleMetric: () => ({ addDimension: () => undefined, addMetric: () => undefined }),
     },
-    nodeMetrics: true,
+    detailedMetrics: true,
     eventBus: { publish: () => Promise.resolve() },
     sleep: (ms) => {
       sim.now += ms;

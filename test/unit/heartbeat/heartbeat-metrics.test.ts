@@ -10,7 +10,7 @@ import { CALLERS, heartbeatBody, heartbeatEvent, LAMBDA_CONTEXT } from "../../su
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 
-function setup() {
+function setup(detailedMetrics?: boolean) {
   let now = T0;
   let stale = false;
   const store: HeartbeatStore = {
@@ -24,6 +24,7 @@ function setup() {
     index: exampleIndex(),
     store,
     clock: { now: () => now },
+    detailedMetrics,
     logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
     metrics: {
       addMetric: (name, _unit, value) => void pending.push({ name, value }),
@@ -64,9 +65,18 @@ describe("heartbeat function metrics", () => {
     expect(published).toEqual([{ at: T0, name: "HeartbeatsStale", value: 1 }]);
   });
 
-  it("publishes the answered heartbeats' latencies once a minute, not once per heartbeat", async () => {
+  it("publishes nothing for answered heartbeats by default (no alarm watches their latency)", async () => {
     // Prepare
     const { send, published } = setup();
+    // Act: a heartbeat every 2 s for 2 minutes.
+    for (let at = 0; at <= 120_000; at += 2_000) expect(await send(at)).toBe(200);
+    // Assess
+    expect(published).toEqual([]);
+  });
+
+  it("with detailed metrics, publishes the answered heartbeats' latencies once a minute, not once per heartbeat", async () => {
+    // Prepare
+    const { send, published } = setup(true);
     // Act: a heartbeat every 2 s for 2 minutes and 1 s.
     for (let at = 0; at <= 121_000; at += 2_000) expect(await send(at)).toBe(200);
     // Assess: 61 answered; published at the first (cold start), then with the first heartbeat a minute or more later.
