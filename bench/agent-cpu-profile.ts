@@ -50,7 +50,7 @@ const UNDER: readonly (readonly [string, (module: string, fn: string) => boolean
   ],
   ["  SigV4 signing (@smithy/signature-v4)", (m) => m.startsWith("@smithy/signature-v4")],
   ["  the answer's checks (parseAnswer)", (_, f) => f === "parseAnswer"],
-  ["the supervisor (plan)", (m, f) => m === "lib/core/agent/supervisor.ts" && f === "plan"],
+  ["the supervisor (decide)", (m, f) => m === "lib/core/agent/supervisor.ts" && f === "decide"],
   ["the clock (lib/agent/clock.ts)", (m) => m === "lib/agent/clock.ts"],
   ["spawning the check programs (fork, exec)", (m, f) => m === "node:child_process" && f === "spawn"],
   ["log lines (lib/agent/log.ts)", (m) => m === "lib/agent/log.ts"],

@@ -12,8 +12,8 @@ import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { itemKeys } from "../lib/aws/table-layout.js";
 import { runPass } from "../lib/controller/pass.js";
-import type { ControllerDependencies } from "../lib/controller/ports.js";
-import type { ClusterStateStore } from "../lib/core/controller/ports.js";
+import type { ControllerDependencies } from "../lib/controller/dependencies.js";
+import type { ClusterStateStore } from "../lib/core/controller/adapters.js";
 import { type ClusterSnapshot, emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
 import { silenceLimitMs, takeoverGraceMs } from "../lib/core/controller/timing.js";
 import { parseDefinition } from "../lib/core/definition/parse.js";
@@ -108,7 +108,7 @@ async function idlePasses(definition: ClusterDefinition, store: ClusterStateStor
     const start = process.cpuUsage();
     const summary = await runPass(deps);
     const used = process.cpuUsage(start);
-    if (!summary.acted || summary.events.length > 0)
+    if (summary.lookedOnly || summary.events.length > 0)
       throw new Error(`pass ${i} was not idle: ${JSON.stringify(summary.events)}`);
     cpu.push((used.user + used.system) / 1000);
     requests.push(counter.list.join("+") || "none");

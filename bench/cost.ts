@@ -17,7 +17,7 @@ import { indexCluster } from "../lib/core/cluster-index.js";
 import { emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
 import { parseDefinition } from "../lib/core/definition/parse.js";
 import type { ClusterDefinition } from "../lib/core/definition/types.js";
-import type { HeartbeatAcknowledgement } from "../lib/core/heartbeat/acknowledgement.js";
+import type { HeartbeatAnswer } from "../lib/core/heartbeat/answer.js";
 import type { HeartbeatStore } from "../lib/core/heartbeat/store.js";
 import { createControllerHandler } from "../lib/handlers/controller.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
@@ -313,7 +313,7 @@ async function measure(
       const response = await handler(heartbeatEvent(body, callerOf(definition, node.id)), LAMBDA_CONTEXT);
       const took = performance.now() - start;
       if (response.statusCode !== 200) throw new Error(`heartbeat answered ${response.statusCode}: ${response.body}`);
-      const answer = JSON.parse(String(response.body)) as HeartbeatAcknowledgement;
+      const answer = JSON.parse(String(response.body)) as HeartbeatAnswer;
       agent.resources = {};
       agent.epochs = {};
       for (const group of answer.groups) {

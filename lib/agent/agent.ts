@@ -23,7 +23,7 @@ import { randomUUID } from "node:crypto";
 import type { AllowList } from "../core/agent/allow-list.js";
 import { heartbeatIntervalOf, type LeaseTiming } from "../core/agent/lease.js";
 import { selfFenceDeadlineMs } from "../core/self-fencing.js";
-import { describeAnswerProblems, parseAnswer, type RefusedGroup } from "../core/agent/response.js";
+import { describeAnswerProblems, parseAnswer, type RefusedGroup } from "../core/agent/answer-check.js";
 import type { AgentResourceSpec } from "../core/agent/spec.js";
 import {
   acceptAnswer,
@@ -36,7 +36,7 @@ import {
   type Notice,
 } from "../core/agent/state.js";
 import { earlyHeartbeatDue } from "../core/agent/early-heartbeat.js";
-import { plan, type Action } from "../core/agent/supervisor.js";
+import { type Action, decide } from "../core/agent/supervisor.js";
 import type { GroupId, NodeId, ResourceId } from "../core/definition/types.js";
 import { dictionary } from "../core/dictionary.js";
 import type { ResourceState } from "../core/heartbeat/message.js";
@@ -47,7 +47,7 @@ import type {
   HeartbeatTransport,
   MonotonicClock,
   ResourceDriver,
-} from "./ports.js";
+} from "./edges.js";
 import type { WatchdogPort } from "./watchdog.js";
 
 /** Timers, injected so that tests run the agent on a simulated clock. */
@@ -301,7 +301,7 @@ export class Agent {
   private decide(mayBeatEarly = true): void {
     if (this.stage === "done") return;
     const now = this.ports.clock.now();
-    const decided = plan(this.state, now);
+    const decided = decide(this.state, now);
     this.state = decided.state;
     this.report = decided.report;
     this.epochs = decided.epochs;

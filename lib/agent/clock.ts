@@ -13,7 +13,7 @@
  * its lease for nothing or miss a suspend.
  */
 import { readFileSync } from "node:fs";
-import type { MonotonicClock } from "./ports.js";
+import type { MonotonicClock } from "./edges.js";
 
 export interface ClockSources {
   /** CLOCK_MONOTONIC in milliseconds (`performance.now()`). */

@@ -10,7 +10,7 @@ import { HttpsProxyAgent } from "https-proxy-agent";
 import { getProxyForUrl } from "proxy-from-env";
 import { ownValue } from "../core/dictionary.js";
 import { redactUrl, redactUrls } from "../core/redact.js";
-import { type HeartbeatReply, type HeartbeatTransport, HeartbeatTransportError } from "./ports.js";
+import { type HeartbeatReply, type HeartbeatTransport, HeartbeatTransportError } from "./edges.js";
 
 export interface HeartbeatClientOptions {
   /**

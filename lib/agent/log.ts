@@ -1,4 +1,4 @@
-import type { AgentLog } from "./ports.js";
+import type { AgentLog } from "./edges.js";
 import type { AgentConfig } from "../core/agent/config.js";
 
 export interface LogOptions {

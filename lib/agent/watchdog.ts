@@ -11,7 +11,7 @@
  */
 import { closeSync, constants, openSync, readFileSync, realpathSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { AgentLog } from "./ports.js";
+import type { AgentLog } from "./edges.js";
 
 /** What the agent loop needs of a watchdog. */
 export interface WatchdogPort {

@@ -1,4 +1,4 @@
-import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../core/controller/aws-errors.js";
+import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../core/aws-errors.js";
 
 /**
  * AWS error codes that mean "slow down", whatever the HTTP status (EC2 answers
@@ -53,7 +53,7 @@ interface SdkErrorShape {
 }
 
 /**
- * Runs one SDK call and reports its failure by kind (see lib/core/controller/ports.ts):
+ * Runs one SDK call and reports its failure by kind (see lib/core/controller/adapters.ts):
  * throttling -> AwsThrottledError, timeout / network / 5xx -> AwsUnavailableError, any other
  * AWS error code -> AwsRejectedError carrying that code. The client retries first (the SDK's
  * standard or adaptive mode, with jittered backoff); this only classifies what is left.

@@ -2,7 +2,7 @@ import { BatchWriteItemCommand, type WriteRequest } from "@aws-sdk/client-dynamo
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AwsThrottledError } from "../core/aws-errors.js";
-import type { ClusterLogEntry } from "../core/controller/ports.js";
+import type { ClusterLogEntry } from "../core/controller/adapters.js";
 import { logItem } from "./records/log-item.js";
 import { type StateTable, tableCall } from "./table-errors.js";
 

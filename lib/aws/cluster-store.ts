@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { ClusterLogEntry, ClusterStateStore } from "../core/controller/ports.js";
+import type { ClusterLogEntry, ClusterStateStore } from "../core/controller/adapters.js";
 import type {
   ClusterSnapshot,
   ControllerLease,

@@ -8,8 +8,8 @@ import {
   type EC2Client,
   StopInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { AwsRejectedError } from "../core/controller/aws-errors.js";
-import type { AddressView, Ec2Port, InstanceView, VolumeView } from "../core/controller/ports.js";
+import { AwsRejectedError } from "../core/aws-errors.js";
+import type { AddressView, Ec2Port, InstanceView, VolumeView } from "../core/controller/adapters.js";
 import { awsCall } from "./aws-call.js";
 
 /**

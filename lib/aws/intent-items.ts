@@ -5,7 +5,7 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { AwsThrottledError, AwsUnavailableError } from "../core/controller/aws-errors.js";
+import { AwsThrottledError, AwsUnavailableError } from "../core/aws-errors.js";
 import type { GroupIntent, IntentState, NodeAdmin } from "../core/controller/intents.js";
 import type { GroupId, NodeId } from "../core/definition/types.js";
 import { itemKeys } from "./table-layout.js";

@@ -106,11 +106,14 @@ export class DynamoIntentStore {
         const refusal = resetRefusal(record);
         if (refusal !== null) throw new IntentRefusedError(refusal, "refused");
         if (target !== null) {
-          const chosen = moveTarget(this.definition, group, { ...record, status: "offline" }, health, target, false);
+          const chosen = moveTarget(this.definition, group, { ...record, status: "offline" }, health, {
+            to: target,
+            drill: false,
+          });
           if ("refused" in chosen) throw new IntentRefusedError(chosen.refused, "refused");
         }
       } else {
-        const chosen = moveTarget(this.definition, group, record, health, target, drill);
+        const chosen = moveTarget(this.definition, group, record, health, { to: target, drill });
         if ("refused" in chosen) throw new IntentRefusedError(chosen.refused, "refused");
       }
     }

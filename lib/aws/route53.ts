@@ -4,7 +4,7 @@ import {
   ListResourceRecordSetsCommand,
   type Route53Client,
 } from "@aws-sdk/client-route-53";
-import type { DnsPort, RecordView } from "../core/controller/ports.js";
+import type { DnsPort, RecordView } from "../core/controller/adapters.js";
 import { awsCall } from "./aws-call.js";
 
 /** DnsPort on the Route 53 API; errors by kind and code through awsCall. */

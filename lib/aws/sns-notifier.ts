@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { Notifier } from "../core/controller/ports.js";
+import type { Notifier } from "../core/controller/adapters.js";
 import { awsCall } from "./aws-call.js";
 
 /** SNS refuses a subject over 100 characters, or one with line breaks or control characters. */

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { AwsThrottledError, AwsUnavailableError } from "../core/aws-errors.js";
-import { StateConflictError } from "../core/controller/ports.js";
+import { StateConflictError } from "../core/controller/adapters.js";
 import type {
   ControllerLease,
   GroupRecord,

@@ -1,4 +1,4 @@
-import type { DnsPort, Ec2Port } from "../core/controller/ports.js";
+import type { DnsPort, Ec2Port } from "../core/controller/adapters.js";
 import type { Command } from "../core/controller/steps.js";
 
 /** Performs one command; returns the Route 53 change id for an upsert. */

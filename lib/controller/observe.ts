@@ -1,5 +1,5 @@
 import type { NodeHealth } from "../core/controller/detection.js";
-import type { DnsPort, Ec2Port } from "../core/controller/ports.js";
+import type { DnsPort, Ec2Port } from "../core/controller/adapters.js";
 import type { ClusterSnapshot, Plan, PlanStep } from "../core/controller/records.js";
 import type { StepObservation } from "../core/controller/steps.js";
 import type { NodeId } from "../core/definition/types.js";

@@ -6,24 +6,34 @@ import { type ClusterGauges, clusterGauges } from "../core/controller/gauges.js"
 import { evaluateGuard } from "../core/controller/guard.js";
 import { type NodeStates, nodeStates } from "../core/controller/integration-events.js";
 import { decideIntent } from "../core/controller/intents.js";
-import { notificationFor } from "../core/controller/messages.js";
+import { notificationFor } from "../core/controller/notifications.js";
 import { type NodeTransitions, nodeTransitions } from "../core/controller/node-transitions.js";
 import { describeStep } from "../core/controller/plan-builder.js";
-import { type ClusterLogEntry, StateConflictError } from "../core/controller/ports.js";
+import { type ClusterLogEntry, StateConflictError } from "../core/controller/adapters.js";
 import { type ControllerLease, emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
 import { controllerLeaseMs } from "../core/controller/timing.js";
 import type { NodeId } from "../core/definition/types.js";
-import type { ControllerDependencies } from "./ports.js";
+import type { ControllerDependencies } from "./dependencies.js";
 import { runPlan } from "./run-plan.js";
+
+/** How a pass ended, for its summary. */
+interface SummaryOf {
+  readonly lookedOnly: boolean;
+  readonly frozen: boolean;
+  /** @default none */
+  readonly events?: ControllerEvent[];
+  /** Failed AWS calls. @default 0 */
+  readonly awsErrors?: number;
+}
 
 /** What one pass saw and did: the controller's answer to `{"passes": 1}`. */
 export interface PassSummary {
   readonly at: string;
   /**
-   * False when the pass had something to do and another controller holds the lease: it only looked.
-   * A pass with nothing to do needs no lease, so it is true then.
+   * True when the pass had something to do and another controller held the lease (or changed the guard under it):
+   * it only looked, and left the work to that controller. A pass with nothing to do needs no lease: false.
    */
-  readonly acted: boolean;
+  readonly lookedOnly: boolean;
   /** This pass ends holding the controller lease (taken now or earlier in the invocation). */
   readonly leaseHeld: boolean;
   readonly frozen: boolean;
@@ -81,13 +91,10 @@ export async function runPass(
   };
   const summarize = (
     records: Map<string, GroupRecord>,
-    acted: boolean,
-    frozen: boolean,
-    events: ControllerEvent[],
-    awsErrors: number,
+    { lookedOnly, frozen, events = [], awsErrors = 0 }: SummaryOf,
   ): PassSummary => ({
     at: new Date(now).toISOString(),
-    acted,
+    lookedOnly,
     leaseHeld: lease.held(),
     frozen,
     nodes,
@@ -112,7 +119,7 @@ export async function runPass(
     events,
     awsErrors,
     nodeStates: nodeStates(members.values()),
-    gauges: clusterGauges(definition, members, records, frozen, now),
+    gauges: clusterGauges(definition, members, records, { frozen }, now),
   });
   // Reporting only (the cluster log, EventBridge): stored, and told, after the groups, so it never delays a move.
   const judged = snapshot.judgedNodes === undefined ? null : nodeTransitions(snapshot.judgedNodes, members, now);
@@ -120,12 +127,13 @@ export async function runPass(
   const events: ControllerEvent[] = [];
   const guard = evaluateGuard(snapshot.guard, members, now, definition.timing.leaseDurationMs);
   if (guard.changed) {
-    if (!(await lease.ensure())) return summarize(records, false, snapshot.guard?.frozen ?? false, [], 0);
+    if (!(await lease.ensure()))
+      return summarize(records, { lookedOnly: true, frozen: snapshot.guard?.frozen ?? false });
     try {
       await store.writeGuard(guard.record, snapshot.guard?.version ?? 0);
     } catch (error) {
       deps.logger.warn("guard changed under this pass; leaving the groups to the next pass", { error });
-      return summarize(records, false, guard.record.frozen, [], 0);
+      return summarize(records, { lookedOnly: true, frozen: guard.record.frozen });
     }
   }
   if (guard.event) events.push({ type: guard.event, silent: guard.silent, voters: guard.voters });
@@ -182,7 +190,15 @@ export async function runPass(
         events.push(decision.event);
       }
       if (record.plan !== null && record.status !== "failed")
-        record = await runPlan(deps, group, record, snapshot, health, events, awsErrors, guard.record.frozen);
+        record = await runPlan(deps, {
+          group,
+          record,
+          snapshot,
+          health,
+          frozen: guard.record.frozen,
+          events,
+          awsErrors,
+        });
     } catch (error) {
       const conflict = error instanceof StateConflictError;
       deps.logger[conflict ? "warn" : "error"](
@@ -197,7 +213,12 @@ export async function runPass(
   const stored = blocked ? [] : await storeJudgements(deps, lease, judged, snapshot.judgedNodes?.version ?? 0);
   const told = [...stored, ...events];
   await report(deps, told);
-  return summarize(records, !blocked, guard.record.frozen, told, awsErrors.count);
+  return summarize(records, {
+    lookedOnly: blocked,
+    frozen: guard.record.frozen,
+    events: told,
+    awsErrors: awsErrors.count,
+  });
 }
 
 /**

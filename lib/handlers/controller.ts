@@ -17,7 +17,7 @@ import {
 } from "../core/controller/invocation.js";
 import { type EventPublisher, integrationEvents } from "../core/controller/integration-events.js";
 import { CONTROLLER_METRICS as M, METRIC_DIMENSIONS } from "../core/metric-names.js";
-import type { ControllerDependencies } from "../controller/ports.js";
+import type { ControllerDependencies } from "../controller/dependencies.js";
 import { runPass, type PassSummary } from "../controller/pass.js";
 import { CONTROLLER_SCHEDULE_MS } from "../infra/schedule.js";
 
@@ -200,7 +200,7 @@ export function createControllerHandler(deps: ControllerHandlerDependencies) {
       record(deps.metrics, summary, deps.detailedMetrics);
       await publishEvents(deps.eventBus, pass, summary);
       const inFlight = summary.groups.some((g) => g.waitsOn !== null);
-      if (!(await goOn(decide(passStart, { failed: false, acted: summary.acted, inFlight })))) break;
+      if (!(await goOn(decide(passStart, { failed: false, lookedOnly: summary.lookedOnly, inFlight })))) break;
     }
     if (summary !== undefined && deps.detailedMetrics) recordNodes(deps.metrics, summary);
     deps.metrics.publishStoredMetrics();

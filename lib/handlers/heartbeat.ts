@@ -1,7 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Clock } from "../core/clock.js";
 import type { ClusterIndex } from "../core/cluster-index.js";
-import { acknowledge, grantedLeaseMs, groupsAnswered } from "../core/heartbeat/acknowledgement.js";
+import { answerFor, grantedLeaseMs, groupsAnswered } from "../core/heartbeat/answer.js";
 import { agentResourceSpecs } from "../core/heartbeat/agent-resources.js";
 import { admitHeartbeat } from "../core/heartbeat/admit.js";
 import type { GroupOwnership, HeartbeatStore, WakeStore } from "../core/heartbeat/store.js";
@@ -44,7 +44,7 @@ export type HeartbeatHandler = (
 
 /**
  * POST /v1/heartbeat: the request line (a function URL routes every one here), admit (pure), record, then read the
- * owners (after the write committed), acknowledge.
+ * owners (after the write committed), answer.
  */
 export function createHeartbeatHandler({
   index,
@@ -99,7 +99,7 @@ export function createHeartbeatHandler({
       ]);
       if (wake !== undefined && peers !== undefined) await wakeIfDue(wake, heartbeat, receivedAt, peers, ownership);
       logger.debug("heartbeat recorded", { nodeId: node.id, bootId: heartbeat.bootId, seq: heartbeat.seq });
-      return jsonResponse(200, acknowledge(index, heartbeat, receivedAt, ownership, answered));
+      return jsonResponse(200, answerFor(index, heartbeat, receivedAt, ownership, answered));
     } catch (error) {
       return errorResponse(error, logger);
     }

@@ -11,7 +11,7 @@
  * does (lib/handlers/controller.ts); the heartbeat function wakes them (`wake`).
  */
 import type { ClusterDefinition } from "../core/definition/types.js";
-import type { ControllerDependencies } from "../controller/ports.js";
+import type { ControllerDependencies } from "../controller/dependencies.js";
 import { createControllerHandler } from "../handlers/controller.js";
 import type { Prng } from "./prng.js";
 import { Scheduler } from "./scheduler.js";

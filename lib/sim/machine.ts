@@ -9,7 +9,7 @@
  * do or learn, while its resources run on.
  */
 import { Agent } from "../agent/agent.js";
-import type { HeartbeatReply } from "../agent/ports.js";
+import type { HeartbeatReply } from "../agent/edges.js";
 import type { NodeDefinition } from "../core/definition/types.js";
 import type { Oracle } from "./oracle.js";
 import type { Prng } from "./prng.js";

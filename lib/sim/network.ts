@@ -2,7 +2,7 @@
  * The simulated network between a node and AWS: a heartbeat's trip to the heartbeat function and its answer's
  * trip back, each a few milliseconds, slow (0.5..3 s) or lost in the windows a schedule opens.
  */
-import { HeartbeatTransportError, type HeartbeatReply } from "../agent/ports.js";
+import { HeartbeatTransportError, type HeartbeatReply } from "../agent/edges.js";
 import type { Prng } from "./prng.js";
 import type { Scheduler } from "./scheduler.js";
 import { inWindow } from "./world/windows.js";

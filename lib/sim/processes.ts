@@ -11,7 +11,7 @@
  * the optional AbortSignal (the mechanism the agent is getting; a kill takes effect within 50 ms). A mount
  * needs its volume attached to this instance.
  */
-import { ResourceActionError, type ResourceDriver } from "../agent/ports.js";
+import { ResourceActionError, type ResourceDriver } from "../agent/edges.js";
 import type { AgentResourceSpec } from "../core/agent/spec.js";
 import type { Oracle } from "./oracle.js";
 import type { Prng } from "./prng.js";

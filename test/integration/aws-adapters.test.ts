@@ -12,7 +12,7 @@ import { createEc2Client, createRoute53Client, createSnsClient } from "../../lib
 import { Ec2Adapter } from "../../lib/aws/ec2.js";
 import { Route53Adapter } from "../../lib/aws/route53.js";
 import { SnsNotifier } from "../../lib/aws/sns-notifier.js";
-import { AwsRejectedError, AwsThrottledError } from "../../lib/core/controller/aws-errors.js";
+import { AwsRejectedError, AwsThrottledError } from "../../lib/core/aws-errors.js";
 import { awsThrottledCount, throttleAws, useFreshMoto } from "./support/aws.js";
 
 // moto changes states at once (a detach is `available` on the next describe): the slow,

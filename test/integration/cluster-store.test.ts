@@ -11,7 +11,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
 import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
 import { itemKeys, LOG_RETENTION_DAYS } from "../../lib/aws/table-layout.js";
-import { StateConflictError, type ClusterLogEntry } from "../../lib/core/controller/ports.js";
+import { StateConflictError, type ClusterLogEntry } from "../../lib/core/controller/adapters.js";
 import {
   emptyGroupRecord,
   type GroupRecord,

@@ -7,7 +7,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { parse } from "yaml";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHeartbeatClient } from "../../lib/agent/heartbeat-client.js";
-import { HeartbeatTransportError, type HeartbeatTransport } from "../../lib/agent/ports.js";
+import { HeartbeatTransportError, type HeartbeatTransport } from "../../lib/agent/edges.js";
 import { itemKeys } from "../../lib/aws/table-layout.js";
 import {
   EXAMPLE_NODE_KEYS,

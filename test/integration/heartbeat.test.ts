@@ -8,7 +8,7 @@ import { itemKeys } from "../../lib/aws/table-layout.js";
 import { createDynamoDbClient } from "../../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../../lib/aws/heartbeat-store.js";
 import { DynamoClusterStateStore } from "../../lib/aws/cluster-store.js";
-import { StateConflictError } from "../../lib/core/controller/ports.js";
+import { StateConflictError } from "../../lib/core/controller/adapters.js";
 import { emptyGroupRecord } from "../../lib/core/controller/records.js";
 import { indexCluster } from "../../lib/core/cluster-index.js";
 import { loadEmbeddedDefinition } from "../../lib/handlers/embedded-definition.js";

@@ -1,4 +1,4 @@
-import type { ControllerDependencies } from "../../lib/controller/ports.js";
+import type { ControllerDependencies } from "../../lib/controller/dependencies.js";
 
 export interface CrashOptions {
   /**

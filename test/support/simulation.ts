@@ -1,9 +1,9 @@
-import { acknowledge } from "../../lib/core/heartbeat/acknowledgement.js";
+import { answerFor } from "../../lib/core/heartbeat/answer.js";
 import type { GroupOwnership } from "../../lib/core/heartbeat/store.js";
 import type { ResourceState } from "../../lib/core/heartbeat/message.js";
 import { indexCluster, type ClusterIndex } from "../../lib/core/cluster-index.js";
 import type { ClusterDefinition } from "../../lib/core/definition/types.js";
-import type { ControllerDependencies } from "../../lib/controller/ports.js";
+import type { ControllerDependencies } from "../../lib/controller/dependencies.js";
 import { runPass, type PassSummary } from "../../lib/controller/pass.js";
 import { exampleDefinition } from "./example-cluster.js";
 import { exampleDns, type FakeDns, type FakeDnsOptions } from "./fakes/dns.js";
@@ -33,7 +33,7 @@ class WatchedEc2 extends FakeEc2 {
 
 /**
  * The example cluster on a simulated clock: the in-memory table, stateful EC2 and Route 53 fakes,
- * and agents that do at once what their heartbeat answer asks (built by the real `acknowledge`).
+ * and agents that do at once what their heartbeat answer asks (built by the real `answerFor`).
  * Nothing sleeps: time moves only when told.
  */
 export class Simulation {
@@ -110,7 +110,7 @@ export class Simulation {
           { owner: g.owner, epoch: g.epoch, desired: g.desired, status: g.status },
         ]),
       );
-      const answer = acknowledge(this.index, { nodeId, bootId: "b", seq: 0, resources: {} }, this.now, ownership);
+      const answer = answerFor(this.index, { nodeId, bootId: "b", seq: 0, resources: {} }, this.now, ownership);
       const resources: Record<string, ResourceState> = {};
       for (const group of answer.groups) {
         for (const [id, state] of Object.entries(group.resources)) resources[id] = state;

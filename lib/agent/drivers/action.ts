@@ -1,5 +1,5 @@
 import { describeRun, formatArgv, outputTail, ProgramNotRunError, run, type RunResult } from "../exec.js";
-import { type AgentLog, ResourceActionError } from "../ports.js";
+import { type AgentLog, ResourceActionError } from "../edges.js";
 
 /** Who a message is about: `resource postgres (systemd unit postgresql.service)`. */
 export type ResourceLabel = string;

@@ -1,5 +1,5 @@
 import type { CommandSpec } from "../../core/agent/spec.js";
-import type { AgentLog, ResourceDriver } from "../ports.js";
+import type { AgentLog, ResourceDriver } from "../edges.js";
 import { runCheck, runStep } from "./action.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { AgentResourceSpec } from "../../core/agent/spec.js";
-import type { AgentLog, ResourceDriver } from "../ports.js";
+import type { AgentLog, ResourceDriver } from "../edges.js";
 import { createCommandDriver } from "./command.js";
 import { createMountDriver, DEFAULT_MOUNT_TOOLS, type MountTools } from "./mount.js";
 import { createSystemdDriver, DEFAULT_SYSTEMD_TOOLS, type SystemdTools } from "./systemd.js";

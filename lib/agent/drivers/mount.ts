@@ -1,7 +1,7 @@
 import { lstat, mkdir, readlink } from "node:fs/promises";
 import type { MountSpec } from "../../core/agent/spec.js";
 import { formatArgv, run } from "../exec.js";
-import { type AgentLog, ResourceActionError, type ResourceDriver } from "../ports.js";
+import { type AgentLog, ResourceActionError, type ResourceDriver } from "../edges.js";
 import { failure, logOutput, runOrExplain, runStep, succeeded } from "./action.js";
 import { deviceCandidates, findDevice, mountsDevice, waitForDevice } from "./block-device.js";
 import { readMountInfo, visibleMountAt } from "./mountinfo.js";

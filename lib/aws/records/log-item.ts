@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ClusterLogEntry } from "../../core/controller/ports.js";
+import type { ClusterLogEntry } from "../../core/controller/adapters.js";
 import { itemKeys, LOG_RETENTION_DAYS } from "../table-layout.js";
 import type { Item } from "./item-values.js";
 

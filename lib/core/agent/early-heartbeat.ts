@@ -14,9 +14,9 @@ import type { AgentState } from "./state.js";
 const SETTLED: ReadonlySet<ResourceState> = new Set<ResourceState>(["online", "offline", "failed", "fenced"]);
 
 export interface EarlyHeartbeatInput {
-  /** The agent's state after the supervisor's latest decisions (`plan().state`): the starts it just issued count. */
+  /** The agent's state after the supervisor's latest decisions (`decide().state`): the starts it just issued count. */
   readonly state: AgentState;
-  /** What the next heartbeat would report (`plan().report`). */
+  /** What the next heartbeat would report (`decide().report`). */
   readonly report: Readonly<Record<ResourceId, ResourceState>>;
   /** What the last heartbeat sent reported; undefined before the first. A resource it did not name counts as offline. */
   readonly sent: Readonly<Record<ResourceId, ResourceState>> | undefined;

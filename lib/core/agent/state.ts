@@ -7,7 +7,8 @@
 import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { formatDuration } from "../duration.js";
 import { heartbeatIntervalOf, renewLease, type Lease } from "./lease.js";
-import type { Answer, AnswerContext } from "./response.js";
+import type { HeartbeatAnswer } from "../heartbeat/answer.js";
+import type { AnswerContext } from "./answer-check.js";
 import type { AgentResourceSpec } from "./spec.js";
 
 /**
@@ -82,7 +83,7 @@ export interface GroupRuntime {
 export interface AgentState {
   readonly nodeId: NodeId;
   /** The last valid answer. */
-  readonly answer?: Answer;
+  readonly answer?: HeartbeatAnswer;
   readonly lease?: Lease;
   readonly groups: ReadonlyMap<GroupId, GroupRuntime>;
   readonly resources: ReadonlyMap<ResourceId, ResourceRuntime>;
@@ -149,7 +150,7 @@ function newResource(spec: AgentResourceSpec, groupId: GroupId): ResourceRuntime
  * the answer as the new view, resources seen for the first time as `unknown` (they may be running
  * from an earlier run of the agent), and resources the answer no longer lists kept until they are down.
  */
-export function acceptAnswer(state: AgentState, answer: Answer, sentAt: number): AgentState {
+export function acceptAnswer(state: AgentState, answer: HeartbeatAnswer, sentAt: number): AgentState {
   const groups = new Map<GroupId, GroupRuntime>();
   const resources = new Map(state.resources);
   const listed = new Set(answer.groups.flatMap((view) => view.agentResources.map((spec) => spec.id)));

@@ -24,8 +24,8 @@ import type { ResourceState } from "../heartbeat/message.js";
 import type { GroupId, ResourceId } from "../definition/types.js";
 import { dictionary, ownValue } from "../dictionary.js";
 import { groupFenceStartAt, isGroupFenced, selfFenceDeadlineAt } from "./lease.js";
-import { modeChangeNotices, modeFinishedNotice, stopReason, URGENT_STOP_REASONS } from "./notices.js";
-import type { GroupView } from "./response.js";
+import { modeChangeNotices, modeFinishedNotice, stopReason, URGENT_STOP_REASONS } from "./log-lines.js";
+import type { GroupAnswer } from "../heartbeat/answer.js";
 import type { AgentResourceSpec } from "./spec.js";
 import type { AgentState, GroupRuntime, Notice, ResourceRuntime, UrgentMode } from "./state.js";
 
@@ -53,7 +53,7 @@ export type Action =
     })
   | (ActionBase & { readonly kind: "check" });
 
-export interface Plan {
+export interface AgentDecision {
   readonly state: AgentState;
   readonly actions: readonly Action[];
   readonly notices: readonly Notice[];
@@ -78,13 +78,13 @@ export interface Plan {
   readonly overdue: readonly ResourceId[];
 }
 
-export function plan(state: AgentState, now: number): Plan {
-  const planner = new Planner(state, now);
-  for (const group of state.groups.values()) planner.group(group);
-  return planner.finish();
+export function decide(state: AgentState, now: number): AgentDecision {
+  const decision = new DecisionBuilder(state, now);
+  for (const group of state.groups.values()) decision.group(group);
+  return decision.finish();
 }
 
-class Planner {
+class DecisionBuilder {
   private readonly resources: Map<ResourceId, ResourceRuntime>;
   private readonly groups = new Map<GroupId, GroupRuntime>();
   private readonly actions: Action[] = [];
@@ -297,7 +297,7 @@ class Planner {
     });
   }
 
-  private reportGroup(view: GroupView, wanted: ReadonlySet<ResourceId>, blocked: boolean): void {
+  private reportGroup(view: GroupAnswer, wanted: ReadonlySet<ResourceId>, blocked: boolean): void {
     for (const spec of view.agentResources) {
       const r = this.get(spec.id);
       if (r === undefined) {
@@ -316,7 +316,7 @@ class Planner {
     }
   }
 
-  finish(): Plan {
+  finish(): AgentDecision {
     const state: AgentState = {
       ...this.state,
       groups: this.groups,
@@ -342,7 +342,7 @@ class Planner {
       .map((r) => r.id);
   }
 
-  private left(state: AgentState): Plan["left"] {
+  private left(state: AgentState): AgentDecision["left"] {
     const since = state.leavingSince;
     if (since === undefined) return undefined;
     const all = [...state.resources.values()];
@@ -373,6 +373,6 @@ class Planner {
 }
 
 /** What the answer wants of a resource; undefined when it does not name it. */
-function desiredOf(view: GroupView | undefined, resourceId: ResourceId): "online" | "offline" | undefined {
+function desiredOf(view: GroupAnswer | undefined, resourceId: ResourceId): "online" | "offline" | undefined {
   return view === undefined ? undefined : ownValue(view.resources, resourceId);
 }

@@ -1,5 +1,5 @@
 /**
- * One step of a running plan as a pure function, like the agent's `plan()`: from the group record and what
+ * One step of a running plan as a pure function, like the agent's `decide()`: from the group record and what
  * the shell observed, the next record to write, the AWS command to perform first (if any), the node reports
  * the write rests on, and the events. The shell (lib/controller/run-plan.ts) only observes, executes and
  * writes. This owns the epoch check and the "restart, then fail over" rule.
@@ -160,8 +160,10 @@ export function advance(
         const next = failOver(
           { definition: context.definition, group, record, health: context.health, frozen: context.frozen, now },
           plan.target,
-          context.health.get(plan.target)?.up === true,
-          `${step.resourceId} did not come online on ${plan.target}: ${decision.reason}`,
+          {
+            sourceAlive: context.health.get(plan.target)?.up === true,
+            reason: `${step.resourceId} did not come online on ${plan.target}: ${decision.reason}`,
+          },
         );
         if (next.kind === "write") {
           return {

@@ -42,9 +42,10 @@ export function clusterGauges(
   definition: ClusterDefinition,
   members: ReadonlyMap<NodeId, NodeHealth>,
   groups: ReadonlyMap<GroupId, GroupRecord>,
-  frozen: boolean,
+  guard: { readonly frozen: boolean },
   now: number,
 ): ClusterGauges {
+  const { frozen } = guard;
   const nodes = [...members.values()];
   // A drained node keeps heartbeating, and may be shut down: counted as drained either way, never up or down.
   const up = nodes.filter((h) => h.up && !isDrained(h));

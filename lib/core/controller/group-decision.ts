@@ -68,12 +68,19 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
       // fenced only if it did not confirm; a planned restart must not stop the instance (which may be the only
       // node left for other groups). The move rests on that leaving report (see the owner's case below).
       return onLeaving(
-        failOver(ctx, record.plan.target, true, `target ${record.plan.target} is leaving during the move`, false, true),
+        failOver(ctx, record.plan.target, {
+          sourceAlive: true,
+          reason: `target ${record.plan.target} is leaving during the move`,
+          planned: true,
+        }),
         target,
       );
     }
     return onSilence(
-      failOver(ctx, record.plan.target, false, `target ${record.plan.target} went silent during the move`),
+      failOver(ctx, record.plan.target, {
+        sourceAlive: false,
+        reason: `target ${record.plan.target} went silent during the move`,
+      }),
       target,
     );
   }
@@ -82,7 +89,13 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
   if (record.owner === null) {
     const target = chooseTarget(group, health, null);
     if (target === null) return wait(ctx, "no preferred owner is up");
-    return start(ctx, "place", null, false, target, "placing the group on its most preferred node that is up");
+    return start(ctx, {
+      kind: "place",
+      source: null,
+      sourceAlive: false,
+      target,
+      reason: "placing the group on its most preferred node that is up",
+    });
   }
 
   const owner = health.get(record.owner);
@@ -92,34 +105,38 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // rests on that leaving report: if the node has reported again since (its agent restarted, a new
     // boot that may have been told to run the group), the write fails and the next pass judges anew.
     return onLeaving(
-      failOver(ctx, record.owner, true, `node ${record.owner} is leaving (planned shutdown)`, false, true),
+      failOver(ctx, record.owner, {
+        sourceAlive: true,
+        reason: `node ${record.owner} is leaving (planned shutdown)`,
+        planned: true,
+      }),
       owner,
     );
   }
   if (owner?.up !== true) {
     const heard = owner?.lastHeardAt ? `since ${new Date(owner.lastHeardAt).toISOString()}` : "never heard";
-    return onSilence(failOver(ctx, record.owner, false, `node ${record.owner} is silent (${heard})`), owner);
+    return onSilence(
+      failOver(ctx, record.owner, { sourceAlive: false, reason: `node ${record.owner} is silent (${heard})` }),
+      owner,
+    );
   }
   if (!group.preferredOwners.includes(record.owner) && (record.status === "online" || record.status === "offline")) {
     // A deploy took the owner out of the group's preferred owners: its answers tell it to stop the group (and
     // still list the group, so that it confirms the stop). Move the group to a preferred owner, like a planned
     // drain (not counted against the threshold); with none up, leave it where it is.
     if (chooseTarget(group, health, record.owner) === null) return NONE;
-    return failOver(
-      ctx,
-      record.owner,
-      true,
-      `node ${record.owner} is no longer a preferred owner of the group`,
-      false,
-      true,
-    );
+    return failOver(ctx, record.owner, {
+      sourceAlive: true,
+      reason: `node ${record.owner} is no longer a preferred owner of the group`,
+      planned: true,
+    });
   }
   if (owner.drained === true && record.status === "online") {
     // An operator drained it (`baton drain`): a planned move, like a leaving node's but with the owner alive and
     // cooperating (it stops in reverse order and confirms; fenced only if it stops confirming), neither counted
     // against the threshold nor held against the node. With no other node to take it, it stays.
     if (chooseTarget(group, health, record.owner) === null) return NONE;
-    return failOver(ctx, record.owner, true, `node ${record.owner} is drained`, false, true);
+    return failOver(ctx, record.owner, { sourceAlive: true, reason: `node ${record.owner} is drained`, planned: true });
   }
   const alarm = ctx.alarms?.find((a) => a.node === null || a.node === record.owner);
   if (alarm !== undefined && record.status === "online") {
@@ -127,17 +144,18 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // as for a failed resource: the live owner is asked to stop the group and fenced if it does not confirm; counted
     // against the threshold, and not failed back to within the failover period. An alarm about another node (the
     // group has moved since, or it names a node that does not own it) asks nothing.
-    return failOver(
-      ctx,
-      record.owner,
-      true,
-      `alarm ${alarm.alarm} is in ALARM${alarm.node === null ? "" : ` for ${alarm.node}`} (alarm-driven failover)`,
-    );
+    return failOver(ctx, record.owner, {
+      sourceAlive: true,
+      reason: `alarm ${alarm.alarm} is in ALARM${alarm.node === null ? "" : ` for ${alarm.node}`} (alarm-driven failover)`,
+    });
   }
   const agentIds = new Set(group.resources.filter(isAgentResource).map((r) => r.id));
   const failed = owner.failedResources.filter((id) => agentIds.has(id));
   if (failed.length > 0 && record.status === "online") {
-    return failOver(ctx, record.owner, true, `resource ${failed.join(", ")} failed on ${record.owner}`);
+    return failOver(ctx, record.owner, {
+      sourceAlive: true,
+      reason: `resource ${failed.join(", ")} failed on ${record.owner}`,
+    });
   }
   const fenced = owner.fencedResources.filter((id) => agentIds.has(id));
   if (fenced.length > 0 && record.status === "online") {
@@ -145,12 +163,10 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // and will not start it again under this epoch. Its fenced report confirms the stop, so the group moves at
     // once; and it is held against the node (no failback within the failover period), which looks up while
     // its answers are still lost and would otherwise be given the group straight back.
-    return failOver(
-      ctx,
-      record.owner,
-      true,
-      `node ${record.owner} stopped ${fenced.join(", ")} on losing its lease (its heartbeats arrive, its answers do not)`,
-    );
+    return failOver(ctx, record.owner, {
+      sourceAlive: true,
+      reason: `node ${record.owner} stopped ${fenced.join(", ")} on losing its lease (its heartbeats arrive, its answers do not)`,
+    });
   }
   if (owner.untoldGroups.includes(group.id) && record.status === "online") {
     // Its heartbeats arrive, but its current boot, heard for longer than a lease and its grace, has never been
@@ -159,12 +175,10 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     // only on a later report of the same boot still told nothing: the answer to this report, the last that
     // could give it the group, then never reached it. Held against the node, like a fenced owner.
     return onUntold(
-      failOver(
-        ctx,
-        record.owner,
-        true,
-        `node ${record.owner} heartbeats, but its boot heard since ${new Date(owner.upSince ?? 0).toISOString()} has never been told of the group (its answers do not arrive)`,
-      ),
+      failOver(ctx, record.owner, {
+        sourceAlive: true,
+        reason: `node ${record.owner} heartbeats, but its boot heard since ${new Date(owner.upSince ?? 0).toISOString()} has never been told of the group (its answers do not arrive)`,
+      }),
       owner,
     );
   }
@@ -189,8 +203,20 @@ export function decideGroup(ctx: GroupContext): GroupDecision {
     const target = chooseTarget(group, health, null) ?? (owner.drained === true ? null : record.owner);
     if (target === null) return wait(ctx, `its owner ${record.owner} is drained and no other preferred owner is up`);
     return target === record.owner
-      ? start(ctx, "place", null, false, target, `bringing the group back online on ${target}`)
-      : start(ctx, "place", record.owner, true, target, `placing the group on ${target}`);
+      ? start(ctx, {
+          kind: "place",
+          source: null,
+          sourceAlive: false,
+          target,
+          reason: `bringing the group back online on ${target}`,
+        })
+      : start(ctx, {
+          kind: "place",
+          source: record.owner,
+          sourceAlive: true,
+          target,
+          reason: `placing the group on ${target}`,
+        });
   }
   return NONE;
 }
@@ -229,24 +255,34 @@ export function onSilence(decision: GroupDecision, node: NodeHealth | undefined)
   return { ...decision, basedOn: [...(decision.basedOn ?? []), { ...node.report, latest: true }] };
 }
 
+/** How a group moves on from its source (`failOver`). */
+export interface FailOverOptions {
+  /** The source confirms its resources offline itself, so it need not be fenced first. */
+  readonly sourceAlive: boolean;
+  /** Why, in the group's status reason and the cluster log. */
+  readonly reason: string;
+  /**
+   * The source is leaving (a planned shutdown), drained or no longer a preferred owner: not a failure. The move is
+   * neither counted against the failover threshold nor refused by it (two planned reboots of a two-node cluster
+   * within the period must not leave the group failed), and not held against the source.
+   * @default false
+   */
+  readonly planned?: boolean;
+  /**
+   * The group does not fail back to the source within the failover period.
+   * @default true when the source is alive and the move is not planned (a resource failed there)
+   */
+  readonly blameSource?: boolean;
+}
+
 /**
  * Moves the group on from `sourceId` (a silent owner, one where a resource failed, or one leaving): to
  * the next preferred node that is up, unless the failover threshold is reached (the group is then left
- * failed) or no node can take it (it waits offline). `sourceAlive`: the source confirms its resources
- * offline itself, so it need not be fenced first. `blameSource` (by default, when the source is alive:
- * a resource failed there): the group does not fail back to it within the failover period. `planned`: the source
- * is leaving (a planned shutdown), a drain and not a failure: the move is neither counted against the failover
- * threshold nor refused by it (two planned reboots of a two-node cluster within the period must not leave the
- * group failed).
+ * failed) or no node can take it (it waits offline).
  */
-export function failOver(
-  ctx: GroupContext,
-  sourceId: NodeId,
-  sourceAlive: boolean,
-  reason: string,
-  blameSource: boolean = sourceAlive,
-  planned: boolean = false,
-): GroupDecision {
+export function failOver(ctx: GroupContext, sourceId: NodeId, options: FailOverOptions): GroupDecision {
+  const { sourceAlive, reason, planned = false } = options;
+  const blameSource = options.blameSource ?? (sourceAlive && !planned);
   const { record, group, now } = ctx;
   const recent = record.failovers.filter((at) => now - at < group.failover.periodMs);
   if (!planned && recent.length >= group.failover.threshold) {
@@ -259,7 +295,14 @@ export function failOver(
   }
   const target = chooseTarget(group, ctx.health, sourceId);
   if (target === null) return wait(ctx, `${reason}; no other preferred owner is up`);
-  const decision = start(ctx, "failover", sourceId, sourceAlive, target, reason, planned ? recent : [...recent, now]);
+  const decision = start(ctx, {
+    kind: "failover",
+    source: sourceId,
+    sourceAlive,
+    target,
+    reason,
+    failovers: planned ? recent : [...recent, now],
+  });
   // A resource failed there: remember it, so the group does not fail back to it.
   if (!blameSource || decision.kind !== "write") return decision;
   return { ...decision, record: { ...decision.record, failedOn: { ...decision.record.failedOn, [sourceId]: now } } };
@@ -279,7 +322,13 @@ function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   if (failedAt !== undefined && now - failedAt < group.failover.periodMs) return NONE;
   const upSince = health.get(preferred)?.upSince ?? now;
   if (now - upSince < failbackSettleMs(definition.timing)) return NONE;
-  return start(ctx, "failback", ownerId, true, preferred, `failing back to preferred owner ${preferred}`);
+  return start(ctx, {
+    kind: "failback",
+    source: ownerId,
+    sourceAlive: true,
+    target: preferred,
+    reason: `failing back to preferred owner ${preferred}`,
+  });
 }
 
 /**
@@ -301,7 +350,7 @@ function catchUp(ctx: GroupContext, owner: NodeId, added: readonly string[]): Gr
     ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
     target: owner,
     epoch: record.epoch,
-    steps: buildPlanSteps(definition, group, null, false, owner, inherited),
+    steps: buildPlanSteps(definition, group, { sourceId: null, sourceAlive: false, targetId: owner, inherited }),
     stepIndex: 0,
     stepStartedAt: now,
     attempts: 0,
@@ -338,15 +387,22 @@ function wait(ctx: GroupContext, reason: string): GroupDecision {
   };
 }
 
-export function start(
-  ctx: GroupContext,
-  kind: PlanKind,
-  source: NodeId | null,
-  sourceAlive: boolean,
-  target: NodeId,
-  reason: string,
-  failovers: readonly number[] = ctx.record.failovers,
-): GroupDecision {
+/** A move to start (`start`): the plan's kind, its source and target, and why. */
+export interface MoveStart {
+  readonly kind: PlanKind;
+  /** The node to free first; null when none holds the group (a placement). */
+  readonly source: NodeId | null;
+  /** The source confirms its resources offline itself, so it need not be fenced first. */
+  readonly sourceAlive: boolean;
+  readonly target: NodeId;
+  readonly reason: string;
+  /** The failover times kept on the record. @default the record's, unchanged */
+  readonly failovers?: readonly number[];
+}
+
+/** Starts a move: a new epoch, the group `moving` to `target`, and the plan's steps. */
+export function start(ctx: GroupContext, move: MoveStart): GroupDecision {
+  const { kind, source, sourceAlive, target, reason, failovers = ctx.record.failovers } = move;
   const { record, group, definition, now } = ctx;
   const epoch = record.epoch + 1;
   const lastHeard = source === null ? null : (ctx.health.get(source)?.lastHeardAt ?? null);
@@ -360,7 +416,12 @@ export function start(
     .filter((s) => s.nodeId !== target && s.nodeId !== source)
     .map((s) => (known(s.nodeId) ? s : { nodeId: s.nodeId, confirmable: held(s.nodeId) }));
   const alive = source !== null && !known(source) ? held(source) : sourceAlive;
-  const steps = buildPlanSteps(definition, group, source, alive, target, inherited);
+  const steps = buildPlanSteps(definition, group, {
+    sourceId: source,
+    sourceAlive: alive,
+    targetId: target,
+    inherited,
+  });
   const plan = {
     kind,
     reason,

@@ -28,8 +28,8 @@ export type IntentDecision =
     };
 
 /**
- * The node a move of `group` goes to, or why it cannot be made. `requested`: the node the operator named (null:
- * the next preferred one that can take it). Refused when the group is failed (reset it first) or moving, when
+ * The node a move of `group` goes to, or why it cannot be made. `ask.to`: the node the operator named (null:
+ * the next preferred one that can take it); `ask.drill`: the move is a drill (`baton drill`). Refused when the group is failed (reset it first) or moving, when
  * the target is not a preferred owner, is down, drained, cannot hear its answers, is in another zone than the
  * group's volume, or already owns the group; a drill also when the group is not online on a live owner.
  */
@@ -38,9 +38,9 @@ export function moveTarget(
   group: GroupDefinition,
   record: Pick<GroupRecord, "owner" | "status" | "statusReason">,
   health: ReadonlyMap<NodeId, NodeHealth>,
-  requested: NodeId | null,
-  drill: boolean,
+  ask: { readonly to: NodeId | null; readonly drill: boolean },
 ): { readonly target: NodeId } | { readonly refused: string } {
+  const { to: requested, drill } = ask;
   if (record.status === "failed") {
     return {
       refused: `group ${group.id} is failed (${record.statusReason}): reset it first (baton reset ${group.id})`,
@@ -199,23 +199,29 @@ export function decideIntent(ctx: GroupContext, intent: GroupIntent): IntentDeci
     events.push(taken(intent, group.id, `reset from failed: ${record.statusReason}`));
     if (intent.target === null) return { kind: "write", record: base, events };
   }
-  const chosen = moveTarget(definition, group, base, health, intent.target, intent.drill);
+  const chosen = moveTarget(definition, group, base, health, { to: intent.target, drill: intent.drill });
   if ("refused" in chosen) return refuse(chosen.refused);
   const reason = `${intent.drill ? "drill" : intent.action === "reset" ? "reset and move" : "move"} to ${chosen.target} asked by ${intent.by}`;
   const next = { ...ctx, record: base };
   const owner = base.owner === null ? undefined : health.get(base.owner);
   let decision: GroupDecision;
   if (base.owner === null) {
-    decision = start(next, "place", null, false, chosen.target, reason);
+    decision = start(next, { kind: "place", source: null, sourceAlive: false, target: chosen.target, reason });
   } else if (owner?.leaving === true) {
-    decision = onLeaving(start(next, "failover", base.owner, true, chosen.target, reason), owner);
+    decision = onLeaving(
+      start(next, { kind: "failover", source: base.owner, sourceAlive: true, target: chosen.target, reason }),
+      owner,
+    );
   } else if (owner?.up === true) {
     // The owner is alive and cooperating: it stops in reverse order and confirms (await-offline), then the target
     // starts. No fence unless it stops confirming (the await times out): then the plan's fence step runs.
-    decision = start(next, "failover", base.owner, true, chosen.target, reason);
+    decision = start(next, { kind: "failover", source: base.owner, sourceAlive: true, target: chosen.target, reason });
   } else {
     // A silent owner (a failed group's, most often): fenced where the group can be, its silence checked again at the write.
-    decision = onSilence(start(next, "failover", base.owner, false, chosen.target, reason), owner);
+    decision = onSilence(
+      start(next, { kind: "failover", source: base.owner, sourceAlive: false, target: chosen.target, reason }),
+      owner,
+    );
   }
   if (decision.kind !== "write" || decision.record.plan === null) return refuse("nothing to do");
   const operator: PlanOperator = { intentId: intent.id, by: intent.by, drill: intent.drill };

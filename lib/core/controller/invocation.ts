@@ -55,8 +55,8 @@ export type PassOutcome =
   | { readonly failed: true }
   | {
       readonly failed: false;
-      /** The pass took the controller lease or needed none; false when it only looked (another controller held it). */
-      readonly acted: boolean;
+      /** The pass only looked: it had work, and another controller held the lease. False when it took it or needed none. */
+      readonly lookedOnly: boolean;
       /** A move in flight (a group's plan waits on something). */
       readonly inFlight: boolean;
     };
@@ -81,7 +81,7 @@ export type AfterPass =
       readonly next: false;
       /**
        * `failed`: the pass failed and the invocation ends on its error (one asked for passes, or an open-ended one
-       * past its last pass start); `nothing-in-flight`: an open-ended invocation's pass acted and no move is in flight;
+       * past its last pass start); `nothing-in-flight`: an open-ended invocation's pass did not only look, and no move is in flight;
        * `asked-made`: every pass asked for is made; `out-of-time`: the next pass would not fit before the deadline.
        */
       readonly why: "failed" | "nothing-in-flight" | "asked-made" | "out-of-time";
@@ -98,7 +98,7 @@ export function afterPass(input: AfterPassInput): AfterPass {
   const openEnded = asked === Infinity;
   if (outcome.failed) {
     if (!openEnded || now > lastPassStart(timing)) return { next: false, why: "failed" };
-  } else if (openEnded && outcome.acted && !outcome.inFlight) {
+  } else if (openEnded && !outcome.lookedOnly && !outcome.inFlight) {
     return { next: false, why: "nothing-in-flight" };
   }
   if (done >= asked) return { next: false, why: "asked-made" };

@@ -62,20 +62,25 @@ export interface PlanSource {
   readonly confirmable: boolean;
 }
 
+/** The move whose steps `buildPlanSteps` lists. */
+export interface StepsFor {
+  /** The node the group leaves; null when nobody holds it. */
+  readonly sourceId: NodeId | null;
+  /** The source stops its resources itself and confirms (a silent one has self-fenced and is fenced). */
+  readonly sourceAlive: boolean;
+  readonly targetId: NodeId;
+  /** Nodes an earlier plan had not yet freed, freed first. @default none */
+  readonly inherited?: readonly PlanSource[];
+}
+
 /**
  * The controller-side steps that move a group from `source` (null: nobody holds it) to `target`:
  * verify zones; for each node the group leaves (the `inherited` sources first, then `source`): stop its
  * agent resources in reverse order (a live source does it itself, a silent one has self-fenced), fence it,
  * detach its volumes; then online in dependency order on the target.
  */
-export function buildPlanSteps(
-  definition: ClusterDefinition,
-  group: GroupDefinition,
-  sourceId: NodeId | null,
-  sourceAlive: boolean,
-  targetId: NodeId,
-  inherited: readonly PlanSource[] = [],
-): PlanStep[] {
+export function buildPlanSteps(definition: ClusterDefinition, group: GroupDefinition, move: StepsFor): PlanStep[] {
+  const { sourceId, sourceAlive, targetId, inherited = [] } = move;
   const node = (id: NodeId): NodeDefinition => {
     const found = definition.nodes.find((n) => n.id === id);
     if (!found) throw new Error(`node ${id} is not in the definition`);

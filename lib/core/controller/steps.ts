@@ -1,7 +1,7 @@
 import { DEFAULTS } from "../definition/limits.js";
 import { ownValue } from "../dictionary.js";
 import type { GroupDefinition } from "../definition/types.js";
-import type { AddressView, InstanceView, RecordView, VolumeView } from "./ports.js";
+import type { AddressView, InstanceView, RecordView, VolumeView } from "./adapters.js";
 import { isFenced, isUnconfirmed, type NodeReport, type Plan, type PlanStep } from "./records.js";
 import { toldOf } from "./detection.js";
 import { sourceOfStep } from "./plan-builder.js";

@@ -1,6 +1,6 @@
 /** Route 53 as it behaves: an UPSERT shows at once in the record, and its change is PENDING for 20..60 s. */
-import { AwsThrottledError } from "../../core/controller/aws-errors.js";
-import type { DnsPort, RecordView } from "../../core/controller/ports.js";
+import { AwsThrottledError } from "../../core/aws-errors.js";
+import type { DnsPort, RecordView } from "../../core/controller/adapters.js";
 import type { Prng } from "../prng.js";
 import type { Scheduler } from "../scheduler.js";
 import { inWindow, type Windows } from "./windows.js";

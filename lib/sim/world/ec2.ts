@@ -17,8 +17,8 @@
  * lagged history, and each reads the others' states (a stop ends a busy detach, an attach checks the instance's zone
  * and who held the volume last); split apart, every half would reach into the other.
  */
-import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../../core/controller/aws-errors.js";
-import type { AddressView, Ec2Port, InstanceState, InstanceView, VolumeView } from "../../core/controller/ports.js";
+import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../../core/aws-errors.js";
+import type { AddressView, Ec2Port, InstanceState, InstanceView, VolumeView } from "../../core/controller/adapters.js";
 import type { Oracle } from "../oracle.js";
 import type { Prng } from "../prng.js";
 import type { Scheduler, TimerHandle } from "../scheduler.js";

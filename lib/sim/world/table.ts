@@ -9,8 +9,8 @@
  *   (boot id and seq) still match at the commit instant (the TransactWriteItems of the contract).
  * Every committed group write is shown to the oracle with the guard item as it stood at that instant.
  */
-import { AwsUnavailableError } from "../../core/controller/aws-errors.js";
-import { type ClusterLogEntry, type ClusterStateStore, StateConflictError } from "../../core/controller/ports.js";
+import { AwsUnavailableError } from "../../core/aws-errors.js";
+import { type ClusterLogEntry, type ClusterStateStore, StateConflictError } from "../../core/controller/adapters.js";
 import type {
   ClusterSnapshot,
   ControllerLease,

@@ -5,7 +5,7 @@ import { DynamoClusterStateStore } from "../../../lib/aws/cluster-store.js";
 import { Ec2Adapter } from "../../../lib/aws/ec2.js";
 import { Route53Adapter } from "../../../lib/aws/route53.js";
 import { SnsNotifier } from "../../../lib/aws/sns-notifier.js";
-import type { ControllerDependencies } from "../../../lib/controller/ports.js";
+import type { ControllerDependencies } from "../../../lib/controller/dependencies.js";
 import type { ControllerResult } from "../../../lib/handlers/controller.js";
 import { loadEmbeddedDefinition } from "../../../lib/handlers/embedded-definition.js";
 import { type Controller, invocationContext } from "../../../lib/demo/controller-loop.js";

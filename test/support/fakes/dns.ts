@@ -1,5 +1,5 @@
-import { AwsRejectedError, AwsThrottledError } from "../../../lib/core/controller/aws-errors.js";
-import type { DnsPort, RecordView } from "../../../lib/core/controller/ports.js";
+import { AwsRejectedError, AwsThrottledError } from "../../../lib/core/aws-errors.js";
+import type { DnsPort, RecordView } from "../../../lib/core/controller/adapters.js";
 
 /**
  * A stateful DnsPort for unit tests that behaves as the real adapter (lib/aws/route53.ts) on

@@ -1,11 +1,11 @@
-import { AwsRejectedError, AwsThrottledError } from "../../../lib/core/controller/aws-errors.js";
+import { AwsRejectedError, AwsThrottledError } from "../../../lib/core/aws-errors.js";
 import type {
   AddressView,
   Ec2Port,
   InstanceState,
   InstanceView,
   VolumeView,
-} from "../../../lib/core/controller/ports.js";
+} from "../../../lib/core/controller/adapters.js";
 
 /**
  * A stateful Ec2Port for unit tests that behaves as the real adapter (lib/aws/ec2.ts) on real

@@ -1,5 +1,5 @@
-import type { ClusterLogEntry, ClusterStateStore } from "../../../lib/core/controller/ports.js";
-import { StateConflictError } from "../../../lib/core/controller/ports.js";
+import type { ClusterLogEntry, ClusterStateStore } from "../../../lib/core/controller/adapters.js";
+import { StateConflictError } from "../../../lib/core/controller/adapters.js";
 import type {
   ClusterSnapshot,
   ControllerLease,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CommandSpec } from "../../../lib/core/agent/spec.js";
 import { driverFor } from "../../../lib/agent/drivers/index.js";
-import { ResourceActionError } from "../../../lib/agent/ports.js";
+import { ResourceActionError } from "../../../lib/agent/edges.js";
 import { fixture, memoryLog, recordedCalls, scratchDir } from "./support/fixtures.js";
 
 let dir: string;

@@ -5,7 +5,7 @@ import {
   HeartbeatClientConfigError,
   type HeartbeatClientOptions,
 } from "../../../lib/agent/heartbeat-client.js";
-import { type HeartbeatTransport, HeartbeatTransportError } from "../../../lib/agent/ports.js";
+import { type HeartbeatTransport, HeartbeatTransportError } from "../../../lib/agent/edges.js";
 import { answerJson, closedPort, startConnectProxy, startRecordingServer } from "./support/loopback.js";
 
 const CREDENTIALS = () => Promise.resolve({ accessKeyId: "AKIDAGENTTEST", secretAccessKey: "agent-test-secret" });

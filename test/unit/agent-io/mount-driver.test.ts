@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MountSpec } from "../../../lib/core/agent/spec.js";
 import { driverFor, type DriverTools } from "../../../lib/agent/drivers/index.js";
-import { ResourceActionError } from "../../../lib/agent/ports.js";
+import { ResourceActionError } from "../../../lib/agent/edges.js";
 import { fixture, memoryLog, recordedCalls, scratchDir } from "./support/fixtures.js";
 
 const ROOT_LINE = "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p1 rw";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Agent } from "../../../lib/agent/agent.js";
 import { driverFor } from "../../../lib/agent/drivers/index.js";
-import { HeartbeatTransportError, type HeartbeatReply } from "../../../lib/agent/ports.js";
+import { HeartbeatTransportError, type HeartbeatReply } from "../../../lib/agent/edges.js";
 import type { CommandSpec } from "../../../lib/core/agent/spec.js";
 import { answerBody } from "../agent/fixture.js";
 import { memoryLog, scratchDir } from "./support/fixtures.js";

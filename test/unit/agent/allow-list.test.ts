@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Agent } from "../../../lib/agent/agent.js";
-import type { ResourceDriver } from "../../../lib/agent/ports.js";
+import type { ResourceDriver } from "../../../lib/agent/edges.js";
 import { mountAllowed, programAllowed, unitAllowed, type AllowList } from "../../../lib/core/agent/allow-list.js";
-import { parseAnswer } from "../../../lib/core/agent/response.js";
+import { parseAnswer } from "../../../lib/core/agent/answer-check.js";
 import type { AgentResourceSpec } from "../../../lib/core/agent/spec.js";
 import { BOOT, FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts } from "./fakes.js";
 import { answerBody, EXPORTER, PG_MOUNT, PG_SPECS, POSTGRES, REPORTS, wireGroup, type WireGroup } from "./fixture.js";

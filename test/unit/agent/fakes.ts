@@ -11,7 +11,7 @@ import {
   type HeartbeatTransport,
   type MonotonicClock,
   type ResourceDriver,
-} from "../../../lib/agent/ports.js";
+} from "../../../lib/agent/edges.js";
 import type { AgentResourceSpec } from "../../../lib/core/agent/spec.js";
 
 export const BOOT = "0f8b3a52-6f1e-4c4e-9a51-3b9d1c2e7a10";

@@ -2,7 +2,7 @@
  * Drives the agent's pure core (answers, plan, settle) step by step, without the loop: a test says
  * when answers arrive, when time passes, and how each action ends.
  */
-import { parseAnswer } from "../../../lib/core/agent/response.js";
+import { parseAnswer } from "../../../lib/core/agent/answer-check.js";
 import {
   acceptAnswer,
   answerContext,
@@ -12,7 +12,7 @@ import {
   type AgentState,
   type Notice,
 } from "../../../lib/core/agent/state.js";
-import { plan, type Action, type Plan } from "../../../lib/core/agent/supervisor.js";
+import { type Action, type AgentDecision, decide } from "../../../lib/core/agent/supervisor.js";
 import type { ResourceState } from "../../../lib/core/heartbeat/message.js";
 import { BOOT } from "./fakes.js";
 import { answerBody, TIMING, type WireGroup } from "./fixture.js";
@@ -27,7 +27,7 @@ export class Harness {
   readonly issued: string[] = [];
   readonly notices: Notice[] = [];
   report: Readonly<Record<string, ResourceState>> = {};
-  last?: Plan;
+  last?: AgentDecision;
   private lastGroups: readonly WireGroup[] = [];
 
   /** A valid answer to a heartbeat sent at `sentAt` (default: now) arrives now. */
@@ -58,7 +58,7 @@ export class Harness {
   }
 
   decide(): this {
-    const decided = plan(this.state, this.now);
+    const decided = decide(this.state, this.now);
     this.last = decided;
     this.state = decided.state;
     this.report = decided.report;

@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Agent } from "../../../lib/agent/agent.js";
-import type { HeartbeatReply } from "../../../lib/agent/ports.js";
+import type { HeartbeatReply } from "../../../lib/agent/edges.js";
 import { selfFenceDeadlineMs } from "../../../lib/core/self-fencing.js";
 import { FakeDrivers, FakeLog, FakeTime, FakeTransport, fakePorts } from "./fakes.js";
 import { answerBody, PG_SPECS, REPORTS, TIMING, wireGroup } from "./fixture.js";

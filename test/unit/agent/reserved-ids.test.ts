@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseAnswer, type Answer } from "../../../lib/core/agent/response.js";
+import { parseAnswer } from "../../../lib/core/agent/answer-check.js";
+import type { HeartbeatAnswer } from "../../../lib/core/heartbeat/answer.js";
 import { acceptAnswer, answerContext } from "../../../lib/core/agent/state.js";
 import { systemd } from "../../support/reserved-ids.js";
 import { BOOT } from "./fakes.js";
@@ -13,7 +14,7 @@ import { Harness } from "./harness.js";
 /** `groups` arrives as an answer read off the wire (JSON.parse: __proto__ is a key), its checks skipped. */
 function force(h: Harness, groups: readonly WireGroup[], seq: number): Harness {
   const body = answerBody({ nodeId: "db-a", bootId: BOOT, seq }, groups);
-  h.state = acceptAnswer(h.state, JSON.parse(JSON.stringify(body)) as Answer, h.now);
+  h.state = acceptAnswer(h.state, JSON.parse(JSON.stringify(body)) as HeartbeatAnswer, h.now);
   return h.decide();
 }
 

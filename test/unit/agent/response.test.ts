@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAnswer, type AnswerContext } from "../../../lib/core/agent/response.js";
+import { parseAnswer, type AnswerContext } from "../../../lib/core/agent/answer-check.js";
 import { BOOT } from "./fakes.js";
 import { answerBody, PG_SPECS, REPORTS, wireGroup } from "./fixture.js";
 

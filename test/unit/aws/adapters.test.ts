@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Ec2Adapter } from "../../../lib/aws/ec2.js";
 import { Route53Adapter } from "../../../lib/aws/route53.js";
 import { snsSubject } from "../../../lib/aws/sns-notifier.js";
-import { AwsRejectedError } from "../../../lib/core/controller/aws-errors.js";
+import { AwsRejectedError } from "../../../lib/core/aws-errors.js";
 
 // The idempotent paths answer to errors moto never gives (it lets a detached volume be
 // detached, say): here the client answers as EC2 does, by error code.

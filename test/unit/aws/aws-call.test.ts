@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { awsCall, classifyAwsError } from "../../../lib/aws/aws-call.js";
-import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../../../lib/core/controller/aws-errors.js";
+import { AwsRejectedError, AwsThrottledError, AwsUnavailableError } from "../../../lib/core/aws-errors.js";
 
 /** An error shaped as the SDK v3 throws a service exception: name = AWS code, $fault, $metadata. */
 function serviceError(code: string, status: number, extra: Record<string, unknown> = {}, message = "something"): Error {

@@ -1,8 +1,8 @@
 import { TransactionCanceledException, type TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { DynamoClusterStateStore } from "../../../lib/aws/cluster-store.js";
-import { AwsThrottledError, AwsUnavailableError } from "../../../lib/core/controller/aws-errors.js";
-import { StateConflictError } from "../../../lib/core/controller/ports.js";
+import { AwsThrottledError, AwsUnavailableError } from "../../../lib/core/aws-errors.js";
+import { StateConflictError } from "../../../lib/core/controller/adapters.js";
 import { emptyGroupRecord } from "../../../lib/core/controller/records.js";
 
 // moto cancels a transaction only for a failed condition; DynamoDB also cancels one for throttling or a

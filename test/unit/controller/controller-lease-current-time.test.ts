@@ -32,7 +32,7 @@ describe("the controller lease a pass acts under", () => {
     // Act
     const summary = await runPass({ ...deps, store });
     // Assess: the lease was renewed before the first write, from the time of the write.
-    expect(summary.acted).toBe(true);
+    expect(summary.lookedOnly).toBe(false);
     expect(sim.store.lease).toMatchObject({ holder: "inv-1", expiresAt: start + 5_000 + 15_000 });
   });
 });

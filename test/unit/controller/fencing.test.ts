@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AwsRejectedError } from "../../../lib/core/controller/aws-errors.js";
+import { AwsRejectedError } from "../../../lib/core/aws-errors.js";
 import type { GroupRecord } from "../../../lib/core/controller/records.js";
 import { EXAMPLE_EC2 } from "../../support/fakes/ec2.js";
 import { Simulation } from "../../support/simulation.js";

@@ -19,7 +19,7 @@ describe("cluster gauges", () => {
       ["office-1", node("office-1", false)],
     ]);
     // Act
-    const gauges = clusterGauges(exampleDefinition(), members, new Map(), false, NOW);
+    const gauges = clusterGauges(exampleDefinition(), members, new Map(), { frozen: false }, NOW);
     // Assess
     expect(gauges).toMatchObject({ nodesUp: 0, nodesDrained: 2, nodesDown: 1 });
     expect(gauges.nodeDown).toEqual({ "db-a": 0, "db-b": 0, "office-1": 1 });
@@ -48,7 +48,7 @@ describe("cluster gauges", () => {
         ["postgres", moving],
         ["reports", reports],
       ]),
-      true,
+      { frozen: true },
       NOW,
     );
     // Assess

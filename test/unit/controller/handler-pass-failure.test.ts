@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AwsUnavailableError } from "../../../lib/core/controller/aws-errors.js";
+import { AwsUnavailableError } from "../../../lib/core/aws-errors.js";
 import { createControllerHandler } from "../../../lib/handlers/controller.js";
 import { Simulation } from "../../support/simulation.js";
 

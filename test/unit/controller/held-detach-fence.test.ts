@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nodeHealth } from "../../support/node-health.js";
 import { advance, type PlanContext } from "../../../lib/core/controller/advance.js";
-import type { VolumeView } from "../../../lib/core/controller/ports.js";
+import type { VolumeView } from "../../../lib/core/controller/adapters.js";
 import { emptyGroupRecord, type GroupRecord, type Plan, type PlanStep } from "../../../lib/core/controller/records.js";
 import { decideStep } from "../../../lib/core/controller/steps.js";
 import { exampleDefinition } from "../../support/example-cluster.js";

@@ -93,28 +93,34 @@ const refusal = (r: ReturnType<typeof moveTarget>) => ("refused" in r ? r.refuse
 describe("moveTarget: a move refused with its reason", () => {
   it("when the target is down", () => {
     const health = healthOf(up("n1"), down("n2"), up("n3"));
-    expect(refusal(moveTarget(def, app, onN1, health, "n2", false))).toMatch(/^--to: n2 is down \(last heartbeat /);
+    expect(refusal(moveTarget(def, app, onN1, health, { to: "n2", drill: false }))).toMatch(
+      /^--to: n2 is down \(last heartbeat /,
+    );
   });
   it("when the target is drained", () => {
     const health = healthOf(up("n1"), up("n2", { drained: true }), up("n3"));
-    expect(refusal(moveTarget(def, app, onN1, health, "n2", false))).toBe(
+    expect(refusal(moveTarget(def, app, onN1, health, { to: "n2", drill: false }))).toBe(
       "--to: n2 is drained (baton resume it first)",
     );
   });
   it("when the target is not a preferred owner", () => {
-    expect(refusal(moveTarget(def, app, onN1, allUp, "n4", false))).toBe(
+    expect(refusal(moveTarget(def, app, onN1, allUp, { to: "n4", drill: false }))).toBe(
       "--to: n4 is not a preferred owner of group app (preferred owners: n1, n2, n3)",
     );
   });
   it("when the target is not a node at all", () => {
-    expect(refusal(moveTarget(def, app, onN1, allUp, "nx", false))).toMatch(/^--to: nx is not a node of the cluster/);
+    expect(refusal(moveTarget(def, app, onN1, allUp, { to: "nx", drill: false }))).toMatch(
+      /^--to: nx is not a node of the cluster/,
+    );
   });
   it("when the target already owns the group", () => {
-    expect(refusal(moveTarget(def, app, onN1, allUp, "n1", false))).toBe("group app is already on n1");
+    expect(refusal(moveTarget(def, app, onN1, allUp, { to: "n1", drill: false }))).toBe("group app is already on n1");
   });
   it("when the target is up but does not hear its answers", () => {
     const health = healthOf(up("n1"), up("n2", { answersLost: true }), up("n3"));
-    expect(refusal(moveTarget(def, app, onN1, health, "n2", false))).toMatch(/does not hear its answers/);
+    expect(refusal(moveTarget(def, app, onN1, health, { to: "n2", drill: false }))).toMatch(
+      /does not hear its answers/,
+    );
   });
   it("when the target is in another zone than the group's volume", () => {
     const example = exampleDefinition();
@@ -126,34 +132,34 @@ describe("moveTarget: a move refused with its reason", () => {
     };
     const postgres = moved.groups.find((g) => g.id === "postgres")!;
     const record = { ...onN1, groupId: "postgres", owner: "db-a" };
-    expect(refusal(moveTarget(moved, postgres, record, healthOf(up("db-a"), up("db-b")), "db-b", false))).toBe(
-      "--to: db-b is in us-east-1b, not in the zone of the group's volume (us-east-1a)",
-    );
+    expect(
+      refusal(moveTarget(moved, postgres, record, healthOf(up("db-a"), up("db-b")), { to: "db-b", drill: false })),
+    ).toBe("--to: db-b is in us-east-1b, not in the zone of the group's volume (us-east-1a)");
   });
   it("when the group is failed (reset first) or already moving", () => {
-    expect(refusal(moveTarget(def, app, { ...onN1, status: "failed" }, allUp, "n2", false))).toMatch(
+    expect(refusal(moveTarget(def, app, { ...onN1, status: "failed" }, allUp, { to: "n2", drill: false }))).toMatch(
       /^group app is failed .*: reset it first \(baton reset app\)$/,
     );
-    expect(refusal(moveTarget(def, app, { ...onN1, status: "moving" }, allUp, "n2", false))).toMatch(
+    expect(refusal(moveTarget(def, app, { ...onN1, status: "moving" }, allUp, { to: "n2", drill: false }))).toMatch(
       /^group app is already moving/,
     );
   });
   it("when no other preferred owner can take it and none was named", () => {
     const health = healthOf(up("n1"), down("n2"), up("n3", { drained: true }));
-    expect(refusal(moveTarget(def, app, onN1, health, null, false))).toBe(
+    expect(refusal(moveTarget(def, app, onN1, health, { to: null, drill: false }))).toBe(
       "no other preferred owner of group app is up, undrained and hearing its answers",
     );
   });
   it("picks the next preferred owner that can take it when none was named", () => {
     const health = healthOf(up("n1"), up("n2", { drained: true }), up("n3"));
-    expect(moveTarget(def, app, onN1, health, null, false)).toEqual({ target: "n3" });
+    expect(moveTarget(def, app, onN1, health, { to: null, drill: false })).toEqual({ target: "n3" });
   });
   it("a drill, when the group is not online on a live owner", () => {
-    expect(refusal(moveTarget(def, app, { ...onN1, status: "offline" }, allUp, "n2", true))).toMatch(
+    expect(refusal(moveTarget(def, app, { ...onN1, status: "offline" }, allUp, { to: "n2", drill: true }))).toMatch(
       /^group app is not healthy enough for a drill: it is offline/,
     );
     const ownerDown = healthOf(down("n1"), up("n2"), up("n3"));
-    expect(refusal(moveTarget(def, app, onN1, ownerDown, "n2", true))).toBe(
+    expect(refusal(moveTarget(def, app, onN1, ownerDown, { to: "n2", drill: true }))).toBe(
       "group app is not healthy enough for a drill: it is online and its owner n1 is not up",
     );
   });

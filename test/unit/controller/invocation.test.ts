@@ -27,7 +27,7 @@ function after(input: Partial<AfterPassInput>): ReturnType<typeof afterPass> {
     passStartedAt: 0,
     now: 1_000,
     longestPassMs: 1_000,
-    outcome: { failed: false, acted: true, inFlight: true },
+    outcome: { failed: false, lookedOnly: false, inFlight: true },
     ...input,
   });
 }
@@ -68,8 +68,8 @@ describe("whether a further pass may start", () => {
 });
 
 describe("after a pass", () => {
-  it("ends an open-ended invocation whose pass acted and found no move in flight", () => {
-    expect(after({ outcome: { failed: false, acted: true, inFlight: false } })).toEqual({
+  it("ends an open-ended invocation whose pass did not only look and found no move in flight", () => {
+    expect(after({ outcome: { failed: false, lookedOnly: false, inFlight: false } })).toEqual({
       next: false,
       why: "nothing-in-flight",
     });
@@ -77,8 +77,11 @@ describe("after a pass", () => {
 
   it("waits for the next tick while a move is in flight, or when the pass only looked", () => {
     // Act / Assess: the pass took 1 s of the 5 s tick
-    expect(after({ outcome: { failed: false, acted: true, inFlight: true } })).toEqual({ next: true, waitMs: 4_000 });
-    expect(after({ outcome: { failed: false, acted: false, inFlight: false } })).toEqual({
+    expect(after({ outcome: { failed: false, lookedOnly: false, inFlight: true } })).toEqual({
+      next: true,
+      waitMs: 4_000,
+    });
+    expect(after({ outcome: { failed: false, lookedOnly: true, inFlight: false } })).toEqual({
       next: true,
       waitMs: 4_000,
     });
@@ -90,7 +93,7 @@ describe("after a pass", () => {
 
   it("makes every pass an operator asked for, even with nothing in flight, and no more", () => {
     // Prepare
-    const quiet = { failed: false, acted: true, inFlight: false } as const;
+    const quiet = { failed: false, lookedOnly: false, inFlight: false } as const;
     // Act / Assess
     expect(after({ asked: 3, done: 2, outcome: quiet })).toEqual({ next: true, waitMs: 4_000 });
     expect(after({ asked: 3, done: 3, outcome: quiet })).toEqual({ next: false, why: "asked-made" });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AwsThrottledError } from "../../../lib/core/aws-errors.js";
-import { StateConflictError } from "../../../lib/core/controller/ports.js";
+import { StateConflictError } from "../../../lib/core/controller/adapters.js";
 import type { JudgedNodes } from "../../../lib/core/controller/records.js";
 import { Simulation } from "../../support/simulation.js";
 

@@ -6,7 +6,7 @@ import type { NodeHealth } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
-import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
+import { answerFor } from "../../../lib/core/heartbeat/answer.js";
 import { admitHeartbeat } from "../../../lib/core/heartbeat/admit.js";
 
 /**
@@ -81,7 +81,7 @@ describe("an owner that a deploy took out of the group's preferredOwners", () =>
       ["n3", 3, { svc: "online" as const }],
       ["n1", 4, { svc: "offline" as const }],
     ] as const) {
-      const answer = acknowledge(
+      const answer = answerFor(
         index,
         { nodeId: "n3", bootId: BOOT, seq: 5, resources: { svc: "online" }, epochs: { app: 3 } },
         NOW,
@@ -92,7 +92,7 @@ describe("an owner that a deploy took out of the group's preferredOwners", () =>
       ]);
     }
     // A node that names no such group is not answered about it.
-    const other = acknowledge(index, { nodeId: "n3", bootId: BOOT, seq: 6, resources: {} }, NOW, new Map());
+    const other = answerFor(index, { nodeId: "n3", bootId: BOOT, seq: 6, resources: {} }, NOW, new Map());
     expect(other.groups).toEqual([]);
   });
 

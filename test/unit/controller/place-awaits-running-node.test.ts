@@ -6,7 +6,7 @@ import { assessNodes, type NodeHealth } from "../../../lib/core/controller/detec
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { emptyGroupRecord, type GroupRecord, type PlanStep } from "../../../lib/core/controller/records.js";
-import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
+import { answerFor } from "../../../lib/core/heartbeat/answer.js";
 
 /**
  * A group with no owner in the table (a group renamed by a deploy, one whose resources moved into a new group,
@@ -64,7 +64,7 @@ describe("placing a group nobody owns in the table", () => {
     expect(steps(record)).toEqual(["await-offline svc@n2", "await-online svc@n1"]);
     // The target is told nothing to start while n2's stop is awaited.
     expect(record.desired).toEqual({ svc: "offline" });
-    const answer = acknowledge(
+    const answer = answerFor(
       indexCluster(renamed),
       { nodeId: "n1", bootId: "b1", seq: 1, resources: {} },
       NOW,

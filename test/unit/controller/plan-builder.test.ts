@@ -16,7 +16,9 @@ describe("plan building", () => {
 
   it("fails over from a silent EC2 node: check zone, fence, detach, then online in dependency order", () => {
     // Act
-    const steps = buildPlanSteps(definition, postgres, "db-a", false, "db-b").map(describeStep);
+    const steps = buildPlanSteps(definition, postgres, { sourceId: "db-a", sourceAlive: false, targetId: "db-b" }).map(
+      describeStep,
+    );
     // Assess
     expect(steps).toEqual([
       "check-volume-zone data",
@@ -32,7 +34,7 @@ describe("plan building", () => {
 
   it("lets a live source stop its own resources, in reverse order, before the fence that only acts if it did not", () => {
     // Act
-    const steps = buildPlanSteps(definition, postgres, "db-b", true, "db-a");
+    const steps = buildPlanSteps(definition, postgres, { sourceId: "db-b", sourceAlive: true, targetId: "db-a" });
     // Assess
     expect(steps.slice(1, 4).map(describeStep)).toEqual([
       "await-offline postgres",
@@ -44,7 +46,7 @@ describe("plan building", () => {
 
   it("places a group with no owner without fencing or detaching, and points DNS at an on-premise address", () => {
     // Act
-    const steps = buildPlanSteps(definition, reports, null, false, "office-1");
+    const steps = buildPlanSteps(definition, reports, { sourceId: null, sourceAlive: false, targetId: "office-1" });
     // Assess
     expect(steps.map(describeStep)).toEqual(["await-online report-svc", "upsert-record reports-dns"]);
     expect(steps[1]).toMatchObject({ address: "203.0.113.10" });
@@ -52,10 +54,18 @@ describe("plan building", () => {
 
   it("frees inherited sources before the target takes the group: awaited if they can confirm, else fenced at once", () => {
     // Act
-    const confirmable = buildPlanSteps(definition, postgres, null, false, "db-b", [
-      { nodeId: "db-a", confirmable: true },
-    ]);
-    const silent = buildPlanSteps(definition, postgres, null, false, "db-b", [{ nodeId: "db-a", confirmable: false }]);
+    const confirmable = buildPlanSteps(definition, postgres, {
+      sourceId: null,
+      sourceAlive: false,
+      targetId: "db-b",
+      inherited: [{ nodeId: "db-a", confirmable: true }],
+    });
+    const silent = buildPlanSteps(definition, postgres, {
+      sourceId: null,
+      sourceAlive: false,
+      targetId: "db-b",
+      inherited: [{ nodeId: "db-a", confirmable: false }],
+    });
     // Assess
     expect(confirmable.slice(0, 6)).toEqual([
       {
@@ -88,10 +98,15 @@ describe("plan building", () => {
 
   it("ignores an inherited source that is the target, or no longer in the definition", () => {
     // Act
-    const steps = buildPlanSteps(definition, reports, null, false, "office-1", [
-      { nodeId: "office-1", confirmable: true },
-      { nodeId: "retired-node", confirmable: false },
-    ]);
+    const steps = buildPlanSteps(definition, reports, {
+      sourceId: null,
+      sourceAlive: false,
+      targetId: "office-1",
+      inherited: [
+        { nodeId: "office-1", confirmable: true },
+        { nodeId: "retired-node", confirmable: false },
+      ],
+    });
     // Assess
     expect(steps.map(describeStep)).toEqual(["await-online report-svc", "upsert-record reports-dns"]);
   });

@@ -8,7 +8,7 @@ import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
 import { completeStep, failPlan } from "../../../lib/core/controller/plan-progress.js";
 import { emptyGroupRecord, type GroupRecord, type PlanStep } from "../../../lib/core/controller/records.js";
-import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
+import { answerFor } from "../../../lib/core/heartbeat/answer.js";
 
 /**
  * Issue 8, item 1.1: a plan whose target falls silent is replaced by one that must still free every source
@@ -83,7 +83,7 @@ groups:
     expect(replaced).toMatchObject({ owner: "n2", epoch: 7, desired: { svc: "offline" } });
     expect(replaced.plan).toMatchObject({ kind: "failover", source: "n1", target: "n2", inheritedSources: ["n3"] });
     expect(steps(replaced)).toEqual(["await-offline svc@n3", "await-online svc@n2"]);
-    const answer = acknowledge(
+    const answer = answerFor(
       indexCluster(definition),
       { nodeId: "n2", bootId: "b", seq: 1, resources: {} },
       later,

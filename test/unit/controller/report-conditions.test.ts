@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runPass } from "../../../lib/controller/pass.js";
-import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
+import { answerFor } from "../../../lib/core/heartbeat/answer.js";
 import type { GroupOwnership } from "../../../lib/core/heartbeat/store.js";
 import { EXAMPLE_EC2 } from "../../support/fakes/ec2.js";
 import { Simulation } from "../../support/simulation.js";
@@ -18,7 +18,7 @@ describe("writes conditioned on the node report they rest on", () => {
     sim.alive.add("db-a");
     // The pass reads its snapshot (with the leaving mark); the new boot's first heartbeat is recorded and
     // answered right after, before the pass writes.
-    let answer: ReturnType<typeof acknowledge> | undefined;
+    let answer: ReturnType<typeof answerFor> | undefined;
     const store = sim.store;
     const read = store.readSnapshot.bind(store);
     store.readSnapshot = async () => {
@@ -30,7 +30,7 @@ describe("writes conditioned on the node report they rest on", () => {
           { owner: g.owner, epoch: g.epoch, desired: g.desired, status: g.status },
         ]),
       );
-      answer = acknowledge(
+      answer = answerFor(
         sim.index,
         { nodeId: "db-a", bootId: "boot-2", seq: 0, resources: {} },
         sim.now + 300,
@@ -71,7 +71,7 @@ describe("writes conditioned on the node report they rest on", () => {
     // The pass reads its snapshot (office-1 silent); office-1's heartbeat then comes through, is recorded and
     // answered (ownership read after its write: still office-1, epoch 1), before the pass writes. The agent
     // holds a fresh lease and is told to run report-svc.
-    let answer: ReturnType<typeof acknowledge> | undefined;
+    let answer: ReturnType<typeof answerFor> | undefined;
     const store = sim.store;
     const read = store.readSnapshot.bind(store);
     store.readSnapshot = async () => {
@@ -83,7 +83,7 @@ describe("writes conditioned on the node report they rest on", () => {
           { owner: g.owner, epoch: g.epoch, desired: g.desired, status: g.status },
         ]),
       );
-      answer = acknowledge(
+      answer = answerFor(
         sim.index,
         { nodeId: "office-1", bootId: "boot-1", seq: 99, resources: {} },
         sim.now + 300,

@@ -241,7 +241,7 @@ describe("controller on a simulated clock", () => {
     // Act
     const [one, two] = await Promise.all([sim.pass("one"), sim.pass("two")]);
     // Assess
-    expect([one.acted, two.acted].sort()).toEqual([false, true]);
+    expect([one.lookedOnly, two.lookedOnly].sort()).toEqual([false, true]);
     expect(
       sim.store.groupWrites.filter((w) => w.epoch === 2 && w.plan?.stepIndex === 0 && w.status === "moving"),
     ).toHaveLength(1);

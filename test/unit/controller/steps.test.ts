@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { InstanceView, VolumeView } from "../../../lib/core/controller/ports.js";
+import type { InstanceView, VolumeView } from "../../../lib/core/controller/adapters.js";
 import type { NodeReport, Plan, PlanStep } from "../../../lib/core/controller/records.js";
 import { decideStep, type StepObservation } from "../../../lib/core/controller/steps.js";
 import { exampleDefinition } from "../../support/example-cluster.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAnswer } from "../../../lib/core/agent/response.js";
+import { parseAnswer } from "../../../lib/core/agent/answer-check.js";
 import { parseDefinition, type ClusterDefinition } from "../../../lib/core/definition/index.js";
 import { agentResourceSpecs } from "../../../lib/core/heartbeat/agent-resources.js";
 import { BOOT } from "../agent/fakes.js";

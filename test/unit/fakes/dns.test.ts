@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AwsThrottledError } from "../../../lib/core/controller/aws-errors.js";
+import { AwsThrottledError } from "../../../lib/core/aws-errors.js";
 import { EXAMPLE_DNS, exampleDns } from "../../support/fakes/dns.js";
 
 const { zone, db, reports } = EXAMPLE_DNS;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AwsRejectedError, AwsThrottledError } from "../../../lib/core/controller/aws-errors.js";
+import { AwsRejectedError, AwsThrottledError } from "../../../lib/core/aws-errors.js";
 import { EXAMPLE_EC2, exampleEc2, FakeEc2 } from "../../support/fakes/ec2.js";
 
 const { dbA, dbB, volume, device, allocation } = EXAMPLE_EC2;

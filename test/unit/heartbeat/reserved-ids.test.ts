@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
-import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
+import { answerFor } from "../../../lib/core/heartbeat/answer.js";
 import type { GroupOwnership } from "../../../lib/core/heartbeat/store.js";
 import { reservedDefinition } from "../../support/reserved-ids.js";
 
@@ -14,7 +14,7 @@ describe("the heartbeat answer, with ids that are reserved names (refused by the
     const ownership = new Map([["__proto__", { owner: "db-a", epoch: 3, desired, status: "moving" }]]);
     const heartbeat = { nodeId: "db-a", bootId: BOOT, seq: 1, resources: {}, leaving: false };
     // Act
-    const answer = acknowledge(index, heartbeat, 0, ownership);
+    const answer = answerFor(index, heartbeat, 0, ownership);
     // Assess: as the agent reads it off the wire.
     const wire = JSON.parse(JSON.stringify(answer)) as { groups: { id: string; resources: object }[] };
     expect(wire.groups.map((group) => group.id)).toEqual(["__proto__"]);
@@ -31,7 +31,7 @@ describe("the heartbeat answer, with ids that are reserved names (refused by the
     const index = indexCluster(reservedDefinition());
     const heartbeat = { nodeId: "constructor", bootId: BOOT, seq: 1, resources: {}, leaving: false };
     // Act
-    const answer = acknowledge(index, heartbeat, 0, new Map());
+    const answer = answerFor(index, heartbeat, 0, new Map());
     // Assess
     const wire = JSON.parse(JSON.stringify(answer)) as { groups: { resources: object }[] };
     expect(Object.entries(wire.groups[0]!.resources)).toEqual([

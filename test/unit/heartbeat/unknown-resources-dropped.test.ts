@@ -1,9 +1,9 @@
 import { definitionFrom } from "../../support/example-cluster.js";
 import { describe, expect, it } from "vitest";
 import { acceptAnswer, initialState, settle } from "../../../lib/core/agent/state.js";
-import { plan } from "../../../lib/core/agent/supervisor.js";
+import { decide } from "../../../lib/core/agent/supervisor.js";
 import { indexCluster } from "../../../lib/core/cluster-index.js";
-import { acknowledge } from "../../../lib/core/heartbeat/acknowledgement.js";
+import { answerFor } from "../../../lib/core/heartbeat/answer.js";
 import { admitHeartbeat } from "../../../lib/core/heartbeat/admit.js";
 
 /**
@@ -46,7 +46,7 @@ describe("a heartbeat reporting resources the deployed definition no longer lets
     // n1 runs svc under the old definition.
     let state = acceptAnswer(
       initialState("n1"),
-      acknowledge(
+      answerFor(
         indexCluster(before),
         { nodeId: "n1", bootId: BOOT, seq: 1, resources: {} },
         NOW,
@@ -54,10 +54,10 @@ describe("a heartbeat reporting resources the deployed definition no longer lets
       ),
       0,
     );
-    let p = plan(state, 10);
+    let p = decide(state, 10);
     expect(p.actions.map((a) => `${a.kind} ${a.resourceId}`)).toEqual(["start svc"]);
     state = settle(p.state, { kind: "start", resourceId: "svc", token: p.actions[0]!.token, ok: true }, 20).state;
-    const report = plan(state, 100).report;
+    const report = decide(state, 100).report;
     expect(report).toEqual({ svc: "online" });
 
     // After the deploy its next heartbeat still reports svc.
@@ -71,10 +71,10 @@ describe("a heartbeat reporting resources the deployed definition no longer lets
     expect(admitted.ignoredResources).toEqual(["svc"]);
 
     // The answer lists svc2 (not yet wanted) and no longer svc: the agent stops svc.
-    const answer = acknowledge(indexCluster(after), admitted.heartbeat, NOW + 2_000, owned({ svc: "online" }));
+    const answer = answerFor(indexCluster(after), admitted.heartbeat, NOW + 2_000, owned({ svc: "online" }));
     expect(answer.groups[0]!.resources).toEqual({ svc2: "offline" });
     state = acceptAnswer(state, answer, 2_000);
-    p = plan(state, 2_010);
+    p = decide(state, 2_010);
     expect(p.actions.map((a) => `${a.kind} ${a.resourceId}`)).toEqual(["stop svc"]);
   });
 
@@ -99,7 +99,7 @@ describe("a heartbeat reporting resources the deployed definition no longer lets
     expect(admitted.heartbeat.resources).toEqual({ svc: "online" });
     expect(admitted.ignoredResources).toEqual([]);
     // And it is answered about app2 (svc offline for it), so it stops svc and confirms under app2's epoch.
-    const answer = acknowledge(
+    const answer = answerFor(
       indexCluster(moved),
       admitted.heartbeat,
       NOW,

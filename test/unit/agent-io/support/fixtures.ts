@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { AgentLog } from "../../../../lib/agent/ports.js";
+import type { AgentLog } from "../../../../lib/agent/edges.js";
 
 /** The fixture scripts of test/fixtures/agent, by name. */
 export function fixture(name: string): string {

@@ -27,15 +27,7 @@ import type { GroupId, NodeId, ResourceId } from "../definition/types.js";
 import { formatDuration } from "../duration.js";
 import { groupStopBudgetMs, maxStopBudgetMs } from "../self-fencing.js";
 import { notAllowed, type AllowList } from "./allow-list.js";
-import type { GroupAcknowledgement, HeartbeatAcknowledgement } from "../heartbeat/acknowledgement.js";
-
-/**
- * A 200 answer that passed every check: the very shape the heartbeat function writes, one contract
- * for both ends (`lib/core/heartbeat/acknowledgement.ts`).
- */
-export type Answer = HeartbeatAcknowledgement;
-/** One group of an answer. */
-export type GroupView = GroupAcknowledgement;
+import type { HeartbeatAnswer } from "../heartbeat/answer.js";
 
 /** What the answer must agree with: the request it answers, and what earlier answers said. */
 export interface AnswerContext {
@@ -68,7 +60,7 @@ export type AnswerResult =
   | {
       readonly ok: true;
       /** The answer without its refused groups: the agent treats them as absent (stops them if they run). */
-      readonly answer: Answer;
+      readonly answer: HeartbeatAnswer;
       readonly refusedGroups: readonly RefusedGroup[];
     }
   | { readonly ok: false; readonly problems: readonly AnswerProblem[] };
@@ -168,7 +160,7 @@ export function parseAnswer(body: unknown, context: AnswerContext): AnswerResult
   try {
     const parsed = AnswerSchema.safeParse(body);
     if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
-    const answer: Answer = parsed.data;
+    const answer: HeartbeatAnswer = parsed.data;
     const problems = [...checkEcho(answer, context), ...checkTiming(answer), ...checkGroups(answer)];
     const backwards = checkEpochs(answer, context);
     if (problems.length > 0) return { ok: false, problems: [...problems, ...backwards] };
@@ -188,7 +180,7 @@ export function describeAnswerProblems(problems: readonly AnswerProblem[]): stri
   return problems.map((p) => `${p.path === "" ? "" : `${p.path}: `}${p.message}`).join("; ");
 }
 
-function checkEcho(answer: Answer, context: AnswerContext): AnswerProblem[] {
+function checkEcho(answer: HeartbeatAnswer, context: AnswerContext): AnswerProblem[] {
   const problems: AnswerProblem[] = [];
   if (answer.nodeId !== context.nodeId) {
     problems.push({ path: "nodeId", message: `is ${answer.nodeId}, but this node is ${context.nodeId}` });
@@ -208,7 +200,7 @@ function checkEcho(answer: Answer, context: AnswerContext): AnswerProblem[] {
   return problems;
 }
 
-function checkTiming(answer: Answer): AnswerProblem[] {
+function checkTiming(answer: HeartbeatAnswer): AnswerProblem[] {
   const { heartbeatIntervalMs: interval, leaseDurationMs: lease } = answer;
   const problems: AnswerProblem[] = [];
   if (interval < TIMING_LIMITS.minHeartbeatIntervalMs || interval > TIMING_LIMITS.maxHeartbeatIntervalMs) {
@@ -227,7 +219,7 @@ function checkTiming(answer: Answer): AnswerProblem[] {
 }
 
 /** Groups whose epoch is below one seen before: epochs only grow, so that group's view cannot be believed. */
-function checkEpochs(answer: Answer, context: AnswerContext): RefusedGroup[] {
+function checkEpochs(answer: HeartbeatAnswer, context: AnswerContext): RefusedGroup[] {
   const refused: RefusedGroup[] = [];
   answer.groups.forEach((group, g) => {
     const seen = context.epochs?.get(group.id);
@@ -247,7 +239,7 @@ function checkEpochs(answer: Answer, context: AnswerContext): RefusedGroup[] {
  * Groups that name a program, unit or mount path outside the allow-list, in any resource, whatever its desired
  * state: a resource first seen may be stopped with the answer's spec, which would run its stop program.
  */
-function checkAllowed(answer: Answer, allowList: AllowList | undefined): RefusedGroup[] {
+function checkAllowed(answer: HeartbeatAnswer, allowList: AllowList | undefined): RefusedGroup[] {
   if (allowList === undefined) return [];
   const refused: RefusedGroup[] = [];
   answer.groups.forEach((group, g) => {
@@ -266,7 +258,7 @@ function checkAllowed(answer: Answer, allowList: AllowList | undefined): Refused
   return refused;
 }
 
-function checkGroups(answer: Answer): AnswerProblem[] {
+function checkGroups(answer: HeartbeatAnswer): AnswerProblem[] {
   const problems: AnswerProblem[] = [];
   const groupIds = new Set<GroupId>();
   const resourceIds = new Set<ResourceId>();

@@ -3,7 +3,7 @@ import type { GroupId, NodeId } from "../definition/types.js";
 import { ownValue } from "../dictionary.js";
 import { formatDuration } from "../duration.js";
 import { selfFenceDeadlineAt, type Lease } from "./lease.js";
-import type { GroupView } from "./response.js";
+import type { GroupAnswer } from "../heartbeat/answer.js";
 import type { AgentState, Notice, ResourceRuntime, UrgentMode } from "./state.js";
 
 /** Why an urgent stop stops a resource. */
@@ -29,7 +29,7 @@ export interface ModeChange {
   readonly groupId: GroupId;
   readonly from: UrgentMode | undefined;
   readonly to: UrgentMode | undefined;
-  readonly view: GroupView | undefined;
+  readonly view: GroupAnswer | undefined;
   readonly nodeId: NodeId;
   readonly blockedThrough: number;
   readonly runEpoch: number | undefined;

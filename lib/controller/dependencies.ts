@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
-import type { ClusterStateStore, DnsPort, Ec2Port, Notifier } from "../core/controller/ports.js";
+import type { ClusterStateStore, DnsPort, Ec2Port, Notifier } from "../core/controller/adapters.js";
 
 /** Everything a pass acts through. */
 export interface ControllerDependencies {

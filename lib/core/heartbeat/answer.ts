@@ -14,7 +14,7 @@ import type { Heartbeat } from "./message.js";
 import type { GroupOwnership } from "./store.js";
 
 /** The 200 answer: everything a node behind NAT learns from its own outbound heartbeat. */
-export interface HeartbeatAcknowledgement {
+export interface HeartbeatAnswer {
   readonly cluster: string;
   readonly nodeId: NodeId;
   readonly bootId: string;
@@ -24,10 +24,10 @@ export interface HeartbeatAcknowledgement {
   readonly leaseDurationMs: number;
   readonly heartbeatIntervalMs: number;
   /** Every group the node may own, in definition order, then any other it names in its `epochs` (`groupsAnswered`). */
-  readonly groups: readonly GroupAcknowledgement[];
+  readonly groups: readonly GroupAnswer[];
 }
 
-export interface GroupAcknowledgement {
+export interface GroupAnswer {
   readonly id: GroupId;
   /** The current owner; null: none. */
   readonly owner: NodeId | null;
@@ -70,13 +70,13 @@ export function groupsAnswered(index: ClusterIndex, heartbeat: Heartbeat): reado
   return named.length > 0 ? [...ownable, ...named] : ownable;
 }
 
-export function acknowledge(
+export function answerFor(
   index: ClusterIndex,
   heartbeat: Heartbeat,
   receivedAt: number,
   ownership: ReadonlyMap<GroupId, GroupOwnership>,
   groups: readonly GroupDefinition[] = groupsAnswered(index, heartbeat),
-): HeartbeatAcknowledgement {
+): HeartbeatAnswer {
   const { definition } = index;
   return {
     cluster: definition.cluster,
