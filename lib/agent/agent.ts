@@ -1,6 +1,6 @@
 // Over 300 lines: the loop's two timers, the heartbeat in flight and the running actions share one mutable state and
-// are read together; the heartbeat sender (send, answer handling) is the part to move out, once this session's CLI and
-// cost changes to this file are merged.
+// are read together (a signal, an answer and a settled action each change all three); the heartbeat sender (send,
+// answer handling) is the part that could move out, behind an interface over that state.
 /**
  * The node agent's loop (docs/agent.md): heartbeats on one timer, the supervisor's decisions on
  * another, resource actions in between, none waiting for the others. The decisions are pure

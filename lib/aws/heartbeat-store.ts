@@ -1,3 +1,5 @@
+// Over 300 lines: the heartbeat path's table I/O on one client with one set of retry rules: the node item's
+// conditional write with its retries (most of the file), the ownership and peer reads, and the wake claim.
 import {
   type AttributeValue,
   BatchGetItemCommand,

@@ -10,11 +10,12 @@ import { notificationFor } from "../core/controller/notifications.js";
 import { type NodeTransitions, nodeTransitions } from "../core/controller/node-transitions.js";
 import { describeStep } from "../core/controller/plan-builder.js";
 import { type ClusterLogEntry, StateConflictError } from "../core/controller/adapters.js";
-import { type ControllerLease, emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
-import { controllerLeaseMs } from "../core/controller/timing.js";
+import { emptyGroupRecord, type GroupRecord } from "../core/controller/records.js";
 import type { NodeId } from "../core/definition/types.js";
 import type { ControllerDependencies } from "./dependencies.js";
+import { leaseKeeper, type LeaseKeeper } from "./lease-keeper.js";
 import { runPlan } from "./run-plan.js";
+import { logEntry } from "../core/controller/log-entries.js";
 
 /** How a pass ended, for its summary. */
 interface SummaryOf {
@@ -253,38 +254,6 @@ async function storeJudgements(
   }
 }
 
-interface LeaseKeeper {
-  /** True once this pass may act: it holds the lease with at least half its term left, taking or renewing it if needed. */
-  ensure(): Promise<boolean>;
-  /** Whether the pass holds the lease now (by the snapshot, or by its own write). */
-  held(): boolean;
-}
-
-/**
- * The lease a pass acts under, taken only when the pass has something to do. The snapshot carries
- * the lease item, so a controller that holds it with more than half its term left writes nothing;
- * otherwise the first `ensure` takes or renews it with one conditional write.
- */
-function leaseKeeper(deps: ControllerDependencies, seen: ControllerLease | null, now: number): LeaseKeeper {
-  const duration = controllerLeaseMs(deps.definition.timing);
-  let current = seen?.holder === deps.holder && seen.expiresAt > now ? seen : null;
-  let attempt: Promise<boolean> | undefined;
-  return {
-    ensure() {
-      // Judged by the clock now, not the pass's start: a slow read must not let the pass act on a lease near its end.
-      const at = deps.clock.now();
-      if (current && current.expiresAt - at > duration / 2) return Promise.resolve(true);
-      attempt ??= deps.store.acquireLease(deps.holder, at, duration).then((lease) => {
-        current = lease;
-        attempt = undefined; // a pass that outlives half the renewed term renews it again
-        return lease !== null;
-      });
-      return attempt;
-    },
-    held: () => current !== null,
-  };
-}
-
 /** Appends the cluster log and tells people; neither failing stops the controller. */
 async function report(deps: ControllerDependencies, events: readonly ControllerEvent[]): Promise<void> {
   const at = deps.clock.now();
@@ -303,105 +272,4 @@ async function report(deps: ControllerDependencies, events: readonly ControllerE
       deps.logger.error("notification not sent", { error, subject });
     }
   }
-}
-
-function logEntry(event: ControllerEvent, at: number): ClusterLogEntry {
-  const base = { at, event: event.type };
-  switch (event.type) {
-    case "step":
-      return {
-        ...base,
-        groupId: event.groupId,
-        epoch: event.epoch,
-        step: event.step,
-        outcome: event.outcome,
-        durationMs: event.durationMs,
-      };
-    case "failover-started":
-      return {
-        ...base,
-        groupId: event.groupId,
-        epoch: event.epoch,
-        outcome: `${event.source ?? "-"} -> ${event.target}`,
-        detail: event.reason,
-      };
-    case "failover-completed":
-      return {
-        ...base,
-        groupId: event.groupId,
-        epoch: event.epoch,
-        outcome: `online on ${event.target}`,
-        durationMs: event.durationMs,
-      };
-    case "failover-failed":
-    case "group-failed":
-      return { ...base, groupId: event.groupId, epoch: event.epoch, outcome: "failed", detail: event.reason };
-    case "group-waiting":
-      return { ...base, groupId: event.groupId, epoch: null, outcome: "waiting", detail: event.reason };
-    case "intent-taken":
-    case "intent-refused":
-      return {
-        ...base,
-        groupId: event.groupId,
-        epoch: null,
-        outcome: `${event.action} ${event.type === "intent-taken" ? "taken" : "refused"}`,
-        detail: `${event.reason} (intent ${event.intentId} by ${event.by})`,
-      };
-    case "guard-frozen":
-    case "guard-unfrozen":
-      return {
-        ...base,
-        groupId: null,
-        epoch: null,
-        outcome: event.type,
-        detail: `silent: ${event.silent.join(", ") || "none"} of ${event.voters}`,
-      };
-    case "node-down":
-    case "node-up":
-    case "node-left":
-    case "node-restarted":
-      return nodeLogEntry(event, at);
-  }
-}
-
-const NODE_OUTCOMES: Record<NodeEvent["type"], string> = {
-  "node-down": "down",
-  "node-up": "up",
-  "node-left": "left",
-  "node-restarted": "restarted",
-};
-
-/** A node's change: the outcome names the node (`db-a down`); for `node-up`, the duration is how long it was not up. */
-function nodeLogEntry(event: NodeEvent, at: number): ClusterLogEntry {
-  const boot = (id: string) => `boot ${id.slice(0, 8)}`;
-  const heard = new Date(event.lastHeardAt).toISOString();
-  const was = event.previous;
-  let detail: string;
-  switch (event.type) {
-    case "node-down":
-      detail = `silent since its last heartbeat at ${heard}, past lease + grace (${boot(event.bootId)})`;
-      break;
-    case "node-left":
-      detail = `its last heartbeat at ${heard} said it is leaving: a planned shutdown (${boot(event.bootId)})`;
-      break;
-    case "node-restarted":
-      detail = `a new boot (${boot(event.bootId)}, was ${event.previousBootId?.slice(0, 8) ?? "?"}), heard again within lease + grace`;
-      break;
-    case "node-up":
-      detail =
-        was === null
-          ? `first judged up (${boot(event.bootId)})`
-          : `heard again, ${event.previousBootId === event.bootId ? "same" : "new"} ${boot(event.bootId)}; ${was.state} since ${new Date(was.since).toISOString()}`;
-      break;
-  }
-  return {
-    at,
-    event: event.type,
-    groupId: null,
-    epoch: null,
-    nodeId: event.nodeId,
-    outcome: `${event.nodeId} ${NODE_OUTCOMES[event.type]}`,
-    ...(event.type === "node-up" && was !== null ? { durationMs: Math.max(0, at - was.since) } : {}),
-    detail: event.drained ? `${detail}; drained` : detail,
-  };
 }

@@ -1,3 +1,5 @@
+// Over 300 lines: each alarm's prop, its defaults (with what to do) and the construct that makes them: three lists
+// of the same alarms, read side by side (docs/alarms.md).
 /** The alarms `FailoverCluster` makes (docs/alarms.md): their settings, their defaults, and the construct. */
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";

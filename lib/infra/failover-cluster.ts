@@ -1,3 +1,5 @@
+// Over 300 lines: the construct that wires the table, both functions, the endpoint, notifications and monitoring,
+// with each prop's documentation; the checks of its props are in cluster-checks.ts, the alarms in cluster-alarms.ts.
 import { type Duration, Stack } from "aws-cdk-lib";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";

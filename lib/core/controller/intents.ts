@@ -9,7 +9,8 @@
 import type { ClusterDefinition, GroupDefinition, GroupId, NodeId } from "../definition/types.js";
 import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
-import { type GroupContext, type GroupDecision, onLeaving, onSilence, start } from "./group-decision.js";
+import { onLeaving, onSilence } from "./group-decision.js";
+import { type GroupContext, type GroupDecision, start } from "./group-moves.js";
 import { canTake, chooseTarget, retire } from "./plan-builder.js";
 import type { GroupIntent, GroupRecord, NodeAdmin, PlanOperator } from "./records.js";
 

@@ -1,3 +1,5 @@
+// Over 300 lines: the types of every item the controller keeps in the table, side by side as docs/table.md lists
+// them; declarations and their comments, with a few accessors of the plan.
 /**
  * What the controller keeps in the table, as the core sees it (docs/table.md gives the items).
  * Every controller write is conditioned on the record's `version`, so two passes never both act.

@@ -1,3 +1,5 @@
+// Over 300 lines: one decision per step kind (`decideStep`), a switch whose cases share the observation, the step
+// limits and the helpers below; each case is short, and the switch is where a step's rules are checked in one place.
 import { DEFAULTS } from "../definition/limits.js";
 import { ownValue } from "../dictionary.js";
 import type { GroupDefinition } from "../definition/types.js";

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { nodeHealth } from "../../support/node-health.js";
 import type { NodeHealth } from "../../../lib/core/controller/detection.js";
-import { decideGroup, type GroupContext } from "../../../lib/core/controller/group-decision.js";
+import { decideGroup } from "../../../lib/core/controller/group-decision.js";
+import type { GroupContext } from "../../../lib/core/controller/group-moves.js";
 import { emptyGroupRecord, type GroupRecord } from "../../../lib/core/controller/records.js";
 import { isAgentResource } from "../../../lib/core/definition/types.js";
 import { exampleDefinition } from "../../support/example-cluster.js";
