@@ -7,9 +7,9 @@ import { isAgentResource } from "../definition/types.js";
 import type { FailoverRequest } from "./alarm-requests.js";
 import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent } from "./events.js";
-import { buildPlanSteps, inheritedSources, nodesStillRunning, retire } from "./plan-builder.js";
+import { buildPlanSteps, inheritedSources, nodesStillRunning, type PlanSource, retire } from "./plan-builder.js";
 import { enterStep } from "./plan-progress.js";
-import type { GroupRecord, PlanKind, ReportCondition } from "./records.js";
+import type { GroupRecord, Plan, PlanKind, ReportCondition } from "./records.js";
 import { transition } from "./status.js";
 
 export type GroupDecision =
@@ -51,24 +51,19 @@ export function catchUp(ctx: GroupContext, owner: NodeId, added: readonly string
   const { record, group, definition, now } = ctx;
   const reason = `resource ${added.join(", ")} added to the group by a deploy: starting it on ${owner}`;
   const inherited = nodesStillRunning(group, ctx.health).filter((s) => s.nodeId !== owner);
-  const plan = {
-    kind: "place" as const,
-    reason,
-    source: null,
-    sourceAlive: false,
-    ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
-    target: owner,
-    epoch: record.epoch,
-    steps: buildPlanSteps(definition, group, { sourceId: null, sourceAlive: false, targetId: owner, inherited }),
-    stepIndex: 0,
-    stepStartedAt: now,
-    attempts: 0,
-    sourceUnconfirmed: false,
-    fenced: false,
-    unconfirmedNodes: [],
-    fencedInstances: [],
-    startedAt: now,
-  };
+  const plan = newPlan(
+    {
+      kind: "place",
+      reason,
+      source: null,
+      sourceAlive: false,
+      target: owner,
+      epoch: record.epoch,
+      steps: buildPlanSteps(definition, group, { sourceId: null, sourceAlive: false, targetId: owner, inherited }),
+    },
+    inherited,
+    now,
+  );
   const next = transition(record, { status: "moving", statusReason: reason, since: now, plan }, now);
   return {
     kind: "write",
@@ -131,24 +126,7 @@ export function start(ctx: GroupContext, move: MoveStart): GroupDecision {
     targetId: target,
     inherited,
   });
-  const plan = {
-    kind,
-    reason,
-    source,
-    sourceAlive: alive,
-    ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
-    target,
-    epoch,
-    steps,
-    stepIndex: 0,
-    stepStartedAt: now,
-    attempts: 0,
-    sourceUnconfirmed: false,
-    fenced: false,
-    unconfirmedNodes: [],
-    fencedInstances: [],
-    startedAt: now,
-  };
+  const plan = newPlan({ kind, reason, source, sourceAlive: alive, target, epoch, steps }, inherited, now);
   const { unconfirmedSources: _carried, ...rest } = record;
   const next = transition(
     rest,
@@ -177,5 +155,25 @@ export function start(ctx: GroupContext, move: MoveStart): GroupDecision {
       reason,
       detectionDelayMs: !sourceAlive && lastHeard !== null ? now - lastHeard : null,
     },
+  };
+}
+
+/** A plan at its first step, started `now`; `inherited`: the nodes an earlier plan had not yet freed. */
+function newPlan(
+  move: Pick<Plan, "kind" | "reason" | "source" | "sourceAlive" | "target" | "epoch" | "steps">,
+  inherited: readonly PlanSource[],
+  now: number,
+): Plan {
+  return {
+    ...move,
+    ...(inherited.length > 0 ? { inheritedSources: inherited.map((s) => s.nodeId) } : {}),
+    stepIndex: 0,
+    stepStartedAt: now,
+    attempts: 0,
+    sourceUnconfirmed: false,
+    fenced: false,
+    unconfirmedNodes: [],
+    fencedInstances: [],
+    startedAt: now,
   };
 }
