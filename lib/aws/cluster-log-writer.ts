@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AwsThrottledError } from "../core/aws-errors.js";
 import type { ClusterLogEntry } from "../core/controller/adapters.js";
 import { logItem } from "./records/log-item.js";
-import { type StateTable, tableCall } from "./table-errors.js";
+import { type TableAccess, tableCall } from "./table-errors.js";
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
@@ -13,7 +13,7 @@ const MAX_BATCH_ROUNDS = 5;
 const BATCH_RETRY_BASE_MS = 50;
 
 /** Appends entries to the cluster log, 25 to a BatchWriteItem, asking again for what DynamoDB left unprocessed. */
-export async function appendLog(table: StateTable, entries: readonly ClusterLogEntry[]): Promise<void> {
+export async function appendLog(table: TableAccess, entries: readonly ClusterLogEntry[]): Promise<void> {
   const requests: WriteRequest[] = entries.map((entry, index) => ({
     PutRequest: { Item: marshall(logItem(entry, index), { removeUndefinedValues: true }) },
   }));
@@ -22,7 +22,7 @@ export async function appendLog(table: StateTable, entries: readonly ClusterLogE
   }
 }
 
-async function writeBatch({ client, tableName }: StateTable, requests: WriteRequest[]): Promise<void> {
+async function writeBatch({ client, tableName }: TableAccess, requests: WriteRequest[]): Promise<void> {
   let pending = requests;
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_BATCH_ROUNDS) {

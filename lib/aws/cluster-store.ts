@@ -12,7 +12,7 @@ import type { GroupId } from "../core/definition/types.js";
 import { appendLog } from "./cluster-log-writer.js";
 import { settleGroupIntent } from "./intent-items.js";
 import { readSnapshot } from "./snapshot-reader.js";
-import type { StateTable } from "./table-errors.js";
+import type { TableAccess } from "./table-errors.js";
 import { acquireLease, releaseLease, writeGroup, writeGuard, writeJudgedNodes } from "./versioned-writes.js";
 
 /**
@@ -22,7 +22,7 @@ import { acquireLease, releaseLease, writeGroup, writeGuard, writeJudgedNodes } 
  * lib/aws/records.
  */
 export class DynamoClusterStateStore implements ClusterStateStore {
-  private readonly table: StateTable;
+  private readonly table: TableAccess;
 
   constructor(client: DynamoDBClient, tableName: string) {
     this.table = { client, tableName };

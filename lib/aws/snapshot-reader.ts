@@ -23,7 +23,7 @@ import {
 } from "./records/control-items.js";
 import { GROUP_ITEM_ATTRIBUTES, readGroupItem } from "./records/group-item.js";
 import { NODE_REPORT_ATTRIBUTES, readNodeReport } from "./records/node-item.js";
-import { type StateTable, tableCall } from "./table-errors.js";
+import { type TableAccess, tableCall } from "./table-errors.js";
 import { itemKeys, SORT_PREFIX, STATE_PARTITION } from "./table-layout.js";
 
 /**
@@ -59,7 +59,7 @@ const SNAPSHOT_QUERY = {
  * The whole state partition with one paged, strongly consistent Query: nodes, groups, guard, controller lease, the
  * nodes as last judged, operator intents and admin items.
  */
-export async function readSnapshot({ client, tableName }: StateTable): Promise<ClusterSnapshot> {
+export async function readSnapshot({ client, tableName }: TableAccess): Promise<ClusterSnapshot> {
   const liveness = new Map<NodeId, NodeReport>();
   const groups = new Map<GroupId, GroupRecord>();
   let guard: GuardRecord | null = null;

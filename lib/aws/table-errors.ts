@@ -27,7 +27,7 @@ export async function tableCall<T>(operation: string, send: () => Promise<T>): P
 }
 
 /** The state table as the controller's store parts reach it. */
-export interface StateTable {
+export interface TableAccess {
   readonly client: DynamoDBClient;
   readonly tableName: string;
 }

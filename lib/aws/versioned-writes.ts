@@ -20,7 +20,7 @@ import type {
 import { guardItem, judgedNodesItem, readLeaseItem } from "./records/control-items.js";
 import { groupItem } from "./records/group-item.js";
 import type { Item } from "./records/item-values.js";
-import { type StateTable, tableError } from "./table-errors.js";
+import { type TableAccess, tableError } from "./table-errors.js";
 import { itemKeys } from "./table-layout.js";
 
 // The controller's conditional writes (docs/table.md): the controller lease (taken while free, expired or its own),
@@ -34,7 +34,7 @@ const MAX_REPORT_CONDITIONS = 99;
 
 /** Takes or renews the controller lease; null when another holder's lease has not expired. */
 export async function acquireLease(
-  { client, tableName }: StateTable,
+  { client, tableName }: TableAccess,
   holder: string,
   now: number,
   durationMs: number,
@@ -71,7 +71,7 @@ export async function acquireLease(
 }
 
 /** Ends `holder`'s lease now; nothing when the lease is no longer its. */
-export async function releaseLease({ client, tableName }: StateTable, holder: string, now: number): Promise<void> {
+export async function releaseLease({ client, tableName }: TableAccess, holder: string, now: number): Promise<void> {
   try {
     await client.send(
       new UpdateItemCommand({
@@ -95,7 +95,7 @@ export async function releaseLease({ client, tableName }: StateTable, holder: st
  * report the decision read), so a group never moves on a report a newer heartbeat has replaced.
  */
 export async function writeGroup(
-  table: StateTable,
+  table: TableAccess,
   record: GroupRecord,
   expectedVersion: number,
   basedOn: readonly ReportCondition[] = [],
@@ -107,19 +107,23 @@ export async function writeGroup(
   else await putOnReports(table, { item, expectedVersion, what }, basedOn);
 }
 
-export async function writeGuard(table: StateTable, record: GuardRecord, expectedVersion: number): Promise<void> {
+export async function writeGuard(table: TableAccess, record: GuardRecord, expectedVersion: number): Promise<void> {
   assertNextVersion("the guard", record.version, expectedVersion);
   await putConditioned(table, guardItem(record), expectedVersion, "the guard");
 }
 
 /** The nodes as last judged (`controller#nodes`): the same versioned PutItem as the guard's. */
-export async function writeJudgedNodes(table: StateTable, record: JudgedNodes, expectedVersion: number): Promise<void> {
+export async function writeJudgedNodes(
+  table: TableAccess,
+  record: JudgedNodes,
+  expectedVersion: number,
+): Promise<void> {
   assertNextVersion("the node judgements", record.version, expectedVersion);
   await putConditioned(table, judgedNodesItem(record), expectedVersion, "the node judgements");
 }
 
 async function putConditioned(
-  { client, tableName }: StateTable,
+  { client, tableName }: TableAccess,
   item: Item,
   expectedVersion: number,
   what: string,
@@ -142,7 +146,7 @@ async function putConditioned(
 
 /** The versioned Put and a ConditionCheck per node report, all or nothing. */
 async function putOnReports(
-  { client, tableName }: StateTable,
+  { client, tableName }: TableAccess,
   put: { readonly item: Item; readonly expectedVersion: number; readonly what: string },
   basedOn: readonly ReportCondition[],
 ): Promise<void> {

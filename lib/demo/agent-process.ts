@@ -110,7 +110,7 @@ export interface AgentLogLine {
   readonly [attribute: string]: unknown;
 }
 
-export interface AgentExit {
+export interface ProcessExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
@@ -126,8 +126,8 @@ export class AgentProcess {
   /** Every log line so far, in order. */
   readonly lines: AgentLogLine[] = [];
   /** Resolves when the process has exited. */
-  readonly exited: Promise<AgentExit>;
-  private exit: AgentExit | undefined;
+  readonly exited: Promise<ProcessExit>;
+  private exit: ProcessExit | undefined;
   private stderr = "";
   private partial = "";
 
@@ -154,7 +154,7 @@ export class AgentProcess {
   }
 
   /** The exit, once the process has ended. */
-  get exitStatus(): AgentExit | undefined {
+  get exitStatus(): ProcessExit | undefined {
     return this.exit;
   }
 
@@ -183,7 +183,7 @@ export class AgentProcess {
   }
 
   /** SIGKILL, and waits for the exit. */
-  async kill(): Promise<AgentExit> {
+  async kill(): Promise<ProcessExit> {
     if (this.exit === undefined) this.child.kill("SIGKILL");
     return this.exited;
   }

@@ -10,9 +10,11 @@
  * Scheduled and woken invocations make passes while a move waits on the controller's AWS calls, and end when none
  * does (lib/handlers/controller.ts); the heartbeat function wakes them (`wake`).
  */
+import { lastPassStart } from "../core/controller/invocation.js";
 import type { ClusterDefinition } from "../core/definition/types.js";
 import type { ControllerDependencies } from "../controller/dependencies.js";
 import { createControllerHandler } from "../handlers/controller.js";
+import { CONTROLLER_SCHEDULE_MS } from "../infra/schedule.js";
 import type { Prng } from "./prng.js";
 import { Scheduler } from "./scheduler.js";
 import type { Trace } from "./trace.js";
@@ -43,7 +45,7 @@ export class Controllers {
   readonly scheduledStarts: number[] = [];
   /**
    * When passes will start, as far as the world knows: every invocation runs one pass per tick from its start
-   * (a scheduled one until a tick and 2 s before the next minute, lib/handlers/controller.ts), for faults that
+   * (a scheduled one until its last pass start, `lastPassStart` in lib/core/controller/invocation.ts), for faults that
    * aim at a pass.
    */
   passStarts(from: number, to: number): number[] {
@@ -56,7 +58,10 @@ export class Controllers {
     ];
     const out: number[] = [];
     for (const r of runs) {
-      const last = r.passes === Infinity ? r.start + 60_000 - r.tick - 2_000 : r.start + (r.passes - 1) * r.tick;
+      const last =
+        r.passes === Infinity
+          ? lastPassStart({ startedAt: r.start, scheduleMs: CONTROLLER_SCHEDULE_MS, tickMs: r.tick })
+          : r.start + (r.passes - 1) * r.tick;
       for (let t = r.start; t <= Math.min(last, to); t += r.tick) if (t >= from) out.push(t);
     }
     return out.sort((a, b) => a - b);
@@ -73,7 +78,7 @@ export class Controllers {
 
   /** The EventBridge schedule: an invocation every minute from `first`, until `end`. */
   schedule(first: number, end: number): void {
-    for (let at = first; at < end; at += 60_000) {
+    for (let at = first; at < end; at += CONTROLLER_SCHEDULE_MS) {
       const scheduledAt = at;
       const startsAt = at + this.rng.int(0, 1500);
       this.scheduledStarts.push(startsAt);

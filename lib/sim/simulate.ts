@@ -45,7 +45,7 @@ export interface GroupState {
 }
 
 /** A step of a move, when the controller recorded it done (ms after the faults). */
-export interface Phase {
+export interface TimelineEntry {
   readonly atMs: number;
   readonly text: string;
 }
@@ -57,7 +57,7 @@ export interface GroupOutcome {
   /** "moved" (to another owner), "stayed", "waiting" (no candidate), "failed", "frozen". */
   readonly outcome: "moved" | "stayed" | "waiting" | "failed" | "frozen";
   /** The moves, in order: decision, each step, online. */
-  readonly phases: readonly Phase[];
+  readonly phases: readonly TimelineEntry[];
 }
 
 export interface SimulationReport {
@@ -70,7 +70,7 @@ export interface SimulationReport {
   /** Whether the mass-failure guard froze the cluster. */
   readonly frozen: boolean;
   /** Every line of the timeline: ms after the faults (negative: before). */
-  readonly timeline: readonly Phase[];
+  readonly timeline: readonly TimelineEntry[];
   /** What the simulation's oracle found (none expected: a two-owner run, a volume written twice...). */
   readonly violations: readonly string[];
 }
@@ -103,7 +103,7 @@ export async function simulate(definition: ClusterDefinition, options: SimulateO
   // Settled to begin with: each group online on its first preferred owner, epoch 1, its resources there.
   world.settle((g) => g.preferredOwners[0]!, "settled before the simulation");
   const before = new Map<string, GroupState>();
-  const phases = new Map<string, Phase[]>(definition.groups.map((g) => [g.id, []]));
+  const phases = new Map<string, TimelineEntry[]>(definition.groups.map((g) => [g.id, []]));
   const rel = () => sched.now - faultAt;
   const fencedNodes = new Set<string>();
   table.onGroupWrite = (previous, next) => {

@@ -33,7 +33,7 @@ export interface InvocationTiming {
 }
 
 /** The latest start of a further pass of an open-ended invocation. */
-export function lastPassStart(timing: InvocationTiming): number {
+export function lastPassStart(timing: Pick<InvocationTiming, "startedAt" | "scheduleMs" | "tickMs">): number {
   return timing.startedAt + timing.scheduleMs - timing.tickMs - NEXT_INVOCATION_MARGIN_MS;
 }
 
