@@ -249,7 +249,9 @@ export function generateSchedule(
       } else {
         // A late boot is back by the end of phase one (unless its stops are slow).
         const latest = Math.min(28_000, PHASE_ONE_END - timing.bootDelayMs - 2_000);
-        restarts.push({ kind: "agent-usr2", at: T(usr2, 3_000, latest), node: usr2.pick(shape.nodes), usr2: timing });
+        // 70 %: a node that runs a group (the restart stops and starts something).
+        const node = usr2.chance(0.7) ? usr2.pick(shape.groups.map(ownerAtStart)) : usr2.pick(shape.nodes);
+        restarts.push({ kind: "agent-usr2", at: T(usr2, 3_000, latest), node, usr2: timing });
       }
     }
   }

@@ -36,7 +36,7 @@ const CONTROLLER = new Set<Fault["kind"]>(["controller-crash", "controller-pause
 
 export function judgeUsr2Restarts(
   schedule: Schedule,
-  world: Pick<World, "sched" | "table" | "definition">,
+  world: Pick<World, "table" | "trace" | "definition">,
   oracle: Oracle,
   /** Runs `fn` at `t` ms of the schedule. */
   at: (t: number, fn: () => void) => void,
@@ -56,6 +56,9 @@ export function judgeUsr2Restarts(
         const before = world.table.groups.get(group.id);
         if (!before || before.status !== "online" || before.plan) continue;
         if (before.owner !== f.node || group.preferredOwners[0] !== f.node) continue;
+        world.trace.add(
+          `restart-moved: ${group.id} must stay on ${f.node} under epoch ${before.epoch} until +${end} ms`,
+        );
         at(end, () => {
           const after = world.table.groups.get(group.id);
           if (after?.epoch === before.epoch && after.owner === f.node) return;
