@@ -3,8 +3,8 @@
  * the virtual clock with a simulated transport and simulated drivers (lib/sim/processes.ts: what really runs
  * here, and how the drivers start and stop it).
  *
- * An agent restart under systemd (KillMode=control-group) kills the agent and its `command` resources (its
- * children); mounts stay, and systemd units run on. A crash does the same without the leaving heartbeat.
+ * `systemctl restart` (SIGTERM or SIGUSR2, then KillMode=control-group) kills the agent, once it has stopped what it
+ * runs, and its `command` resources (its children); mounts stay, systemd units run on. A crash: the same at once.
  * A power-off ends everything at once. A pause (SIGSTOP, a stuck process) delays everything the agent would
  * do or learn, while its resources run on.
  */
@@ -12,11 +12,15 @@ import { Agent } from "../agent/agent.js";
 import type { HeartbeatReply } from "../agent/edges.js";
 import type { NodeDefinition } from "../core/definition/types.js";
 import type { Oracle } from "./oracle.js";
-import type { Prng } from "./prng.js";
+import { uuidFrom, type Prng } from "./prng.js";
 import type { Scheduler } from "./scheduler.js";
 import type { Trace } from "./trace.js";
 import { Processes } from "./processes.js";
 import { carryHeartbeat, type NetworkWindows } from "./network.js";
+
+/** The unit's TimeoutStopSec (packaging/baton-agent.service). */
+const TIMEOUT_STOP_MS = 300_000;
+type KillSignal = "SIGTERM" | "SIGUSR2";
 
 interface Incarnation {
   readonly n: number;
@@ -103,7 +107,7 @@ export class Machine {
    * had one reports nothing of its groups, neither running nor fenced, and the controller does not notice).
    */
   answeredThisBoot = false;
-  /** Between `systemctl restart`'s SIGTERM and the end of the old agent (it leaves: stops its resources first). */
+  /** Between `systemctl restart`'s signal and the end of the old agent (it stops its resources first). */
   restarting = false;
 
   get agentAlive(): boolean {
@@ -155,24 +159,28 @@ export class Machine {
     this.sched.after(this.rng.int(1000, 5000), () => this.bootAgent());
   }
 
-  /** `systemctl restart baton-agent`: SIGTERM (the agent leaves), then the control group is killed and a new agent starts. */
-  restartAgent(): void {
+  /**
+   * `systemctl restart baton-agent`: the unit's RestartKillSignal=SIGUSR2 (systemd 244+: the agent stops its resources
+   * and exits without leaving, docs/agent.md) or SIGTERM (older: it leaves); at its exit (or TimeoutStopSec) the
+   * control group is killed, and a new agent starts after RestartSec, or `bootDelayMs` (late: past lease + grace).
+   * `sigtermAfterMs`: a SIGTERM (`systemctl kill`, a shutdown script) overtakes the restart: it is a leave.
+   */
+  restartAgent(signal: KillSignal = "SIGTERM", o: { bootDelayMs?: number; sigtermAfterMs?: number } = {}): void {
     const inc = this.incarnation;
     if (!this.powered || !inc?.alive) return;
-    this.trace("systemctl restart baton-agent (SIGTERM)");
+    this.trace(`systemctl restart baton-agent (${signal}${o.bootDelayMs ? `, boot ${o.bootDelayMs} ms after` : ""})`);
     this.restarting = true;
-    let done = false;
-    const next = (): void => {
-      if (done || this.incarnation !== inc || !inc.alive) return;
-      done = true;
+    this.stopUnit(inc, signal, () => {
       this.restarting = false;
-      this.endAgent();
-      this.processes.killChildren();
-      this.sched.after(this.rng.int(100, 1000), () => this.bootAgent());
-    };
-    void inc.agent.finished.then(next);
-    this.deliver(inc, () => inc.agent.leave("SIGTERM"));
-    this.sched.after(90_000, next); // TimeoutStopSec
+      this.sched.after(o.bootDelayMs ?? this.rng.int(100, 1000), () => this.bootAgent());
+    });
+    if (signal === "SIGUSR2" && o.sigtermAfterMs !== undefined)
+      this.sched.after(o.sigtermAfterMs, () =>
+        this.deliver(inc, () => {
+          this.trace("SIGTERM while stopping for the restart");
+          inc.agent.leave("SIGTERM");
+        }),
+      );
   }
 
   /** `systemctl stop baton-agent` (a drain): SIGTERM, the agent stops its resources and leaves; no new agent. */
@@ -180,14 +188,24 @@ export class Machine {
     const inc = this.incarnation;
     if (!this.powered || !inc?.alive) return;
     this.trace("systemctl stop baton-agent (SIGTERM)");
+    this.stopUnit(inc, "SIGTERM", () => undefined);
+  }
+
+  /** The kill signal to the main process; once it exits (or at TimeoutStopSec) the control group is killed. */
+  private stopUnit(inc: Incarnation, signal: KillSignal, then: () => void): void {
+    let done = false;
     const end = (): void => {
-      if (this.incarnation !== inc || !inc.alive) return;
+      if (done || this.incarnation !== inc || !inc.alive) return;
+      done = true;
       this.endAgent();
       this.processes.killChildren();
+      then();
     };
     void inc.agent.finished.then(end);
-    this.deliver(inc, () => inc.agent.leave("SIGTERM"));
-    this.sched.after(90_000, end); // TimeoutStopSec
+    this.deliver(inc, () =>
+      signal === "SIGTERM" ? inc.agent.leave("SIGTERM") : inc.agent.leave("SIGUSR2 (restart)", "restart"),
+    );
+    this.sched.after(TIMEOUT_STOP_MS, end);
   }
 
   pauseAgent(ms: number): void {
@@ -219,7 +237,7 @@ export class Machine {
   bootAgent(): void {
     if (!this.powered || this.incarnation?.alive) return;
     const n = ++this.count;
-    const bootId = uuid(this.rng);
+    const bootId = uuidFrom(this.rng);
     const startedAt = this.sched.now;
     const self: { inc?: Incarnation } = {};
     const deliver = (fn: () => void): void => {
@@ -279,9 +297,4 @@ export class Machine {
       timeoutMs,
     );
   }
-}
-
-function uuid(rng: Prng): string {
-  const hex = (n: number): string => Array.from({ length: n }, () => "0123456789abcdef"[rng.int(0, 15)]).join("");
-  return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
 }

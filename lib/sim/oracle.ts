@@ -12,7 +12,7 @@ import type { Trace } from "./trace.js";
 
 export interface Violation {
   readonly at: number;
-  readonly kind: "two-owners" | "volume" | "epoch" | "frozen" | "liveness";
+  readonly kind: "two-owners" | "volume" | "epoch" | "frozen" | "liveness" | "restart-moved";
   readonly text: string;
 }
 

@@ -53,3 +53,9 @@ export function mix(seed: number, label: string): number {
   h ^= h >>> 13;
   return h >>> 0;
 }
+
+/** A version 4 UUID drawn from `rng` (an agent's bootId). */
+export function uuidFrom(rng: Prng): string {
+  const hex = (n: number): string => Array.from({ length: n }, () => "0123456789abcdef"[rng.int(0, 15)]).join("");
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+}

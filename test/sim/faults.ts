@@ -23,6 +23,14 @@ export type Fault =
       readonly node: string;
     }
   | { readonly kind: "agent-crash" | "agent-restart"; readonly at: number; readonly node: string }
+  /**
+   * `systemctl restart baton-agent` with the unit's RestartKillSignal=SIGUSR2 (docs/agent.md, "Restarting the
+   * agent"): the agent stops its resources without leaving; at its exit systemd kills the control group and starts a
+   * new agent `usr2.bootDelayMs` later (RestartSec 1 s, plus node's start; late: past lease + grace, so the node is
+   * silent and its groups fail over). `usr2.sigtermAfterMs`: a SIGTERM reaches the agent that long after the
+   * SIGUSR2, while it stops (`systemctl kill`, a shutdown script), which makes the restart a leave.
+   */
+  | { readonly kind: "agent-usr2"; readonly at: number; readonly node: string; readonly usr2: Usr2 }
   /** Only while the node runs nothing of a group that is not fenced (checked when it strikes: docs/simulation.md). */
   | { readonly kind: "agent-pause"; readonly at: number; readonly node: string; readonly ms: number }
   /**
@@ -64,7 +72,10 @@ export type Fault =
       readonly nth: number;
       readonly who: "target" | "source";
       /** agent-pause: only while the node runs nothing of a group that is not fenced (checked when it strikes). */
-      readonly how: "dies" | "to-aws" | "from-aws" | "both" | "agent-restart" | "agent-crash" | "agent-pause";
+      readonly how:
+        "dies" | "to-aws" | "from-aws" | "both" | "agent-restart" | "agent-crash" | "agent-pause" | "agent-usr2";
+      /** `agent-usr2` (drawn on its own stream): the restart's timing, as for the `agent-usr2` fault. */
+      readonly usr2?: Usr2;
       readonly delayMs: number;
       readonly healMs: number;
       /**
@@ -90,6 +101,12 @@ export type Fault =
       readonly crashDelayMs: number;
       readonly deafMs: number;
     };
+
+/** A SIGUSR2 restart's timing (the `agent-usr2` fault). */
+export interface Usr2 {
+  readonly bootDelayMs: number;
+  readonly sigtermAfterMs?: number;
+}
 
 export interface Schedule {
   readonly seed: number;
@@ -197,6 +214,47 @@ export function generateSchedule(
     });
   }
   const ownerAtStart = (g: GroupShape): string => initialOwners[g.id] ?? g.owners[0]!;
+  // SIGUSR2 restarts, drawn from their own stream too: a schedule's other faults stay as they were.
+  const usr2 = rng.fork("agent-usr2");
+  const usr2Timing = (): Usr2 => {
+    // Back after RestartSec (1 s) and the node's start; 25 %: late, past lease + grace (a slow start, a start job
+    // queued behind others), so that the node is silent and its groups fail over.
+    const bootDelayMs = usr2.chance(0.25) ? usr2.int(13_000, 25_000) : usr2.int(1_000, 1_600);
+    // 20 %: a SIGTERM overtakes the restart while the agent stops (its stops take 50..700 ms mostly).
+    return usr2.chance(0.2) ? { bootDelayMs, sigtermAfterMs: usr2.int(0, 1_500) } : { bootDelayMs };
+  };
+  const restarts: Fault[] = [];
+  if (usr2.chance(0.35)) {
+    for (let i = usr2.int(1, 2); i > 0; i--) {
+      const timing = usr2Timing();
+      // 40 %: when a move starts, on its source or target (random times rarely land inside a move); half of those on
+      // a live source land while it stops slowly (within its timeout), stops the restart must wait for.
+      if (usr2.chance(0.4)) {
+        const who = usr2.pick(["target", "source"] as const);
+        const slow = who === "source" && usr2.chance(0.5);
+        // Half the time the failback of a group that starts away from its first preferred owner (due about 30 s in).
+        const due = shape.groups.filter((g) => initialOwners[g.id] !== undefined);
+        const group = due.length > 0 && usr2.chance(0.5) ? usr2.pick(due).id : undefined;
+        restarts.push({
+          kind: "strike-plan",
+          nth: group ? 1 : usr2.int(1, 3),
+          ...(group ? { group } : {}),
+          who,
+          how: "agent-usr2",
+          delayMs: slow ? usr2.int(500, 4_000) : usr2.chance(0.3) ? 0 : usr2.int(0, 10_000),
+          healMs: 0,
+          usr2: timing,
+          ...(slow ? { slowSourceStop: true } : {}),
+        });
+      } else {
+        // A late boot is back by the end of phase one (unless its stops are slow).
+        const latest = Math.min(28_000, PHASE_ONE_END - timing.bootDelayMs - 2_000);
+        // 70 %: a node that runs a group (the restart stops and starts something).
+        const node = usr2.chance(0.7) ? usr2.pick(shape.groups.map(ownerAtStart)) : usr2.pick(shape.nodes);
+        restarts.push({ kind: "agent-usr2", at: T(usr2, 3_000, latest), node, usr2: timing });
+      }
+    }
+  }
   let held = false;
   const count = rng.int(0, 6);
   for (let i = 0; i < count; i++) {
@@ -312,7 +370,11 @@ export function generateSchedule(
         });
         const then = at + rng.int(0, 3_000);
         const trigger = rng.int(0, 2);
-        if (trigger === 0) faults.push({ kind: "agent-restart", at: then, node: victim });
+        // The restart: half the time with SIGUSR2 (the new boot takes the group back here, the held mount still
+        // up in the other namespace; or, if late, the group fails over from a silent node).
+        if (trigger === 0 && usr2.chance(0.5))
+          faults.push({ kind: "agent-usr2", at: then, node: victim, usr2: usr2Timing() });
+        else if (trigger === 0) faults.push({ kind: "agent-restart", at: then, node: victim });
         if (trigger === 1)
           faults.push({
             kind: "partition",
@@ -327,7 +389,7 @@ export function generateSchedule(
         faults.push({ kind: "partition", at, until, node, direction: "from-aws" });
     }
   }
-  faults.push(...crashInMove);
+  faults.push(...crashInMove, ...restarts);
   faults.sort((a, b) => ("at" in a ? a.at : 0) - ("at" in b ? b.at : 0));
   const world = {
     ...(offlineOnExit.length > 0 ? { offlineOnExit } : {}),
@@ -371,7 +433,9 @@ export function describeFault(f: Fault): string {
     case "controller-pause":
       return `controller invocation ${f.invocation} freezes ${f.ms} ms at its call ${f.call}`;
     case "strike-plan":
-      return `${f.delayMs} ms after move #${f.nth}${f.group ? ` of ${f.group}` : ""} starts, its ${f.who}: ${f.how}${f.how === "agent-pause" ? ` ${f.healMs} ms` : f.how.startsWith("agent") ? "" : ` for ${f.healMs} ms`}${f.slowSourceStop ? " (its live source stops slowly)" : ""}`;
+      return `${f.delayMs} ms after move #${f.nth}${f.group ? ` of ${f.group}` : ""} starts, its ${f.who}: ${f.how}${f.how === "agent-pause" ? ` ${f.healMs} ms` : f.how.startsWith("agent") ? "" : ` for ${f.healMs} ms`}${f.usr2 ? ` ${describeUsr2(f.usr2)}` : ""}${f.slowSourceStop ? " (its live source stops slowly)" : ""}`;
+    case "agent-usr2":
+      return `agent-usr2 on ${f.node} at ${f.at} ms ${describeUsr2(f.usr2)}`;
     case "crash-in-move":
       return `move #${f.nth} of ${f.group} from a live source: its answers lost for ${f.deafMs} ms, its first resource's process dies ${f.crashDelayMs} ms in`;
     default: {
@@ -379,4 +443,8 @@ export function describeFault(f: Fault): string {
       return `${kind} ${JSON.stringify(rest)}`;
     }
   }
+}
+
+function describeUsr2(u: Usr2): string {
+  return `(next boot ${u.bootDelayMs} ms after the control group is killed${u.sigtermAfterMs === undefined ? "" : `; a SIGTERM ${u.sigtermAfterMs} ms after the SIGUSR2`})`;
 }

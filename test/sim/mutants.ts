@@ -76,4 +76,26 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'if (reported === "offline") {',
     breaks: "an offline report from before the move confirms the move's stop",
   },
+  {
+    // On SIGUSR2 the last heartbeat must not say `leaving` (docs/agent.md, "Restarting the agent"): a restart is
+    // handed over to the next boot, not failed over. This is the old SIGTERM restart again. Caught by the
+    // restart-moved check (test/sim/restart-check.ts).
+    name: "restart-says-leaving",
+    file: "lib/agent/agent.ts",
+    search: "...(allOffline && !this.restarting ? { leaving: true as const } : {}),",
+    replace: "...(allOffline ? { leaving: true as const } : {}),",
+    breaks: "a restart by SIGUSR2 is a leave: the node's groups fail over",
+  },
+  {
+    // On SIGUSR2 the agent stops every resource as for a leave, and only then sends its last (not leaving)
+    // heartbeat. A careless restart trusts systemd's control-group kill and the next boot instead: it reports
+    // everything offline at once and exits, while mounts and systemd units run on.
+    name: "restart-skips-stops",
+    file: "lib/agent/agent.ts",
+    search: 'this.restarting = mode === "restart";',
+    replace: 'this.restarting = mode === "restart";\n    if (this.restarting) return void this.finish(true);',
+    breaks: "on SIGUSR2 the agent reports every resource offline and exits without stopping them",
+    notYetCaught:
+      "in the simulated cluster everything that outlives the agent's control group (pg-mount, the postgres unit) is in a fenced group: a late boot's groups are fenced before they move, and the lying report is under the old epoch (the agent raises a group's epoch when its stops end), so it never confirms a move's stop; no unfenced group has a mount or a systemd unit. Caught by test/unit/agent/agent.test.ts (\"on a restart (SIGUSR2) stops every resource in reverse order\")",
+  },
 ];

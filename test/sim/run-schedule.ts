@@ -12,6 +12,7 @@ import { controllerBackAt, heldDetachMs, livenessBoundMs, untoldOwnerDeadline } 
 import type { Machine } from "./machine.js";
 import type { Violation } from "./oracle.js";
 import { Prng } from "./prng.js";
+import { judgeUsr2Restarts } from "./restart-check.js";
 import type { Trace } from "./trace.js";
 
 /** 02:00 UTC: inside postgres's failback window (01:00-05:00), so failbacks happen too. */
@@ -135,6 +136,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           case "agent-restart":
             m.restartAgent();
             break;
+          case "agent-usr2":
+            m.restartAgent("SIGUSR2", f.usr2);
+            break;
           case "agent-crash":
             m.crashAgent();
             break;
@@ -179,6 +183,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       case "agent-restart":
         at(f.at, () => machine(f.node).restartAgent());
         break;
+      case "agent-usr2":
+        at(f.at, () => machine(f.node).restartAgent("SIGUSR2", f.usr2));
+        break;
       case "agent-pause":
         at(f.at, () => pause(machine(f.node), f.ms));
         break;
@@ -217,6 +224,10 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         break;
     }
   }
+
+  // A restart by SIGUSR2 back in time moves nothing (restart-check.ts). Not safety, but an exact promise with no
+  // time bound to be loose about, so it is judged with --no-liveness too.
+  judgeUsr2Restarts(schedule, world, oracle, at);
 
   let endAt = SIM_START + schedule.durationMs;
   const final = schedule.final;
