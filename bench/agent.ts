@@ -2,9 +2,9 @@
 //
 // 1. One agent (the release bundle) against the real heartbeat handler over moto, behind the SigV4-checking
 //    test gateway, heartbeating every second with two groups online (two `command` resources each, checked
-//    every 5 s): its resident memory and its CPU share over one minute, read from /proc, after a warm-up of 30 s
-//    (the first seconds of a node process hold its JIT's work and the memory reducer's full collections, a one-off
-//    for a daemon that runs for months).
+//    every 5 s), run with the unit's node flags (AGENT_NODE_FLAGS): its resident memory and its CPU share over one
+//    minute, read from /proc, after a warm-up of 30 s (the first seconds of a node process hold its JIT's work and
+//    the memory reducer's full collections, a one-off for a daemon that runs for months).
 // 2. Cut-off runs: the owner's heartbeats are black-holed; from the receipt time of its last acknowledged
 //    heartbeat (the table's `receivedAt`, later than its send) to its last resource stopped, against the
 //    earliest moment the controller may take the groups (lease + grace after that receipt).
@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { takeoverGraceMs } from "../lib/core/controller/timing.js";
 import { selfFenceDeadlineMs } from "../lib/core/self-fencing.js";
 import {
+  AGENT_NODE_FLAGS,
   type AgentProcess,
   buildAgentBundle,
   killAllAgents,
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     await until("both groups online on node-a", () => runningOn(dir, "node-a").size === 4, 60_000);
     await sleep(WARM_UP_MS);
     console.log(
-      `One agent over ${MEASURE_MS / 1000} s after ${WARM_UP_MS / 1000} s of warm-up, heartbeat every 1 s, two groups of two command resources online (each checked every 5 s):`,
+      `One agent (node ${AGENT_NODE_FLAGS.join(" ")}, as packaging/baton-agent.service runs it) over ${MEASURE_MS / 1000} s after ${WARM_UP_MS / 1000} s of warm-up, heartbeat every 1 s, two groups of two command resources online (each checked every 5 s):`,
     );
     const heartbeats = () => cluster!.handled.filter((h) => h.nodeId === "node-a").length;
     const before = heartbeats();

@@ -97,7 +97,10 @@ export interface AgentProcessOptions {
    * settings (moto's endpoint and keys) or proxies leaks into it.
    */
   readonly env?: Readonly<Record<string, string>>;
-  /** Flags for node itself, before the bundle (`--perf-basic-prof` for a profile: NODE_OPTIONS refuses V8's flags). */
+  /**
+   * More flags for node itself, after AGENT_NODE_FLAGS and before the bundle (`--perf-basic-prof` for a profile:
+   * NODE_OPTIONS refuses V8's flags).
+   */
   readonly nodeFlags?: readonly string[];
 }
 
@@ -114,6 +117,13 @@ export interface ProcessExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
+
+/**
+ * The flags packaging/baton-agent.service runs node with (its ExecStart), so that tests, the demo and
+ * `npm run bench:agent` measure what a node runs: no optimizing compiler, about 5 MiB less resident memory
+ * (docs/agent.md, "Memory"). test/unit/agent-io/node-flags.test.ts checks that the unit says the same.
+ */
+export const AGENT_NODE_FLAGS: readonly string[] = ["--no-turbofan", "--no-maglev"];
 
 const running = new Set<AgentProcess>();
 // A worker that dies without running afterAll must not leave agents heartbeating.
@@ -221,7 +231,8 @@ export function spawnAgent(options: AgentProcessOptions): AgentProcess {
     `heartbeatUrl: ${options.heartbeatUrl}\nnodeId: ${options.nodeId}\nregion: ${region}\n`,
     "utf8",
   );
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.bundle, "--config", config], {
+  const args = [...AGENT_NODE_FLAGS, ...(options.nodeFlags ?? []), options.bundle, "--config", config];
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
