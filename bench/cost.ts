@@ -5,7 +5,8 @@
 // item sizes, durations and log bytes are measured against moto_server with the real handlers, stores and SDK:
 // heartbeats from agents that obey each answer, and the controller's scheduled invocations on a simulated clock
 // (its sleeps advance the clock; the billed time is its measured work plus the time it slept), while the nodes go
-// on heartbeating. Nothing measured is typed in here; only prices are.
+// on heartbeating. Nothing measured is typed in here; only prices are. The heartbeat's billed time is its wait plus
+// its CPU time slowed to the share of a vCPU its memory gets (bench/lambda-memory.ts).
 import { randomUUID } from "node:crypto";
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import type { Template } from "aws-cdk-lib/assertions";
@@ -15,7 +16,6 @@ import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { STATE_PARTITION } from "../lib/aws/table-layout.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
 import { emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
-import { parseDefinition } from "../lib/core/definition/parse.js";
 import type { ClusterDefinition } from "../lib/core/definition/types.js";
 import type { HeartbeatAnswer } from "../lib/core/heartbeat/answer.js";
 import type { HeartbeatStore } from "../lib/core/heartbeat/store.js";
@@ -27,6 +27,9 @@ import { motoEnvironment, startMotoServer } from "../test/support/moto-server.js
 import { createStateTableIn } from "../test/support/state-table.js";
 import { lambdaFunction, removeCloudAssemblies, synthesize } from "../test/infra/synth.js";
 import { itemSize } from "./item-size.js";
+import { startKeepAliveProxy } from "./keep-alive-proxy.js";
+import { atMemory } from "./lambda-memory.js";
+import { syntheticCluster } from "./synthetic-cluster.js";
 import {
   DYNAMO_READ_UNIT_BYTES,
   DYNAMO_WRITE_UNIT_BYTES,
@@ -119,34 +122,6 @@ function renderAccessLog(format: string): string {
 
 // ---- definitions -------------------------------------------------------------------------------------------------
 
-/** N EC2 nodes in pairs, one group per node preferring it and its neighbour, each group a volume, mount and service. */
-function syntheticCluster(size: number): ClusterDefinition {
-  const hex = (i: number, width = 17) => i.toString(16).padStart(width, "0");
-  const result = parseDefinition({
-    cluster: "bench",
-    region: "us-east-1",
-    nodes: Array.from({ length: size }, (_, i) => ({
-      id: `n-${i}`,
-      kind: "ec2",
-      instanceId: `i-${hex(i)}`,
-      availabilityZone: "us-east-1a",
-      principal: "arn:aws:iam::123456789012:role/baton-node",
-    })),
-    groups: Array.from({ length: size }, (_, i) => ({
-      id: `g-${i}`,
-      preferredOwners: [`n-${i}`, `n-${(i + 1) % size}`],
-      fencing: "stop-instance",
-      resources: [
-        { id: `data-${i}`, type: "ebs-volume", volumeId: `vol-${hex(i)}`, device: "/dev/xvdf" },
-        { id: `mount-${i}`, type: "mount", volume: `data-${i}`, path: `/srv/${i}`, dependsOn: [`data-${i}`] },
-        { id: `svc-${i}`, type: "systemd", unit: `svc-${i}.service`, dependsOn: [`mount-${i}`] },
-      ],
-    })),
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems.slice(0, 3)));
-  return result.definition;
-}
-
 function callerOf(definition: ClusterDefinition, nodeId: string): string {
   const known = (CALLERS as Record<string, string>)[nodeId];
   if (known !== undefined) return known;
@@ -173,6 +148,8 @@ interface Measured {
   readonly heartbeat: {
     readonly requests: Record<string, number>;
     readonly durationMsP50: number;
+    /** This process's CPU time per heartbeat (p50, ms), on a full core: Lambda's share is smaller (lambda-memory.ts). */
+    readonly cpuMsP50: number;
     readonly writeUnits: number;
     readonly readUnits: number;
     readonly logBytes: number;
@@ -297,6 +274,7 @@ async function measure(
     definition.nodes.map((n) => [n.id, { bootId: randomUUID(), seq: 0, resources: {}, epochs: {} }]),
   );
   const durations: number[] = [];
+  const cpuTimes: number[] = [];
   let answerBytes = 0;
   const heartbeatRound = async (measured: boolean): Promise<void> => {
     for (const node of definition.nodes) {
@@ -309,9 +287,11 @@ async function measure(
         resources: agent.resources,
         epochs: agent.epochs,
       };
+      const cpu = process.cpuUsage();
       const start = performance.now();
       const response = await handler(heartbeatEvent(body, callerOf(definition, node.id)), LAMBDA_CONTEXT);
       const took = performance.now() - start;
+      const used = process.cpuUsage(cpu);
       if (response.statusCode !== 200) throw new Error(`heartbeat answered ${response.statusCode}: ${response.body}`);
       const answer = JSON.parse(String(response.body)) as HeartbeatAnswer;
       agent.resources = {};
@@ -322,6 +302,7 @@ async function measure(
       }
       if (measured) {
         durations.push(took);
+        cpuTimes.push((used.user + used.system) / 1000);
         answerBytes += Buffer.byteLength(String(response.body));
       }
     }
@@ -453,6 +434,7 @@ async function measure(
     heartbeat: {
       requests: heartbeatRequests,
       durationMsP50: median(durations),
+      cpuMsP50: median(cpuTimes),
       writeUnits,
       readUnits,
       logBytes: heartbeatLog,
@@ -512,7 +494,10 @@ function estimate(s: Settings, m: Measured, intervalS: number): Line[] {
   const heartbeats = (m.nodes * SECONDS_PER_MONTH) / intervalS;
   const invocations =
     SECONDS_PER_MONTH / s.scheduleS + ((m.nodes * SECONDS_PER_MONTH) / intervalS) * m.heartbeat.wakeUps;
-  const hbBilledMs = Math.ceil(m.heartbeat.durationMsP50);
+  const hbBilledMs = atMemory(
+    { wallMs: m.heartbeat.durationMsP50, cpuMs: m.heartbeat.cpuMsP50 },
+    s.heartbeatMemoryMb,
+  ).billedMs;
   const endpointPrice: Price = s.endpoint === "http-api" ? PRICES.httpApiRequest : PRICES.functionUrlRequest;
   const hbGbS = heartbeats * gbSeconds(hbBilledMs, s.heartbeatMemoryMb);
   const ctrlGbS = invocations * gbSeconds(m.controller.billedMs, s.controllerMemoryMb);
@@ -539,7 +524,7 @@ function estimate(s: Settings, m: Measured, intervalS: number): Line[] {
     {
       item: "heartbeat function",
       usd: heartbeats * PRICES.lambdaRequest.usd + hbGbS * PRICES.lambdaArmGbSecond.usd,
-      how: `${millions(heartbeats)} x ${hbBilledMs} ms at ${s.heartbeatMemoryMb} MB = ${hbGbS.toFixed(0)} GB-s`,
+      how: `${millions(heartbeats)} x ${hbBilledMs} ms at ${s.heartbeatMemoryMb} MB (CPU at its share) = ${hbGbS.toFixed(0)} GB-s`,
     },
     {
       item: "DynamoDB writes",
@@ -571,8 +556,10 @@ async function main(): Promise<void> {
   const settings = settingsOf(synthesized.template);
   removeCloudAssemblies();
   const moto = await startMotoServer();
+  // The SDK's connection kept alive, as in Lambda: moto closes each one (bench/keep-alive-proxy.ts).
+  const proxy = await startKeepAliveProxy(moto.endpoint);
   try {
-    Object.assign(process.env, motoEnvironment(moto.endpoint));
+    Object.assign(process.env, motoEnvironment(proxy.endpoint));
     const client = createDynamoDbClient({ requestTimeoutMs: 30_000 });
     const counter = new RequestCounter();
     counter.attach(client);
@@ -592,7 +579,7 @@ async function main(): Promise<void> {
           .map(([k, v]) => `${v.toFixed(2)} ${k}`)
           .join(" + ") || "none";
       console.log(
-        `measured, ${size} nodes: heartbeat ${m.heartbeat.durationMsP50.toFixed(2)} ms p50, ${requests(m.heartbeat.requests)}` +
+        `measured, ${size} nodes: heartbeat ${m.heartbeat.durationMsP50.toFixed(2)} ms p50 (${m.heartbeat.cpuMsP50.toFixed(2)} ms CPU), ${requests(m.heartbeat.requests)}` +
           `, answer ${m.heartbeat.answerBytes.toFixed(0)} B, wake-ups ${m.heartbeat.wakeUps}/heartbeat; node item ${m.items.nodeBytes.toFixed(0)} B, group item ${m.items.groupBytes.toFixed(0)} B` +
           `; controller invocation ${m.controller.billedMs} ms billed, ${m.controller.passes.toFixed(1)} passes, ${requests(m.controller.requests)}`,
       );
@@ -618,6 +605,7 @@ async function main(): Promise<void> {
     console.log("\nPrices (us-east-1, list, no free tier):");
     for (const p of Object.values(PRICES)) console.log(`  $${p.usd} per ${p.per}: ${p.source}`);
   } finally {
+    proxy.stop();
     await moto.stop();
   }
 }

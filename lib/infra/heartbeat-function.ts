@@ -59,8 +59,13 @@ const heartbeatTableGrants: readonly TableGrant[] = [
  */
 export const heartbeatTimeout = Duration.seconds(3);
 
-/** Small: the handler does one or two DynamoDB calls. 256 MB gives arm64 enough CPU for a quick cold start. */
-export const heartbeatMemoryMb = 256;
+/**
+ * The smallest Lambda allows: the handler mostly waits on two or three DynamoDB calls. Measured (`npm run
+ * bench:sizing`, docs/cost.md): 2-4 ms of CPU a heartbeat on a full core and an index of about 2 MB of heap at 1,000 nodes.
+ * Billed GB-s are the wait x memory plus the CPU x 1769 / 1024 (the same at any memory), so less memory costs less;
+ * at 128 MB an answer takes tens of milliseconds, far inside the 3 s timeout and the heartbeat interval.
+ */
+export const heartbeatMemoryMb = 128;
 
 export interface HeartbeatFunctionProps {
   readonly source: ClusterDefinitionSource;
