@@ -12,6 +12,7 @@ import { describeStep } from "./plan-builder.js";
 import { complete, completeStep, failPlan, fenceBeforeStep, recordAttempt } from "./plan-progress.js";
 import type { GroupRecord, PlanStep, ReportCondition } from "./records.js";
 import { type Command, decideStep, type StepDecision, type StepObservation } from "./steps.js";
+import { transition } from "./status.js";
 
 /** What the shell saw before calling `advance`. */
 export type PlanObservation =
@@ -135,6 +136,20 @@ export function advance(
       return { ...NOTHING, command: { command: decision.command, reason: decision.reason } };
     case "wait":
       return NOTHING;
+    case "remember-untold": {
+      if (step.kind !== "await-offline") return NOTHING;
+      const steps = plan.steps.map((s, i) =>
+        i === plan.stepIndex && s.kind === "await-offline" ? { ...s, neverToldThrough: decision.through } : s,
+      );
+      return {
+        record: transition(record, { status: "moving", plan: { ...plan, steps } }, now),
+        // Written only while that report is the node's latest: its next one then comes after this write, and after
+        // the move's, so no answer to it can give the node the group.
+        basedOn: [{ nodeId: step.nodeId, ...decision.through, latest: true }],
+        events: [stepEvent(decision.reason)],
+        again: false,
+      };
+    }
     case "fence-first":
       return {
         ...NOTHING,

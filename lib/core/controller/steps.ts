@@ -54,6 +54,12 @@ export type StepDecision =
    * mount in another mount namespace). `advance` puts a fence step of that source before this step.
    */
   | { readonly kind: "fence-first"; readonly reason: string }
+  /**
+   * An await-offline step's source reports from a boot never told of the group (its answers are lost, and the move
+   * gave the group to another node, so no later answer will tell it): remember this report (`neverToldThrough`),
+   * written only while it is the node's latest, and complete on a later report of the same boot still told nothing.
+   */
+  | { readonly kind: "remember-untold"; readonly through: { bootId: string; seq: number }; readonly reason: string }
   | { readonly kind: "fail"; readonly reason: string };
 
 const done = (note: string, patch?: Partial<Pick<Plan, "fenced" | "sourceUnconfirmed">>): StepDecision =>
@@ -123,6 +129,19 @@ export function decideStep(
           `${step.nodeId}'s boot was never told of group ${group.id} (report ${seen.liveness.seq}): it runs nothing of it`,
           { sourceUnconfirmed: true },
         );
+      }
+      if (
+        seen.liveness !== undefined &&
+        (untold === undefined || untold.bootId !== seen.liveness.bootId) &&
+        !toldOf(seen.liveness, group)
+      ) {
+        // The source's agent restarted into lost answers while the move ran: the boot that ran the group is gone,
+        // and this one will never confirm a stop. Rather than wait out the pending timeout, take its next report.
+        return {
+          kind: "remember-untold",
+          through: { bootId: seen.liveness.bootId, seq: seen.liveness.seq },
+          reason: `${step.nodeId}'s boot ${seen.liveness.bootId.slice(0, 8)} has not been told of group ${group.id} (report ${seen.liveness.seq}): its next report decides`,
+        };
       }
       if (elapsed > pendingTimeout(group, step.resourceId)) {
         if (group.fencing === "stop-instance") {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { advance } from "../../../lib/core/controller/advance.js";
 import { assessNodes } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
 import { describeStep } from "../../../lib/core/controller/plan-builder.js";
@@ -252,7 +253,77 @@ describe("await-offline of a source whose boot had been told nothing of the grou
     ).toMatchObject({ kind: "wait" });
   });
 
-  it("waits on a report of another boot", () => {
-    expect(seen(report("office-1", { bootId: "b3", seq: 1 }))).toMatchObject({ kind: "wait" });
+  it("does not complete on a report of another boot: it remembers that boot's report instead", () => {
+    expect(seen(report("office-1", { bootId: "b3", seq: 1 }))).toMatchObject({
+      kind: "remember-untold",
+      through: { bootId: "b3", seq: 1 },
+    });
+  });
+});
+
+// Seed 872978161, schedule 4813 of the simulation: a move from db-a began on its boot 1's report (pg-mount fenced);
+// then db-a's agent restarted into answers lost for good. Its boot 2 heartbeats (so db-a is up) but is never told of
+// postgres, so it never confirms a stop, and the step waited out the 3-minute pending timeout before fencing. The
+// step now takes the untold boot's report as the move itself would have: remembered while it is the node's latest,
+// and completed, unconfirmed, on a later report of that boot still told nothing.
+describe("await-offline of a source whose agent restarted into lost answers during the move", () => {
+  const plan: Plan = {
+    kind: "failover",
+    reason: "test",
+    source: "office-1",
+    sourceAlive: true,
+    target: "db-b",
+    epoch: 4,
+    steps: [{ kind: "await-offline", resourceId: "report-svc", nodeId: "office-1" }],
+    stepIndex: 0,
+    stepStartedAt: NOW,
+    attempts: 0,
+    sourceUnconfirmed: false,
+    fenced: false,
+    startedAt: NOW,
+  };
+  const step = plan.steps[0]!;
+  const seen = (r: NodeReport) =>
+    decideStep(step, plan, reports, { liveness: { ...r, receivedAt: NOW + 2_000 }, nodeUp: true }, NOW + 2_500);
+
+  it("remembers the report of a boot never told of the group, and does not complete on it", () => {
+    expect(seen(report("office-1", { bootId: "b2", seq: 3 }))).toEqual({
+      kind: "remember-untold",
+      through: { bootId: "b2", seq: 3 },
+      reason: "office-1's boot b2 has not been told of group reports (report 3): its next report decides",
+    });
+  });
+
+  it("waits for a boot that was told of the group (it ran it, or its answers arrive): its own word, or the timeout", () => {
+    expect(
+      seen(report("office-1", { seq: 3, epochs: { reports: 4 }, resources: { "report-svc": "stopping" } })),
+    ).toMatchObject({
+      kind: "wait",
+    });
+  });
+
+  it("writes the remembered report on the step, only while that report is the node's latest", () => {
+    // Prepare
+    const record: GroupRecord = {
+      ...emptyGroupRecord("reports", NOW - 3_600_000),
+      version: 9,
+      owner: "db-b",
+      epoch: 4,
+      status: "moving",
+      plan,
+    };
+    const liveness = report("office-1", { bootId: "b2", seq: 3 });
+    // Act
+    const next = advance(record, { kind: "seen", seen: { liveness, nodeUp: true } }, NOW + 2_500, {
+      definition,
+      group: reports,
+      health: new Map(),
+      frozen: false,
+      actedOn: null,
+    });
+    // Assess
+    expect(next.record?.plan?.steps[0]).toEqual({ ...step, neverToldThrough: { bootId: "b2", seq: 3 } });
+    expect(next.record?.plan?.stepIndex).toBe(0);
+    expect(next.basedOn).toEqual([{ nodeId: "office-1", bootId: "b2", seq: 3, latest: true }]);
   });
 });
