@@ -133,10 +133,14 @@ export function decideStep(
       if (
         seen.liveness !== undefined &&
         (untold === undefined || untold.bootId !== seen.liveness.bootId) &&
-        !toldOf(seen.liveness, group)
+        !toldOf(seen.liveness, group) &&
+        plan.steps.some((s, i) => i > plan.stepIndex && s.kind === "fence" && sourceOfStep(s, plan) === step.nodeId)
       ) {
         // The source's agent restarted into lost answers while the move ran: the boot that ran the group is gone,
-        // and this one will never confirm a stop. Rather than wait out the pending timeout, take its next report.
+        // and this one will never confirm a stop. Rather than wait out the pending timeout, take its next report:
+        // only where the source is fenced after this step. What the earlier boot left (a unit, a mount outlive an
+        // agent's crash or a failed stop) only the new boot, once told of the group, or the fence would stop; an
+        // unfenced source waits for its word or the pending timeout, then the group is left failed (§7).
         return {
           kind: "remember-untold",
           through: { bootId: seen.liveness.bootId, seq: seen.liveness.seq },

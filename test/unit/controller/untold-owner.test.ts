@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { advance } from "../../../lib/core/controller/advance.js";
 import { assessNodes } from "../../../lib/core/controller/detection.js";
 import { decideGroup } from "../../../lib/core/controller/group-decision.js";
-import { describeStep } from "../../../lib/core/controller/plan-builder.js";
+import { buildPlanSteps, describeStep } from "../../../lib/core/controller/plan-builder.js";
 import {
   emptyGroupRecord,
   type GroupRecord,
@@ -253,11 +253,8 @@ describe("await-offline of a source whose boot had been told nothing of the grou
     ).toMatchObject({ kind: "wait" });
   });
 
-  it("does not complete on a report of another boot: it remembers that boot's report instead", () => {
-    expect(seen(report("office-1", { bootId: "b3", seq: 1 }))).toMatchObject({
-      kind: "remember-untold",
-      through: { bootId: "b3", seq: 1 },
-    });
+  it("waits on a report of another boot", () => {
+    expect(seen(report("office-1", { bootId: "b3", seq: 1 }))).toMatchObject({ kind: "wait" });
   });
 });
 
@@ -267,63 +264,81 @@ describe("await-offline of a source whose boot had been told nothing of the grou
 // step now takes the untold boot's report as the move itself would have: remembered while it is the node's latest,
 // and completed, unconfirmed, on a later report of that boot still told nothing.
 describe("await-offline of a source whose agent restarted into lost answers during the move", () => {
-  const plan: Plan = {
-    kind: "failover",
-    reason: "test",
-    source: "office-1",
-    sourceAlive: true,
-    target: "db-b",
-    epoch: 4,
-    steps: [{ kind: "await-offline", resourceId: "report-svc", nodeId: "office-1" }],
-    stepIndex: 0,
-    stepStartedAt: NOW,
-    attempts: 0,
-    sourceUnconfirmed: false,
-    fenced: false,
-    startedAt: NOW,
+  /** A move of `group` from `source` to `target` (a live source), at its first await-offline step. */
+  const moving = (group: typeof postgres, source: string, target: string): Plan => {
+    const steps = buildPlanSteps(definition, group, { sourceId: source, sourceAlive: true, targetId: target });
+    return {
+      kind: "failover",
+      reason: "test",
+      source,
+      sourceAlive: true,
+      target,
+      epoch: 4,
+      steps,
+      stepIndex: steps.findIndex((s) => s.kind === "await-offline"),
+      stepStartedAt: NOW,
+      attempts: 0,
+      sourceUnconfirmed: false,
+      fenced: false,
+      startedAt: NOW,
+    };
   };
-  const step = plan.steps[0]!;
-  const seen = (r: NodeReport) =>
-    decideStep(step, plan, reports, { liveness: { ...r, receivedAt: NOW + 2_000 }, nodeUp: true }, NOW + 2_500);
+  const fencedMove = moving(postgres, "db-a", "db-b");
+  const step = fencedMove.steps[fencedMove.stepIndex]!;
+  const seen = (plan: Plan, group: typeof postgres, r: NodeReport) =>
+    decideStep(
+      plan.steps[plan.stepIndex]!,
+      plan,
+      group,
+      { liveness: { ...r, receivedAt: NOW + 2_000 }, nodeUp: true },
+      NOW + 2_500,
+    );
 
-  it("remembers the report of a boot never told of the group, and does not complete on it", () => {
-    expect(seen(report("office-1", { bootId: "b2", seq: 3 }))).toEqual({
+  it("remembers the report of a boot never told of the group, where a fence of the source follows, and does not complete on it", () => {
+    expect(seen(fencedMove, postgres, report("db-a", { bootId: "b2", seq: 3 }))).toEqual({
       kind: "remember-untold",
       through: { bootId: "b2", seq: 3 },
-      reason: "office-1's boot b2 has not been told of group reports (report 3): its next report decides",
+      reason: "db-a's boot b2 has not been told of group postgres (report 3): its next report decides",
     });
   });
 
   it("waits for a boot that was told of the group (it ran it, or its answers arrive): its own word, or the timeout", () => {
-    expect(
-      seen(report("office-1", { seq: 3, epochs: { reports: 4 }, resources: { "report-svc": "stopping" } })),
-    ).toMatchObject({
-      kind: "wait",
-    });
+    const told = report("db-a", { seq: 3, epochs: { postgres: 4 }, resources: { postgres: "stopping" } });
+    expect(seen(fencedMove, postgres, told)).toMatchObject({ kind: "wait" });
+  });
+
+  it("waits on an unfenced source: what its earlier boot left (a unit, a mount) only its new boot, once told, would stop", () => {
+    // office-1 is on premise: reports is not fenced, and its plan has no fence step.
+    const unfenced = moving(reports, "office-1", "db-b");
+    expect(unfenced.steps.some((s) => s.kind === "fence")).toBe(false);
+    expect(seen(unfenced, reports, report("office-1", { bootId: "b2", seq: 3 }))).toMatchObject({ kind: "wait" });
   });
 
   it("writes the remembered report on the step, only while that report is the node's latest", () => {
     // Prepare
     const record: GroupRecord = {
-      ...emptyGroupRecord("reports", NOW - 3_600_000),
+      ...emptyGroupRecord("postgres", NOW - 3_600_000),
       version: 9,
       owner: "db-b",
       epoch: 4,
       status: "moving",
-      plan,
+      plan: fencedMove,
     };
-    const liveness = report("office-1", { bootId: "b2", seq: 3 });
+    const liveness = report("db-a", { bootId: "b2", seq: 3 });
     // Act
     const next = advance(record, { kind: "seen", seen: { liveness, nodeUp: true } }, NOW + 2_500, {
       definition,
-      group: reports,
+      group: postgres,
       health: new Map(),
       frozen: false,
       actedOn: null,
     });
     // Assess
-    expect(next.record?.plan?.steps[0]).toEqual({ ...step, neverToldThrough: { bootId: "b2", seq: 3 } });
-    expect(next.record?.plan?.stepIndex).toBe(0);
-    expect(next.basedOn).toEqual([{ nodeId: "office-1", bootId: "b2", seq: 3, latest: true }]);
+    expect(next.record?.plan?.steps[fencedMove.stepIndex]).toEqual({
+      ...step,
+      neverToldThrough: { bootId: "b2", seq: 3 },
+    });
+    expect(next.record?.plan?.stepIndex).toBe(fencedMove.stepIndex);
+    expect(next.basedOn).toEqual([{ nodeId: "db-a", bootId: "b2", seq: 3, latest: true }]);
   });
 });
