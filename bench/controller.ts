@@ -12,9 +12,8 @@ import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { itemKeys } from "../lib/aws/table-layout.js";
 import { runPass } from "../lib/controller/pass.js";
-import type { ControllerDependencies } from "../lib/controller/dependencies.js";
 import type { ClusterStateStore } from "../lib/core/controller/adapters.js";
-import { type ClusterSnapshot, emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
+import type { ClusterSnapshot } from "../lib/core/controller/records.js";
 import { silenceLimitMs, takeoverGraceMs } from "../lib/core/controller/timing.js";
 import { parseDefinition } from "../lib/core/definition/parse.js";
 import type { ClusterDefinition } from "../lib/core/definition/types.js";
@@ -22,6 +21,7 @@ import { motoEnvironment, startMotoServer } from "../test/support/moto-server.js
 import { InMemoryStateStore } from "../test/support/fakes/state-store.js";
 import { Simulation } from "../test/support/simulation.js";
 import { createStateTableIn } from "../test/support/state-table.js";
+import { idlePassDependencies, onlineRecord } from "./bench-cluster.js";
 
 const PASSES = 100;
 
@@ -66,39 +66,11 @@ const counter = { list: [] as string[] };
 const BASE = Date.UTC(2026, 10, 22, 12, 0, 0);
 
 /** Each group online on its first preferred owner, as after a quiet day. */
-function onlineRecord(group: ClusterDefinition["groups"][number]): GroupRecord {
-  return {
-    ...emptyGroupRecord(group.id, BASE),
-    version: 1,
-    owner: group.preferredOwners[0]!,
-    epoch: 1,
-    status: "online",
-    desired: Object.fromEntries(group.resources.map((r) => [r.id, "online" as const])),
-  };
-}
 
 /** PASSES idle passes after one warm-up (lease, guard): this process's CPU per pass, and the requests counted. */
 async function idlePasses(definition: ClusterDefinition, store: ClusterStateStore) {
   let now = BASE;
-  const nowhere = () => Promise.reject(new Error("a pass with nothing to do called AWS"));
-  const deps: ControllerDependencies = {
-    definition,
-    store,
-    ec2: {
-      describeInstance: nowhere,
-      stopInstance: nowhere,
-      describeVolume: nowhere,
-      detachVolume: nowhere,
-      attachVolume: nowhere,
-      describeAddress: nowhere,
-      associateAddress: nowhere,
-    },
-    dns: { getARecord: nowhere, upsertARecord: nowhere, changeStatus: nowhere },
-    notifier: { publish: nowhere },
-    clock: { now: () => now },
-    holder: "bench",
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  };
+  const deps = idlePassDependencies(definition, store, { now: () => now, holder: "bench" });
   await runPass(deps);
   const cpu: number[] = [];
   const requests: string[] = [];
@@ -163,13 +135,13 @@ async function passCost(client: DynamoDBClient, size: number): Promise<string> {
     })),
   );
   const store = new DynamoClusterStateStore(client, table);
-  for (const g of definition.groups) await store.writeGroup(onlineRecord(g), 0);
+  for (const g of definition.groups) await store.writeGroup(onlineRecord(g, BASE), 0);
   const whole = await idlePasses(definition, store);
 
   // The same over an in-memory table: the CPU of Baton's own code, without the SDK's.
   const memory = new InMemoryStateStore();
   for (const n of definition.nodes) memory.heartbeat(n.id, BASE + 3_600_000);
-  for (const g of definition.groups) memory.groups.set(g.id, onlineRecord(g));
+  for (const g of definition.groups) memory.groups.set(g.id, onlineRecord(g, BASE));
   const own = await idlePasses(definition, cachedSnapshots(memory));
 
   const kinds = [...new Set(whole.requests)]

@@ -15,13 +15,13 @@ import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { STATE_PARTITION } from "../lib/aws/table-layout.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
-import { emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
 import type { ClusterDefinition } from "../lib/core/definition/types.js";
 import type { HeartbeatAnswer } from "../lib/core/heartbeat/answer.js";
 import type { HeartbeatStore } from "../lib/core/heartbeat/store.js";
 import { createControllerHandler } from "../lib/handlers/controller.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
 import { ACCOUNT, CALLERS, heartbeatEvent, LAMBDA_CONTEXT } from "../test/support/heartbeat-events.js";
+import { callerOf, onlineRecord } from "./bench-cluster.js";
 import { exampleDefinition } from "../test/support/example-cluster.js";
 import { motoEnvironment, startMotoServer } from "../test/support/moto-server.js";
 import { createStateTableIn } from "../test/support/state-table.js";
@@ -121,24 +121,6 @@ function renderAccessLog(format: string): string {
 }
 
 // ---- definitions -------------------------------------------------------------------------------------------------
-
-function callerOf(definition: ClusterDefinition, nodeId: string): string {
-  const known = (CALLERS as Record<string, string>)[nodeId];
-  if (known !== undefined) return known;
-  const node = definition.nodes.find((n) => n.id === nodeId)!;
-  return `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node/${node.kind === "ec2" ? node.instanceId : nodeId}`;
-}
-
-function onlineRecord(group: ClusterDefinition["groups"][number], at: number): GroupRecord {
-  return {
-    ...emptyGroupRecord(group.id, at),
-    version: 1,
-    owner: group.preferredOwners[0]!,
-    epoch: 1,
-    status: "online",
-    desired: Object.fromEntries(group.resources.map((r) => [r.id, "online" as const])),
-  };
-}
 
 // ---- measurements --------------------------------------------------------------------------------------------------
 

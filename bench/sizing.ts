@@ -12,14 +12,13 @@ import { DynamoClusterStateStore } from "../lib/aws/cluster-store.js";
 import { createDynamoDbClient } from "../lib/aws/dynamodb-client.js";
 import { DynamoHeartbeatStore } from "../lib/aws/heartbeat-store.js";
 import { indexCluster } from "../lib/core/cluster-index.js";
-import { emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
-import type { ClusterDefinition } from "../lib/core/definition/types.js";
 import { runPass } from "../lib/controller/pass.js";
 import type { HeartbeatAnswer } from "../lib/core/heartbeat/answer.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
 import { heartbeatMemoryMb } from "../lib/infra/heartbeat-function.js";
 import { controllerMemoryMb } from "../lib/infra/controller-function.js";
-import { ACCOUNT, CALLERS, heartbeatEvent, LAMBDA_CONTEXT } from "../test/support/heartbeat-events.js";
+import { heartbeatEvent, LAMBDA_CONTEXT } from "../test/support/heartbeat-events.js";
+import { callerOf, idlePassDependencies, onlineRecord } from "./bench-cluster.js";
 import { exampleDefinition } from "../test/support/example-cluster.js";
 import { motoEnvironment, startMotoServer } from "../test/support/moto-server.js";
 import { createStateTableIn } from "../test/support/state-table.js";
@@ -44,24 +43,6 @@ const settledHeap = () => {
   return process.memoryUsage().heapUsed;
 };
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
-
-function callerOf(definition: ClusterDefinition, nodeId: string): string {
-  const known = (CALLERS as Record<string, string>)[nodeId];
-  if (known !== undefined) return known;
-  const node = definition.nodes.find((n) => n.id === nodeId)!;
-  return `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node/${node.kind === "ec2" ? node.instanceId : nodeId}`;
-}
-
-function onlineRecord(group: ClusterDefinition["groups"][number], at: number): GroupRecord {
-  return {
-    ...emptyGroupRecord(group.id, at),
-    version: 1,
-    owner: group.preferredOwners[0]!,
-    epoch: 1,
-    status: "online",
-    desired: Object.fromEntries(group.resources.map((r) => [r.id, "online" as const])),
-  };
-}
 
 function candidates(sample: Sample): string {
   return CANDIDATES_MB.map((m) => {
@@ -135,25 +116,7 @@ async function measureSize(size: number) {
   };
 
   // Idle controller passes over the same table (every node has just heartbeated).
-  const nowhere = () => Promise.reject(new Error("an idle pass called AWS"));
-  const deps = {
-    definition,
-    store: clusterStore,
-    ec2: {
-      describeInstance: nowhere,
-      stopInstance: nowhere,
-      describeVolume: nowhere,
-      detachVolume: nowhere,
-      attachVolume: nowhere,
-      describeAddress: nowhere,
-      associateAddress: nowhere,
-    },
-    dns: { getARecord: nowhere, upsertARecord: nowhere, changeStatus: nowhere },
-    notifier: { publish: nowhere },
-    clock: { now: () => now },
-    holder: "sizing",
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  };
+  const deps = idlePassDependencies(definition, clusterStore, { now: () => now, holder: "sizing" });
   await runPass(deps);
   const passes: Sample[] = [];
   const heaps: number[] = [];

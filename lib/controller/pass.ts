@@ -4,7 +4,6 @@ import { type ControllerEvent, isNotable, type NodeEvent } from "../core/control
 import { decideGroup } from "../core/controller/group-decision.js";
 import { type ClusterGauges, clusterGauges } from "../core/controller/gauges.js";
 import { evaluateGuard } from "../core/controller/guard.js";
-import { type NodeStates, nodeStates } from "../core/controller/integration-events.js";
 import { decideIntent } from "../core/controller/intents.js";
 import { notificationFor } from "../core/controller/notifications.js";
 import { type NodeTransitions, nodeTransitions } from "../core/controller/node-transitions.js";
@@ -60,8 +59,6 @@ export interface PassSummary {
   readonly events: readonly ControllerEvent[];
   /** AWS calls that failed (throttled, unavailable, refused); none is a node failure. */
   readonly awsErrors: number;
-  /** Each node of the definition that is not drained: up or not, last heard when. */
-  readonly nodeStates: NodeStates;
   /** The state the metrics report every pass (`CONTROLLER_METRICS`), whatever the pass did. */
   readonly gauges: ClusterGauges;
 }
@@ -119,7 +116,6 @@ export async function runPass(
     }),
     events,
     awsErrors,
-    nodeStates: nodeStates(members.values()),
     gauges: clusterGauges(definition, members, records, { frozen }, now),
   });
   // Reporting only (the cluster log, EventBridge): stored, and told, after the groups, so it never delays a move.

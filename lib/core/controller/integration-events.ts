@@ -1,7 +1,4 @@
-import type { NodeId } from "../definition/types.js";
-import type { NodeHealth } from "./detection.js";
 import type { ControllerEvent, NodeEvent } from "./events.js";
-import { isDrained } from "./gauges.js";
 
 /** The `source` of every event Baton puts on the default event bus (docs/events.md). */
 export const EVENT_SOURCE = "baton";
@@ -31,18 +28,6 @@ export interface IntegrationEvent {
 /** Where the controller's integration events go (the default event bus: `lib/aws/event-publisher.ts`). */
 export interface EventPublisher {
   publish(events: readonly IntegrationEvent[]): Promise<void>;
-}
-
-/**
- * Whether each node of the definition is up, and when it was last heard (epoch ms, null: never); drained nodes are
- * neither up nor down, and left out.
- */
-export type NodeStates = Readonly<Record<NodeId, { readonly up: boolean; readonly lastHeardAt: number | null }>>;
-
-export function nodeStates(members: Iterable<NodeHealth>): NodeStates {
-  return Object.fromEntries(
-    [...members].filter((h) => !isDrained(h)).map((h) => [h.nodeId, { up: h.up, lastHeardAt: h.lastHeardAt }]),
-  );
 }
 
 /**

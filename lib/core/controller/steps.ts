@@ -97,15 +97,16 @@ export function decideStep(
         // A leaving heartbeat is the boot's last word, sent after its resources stopped.
         return done(`${step.nodeId} left with ${step.resourceId} ${reported}`);
       }
+      // The plan fences this source after the step: what it may still run is stopped before anything it held moves.
+      const fenceFollows = plan.steps.some(
+        (s, i) => i > plan.stepIndex && s.kind === "fence" && sourceOfStep(s, plan) === step.nodeId,
+      );
       if (seen.nodeUp !== true) {
         // Its agent stops its resources when it loses its lease, but silence is not a confirmation: where the
         // group can fence, it is fenced before anything it held moves; where it cannot, its silence counts as a
         // stop only once its lease is over (lease + grace). A leaving node is not up from its leaving heartbeat
         // on, yet the answer to that heartbeat granted it a full lease: a resource that heartbeat did not confirm
         // (reported failed, or not at all) may run until then.
-        const fenceFollows = plan.steps.some(
-          (s, i) => i > plan.stepIndex && s.kind === "fence" && sourceOfStep(s, plan) === step.nodeId,
-        );
         if (seen.leaseOver !== true && !fenceFollows) {
           return wait(`${step.nodeId} did not confirm ${step.resourceId} offline and its lease is not over yet`);
         }
@@ -134,7 +135,7 @@ export function decideStep(
         seen.liveness !== undefined &&
         (untold === undefined || untold.bootId !== seen.liveness.bootId) &&
         !toldOf(seen.liveness, group) &&
-        plan.steps.some((s, i) => i > plan.stepIndex && s.kind === "fence" && sourceOfStep(s, plan) === step.nodeId)
+        fenceFollows
       ) {
         // The source's agent restarted into lost answers while the move ran: the boot that ran the group is gone,
         // and this one will never confirm a stop. Rather than wait out the pending timeout, take its next report:
