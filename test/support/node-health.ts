@@ -21,6 +21,7 @@ export function nodeHealth(nodeId: NodeId, fields: Partial<Omit<NodeHealth, "nod
     untoldGroups: [],
     answersLost: false,
     unreadyGroups: [],
+    unsettledGroups: [],
     report: null,
     ...fields,
   };

@@ -60,6 +60,14 @@ export interface NodeHealth {
    */
   readonly unreadyGroups: readonly GroupId[];
   /**
+   * Groups the table gives to it, `online`, that its current boot does not run as their owner: its `epochs` do not
+   * name the group (a boot not yet told of it: an agent restart, its answers lost or not yet come), or one of the
+   * group's agent resources is not reported `online` there (starting, stopping for a restart, restarting after a
+   * failed check). A failback, a planned move that needs its source's word, waits while its source is unsettled
+   * (`failBack` in group-decision.ts). Empty while the node is not up.
+   */
+  readonly unsettledGroups: readonly GroupId[];
+  /**
    * The report this judgement rests on (boot and sequence of the node's last recorded heartbeat); null:
    * never heard. A write that moves a group because of what the node said is conditioned on it.
    */
@@ -113,6 +121,7 @@ export function assessNodes(
               .map((g) => g.id)
           : [];
       const unreadyGroups = up && record ? notReadyFor(definition, nodeId, record, now) : [];
+      const unsettledGroups = up && record ? notRunning(definition, nodeId, record, groups) : [];
       const fenced = new Set(inState("fenced"));
       const deaf = definition.groups.some((g) => {
         if (!g.resources.some((r) => fenced.has(r.id))) return false;
@@ -138,6 +147,7 @@ export function assessNodes(
           untoldGroups,
           answersLost: up && (deaf || untoldGroups.length > 0),
           unreadyGroups,
+          unsettledGroups,
           report: record ? { nodeId, bootId: record.bootId, seq: record.seq } : null,
           // Only when an operator said so: health without admin items keeps its shape.
           ...(admin.get(nodeId)?.drained === true ? { drained: true } : {}),
@@ -163,6 +173,26 @@ function notReadyFor(definition: ClusterDefinition, nodeId: NodeId, record: Node
       // An agent older than `epochs` names no group: only its resource states tell.
       if (record.epochs !== undefined && ownValue(record.epochs, g.id) === undefined) return true;
       return agentIds.some((id) => BUSY_STATES.has(ownValue(record.resources, id) ?? "offline"));
+    })
+    .map((g) => g.id);
+}
+
+/** The `online` groups the table gives to the node that its boot does not run as told (`unsettledGroups`). */
+function notRunning(
+  definition: ClusterDefinition,
+  nodeId: NodeId,
+  record: NodeReport,
+  groups: ReadonlyMap<GroupId, Pick<GroupRecord, "owner" | "status">>,
+): GroupId[] {
+  return definition.groups
+    .filter((g) => {
+      const held = groups.get(g.id);
+      if (held?.owner !== nodeId || held.status !== "online") return false;
+      const agentIds = g.resources.filter(isAgentResource).map((r) => r.id);
+      if (agentIds.length === 0) return false;
+      // An agent older than `epochs` names no group: only its resource states tell.
+      if (record.epochs !== undefined && ownValue(record.epochs, g.id) === undefined) return true;
+      return agentIds.some((id) => ownValue(record.resources, id) !== "online");
     })
     .map((g) => g.id);
 }

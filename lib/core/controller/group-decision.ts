@@ -272,6 +272,12 @@ export function failOver(ctx: GroupContext, sourceId: NodeId, options: FailOverO
 function failBack(ctx: GroupContext, ownerId: NodeId): GroupDecision {
   const { group, health, now, definition } = ctx;
   if (!failbackAllowedAt(group.failback, now)) return NONE;
+  // A failback rests on its source's word (a stop confirmed under the move's epoch), so not from an owner that is
+  // restarting the group: a new boot not yet told of it (if its answers never come, its stops would never be
+  // confirmed and an unfenced group would end failed after the pending timeout; left online, it moves as from an
+  // untold owner once that boot has been heard for lease + grace, §8), or resources still starting or stopping
+  // there. Found by the simulation: seed 1062878570 schedule 5859, a restart, then its answers lost for good.
+  if (health.get(ownerId)?.unsettledGroups.includes(group.id) === true) return NONE;
   // The most preferred node, ready or not: a failback waits until it is ready (and settled), never goes to a lesser one.
   const preferred = mostPreferred(group, health, null);
   if (preferred === null || preferred === ownerId) return NONE;

@@ -89,6 +89,26 @@ describe("assessNodes", () => {
     });
   });
 
+  it("lists an online group it owns as unsettled while its boot is not told of it or does not run all of it", () => {
+    // Prepare: the table gives reports (one agent resource, report-svc) to db-b, online; postgres to db-a.
+    const groups = new Map([
+      ["reports", { owner: "db-b", status: "online" as const }],
+      ["postgres", { owner: "db-a", status: "online" as const }],
+    ]);
+    const judge = (over: Partial<NodeReport>) =>
+      assessNodes(definition, new Map([["db-b", report("db-b", over)]]), NOW, groups).get("db-b")?.unsettledGroups;
+    // Act and assess
+    // A new boot not told of it yet (no epoch for reports), whatever it reports.
+    expect(judge({ epochs: { postgres: 1 }, resources: { "report-svc": "online" } })).toEqual(["reports"]);
+    // Told of it, but stopping it (a restart) or starting it.
+    expect(judge({ resources: { "report-svc": "stopping" } })).toEqual(["reports"]);
+    expect(judge({ resources: { "report-svc": "starting" } })).toEqual(["reports"]);
+    // Running it: settled. postgres is db-a's, not db-b's, whatever db-b reports of it.
+    expect(judge({ resources: { "report-svc": "online" } })).toEqual([]);
+    // Not up: nothing is judged.
+    expect(judge({ receivedAt: NOW - 12_001, resources: { "report-svc": "stopping" } })).toEqual([]);
+  });
+
   it("lists the resources a node reports failed, and only those", () => {
     // Act
     const health = assessNodes(

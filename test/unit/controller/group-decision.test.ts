@@ -163,6 +163,21 @@ describe("decideGroup", () => {
     expect(inside).toMatchObject({ kind: "write", record: { owner: "db-a", plan: { kind: "failback" } } });
   });
 
+  it("does not fail back from an owner that is restarting the group, and does once it runs it again", () => {
+    // Prepare: db-b owns reports; office-1, more preferred, has been up for an hour. db-b's agent restarted: its
+    // new boot has not been told of the group yet (or is still starting it).
+    const restarting = health(["db-b", "office-1"]);
+    restarting.set("db-b", { ...restarting.get("db-b")!, unsettledGroups: ["reports"] });
+    // Act
+    const during = decideGroup(ctx({ group: reports, record: online("reports", "db-b"), health: restarting }));
+    const after = decideGroup(
+      ctx({ group: reports, record: online("reports", "db-b"), health: health(["db-b", "office-1"]) }),
+    );
+    // Assess
+    expect(during).toEqual({ kind: "none" });
+    expect(after).toMatchObject({ kind: "write", record: { owner: "office-1", plan: { kind: "failback" } } });
+  });
+
   it("remembers a node where a resource failed, and does not fail back to it within the failover period", () => {
     // Prepare
     const failedOver = decideGroup(
