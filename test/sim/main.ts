@@ -1,12 +1,15 @@
 /**
- * `npm run sim -- [--schedules N] [--seed S] [--workers W] [--only I] [--trace]`
+ * `npm run sim -- [--schedules N] [--seed S | --seed-from-commit] [--workers W] [--only I] [--trace]`
  *
  * Runs N seeded schedules (default 10,000, a fresh seed unless given) over W worker processes (default 2).
+ * `--seed-from-commit` takes the seed from the checked-out commit (its hash's first 31 bits; a fresh seed, said so,
+ * outside a git checkout): `npm test` uses it, so CI runs exactly the schedules a run of the same commit ran here,
+ * and every commit still runs schedules no commit ran before. A violation it finds is fixed, never re-rolled.
  * Schedule i of seed S is the same on every run, so `--seed S --schedules N` replays a run exactly and
  * `--seed S --only I` replays one schedule with its whole trace. A violating schedule is shrunk and its
  * trace printed. The last line is `sim: N schedules, V violations, seed S`; the exit code is 1 on any.
  */
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { describeFault, type Schedule } from "./faults.js";
 import { runSchedule } from "./run-schedule.js";
@@ -33,6 +36,17 @@ interface Options {
   skip: Set<number>;
 }
 
+/** The seed of the checked-out commit: the first 31 bits of its hash; undefined (said on stderr) outside git. */
+function seedFromCommit(): number | undefined {
+  try {
+    const hash = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return Number.parseInt(hash.trim().slice(0, 8), 16) >>> 1;
+  } catch {
+    console.error("sim: no git commit here: --seed-from-commit takes a fresh seed");
+    return undefined;
+  }
+}
+
 function parse(argv: readonly string[]): Options {
   const options: Options = {
     schedules: 10_000,
@@ -54,6 +68,7 @@ function parse(argv: readonly string[]): Options {
     };
     if (arg === "--schedules") options.schedules = value();
     else if (arg === "--seed") options.seed = value();
+    else if (arg === "--seed-from-commit") options.seed = seedFromCommit() ?? options.seed;
     else if (arg === "--workers") options.workers = Math.max(1, value());
     else if (arg === "--only") options.only = value();
     else if (arg === "--explain") options.explain = value();
@@ -65,7 +80,7 @@ function parse(argv: readonly string[]): Options {
     else if (arg === "--worker") options.worker = { index: value(), of: value() };
     else
       throw new Error(
-        `unknown option ${arg}; use --schedules N --seed S [--workers W] [--only I] [--trace] [--stop-at-first] [--no-liveness] [--without kind,...] [--explain K]`,
+        `unknown option ${arg}; use --schedules N [--seed S | --seed-from-commit] [--workers W] [--only I] [--trace] [--stop-at-first] [--no-liveness] [--without kind,...] [--explain K]`,
       );
   }
   return options;
