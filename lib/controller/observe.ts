@@ -33,6 +33,7 @@ export async function observe(
         liveness: snapshot.liveness.get(step.nodeId),
         nodeUp: health.get(step.nodeId)?.up === true,
         leaseOver: health.get(step.nodeId)?.leaseOver ?? true,
+        untoldGroups: health.get(step.nodeId)?.untoldGroups ?? [],
       };
     case "upsert-record": {
       const [record, instance, changeStatus] = await Promise.all([

@@ -24,6 +24,11 @@ export interface StepObservation {
    * everything. Absent: not known to be over.
    */
   readonly leaseOver?: boolean;
+  /**
+   * For agent steps: the groups the node's current boot, heard for longer than lease + grace, has never been told
+   * of (`NodeHealth.untoldGroups`). Absent: none.
+   */
+  readonly untoldGroups?: readonly string[];
 }
 
 /** One AWS action; the executor performs it and the next tick observes its effect. */
@@ -135,13 +140,16 @@ export function decideStep(
         seen.liveness !== undefined &&
         (untold === undefined || untold.bootId !== seen.liveness.bootId) &&
         !toldOf(seen.liveness, group) &&
+        seen.untoldGroups?.includes(group.id) === true &&
         fenceFollows
       ) {
         // The source's agent restarted into lost answers while the move ran: the boot that ran the group is gone,
         // and this one will never confirm a stop. Rather than wait out the pending timeout, take its next report:
-        // only where the source is fenced after this step. What the earlier boot left (a unit, a mount outlive an
-        // agent's crash or a failed stop) only the new boot, once told of the group, or the fence would stop; an
-        // unfenced source waits for its word or the pending timeout, then the group is left failed (§7).
+        // only once the boot has gone untold for lease + grace (as an untold owner is judged, §8: before that its
+        // answers may only be late, and once told it confirms its own stop, with no fence), and only where the
+        // source is fenced after this step. What the earlier boot left (a unit, a mount outlive an agent's crash or
+        // a failed stop) only the new boot, once told of the group, or the fence would stop; an unfenced source
+        // waits for its word or the pending timeout, then the group is left failed (§7).
         return {
           kind: "remember-untold",
           through: { bootId: seen.liveness.bootId, seq: seen.liveness.seq },

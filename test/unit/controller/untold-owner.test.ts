@@ -285,12 +285,13 @@ describe("await-offline of a source whose agent restarted into lost answers duri
   };
   const fencedMove = moving(postgres, "db-a", "db-b");
   const step = fencedMove.steps[fencedMove.stepIndex]!;
-  const seen = (plan: Plan, group: typeof postgres, r: NodeReport) =>
+  /** The step's decision on report `r`; by default its boot has been heard untold for longer than lease + grace. */
+  const seen = (plan: Plan, group: typeof postgres, r: NodeReport, untoldGroups: readonly string[] = [group.id]) =>
     decideStep(
       plan.steps[plan.stepIndex]!,
       plan,
       group,
-      { liveness: { ...r, receivedAt: NOW + 2_000 }, nodeUp: true },
+      { liveness: { ...r, receivedAt: NOW + 2_000 }, nodeUp: true, untoldGroups },
       NOW + 2_500,
     );
 
@@ -300,6 +301,10 @@ describe("await-offline of a source whose agent restarted into lost answers duri
       through: { bootId: "b2", seq: 3 },
       reason: "db-a's boot b2 has not been told of group postgres (report 3): its next report decides",
     });
+  });
+
+  it("waits while that boot has been heard for less than lease + grace: its answers may only be late, and once told it confirms its own stop, with no fence", () => {
+    expect(seen(fencedMove, postgres, report("db-a", { bootId: "b2", seq: 3 }), [])).toMatchObject({ kind: "wait" });
   });
 
   it("waits for a boot that was told of the group (it ran it, or its answers arrive): its own word, or the timeout", () => {
@@ -326,13 +331,18 @@ describe("await-offline of a source whose agent restarted into lost answers duri
     };
     const liveness = report("db-a", { bootId: "b2", seq: 3 });
     // Act
-    const next = advance(record, { kind: "seen", seen: { liveness, nodeUp: true } }, NOW + 2_500, {
-      definition,
-      group: postgres,
-      health: new Map(),
-      frozen: false,
-      actedOn: null,
-    });
+    const next = advance(
+      record,
+      { kind: "seen", seen: { liveness, nodeUp: true, untoldGroups: ["postgres"] } },
+      NOW + 2_500,
+      {
+        definition,
+        group: postgres,
+        health: new Map(),
+        frozen: false,
+        actedOn: null,
+      },
+    );
     // Assess
     expect(next.record?.plan?.steps[fencedMove.stepIndex]).toEqual({
       ...step,
