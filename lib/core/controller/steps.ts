@@ -2,7 +2,7 @@
 // limits and the helpers below; each case is short, and the switch is where a step's rules are checked in one place.
 import { DEFAULTS } from "../definition/limits.js";
 import { ownValue } from "../dictionary.js";
-import type { GroupDefinition } from "../definition/types.js";
+import type { GroupDefinition, GroupId } from "../definition/types.js";
 import type { AddressView, InstanceView, RecordView, VolumeView } from "./adapters.js";
 import { isFenced, isUnconfirmed, type NodeReport, type Plan, type PlanStep } from "./records.js";
 import { toldOf } from "./detection.js";
@@ -28,7 +28,7 @@ export interface StepObservation {
    * For agent steps: the groups the node's current boot, heard for longer than lease + grace, has never been told
    * of (`NodeHealth.untoldGroups`). Absent: none.
    */
-  readonly untoldGroups?: readonly string[];
+  readonly untoldGroups?: readonly GroupId[];
 }
 
 /** One AWS action; the executor performs it and the next tick observes its effect. */
