@@ -67,7 +67,8 @@ export async function followIntent(ctx: CliContext, intent: GroupIntent, timeout
     lastLine = text;
   };
   // Every step of the move is printed once, in order, also those that began and ended between two reads (a
-  // stop confirmed within a second): the plan read last says which steps there are and which one runs.
+  // stop confirmed within a second): the plan read last says which steps there are and which one runs; a move that
+  // began and ended between two reads is told from the cluster log.
   let seen: { readonly plan: NonNullable<GroupRecord["plan"]>; printed: number } | null = null;
   const printSteps = (upTo: number) => {
     if (seen === null) return;
@@ -89,7 +90,12 @@ export async function followIntent(ctx: CliContext, intent: GroupIntent, timeout
     }
     const outcome = judge(current, group);
     if (outcome) {
-      if (outcome.state === "done") printSteps(Number.MAX_SAFE_INTEGER);
+      if (outcome.state === "done" && seen !== null) printSteps(Number.MAX_SAFE_INTEGER);
+      // The whole move began and ended between two reads (no plan was ever read): its steps from the cluster log.
+      if (outcome.state === "done" && seen === null && current.epoch !== undefined) {
+        const move = await loggedMove(ctx, intent.groupId, current.epoch, intent.at);
+        for (const step of move.steps) line(`${intent.groupId}: ${move.route}: ${step.step}`);
+      }
       return { intent: current, group, ...outcome };
     }
     if (current.state === "pending") line(`${intent.groupId}: waiting for the controller to take the intent`);
@@ -179,9 +185,23 @@ export async function moveTimings(
   epoch: number,
   since: number,
 ): Promise<{ steps: StepTiming[]; totalMs: number | null }> {
+  const { steps, totalMs } = await loggedMove(ctx, groupId, epoch, since);
+  return { steps, totalMs };
+}
+
+/** The move under `epoch` as the cluster log tells it: `source -> target` as the plan line says it, steps, total. */
+async function loggedMove(
+  ctx: CliContext,
+  groupId: string,
+  epoch: number,
+  since: number,
+): Promise<{ route: string; steps: StepTiming[]; totalMs: number | null }> {
   const entries = await readLog(ctx.dynamodb, (await ctx.target()).tableName, since - 60_000, ctx.io.now() + 1_000);
   const mine = entries.filter((e) => e.group === groupId && e.epoch === epoch);
+  const started = mine.find((e) => e.event === "failover-started")?.outcome ?? "? -> ?";
   return {
+    // The log says "-" where the plan line says "nowhere" (a group placed from no owner).
+    route: started.replace(/^- ->/, "nowhere ->"),
     steps: mine
       .filter((e) => e.event === "step")
       .map((e) => ({ step: e.step ?? "?", outcome: e.outcome, durationMs: e.durationMs })),

@@ -91,4 +91,36 @@ describe("baton move, drill, drain, resume", () => {
       "office-1 resumed: groups may be placed on it and fail back to it under their failback policy.\n",
     );
   }, 60_000);
+
+  it("move whose every step falls between two of the CLI's reads: the steps told from the cluster log, in order", async () => {
+    expect(await state.group("postgres")).toMatchObject({ owner: "db-b", status: "online" });
+    // The CLI's wait between reads is where the whole move happens: it reads the intent pending, then the group done.
+    const driveToDone = async () => {
+      for (let i = 0; i < 200; i++) {
+        const group = await state.group("postgres");
+        if (group?.owner === "db-a" && group.status === "online") return;
+        await h.agents.beat(NODES);
+        await h.pass("cli-driver");
+      }
+      throw new Error("postgres did not come online on db-a");
+    };
+    const run = await baton(["move", "postgres", "--to", "db-a", ...args], { sleep: driveToDone });
+    expect(run.stderr).not.toMatch(STACK_FRAME);
+    expect(run.code).toBe(0);
+    const steps = run.stderr.split("\n").filter((l) => l.startsWith("postgres: db-b -> db-a: "));
+    // Each step of postgres's move once, in the order the plan runs them (the definition's volume, mount, unit,
+    // address and record; the fence of db-b's instance), as when the CLI reads the plan on its way.
+    expect(steps.map((l) => l.slice("postgres: db-b -> db-a: ".length))).toEqual([
+      "check-volume-zone data",
+      "await-offline postgres",
+      "await-offline pg-mount",
+      expect.stringMatching(/^fence i-[0-9a-f]+$/),
+      "detach-volume data",
+      "attach-volume data",
+      "await-online pg-mount",
+      "await-online postgres",
+      "associate-address ip",
+      "upsert-record dns",
+    ]);
+  }, 60_000);
 });
