@@ -3,6 +3,7 @@ import type { ControllerDependencies } from "../lib/controller/dependencies.js";
 import type { ClusterStateStore } from "../lib/core/controller/adapters.js";
 import { emptyGroupRecord, type GroupRecord } from "../lib/core/controller/records.js";
 import type { ClusterDefinition } from "../lib/core/definition/types.js";
+import type { HeartbeatAnswer } from "../lib/core/heartbeat/answer.js";
 import { ACCOUNT, CALLERS } from "../test/support/heartbeat-events.js";
 
 /** The IAM caller a node's heartbeats carry: the example's own, else a role session named after the instance. */
@@ -11,6 +12,23 @@ export function callerOf(definition: ClusterDefinition, nodeId: string): string 
   if (known !== undefined) return known;
   const node = definition.nodes.find((n) => n.id === nodeId)!;
   return `arn:aws:sts::${ACCOUNT}:assumed-role/baton-node/${node.kind === "ec2" ? node.instanceId : nodeId}`;
+}
+
+/**
+ * What an agent reports after `answer`, as if each resource reached its desired state at once: the resources of every
+ * group in the answer, and the epochs of the groups it owns.
+ */
+export function reportAfter(
+  answer: HeartbeatAnswer,
+  nodeId: string,
+): { resources: Record<string, string>; epochs: Record<string, number> } {
+  const resources: Record<string, string> = {};
+  const epochs: Record<string, number> = {};
+  for (const group of answer.groups) {
+    Object.assign(resources, group.resources);
+    if (group.owner === nodeId) epochs[group.id] = group.epoch;
+  }
+  return { resources, epochs };
 }
 
 /** The group online on its first preferred owner, epoch 1, every resource desired online. */

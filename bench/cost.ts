@@ -21,7 +21,7 @@ import type { HeartbeatStore } from "../lib/core/heartbeat/store.js";
 import { createControllerHandler } from "../lib/handlers/controller.js";
 import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
 import { ACCOUNT, CALLERS, heartbeatEvent, LAMBDA_CONTEXT } from "../test/support/heartbeat-events.js";
-import { callerOf, onlineRecord } from "./bench-cluster.js";
+import { callerOf, onlineRecord, reportAfter } from "./bench-cluster.js";
 import { exampleDefinition } from "../test/support/example-cluster.js";
 import { motoEnvironment, startMotoServer } from "../test/support/moto-server.js";
 import { createStateTableIn } from "../test/support/state-table.js";
@@ -276,12 +276,7 @@ async function measure(
       const used = process.cpuUsage(cpu);
       if (response.statusCode !== 200) throw new Error(`heartbeat answered ${response.statusCode}: ${response.body}`);
       const answer = JSON.parse(String(response.body)) as HeartbeatAnswer;
-      agent.resources = {};
-      agent.epochs = {};
-      for (const group of answer.groups) {
-        Object.assign(agent.resources, group.resources);
-        if (group.owner === node.id) agent.epochs[group.id] = group.epoch;
-      }
+      Object.assign(agent, reportAfter(answer, node.id));
       if (measured) {
         durations.push(took);
         cpuTimes.push((used.user + used.system) / 1000);

@@ -18,7 +18,7 @@ import { createHeartbeatHandler } from "../lib/handlers/heartbeat.js";
 import { heartbeatMemoryMb } from "../lib/infra/heartbeat-function.js";
 import { controllerMemoryMb } from "../lib/infra/controller-function.js";
 import { heartbeatEvent, LAMBDA_CONTEXT } from "../test/support/heartbeat-events.js";
-import { callerOf, idlePassDependencies, onlineRecord } from "./bench-cluster.js";
+import { callerOf, idlePassDependencies, onlineRecord, reportAfter } from "./bench-cluster.js";
 import { exampleDefinition } from "../test/support/example-cluster.js";
 import { motoEnvironment, startMotoServer } from "../test/support/moto-server.js";
 import { createStateTableIn } from "../test/support/state-table.js";
@@ -93,12 +93,7 @@ async function measureSize(size: number) {
     const wallMs = performance.now() - start;
     if (response.statusCode !== 200) throw new Error(`heartbeat answered ${response.statusCode}: ${response.body}`);
     const answer = JSON.parse(String(response.body)) as HeartbeatAnswer;
-    agent.resources = {};
-    agent.epochs = {};
-    for (const group of answer.groups) {
-      Object.assign(agent.resources, group.resources);
-      if (group.owner === nodeId) agent.epochs[group.id] = group.epoch;
-    }
+    Object.assign(agent, reportAfter(answer, nodeId));
     if (measured) samples.push({ wallMs, cpuMs: cpuMs(cpu) });
   };
   for (const node of definition.nodes) await beat(node.id, false);
