@@ -11,7 +11,7 @@ import { parseDuration } from "../core/duration.js";
 import type { CliContext } from "./context.js";
 import { badInput, failed } from "./errors.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
-import { readLog } from "./history.js";
+import { type LogEntry, readLog } from "./history.js";
 
 /** How often the wait reads the table (one strongly consistent Query of the state partition). */
 const POLL_MS = 1_000;
@@ -93,7 +93,7 @@ export async function followIntent(ctx: CliContext, intent: GroupIntent, timeout
       if (outcome.state === "done" && seen !== null) printSteps(Number.MAX_SAFE_INTEGER);
       // The whole move began and ended between two reads (no plan was ever read): its steps from the cluster log.
       if (outcome.state === "done" && seen === null && current.epoch !== undefined) {
-        const move = await loggedMove(ctx, intent.groupId, current.epoch, intent.at);
+        const move = await loggedMove(ctx, intent.groupId, current.epoch, intent.at, true);
         for (const step of move.steps) line(`${intent.groupId}: ${move.route}: ${step.step}`);
       }
       return { intent: current, group, ...outcome };
@@ -178,26 +178,46 @@ export interface StepTiming {
   readonly durationMs: number | null;
 }
 
-/** The steps of the move under `epoch` and their durations, from the cluster log; the total from its completion. */
+/**
+ * The steps of the move under `epoch` and their durations, from the cluster log; the total from its completion.
+ * `completed`: the group was read online under `epoch`, so the completion's entries are awaited (see loggedMove).
+ */
 export async function moveTimings(
   ctx: CliContext,
   groupId: string,
   epoch: number,
   since: number,
+  completed: boolean,
 ): Promise<{ steps: StepTiming[]; totalMs: number | null }> {
-  const { steps, totalMs } = await loggedMove(ctx, groupId, epoch, since);
+  const { steps, totalMs } = await loggedMove(ctx, groupId, epoch, since, completed);
   return { steps, totalMs };
 }
 
-/** The move under `epoch` as the cluster log tells it: `source -> target` as the plan line says it, steps, total. */
+/** How many more reads of the log a completed move's last entries are awaited for, POLL_MS apart. */
+const LOG_LAG_READS = 3;
+
+/**
+ * The move under `epoch` as the cluster log tells it: `source -> target` as the plan line says it, steps, total.
+ * A pass appends its entries after it writes the groups, so a move read `completed` may not be in the log to its end
+ * yet: its `failover-completed` entry is awaited for LOG_LAG_READS more reads, then what there is is told.
+ */
 async function loggedMove(
   ctx: CliContext,
   groupId: string,
   epoch: number,
   since: number,
+  completed: boolean,
 ): Promise<{ route: string; steps: StepTiming[]; totalMs: number | null }> {
-  const entries = await readLog(ctx.dynamodb, (await ctx.target()).tableName, since - 60_000, ctx.io.now() + 1_000);
-  const mine = entries.filter((e) => e.group === groupId && e.epoch === epoch);
+  const tableName = (await ctx.target()).tableName;
+  const readMine = async (): Promise<LogEntry[]> =>
+    (await readLog(ctx.dynamodb, tableName, since - 60_000, ctx.io.now() + 1_000)).filter(
+      (e) => e.group === groupId && e.epoch === epoch,
+    );
+  let mine = await readMine();
+  for (let read = 0; completed && read < LOG_LAG_READS && !mine.some((e) => e.event === "failover-completed"); read++) {
+    await ctx.io.sleep(POLL_MS, ctx.io.signal);
+    mine = await readMine();
+  }
   const started = mine.find((e) => e.event === "failover-started")?.outcome ?? "? -> ?";
   return {
     // The log says "-" where the plan line says "nowhere" (a group placed from no owner).

@@ -1,3 +1,10 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  ScanCommand,
+} from "@aws-sdk/client-dynamodb";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,16 +102,7 @@ describe("baton move, drill, drain, resume", () => {
   it("move whose every step falls between two of the CLI's reads: the steps told from the cluster log, in order", async () => {
     expect(await state.group("postgres")).toMatchObject({ owner: "db-b", status: "online" });
     // The CLI's wait between reads is where the whole move happens: it reads the intent pending, then the group done.
-    const driveToDone = async () => {
-      for (let i = 0; i < 200; i++) {
-        const group = await state.group("postgres");
-        if (group?.owner === "db-a" && group.status === "online") return;
-        await h.agents.beat(NODES);
-        await h.pass("cli-driver");
-      }
-      throw new Error("postgres did not come online on db-a");
-    };
-    const run = await baton(["move", "postgres", "--to", "db-a", ...args], { sleep: driveToDone });
+    const run = await baton(["move", "postgres", "--to", "db-a", ...args], { sleep: () => driveUntilOnline("db-a") });
     expect(run.stderr).not.toMatch(STACK_FRAME);
     expect(run.code).toBe(0);
     const steps = run.stderr.split("\n").filter((l) => l.startsWith("postgres: db-b -> db-a: "));
@@ -123,4 +121,68 @@ describe("baton move, drill, drain, resume", () => {
       "upsert-record dns",
     ]);
   }, 60_000);
+
+  it("drill whose last log entries come after the group is read online: awaited, so every step and the total are told", async () => {
+    expect(await state.group("postgres")).toMatchObject({ owner: "db-a", status: "online" });
+    // The CLI's first wait: the whole move, then its completing pass's log entries taken away, as if that pass had
+    // written the group and not yet appended the log (pass.ts appends after the groups); its next wait: they arrive.
+    let withheld: Record<string, AttributeValue>[] | null = null;
+    const sleep = async () => {
+      if (withheld === null) {
+        await driveUntilOnline("db-b");
+        withheld = await takeCompletionEntries("postgres");
+      } else {
+        for (const item of withheld.splice(0))
+          await dynamodb.send(new PutItemCommand({ TableName: TableName(), Item: item }));
+      }
+    };
+    const run = await baton(["drill", "postgres", "--to", "db-b", "--json", ...args], { sleep });
+    expect(run.stderr).not.toMatch(STACK_FRAME);
+    expect(run.code).toBe(0);
+    expect(withheld).toEqual([]);
+    const steps = run.stderr.split("\n").filter((l) => l.startsWith("postgres: db-a -> db-b: "));
+    expect(steps.at(-1)).toBe("postgres: db-a -> db-b: upsert-record dns");
+    const report = JSON.parse(run.stdout) as {
+      legs: { state: string; totalMs: number | null; steps: { step: string }[] }[];
+    };
+    expect(report.legs[0]?.state).toBe("done");
+    expect(report.legs[0]?.totalMs).toBeGreaterThan(0);
+    expect(report.legs[0]!.steps.map((s) => s.step).at(-1)).toBe("upsert-record dns");
+  }, 60_000);
 });
+
+/** Heartbeats and passes until postgres is online on `node`. */
+async function driveUntilOnline(node: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const group = await state.group("postgres");
+    if (group?.owner === node && group.status === "online") return;
+    await h.agents.beat(NODES);
+    await h.pass("cli-driver");
+  }
+  throw new Error(`postgres did not come online on ${node}`);
+}
+
+const dynamodb = new DynamoDBClient({});
+const TableName = () => h.world.tableName;
+
+/** Deletes the log entries of the pass that completed the group's current move (those at its completion's time). */
+async function takeCompletionEntries(groupId: string): Promise<Record<string, AttributeValue>[]> {
+  const { epoch } = (await state.group(groupId))!;
+  const items: Record<string, AttributeValue>[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(new ScanCommand({ TableName: TableName(), ExclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  const mine = items.filter(
+    (i) => i.pk?.S?.startsWith("log#") && i.groupId?.S === groupId && i.epoch?.N === `${epoch}`,
+  );
+  const completed = mine.find((i) => i.event?.S === "failover-completed");
+  if (completed === undefined) throw new Error("no failover-completed entry to take");
+  const taken = mine.filter((i) => i.at?.N === completed.at?.N);
+  for (const item of taken) {
+    await dynamodb.send(new DeleteItemCommand({ TableName: TableName(), Key: { pk: item.pk!, sk: item.sk! } }));
+  }
+  return taken;
+}

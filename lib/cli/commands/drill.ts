@@ -62,7 +62,9 @@ export const drill: CommandModule = {
           const outcome = await followIntent(ctx, intent, timeoutMs);
           const epoch = outcome.intent.epoch ?? null;
           const timings =
-            epoch === null ? { steps: [], totalMs: null } : await moveTimings(ctx, intent.groupId, epoch, intent.at);
+            epoch === null
+              ? { steps: [], totalMs: null }
+              : await moveTimings(ctx, intent.groupId, epoch, intent.at, outcome.state === "done");
           const result = {
             from: before?.owner ?? null,
             to: outcome.group?.owner ?? null,
