@@ -113,15 +113,20 @@ export async function runScenario(cluster: DemoCluster): Promise<ScenarioResult>
   // 3. Another group's owner is cut off: it fences itself.
   const second = definition.groups.find((g) => g.id !== first.id && g.fencing !== "stop-instance");
   if (second) {
+    // Its owner is the one cut off: the group online, not in a move, when it is chosen and again at the cut.
+    const settled = () => cluster.snapshot?.groups.get(second.id)?.status === "online";
+    await until(30_000, `${second.id} online`, settled);
     const cut = ownerOf(cluster, second.id);
     const agent = cluster.agents.get(cut)!;
-    const logFrom = agent.lines.length;
     const cutPass = cluster.controller.passes.length;
     cluster.note(`next: ${cut}, owner of ${second.id}, is cut off from the cluster (its heartbeats dropped)`);
     await sleep(1_000);
+    await until(30_000, `${second.id} online on ${cut}`, () => settled() && ownerOf(cluster, second.id) === cut);
     const cutAt = Date.now();
+    const logFrom = agent.lines.length;
     cluster.cutOff(cut);
-    const fenced = await agent.waitForLine((l) => l.message.startsWith(`group ${second.id} stopped`), {
+    // Its own stop for want of a lease, not one a move asked of it.
+    const fenced = await agent.waitForLine((l) => l.message.startsWith(`group ${second.id} stopped (lease lost)`), {
       after: logFrom,
       timeoutMs: 30_000,
     });

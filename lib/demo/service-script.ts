@@ -47,7 +47,7 @@ const alive = (pid) => {
 };
 const answers = async () => {
   try {
-    const response = await fetch("http://127.0.0.1:" + port + "/", { signal: AbortSignal.timeout(500) });
+    const response = await fetch("http://127.0.0.1:" + port + "/", { signal: AbortSignal.timeout(3000) });
     return (await response.text()).includes(" on " + node);
   } catch {
     return false;
