@@ -1,6 +1,4 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { type Harness, invocationContext, startHarness } from "./support/controller-harness.js";
 import { worldState } from "./support/world-state.js";
 
@@ -12,8 +10,10 @@ import { worldState } from "./support/world-state.js";
 const ALARM = "db-a-status-check";
 let h: Harness;
 let state: ReturnType<typeof worldState>;
+let builtAt: number;
 
 beforeAll(async () => {
+  builtAt = Date.now();
   h = await startHarness((document) => {
     const groups = document.groups as Record<string, unknown>[];
     groups.find((g) => g.id === "postgres")!.failoverOn = [ALARM];
@@ -85,15 +85,7 @@ describe("alarm-driven failover against moto", () => {
     expect(await state.volumeAttachments()).toEqual([[h.world.instances["db-b"], "/dev/xvdf"]]);
     expect(await state.addressInstance()).toBe(h.world.instances["db-b"]);
     expect((await state.group("postgres"))!.failovers).toHaveLength(1);
-    const day = `log#${new Date().toISOString().slice(0, 10)}`;
-    const log = await new DynamoDBClient({}).send(
-      new QueryCommand({
-        TableName: h.world.tableName,
-        KeyConditionExpression: "pk = :day",
-        ExpressionAttributeValues: { ":day": { S: day } },
-      }),
-    );
-    const entries = (log.Items ?? []).map((item) => unmarshall(item));
+    const entries = await state.logEntries(builtAt);
     const started = entries.find((e) => e.event === "failover-started" && e.epoch === 2);
     expect(started).toMatchObject({ groupId: "postgres", outcome: "db-a -> db-b" });
     expect(String(started!.detail)).toContain(`alarm ${ALARM} is in ALARM`);

@@ -1,4 +1,5 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   DescribeAddressesCommand,
   DescribeInstancesCommand,
@@ -7,6 +8,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { DynamoClusterStateStore } from "../../../lib/aws/cluster-store.js";
+import { itemKeys } from "../../../lib/aws/table-layout.js";
 import type { GroupRecord } from "../../../lib/core/controller/records.js";
 import type { ClusterWorld } from "./cluster-world.js";
 
@@ -39,5 +41,37 @@ export function worldState(world: ClusterWorld) {
       );
       return out.ResourceRecordSets?.find((r) => r.Name === `${name}.`)?.ResourceRecords?.[0]?.Value;
     },
+    /**
+     * The cluster log's entries as stored, from every UTC day partition between `since` (epoch ms) and now, oldest
+     * day first: a test may run across midnight, and an entry then lies in the day before the one it is read on.
+     */
+    async logEntries(since: number): Promise<Record<string, unknown>[]> {
+      const client = new DynamoDBClient({});
+      const entries: Record<string, unknown>[] = [];
+      for (const partition of logPartitionsBetween(since, Date.now())) {
+        let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+        do {
+          const out = await client.send(
+            new QueryCommand({
+              TableName: world.tableName,
+              KeyConditionExpression: "pk = :day",
+              ExpressionAttributeValues: { ":day": { S: partition } },
+              ExclusiveStartKey,
+            }),
+          );
+          entries.push(...(out.Items ?? []).map((i) => unmarshall(i)));
+          ExclusiveStartKey = out.LastEvaluatedKey;
+        } while (ExclusiveStartKey);
+      }
+      return entries;
+    },
   };
+}
+
+/** Every UTC day from `from` to `to` (epoch ms), each as its log partition key. */
+function logPartitionsBetween(from: number, to: number): string[] {
+  const keys = new Set<string>();
+  for (let at = from; at < to; at += 3_600_000) keys.add(itemKeys.logEntry(at, null, "").pk);
+  keys.add(itemKeys.logEntry(to, null, "").pk);
+  return [...keys];
 }
