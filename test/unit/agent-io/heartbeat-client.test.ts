@@ -172,7 +172,8 @@ describe("createHeartbeatClient", () => {
     const api = await server((_request, response) => {
       if (answer) answerJson(200, { ok: true })(_request, response);
     });
-    const transport = client({ url: api.url, timeoutMs: 200 });
+    // The second send must be answered within the same timeout: 1 s leaves a loaded machine room.
+    const transport = client({ url: api.url, timeoutMs: 1_000 });
     await failure(transport.send(BODY));
     answer = true;
     // Act
