@@ -52,6 +52,13 @@ export async function runScenario(cluster: DemoCluster): Promise<ScenarioResult>
       ),
     );
   }
+  for (const g of definition.groups.filter((g) => g.failback.mode !== "immediate")) {
+    const owner = ownerOf(cluster, g.id);
+    if (owner !== g.preferredOwners[0])
+      cluster.note(
+        `${g.id} is on ${owner}, not on its first preferred owner ${g.preferredOwners[0]} (not ready when it was placed, or a failover since); it stays there (failback ${g.failback.mode})`,
+      );
+  }
   for (const g of definition.groups) {
     const web = httpResource(g);
     const answer = web ? await cluster.answering(web) : undefined;

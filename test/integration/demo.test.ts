@@ -50,7 +50,7 @@ function judge(result: { code: number; stdout: string; stderr: string }, group: 
 }
 
 describe("npm run demo -- --ci", () => {
-  it("with moto_server: store fails over from ec2-a (fenced, volume, Elastic IP and DNS moved) within 17 s, nothing runs twice", async () => {
+  it("with moto_server: store fails over between ec2-a and ec2-b (fenced, volume, Elastic IP and DNS moved) within 17 s, nothing runs twice", async () => {
     // Act
     const result = await runDemo(process.env.PATH ?? "");
     // Assess
@@ -60,7 +60,10 @@ describe("npm run demo -- --ci", () => {
     expect(result.code).toBe(0);
     expect(last).toMatch(FINAL);
     const [, group, from, to, failover, detection, bound] = match!;
-    expect([group, from, to]).toEqual(["store", "ec2-a", "ec2-b"]);
+    // From ec2-a, or from ec2-b where a busy machine placed it before ec2-a's agent was ready (failback never).
+    expect(group).toBe("store");
+    expect([from, to].sort()).toEqual(["ec2-a", "ec2-b"]);
+    expect(lines.some((l) => l.includes(`store is online on ${from}`))).toBe(true);
     expect(Number(bound)).toBe(BOUNDS.store);
     expect(Number(failover)).toBeLessThanOrEqual(BOUNDS.store);
     expect(Number(detection)).toBeLessThanOrEqual(Number(failover));
