@@ -8,7 +8,8 @@ import {
 } from "@aws-sdk/client-ec2";
 import { ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { DynamoClusterStateStore } from "../../../lib/aws/cluster-store.js";
-import { itemKeys } from "../../../lib/aws/table-layout.js";
+import { LOG_PARTITION_PREFIX } from "../../../lib/aws/table-layout.js";
+import { logDays } from "../../../lib/cli/history.js";
 import type { GroupRecord } from "../../../lib/core/controller/records.js";
 import type { ClusterWorld } from "./cluster-world.js";
 
@@ -48,7 +49,7 @@ export function worldState(world: ClusterWorld) {
     async logEntries(since: number): Promise<Record<string, unknown>[]> {
       const client = new DynamoDBClient({});
       const entries: Record<string, unknown>[] = [];
-      for (const partition of logPartitionsBetween(since, Date.now())) {
+      for (const partition of logDays(since, Date.now()).map((day) => `${LOG_PARTITION_PREFIX}${day}`)) {
         let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
         do {
           const out = await client.send(
@@ -66,12 +67,4 @@ export function worldState(world: ClusterWorld) {
       return entries;
     },
   };
-}
-
-/** Every UTC day from `from` to `to` (epoch ms), each as its log partition key. */
-function logPartitionsBetween(from: number, to: number): string[] {
-  const keys = new Set<string>();
-  for (let at = from; at < to; at += 3_600_000) keys.add(itemKeys.logEntry(at, null, "").pk);
-  keys.add(itemKeys.logEntry(to, null, "").pk);
-  return [...keys];
 }
