@@ -5,7 +5,6 @@ import { spawnSync } from "node:child_process";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   AllocateAddressCommand,
-  AttachVolumeCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
   EC2Client,
@@ -113,8 +112,9 @@ async function buildEc2Side(nodeIds: readonly string[]): Promise<MotoIds> {
     instances[nodeId] = run.Instances![0]!.InstanceId!;
   }
   const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 10 }))).VolumeId!;
-  const first = instances[nodeIds[0]!]!;
-  await ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: first, Device: "/dev/xvdf" }));
+  // Left detached: the placement attaches it to whichever owner it chooses. Attached to the first node here, a busy
+  // start that placed store on the second (the first's agent not ready yet) failed the placement, rightly: the
+  // controller does not take a volume from an instance that is not the move's source.
   const allocationId = (await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }))).AllocationId!;
   const route53 = new Route53Client({});
   const zone = await route53.send(
